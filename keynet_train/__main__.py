@@ -1,0 +1,5 @@
+"""``python -m keynet_train``."""
+
+from keynet_train.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The injected environment a command runs in (streams, env vars, TTY facts).
+
+Tests build an :class:`Environment` with in-memory streams and a private env
+mapping and run the CLI in-process; production uses :meth:`Environment.from_process`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass
+class Environment:
+    """Streams, environment variables and terminal facts for one CLI run."""
+
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+    environ: Mapping[str, str]
+    stdin_isatty: bool = False
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    debug: bool = False
+    no_color: bool = False
+    json_output: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_process(cls) -> Environment:
+        """The real process: sys streams and ``os.environ``."""
+        return cls(
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            environ=os.environ,
+            stdin_isatty=_isatty(sys.stdin),
+            stdout_isatty=_isatty(sys.stdout),
+            stderr_isatty=_isatty(sys.stderr),
+        )
+
+    @property
+    def interactive(self) -> bool:
+        """True when we may prompt: stdin and stderr are terminals."""
+        return self.stdin_isatty and self.stderr_isatty
+
+    @property
+    def color(self) -> bool:
+        """Colours/spinners only on a TTY, never with NO_COLOR or --no-color."""
+        return self.stderr_isatty and not self.no_color and "NO_COLOR" not in self.environ
+
+    def out(self, text: str = "") -> None:
+        """Write a result line to stdout."""
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def err(self, text: str = "") -> None:
+        """Write a human message line to stderr."""
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):
+        return False

@@ -1,0 +1,86 @@
+"""Entry point: global flags, sub-command dispatch and error-to-exit-code mapping.
+
+Command modules are imported for their ``register`` function only; each one
+imports its heavy dependencies inside ``run`` so ``--help``/``--version``
+stay near bare-interpreter start-up time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from keynet_train import __version__
+from keynet_train.cli.environment import Environment
+from keynet_train.cli.status import ExitStatus, render_error
+from keynet_train.errors import UsageError
+
+PROG = "keynet-train"
+
+DESCRIPTION = """\
+Ship training code to the KeyNet training platform.
+
+Typical use:
+  keynet-train login https://api.example.com
+  keynet-train push train.py
+"""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` instead of exiting, so tests stay in-process."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(
+            f"{self.prog}: {message}",
+            f"Run '{self.prog} --help' for usage.",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argparse tree (cheap: imports no heavy library)."""
+    from keynet_train.cli.commands import config_cmd, inspect, login, projects, push
+
+    parser = _ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log HTTP requests/responses (secrets redacted) and show tracebacks",
+    )
+    parser.add_argument(
+        "--no-color", action="store_true", help="no colours or spinners (also: NO_COLOR=1)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    for module in (login, config_cmd, projects, inspect, push):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run the CLI; return the exit status instead of exiting (see :class:`ExitStatus`)."""
+    env = env or Environment.from_process()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # --json must shape even usage errors, so detect it before parsing.
+    env.json_output = "--json" in args_list
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # --help / --version
+            return int(exc.code or 0)
+        env.debug = bool(args.debug)
+        env.no_color = bool(args.no_color)
+        env.json_output = bool(getattr(args, "json", False))
+        if args.command is None:
+            parser.print_help(env.stderr)
+            return ExitStatus.USAGE
+        handler = args.handler
+        return int(handler(args, env))
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the single top-level mapping
+        return int(render_error(exc, env))

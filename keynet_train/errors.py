@@ -1,0 +1,102 @@
+"""The single error hierarchy of keynet-train.
+
+Every failure the user can cause or meet is a :class:`KeynetError` subclass
+carrying a one-paragraph ``message`` and an optional ``hint`` saying what to
+do next. Third-party errors (httpx, podman, pydantic, OSError) are translated
+into these where they enter the program, so the CLI layer has exactly one
+thing to render and map to an exit code.
+
+``error_type`` is the value of ``error.type`` in the ``--json`` error object
+(SPEC §2.5): authentication, validation, not_found, backend, build, registry,
+config or usage.
+"""
+
+from __future__ import annotations
+
+
+class KeynetError(Exception):
+    """Root of every error keynet-train reports to the user."""
+
+    error_type = "config"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(KeynetError):
+    """The command line itself is wrong (exit code 2)."""
+
+    error_type = "usage"
+
+
+class ConfigError(KeynetError):
+    """The config file or a project file is missing, corrupt or invalid."""
+
+    error_type = "config"
+
+
+class AuthenticationError(KeynetError):
+    """Not logged in, token expired/revoked, or wrong username/password."""
+
+    error_type = "authentication"
+
+
+class NotLoggedInError(AuthenticationError):
+    """No stored credentials, or they expired before any request was sent."""
+
+
+class ValidationError(KeynetError):
+    """Input rejected: by the backend (400/422) or by local validation."""
+
+    error_type = "validation"
+
+
+class EntrypointError(ValidationError):
+    """The entrypoint script cannot be read, decoded or parsed."""
+
+
+class ExtractionError(ValidationError):
+    """Static hyperparameter extraction could not produce a result."""
+
+
+class NotFoundError(KeynetError):
+    """The backend answered 404 (unknown project or endpoint)."""
+
+    error_type = "not_found"
+
+
+class BackendError(KeynetError):
+    """Network failure, 429/5xx, or a malformed response from the backend."""
+
+    error_type = "backend"
+
+
+class BuildError(KeynetError):
+    """Podman is unavailable, the build context is invalid, or the build failed."""
+
+    error_type = "build"
+
+
+class PodmanUnavailableError(BuildError):
+    """No podman service answers and none can be started."""
+
+
+class RegistryError(KeynetError):
+    """The registry refused or failed a push or credential check."""
+
+    error_type = "registry"
+
+
+class RegistryAuthError(RegistryError):
+    """The registry rejected the robot credentials (401/403)."""
+
+
+class Interrupted(KeynetError):
+    """The user pressed Ctrl-C; mapped to exit code 130."""
+
+    error_type = "usage"
