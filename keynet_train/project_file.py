@@ -1,0 +1,295 @@
+"""Per-repository push defaults: ``keynet.toml`` or ``[tool.keynet-train]`` (SPEC §3.1).
+
+A CI job should need no flags, so push defaults can live with the code. The
+search starts in the entrypoint's directory and walks upward, nearest file
+first, and stops at the git root (the directory containing ``.git``) or the
+file-system root. In one directory ``keynet.toml`` wins over
+``pyproject.toml``; a ``pyproject.toml`` without a ``[tool.keynet-train]``
+table is not a project file and the search goes on past it.
+
+Every value is checked here, so a typo in CI fails with the file, the key and
+the valid keys instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keynet_train.config import validate_harbor_project
+from keynet_train.errors import ConfigError
+
+__all__ = ["PROJECT_KEYS", "ProjectSettings", "find_project_settings", "load_project_file"]
+
+KEYNET_TOML = "keynet.toml"
+PYPROJECT_TOML = "pyproject.toml"
+TOOL_TABLE = "keynet-train"
+
+#: The keys a project file may set.
+PROJECT_KEYS: tuple[str, ...] = (
+    "project_id",
+    "model_name",
+    "dockerfile",
+    "context",
+    "harbor_project",
+    "tags",
+    "build_args",
+    "platform",
+)
+
+# Docker's tag grammar: what may follow ':' in an image reference.
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+# os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64/v8.
+_PLATFORM_RE = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?")
+_BUILD_ARG_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class ProjectSettings:
+    """Push defaults from a project file; ``source`` is None when none was found.
+
+    ``dockerfile`` and ``context`` are absolute, resolved against the
+    directory of ``source``.
+    """
+
+    source: Path | None = None
+    project_id: int | None = None
+    model_name: str | None = None
+    dockerfile: Path | None = None
+    context: Path | None = None
+    harbor_project: str | None = None
+    tags: list[str] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
+    platform: str | None = None
+
+
+def find_project_settings(entrypoint: Path) -> ProjectSettings:
+    """Find and read the project file that applies to ``entrypoint``.
+
+    Searches the entrypoint's directory (or ``entrypoint`` itself if it is a
+    directory) and its parents, nearest first, up to the git root or the
+    file-system root. Returns empty settings with ``source=None`` when there
+    is no project file. Raises ConfigError (naming the file) if the file found
+    cannot be read, is not valid TOML, has an unknown key or a wrong type or
+    value; the search does not continue past a broken file.
+    """
+    start = entrypoint.resolve()
+    if not start.is_dir():
+        start = start.parent
+    for directory in (start, *start.parents):
+        keynet_toml = directory / KEYNET_TOML
+        if keynet_toml.is_file():
+            return load_project_file(keynet_toml)
+        pyproject = directory / PYPROJECT_TOML
+        if pyproject.is_file():
+            table = _tool_table(pyproject, _read_toml(pyproject))
+            if table is not None:
+                return _settings_from_table(pyproject, table, label=f"tool.{TOOL_TABLE}.")
+        # .git is a directory in a clone and a file in a worktree or submodule.
+        if (directory / ".git").exists():
+            break
+    return ProjectSettings()
+
+
+def load_project_file(path: Path) -> ProjectSettings:
+    """Read one project file: top-level keys of a ``keynet.toml``, or the
+    ``[tool.keynet-train]`` table of a ``pyproject.toml``.
+
+    Returns empty settings with ``source=path`` for a pyproject without the
+    table. Raises ConfigError as :func:`find_project_settings` does.
+    """
+    path = path.resolve()
+    data = _read_toml(path)
+    if path.name == PYPROJECT_TOML:
+        table = _tool_table(path, data)
+        if table is None:
+            return ProjectSettings(source=path)
+        return _settings_from_table(path, table, label=f"tool.{TOOL_TABLE}.")
+    return _settings_from_table(path, data, label="")
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    # tomllib is stdlib from 3.11; tomli is the same parser, a dependency only below.
+    # Imported by name so type checking does not depend on which one is installed.
+    try:
+        module = importlib.import_module("tomllib")
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        module = importlib.import_module("tomli")
+    try:
+        result: dict[str, Any] = module.loads(text)
+    except module.TOMLDecodeError as exc:
+        raise _TomlSyntaxError(str(exc)) from None
+    return result
+
+
+class _TomlSyntaxError(Exception):
+    pass
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the project file {path}: {exc.strerror or exc}.",
+            hint="Check its permissions.",
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"The project file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}).",
+            hint="TOML files must be UTF-8; re-save it as UTF-8.",
+        ) from None
+    try:
+        return _toml_loads(text)
+    except _TomlSyntaxError as exc:
+        raise ConfigError(
+            f"The project file {path} is not valid TOML: {exc}.",
+            hint="Fix the syntax (see https://toml.io).",
+        ) from None
+
+
+def _tool_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or TOOL_TABLE not in tool:
+        return None
+    table = tool[TOOL_TABLE]
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{path}: 'tool.{TOOL_TABLE}' must be a table, got {_toml_type(table)}.",
+            hint=f"Write it as a [tool.{TOOL_TABLE}] section.",
+        )
+    return table
+
+
+def _toml_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"  # dates and times
+
+
+class _Checker:
+    """Typed access to one table, raising ConfigError naming file, key and valid keys."""
+
+    def __init__(self, path: Path, table: dict[str, Any], label: str) -> None:
+        self.path = path
+        self.table = table
+        self.label = label
+
+    def error(self, key: str, problem: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(
+            f"{self.path}: '{self.label}{key}' {problem}.",
+            hint=hint or f"Valid keys: {', '.join(PROJECT_KEYS)}.",
+        )
+
+    def wrong_type(self, key: str, expected: str, value: object) -> ConfigError:
+        return self.error(key, f"must be {expected}, got {_toml_type(value)}")
+
+    def string(self, key: str) -> str | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.wrong_type(key, "a string", value)
+        if not value.strip():
+            raise self.error(key, "must not be empty")
+        return value
+
+    def path_value(self, key: str) -> Path | None:
+        text = self.string(key)
+        if text is None:
+            return None
+        # Relative to the file, not to wherever CI happens to run the command.
+        return (self.path.parent / Path(text).expanduser()).resolve()
+
+
+def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> ProjectSettings:
+    check = _Checker(path, table, label)
+    unknown = sorted(set(table) - set(PROJECT_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(label + key) for key in unknown)}. "
+            f"Valid keys: {', '.join(PROJECT_KEYS)}.",
+            hint="Remove or rename the key (keys use snake_case, e.g. build_args).",
+        )
+
+    project_id = table.get("project_id")
+    if project_id is not None:
+        if isinstance(project_id, bool) or not isinstance(project_id, int):
+            raise check.wrong_type("project_id", "an integer", project_id)
+        if project_id <= 0:
+            raise check.error("project_id", f"must be a positive integer, got {project_id}")
+
+    harbor_project = check.string("harbor_project")
+    if harbor_project is not None:
+        try:
+            validate_harbor_project(harbor_project)
+        except ConfigError as exc:
+            raise check.error("harbor_project", f"is invalid: {exc.message}", exc.hint) from None
+
+    tags_value = table.get("tags", [])
+    if not isinstance(tags_value, list):
+        raise check.wrong_type("tags", "an array of strings", tags_value)
+    tags: list[str] = []
+    for tag in tags_value:
+        if not isinstance(tag, str):
+            raise check.wrong_type("tags", "an array of strings", tag)
+        if not _TAG_RE.fullmatch(tag):
+            raise check.error(
+                "tags",
+                f"contains {tag!r}, which is not a valid image tag",
+                hint="A tag is 1-128 letters, digits, '_', '.' or '-', not starting with '.' "
+                "or '-'.",
+            )
+        tags.append(tag)
+
+    args_value = table.get("build_args", {})
+    if not isinstance(args_value, dict):
+        raise check.wrong_type("build_args", "a table of strings", args_value)
+    build_args: dict[str, str] = {}
+    for name, value in args_value.items():
+        if not _BUILD_ARG_RE.fullmatch(name):
+            raise check.error(
+                "build_args", f"has {name!r}, which is not a valid build argument name"
+            )
+        if not isinstance(value, str):
+            raise check.error(
+                f"build_args.{name}",
+                f"must be a string, got {_toml_type(value)}",
+                hint=f'Quote the value, e.g. {name} = "{value}".',
+            )
+        build_args[name] = value
+
+    platform = check.string("platform")
+    if platform is not None and not _PLATFORM_RE.fullmatch(platform):
+        raise check.error(
+            "platform",
+            f"must look like os/arch (e.g. linux/amd64), got {platform!r}",
+        )
+
+    return ProjectSettings(
+        source=path,
+        project_id=project_id,
+        model_name=check.string("model_name"),
+        dockerfile=check.path_value("dockerfile"),
+        context=check.path_value("context"),
+        harbor_project=harbor_project,
+        tags=tags,
+        build_args=build_args,
+        platform=platform,
+    )
