@@ -1,0 +1,638 @@
+"""The KeyNet backend API client (SPEC §4): models, status mapping, retries.
+
+Wire format is camelCase JSON; the pydantic models below expose snake_case
+attributes through aliases. Every response is validated: a body that is not
+JSON or does not match the contract is a :class:`BackendError` naming the
+endpoint. HTTP statuses and network failures become typed
+:class:`~keynet_train.errors.KeynetError` subclasses here, where httpx enters
+the program, so nothing above this module sees httpx.
+
+This module imports httpx and pydantic at module level; the CLI imports it
+lazily (inside commands) to keep start-up fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
+
+from keynet_train.errors import (
+    AuthenticationError,
+    BackendError,
+    ConfigError,
+    NotFoundError,
+    NotLoggedInError,
+    ValidationError,
+)
+from keynet_train.http import (
+    DebugLog,
+    create_http_client,
+    describe_transport_error,
+    is_tls_verification_error,
+)
+from keynet_train.secrets import redact, redact_json, redact_text_fields
+
+SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
+PROJECTS_PATH = "/v1/projects/trainable"
+
+NANOID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{21}$")
+"""An upload key: a NanoID of 21 URL-safe characters (SPEC §4.3)."""
+
+KNOWN_TASK_TYPES = ("OBJECT_DETECTION", "SEGMENTATION", "OBJECT_CLASSIFICATION")
+"""Task types the platform documents; others are accepted and shown as-is."""
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""Statuses an idempotent GET is retried on."""
+
+MAX_ATTEMPTS = 3
+_MAX_RETRY_AFTER = 30.0
+_MESSAGE_LIMIT = 500
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class _WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; unknown response fields ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+
+def _as_utc(value: datetime) -> datetime:
+    # A timestamp without an offset from the server is taken as UTC, which is
+    # what the platform emits ("...Z"); comparing naive and aware datetimes
+    # would otherwise crash the expiry check.
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+class SignInRequest(_WireModel):
+    """Body of ``POST /v1/auth/sign-in/one-time``."""
+
+    username: str
+    password: SecretStr
+
+    def to_wire(self) -> dict[str, str]:
+        """The JSON body, with the password revealed (only for sending)."""
+        return {"username": self.username, "password": self.password.get_secret_value()}
+
+
+class UserInfo(_WireModel):
+    """The signed-in user (``user`` of the sign-in response)."""
+
+    id: str
+    email: str | None = None
+    display_name: str | None = None
+    role: str | None = None
+
+
+class HarborCredentials(_WireModel):
+    """The Harbor robot account returned at sign-in."""
+
+    url: str
+    username: str
+    password: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _url_has_host(cls, value: str) -> str:
+        if not value.strip().strip("/"):
+            raise ValueError("empty registry URL")
+        return value.strip()
+
+    @property
+    def host(self) -> str:
+        """``https://harbor.example.com:8443/`` → ``harbor.example.com:8443``."""
+        return self.url.split("://", 1)[-1].split("/", 1)[0]
+
+
+class SignInResponse(_WireModel):
+    """Response of ``POST /v1/auth/sign-in/one-time``."""
+
+    access_token: SecretStr
+    access_token_expires_at: datetime
+    user: UserInfo | None = None
+    harbor: HarborCredentials
+
+    @field_validator("access_token_expires_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return _as_utc(value)
+
+    @field_validator("access_token")
+    @classmethod
+    def _token_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("empty access token")
+        return value
+
+
+class ProjectAuthor(_WireModel):
+    """``author`` of a trainable project."""
+
+    id: str | None = None
+    display_name: str | None = None
+
+
+class TrainableProject(_WireModel):
+    """One entry of ``GET /v1/projects/trainable``."""
+
+    id: int
+    title: str
+    summary: str | None = None
+    task_type: str
+    author: ProjectAuthor | None = None
+
+
+class PageMeta(_WireModel):
+    """Paging information of a projects page."""
+
+    total: int
+    page: int
+    limit: int
+    max_page: int
+
+
+class ProjectsPage(_WireModel):
+    """Response of ``GET /v1/projects/trainable``."""
+
+    content: list[TrainableProject]
+    meta: PageMeta
+
+
+class ArgumentDefinition(_WireModel):
+    """One hyperparameter as sent to the backend (and produced by the extractor, §6)."""
+
+    name: str = Field(min_length=1)
+    type: Literal["str", "int", "float", "bool"]
+    default: JsonValue = None
+    required: bool = False
+    help: str | None = None
+    choices: list[str] | None = None
+
+
+class UploadKeyRequest(_WireModel):
+    """Body of ``POST /v1/projects/{projectId}/trains/images``."""
+
+    model_name: str = Field(min_length=1)
+    hyper_parameters: list[ArgumentDefinition]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body: camelCase keys, every argument field present (nulls included)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class UploadKeyResponse(_WireModel):
+    """Response of ``POST /v1/projects/{projectId}/trains/images``."""
+
+    id: int
+    upload_key: str
+    command: str | None = None
+
+    @field_validator("upload_key")
+    @classmethod
+    def _nanoid(cls, value: str) -> str:
+        if not NANOID_PATTERN.match(value):
+            raise ValueError("not a NanoID (21 characters of A-Za-z0-9_-)")
+        return value
+
+
+# ---------------------------------------------------------------------------- client
+
+
+class BackendClient:
+    """A session with the KeyNet backend at ``server_url``.
+
+    Use as a context manager (or call :meth:`close`). ``access_token`` is sent
+    as ``Authorization: Bearer`` on every call except :meth:`sign_in`.
+    Secrets the client knows (token, password, the credentials it receives)
+    are scrubbed from its error messages and debug log.
+    """
+
+    def __init__(
+        self,
+        server_url: str,
+        access_token: str | SecretStr | None = None,
+        *,
+        ca_bundle: str | None = None,
+        debug_log: DebugLog | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_base_delay: float = 0.5,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        """Build the client (no request is sent yet).
+
+        Raises:
+            ConfigError: ``ca_bundle`` is missing or unusable.
+        """
+        self.server_url = server_url.rstrip("/")
+        token = (
+            access_token.get_secret_value() if isinstance(access_token, SecretStr) else access_token
+        )
+        self._token = token or None
+        self._secrets: list[str] = [token] if token else []
+        self._sleep = sleep
+        self._retry_base_delay = retry_base_delay
+        self._max_attempts = max(1, max_attempts)
+        wrapped_log = None
+        if debug_log is not None:
+            log = debug_log
+
+            def wrapped_log(text: str) -> None:
+                # Headers and secret-named fields are redacted by name in
+                # http.py; this catches the known values wherever they appear.
+                log(redact(text, self._secrets))
+
+        self._client = create_http_client(
+            self.server_url,
+            ca_bundle=ca_bundle,
+            debug_log=wrapped_log,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        """Close the connection pool. Idempotent."""
+        self._client.close()
+
+    def __enter__(self) -> BackendClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- endpoints
+
+    def sign_in(self, username: str, password: str) -> SignInResponse:
+        """``POST /v1/auth/sign-in/one-time``: exchange a password for a token + robot account.
+
+        Raises:
+            AuthenticationError: wrong username or password (401/403).
+            ValidationError: the request was rejected (400/422).
+            BackendError: network failure, 429/5xx, or an invalid response.
+        """
+        self._secrets.append(password)
+        body = SignInRequest(username=username, password=SecretStr(password)).to_wire()
+        endpoint = f"POST {SIGN_IN_PATH}"
+        response = self._send("POST", SIGN_IN_PATH, endpoint=endpoint, json_body=body, auth=False)
+        if response.status_code in (401, 403):
+            raise AuthenticationError(
+                f"Sign-in failed ({response.status_code}): wrong username or password"
+                + self._detail_suffix(response),
+                f"Check the username and password for {self.server_url}.",
+            )
+        self._raise_for_status(response, endpoint)
+        result = self._parse(response, SignInResponse, endpoint)
+        # Learned secrets are scrubbed from anything this client reports later.
+        self._secrets.append(result.access_token.get_secret_value())
+        self._secrets.append(result.harbor.password.get_secret_value())
+        return result
+
+    def fetch_trainable_projects(self, page: int = 0, limit: int = 20) -> ProjectsPage:
+        """``GET /v1/projects/trainable``: one page of projects the user may train.
+
+        Retried on connect errors, 429, 502, 503, 504 (at most 3 attempts).
+
+        Raises:
+            NotLoggedInError: the client has no access token.
+            AuthenticationError: the token is expired or revoked (401/403).
+            ValidationError: bad ``page``/``limit`` (400/422).
+            NotFoundError: the endpoint does not exist on this server (404).
+            BackendError: network failure, 429/5xx, or an invalid response.
+        """
+        endpoint = f"GET {PROJECTS_PATH}"
+        response = self._send(
+            "GET",
+            PROJECTS_PATH,
+            endpoint=endpoint,
+            params={"page": page, "limit": limit},
+            auth=True,
+        )
+        self._raise_for_status(
+            response,
+            endpoint,
+            rejected_hint="Check --page (0 or more) and --limit (1 or more).",
+        )
+        return self._parse(response, ProjectsPage, endpoint)
+
+    def request_upload_key(
+        self,
+        project_id: int,
+        model_name: str,
+        hyper_parameters: Sequence[Mapping[str, Any] | ArgumentDefinition],
+    ) -> UploadKeyResponse:
+        """``POST /v1/projects/{project_id}/trains/images``: register hyperparameters.
+
+        ``hyper_parameters`` are extractor-style dicts (§6) or
+        :class:`ArgumentDefinition` objects; they are validated locally first.
+        Only retried when the connection failed before the request was sent.
+
+        Raises:
+            NotLoggedInError: the client has no access token.
+            ValidationError: an argument definition is invalid locally, or the
+                backend rejected the request (400/422).
+            AuthenticationError: the token is expired or revoked (401/403).
+            NotFoundError: the project does not exist or is not trainable (404).
+            BackendError: network failure, 429/5xx, or an invalid response
+                (including an upload key that is not a NanoID).
+        """
+        request = self._build_upload_request(model_name, hyper_parameters)
+        path = f"/v1/projects/{int(project_id)}/trains/images"
+        endpoint = f"POST {path}"
+        response = self._send("POST", path, endpoint=endpoint, json_body=request.to_wire())
+        if response.status_code == 404:
+            raise NotFoundError(
+                f"Project {project_id} was not found, or is not trainable for this account "
+                f"(404 from {endpoint})" + self._detail_suffix(response),
+                "Run: keynet-train projects  to list trainable projects, then pass --project ID.",
+            )
+        self._raise_for_status(
+            response,
+            endpoint,
+            rejected_hint=(
+                "Check the hyperparameter definitions (run: keynet-train inspect ENTRYPOINT) "
+                "and the model name."
+            ),
+        )
+        return self._parse(response, UploadKeyResponse, endpoint)
+
+    # -- internals
+
+    @staticmethod
+    def _build_upload_request(
+        model_name: str, hyper_parameters: Sequence[Mapping[str, Any] | ArgumentDefinition]
+    ) -> UploadKeyRequest:
+        arguments: list[ArgumentDefinition] = []
+        for index, item in enumerate(hyper_parameters):
+            if isinstance(item, ArgumentDefinition):
+                arguments.append(item)
+                continue
+            try:
+                arguments.append(ArgumentDefinition.model_validate(dict(item)))
+            except (PydanticValidationError, TypeError, ValueError) as exc:
+                name = item.get("name") if isinstance(item, Mapping) else None
+                label = f"#{index + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
+                raise ValidationError(
+                    f"Invalid hyperparameter definition {label}: {_summarise(exc)}",
+                    "Check the parser definitions in the entrypoint (keynet-train inspect).",
+                ) from None
+        if not model_name:
+            raise ValidationError("The model name is empty", "Pass --model-name NAME.")
+        return UploadKeyRequest(model_name=model_name, hyper_parameters=arguments)
+
+    def _headers(self, auth: bool) -> dict[str, str]:
+        if not auth:
+            return {}
+        if not self._token:
+            raise NotLoggedInError(
+                "No credentials configured. Please login first: "
+                f"keynet-train login {self.server_url}",
+                f"Run: keynet-train login {self.server_url}",
+            )
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
+        """Send with the retry policy of SPEC §4.4; return the final response.
+
+        Raises:
+            NotLoggedInError: ``auth`` but no token.
+            BackendError: a network failure that was not (or no longer) retried.
+            ConfigError: the server URL cannot form a request URL.
+        """
+        headers = self._headers(auth)
+        idempotent = method in ("GET", "HEAD")
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._client.request(
+                    method, path, json=json_body, params=params, headers=headers
+                )
+            except httpx.TransportError as exc:
+                if attempt < self._max_attempts and self._may_retry_transport(exc, idempotent):
+                    self._sleep(self._backoff(attempt, None))
+                    continue
+                raise self._transport_error(exc, endpoint) from None
+            except httpx.InvalidURL as exc:
+                raise ConfigError(
+                    f"Invalid backend URL {self.server_url!r}: {exc}",
+                    "Run: keynet-train login https://api.example.com with the right address.",
+                ) from None
+            if (
+                idempotent
+                and response.status_code in RETRY_STATUSES
+                and attempt < self._max_attempts
+            ):
+                self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            return response
+
+    @staticmethod
+    def _may_retry_transport(exc: httpx.TransportError, idempotent: bool) -> bool:
+        if is_tls_verification_error(exc):
+            return False  # a certificate does not fix itself between attempts
+        # ConnectError/ConnectTimeout: nothing was sent, so even a POST is safe.
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return True
+        # A connection dropped mid-exchange may have reached the server: only
+        # idempotent requests may be repeated. Read timeouts are not retried:
+        # three 60 s waits would look like a hang.
+        return idempotent and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> float:
+        delay = float(self._retry_base_delay * (2 ** (attempt - 1)))
+        # An HTTP-date Retry-After is ignored: the exponential delay will do.
+        if retry_after and retry_after.strip().replace(".", "", 1).isdigit():
+            delay = max(delay, min(float(retry_after), _MAX_RETRY_AFTER))
+        return delay
+
+    def _transport_error(self, exc: httpx.TransportError, endpoint: str) -> BackendError:
+        if is_tls_verification_error(exc):
+            return BackendError(
+                f"TLS certificate verification failed for {self.server_url} ({endpoint})",
+                "If the server uses a private CA, set KEYNET_CA_BUNDLE to its PEM file.",
+            )
+        cause = self._scrub(describe_transport_error(exc))
+        if isinstance(exc, httpx.TimeoutException):
+            return BackendError(
+                f"Backend request timed out: {endpoint} on {self.server_url}: {cause}",
+                "The server is slow or unreachable; try again later.",
+            )
+        return BackendError(
+            f"Cannot reach the backend at {self.server_url} ({endpoint}): {cause}",
+            "Check the server URL, your network connection and any proxy settings.",
+        )
+
+    def _raise_for_status(
+        self, response: httpx.Response, endpoint: str, *, rejected_hint: str | None = None
+    ) -> None:
+        """Map a non-2xx status to the typed error of SPEC §4.4."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        detail = self._detail_suffix(response)
+        if status in (401, 403):
+            raise AuthenticationError(
+                f"Backend API authentication failed ({status}) for {endpoint}: the access token "
+                "is missing, expired or revoked. Please login again" + detail,
+                f"Run: keynet-train login {self.server_url}",
+            )
+        if status in (400, 422):
+            raise ValidationError(
+                f"Request rejected: {self._server_message(response)} ({status} from {endpoint})",
+                rejected_hint,
+            )
+        if status == 404:
+            raise NotFoundError(
+                f"Not found (404): {endpoint} on {self.server_url}" + detail,
+                "Check the server URL (keynet-train config show).",
+            )
+        if status == 429:
+            raise BackendError(
+                f"Backend rate limit exceeded (429) for {endpoint}" + detail,
+                "Wait a moment and try again.",
+            )
+        if status >= 500:
+            raise BackendError(
+                f"Backend server error ({status}) for {endpoint}" + detail,
+                "The KeyNet backend failed; try again later or contact the platform team.",
+            )
+        raise BackendError(
+            f"Unexpected HTTP {status} from {endpoint}" + detail,
+            "Check the server URL (keynet-train config show).",
+        )
+
+    def _parse(self, response: httpx.Response, model: type[_M], endpoint: str) -> _M:
+        """Validate a 2xx body against ``model``.
+
+        Raises:
+            BackendError: the body is not JSON or violates the contract; the
+                pydantic error is not chained because it would carry the input
+                (which may hold secrets) into --debug tracebacks.
+        """
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            content_type = response.headers.get("content-type") or "none"
+            raise BackendError(
+                f"Invalid response from {endpoint}: the body is not JSON "
+                f"(HTTP {response.status_code}, Content-Type: {content_type})",
+                "Check the server URL: it may point at a proxy or web page, not the KeyNet API.",
+            ) from None
+        try:
+            return model.model_validate(data)
+        except PydanticValidationError as exc:
+            raise BackendError(
+                f"Invalid response from {endpoint}: it does not match the API contract "
+                f"({self._scrub(_summarise(exc))})",
+                "The server may run an incompatible API version; upgrade keynet-train "
+                "or contact the platform team.",
+            ) from None
+
+    def _server_message(self, response: httpx.Response) -> str:
+        """The server's explanation (``message`` field or body), secrets scrubbed."""
+        text = ""
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("message", "error", "detail", "errors"):
+                value = data.get(key)
+                if isinstance(value, str) and value.strip():
+                    text = value.strip()
+                    break
+                if isinstance(value, list) and value:
+                    text = "; ".join(
+                        str(item.get("message") or json.dumps(redact_json(item)))
+                        if isinstance(item, dict)
+                        else str(item)
+                        for item in value
+                    )
+                    break
+            else:
+                text = json.dumps(redact_json(data))
+        elif data is not None:
+            text = json.dumps(redact_json(data))
+        else:
+            text = response.text.strip()
+        if not text:
+            text = response.reason_phrase or f"HTTP {response.status_code}"
+        text = " ".join(text.split())
+        if len(text) > _MESSAGE_LIMIT:
+            text = text[:_MESSAGE_LIMIT] + "…"
+        return self._scrub(text)
+
+    def _detail_suffix(self, response: httpx.Response) -> str:
+        message = self._server_message(response)
+        reason = response.reason_phrase or ""
+        if not message or message == reason:
+            return ""
+        return f" (server said: {message})"
+
+    def _scrub(self, text: str) -> str:
+        return redact_text_fields(redact(text, self._secrets))
+
+
+def _summarise(exc: Exception, limit: int = 3) -> str:
+    """A short, input-free description of a validation error."""
+    if isinstance(exc, PydanticValidationError):
+        parts = []
+        for error in exc.errors(include_input=False, include_url=False)[:limit]:
+            location = ".".join(str(part) for part in error["loc"]) or "body"
+            parts.append(f"{location}: {error['msg']}")
+        more = exc.error_count() - limit
+        if more > 0:
+            parts.append(f"and {more} more")
+        return "; ".join(parts)
+    return str(exc)
+
+
+__all__ = [
+    "KNOWN_TASK_TYPES",
+    "NANOID_PATTERN",
+    "ArgumentDefinition",
+    "BackendClient",
+    "HarborCredentials",
+    "PageMeta",
+    "ProjectAuthor",
+    "ProjectsPage",
+    "SignInRequest",
+    "SignInResponse",
+    "TrainableProject",
+    "UploadKeyRequest",
+    "UploadKeyResponse",
+    "UserInfo",
+]

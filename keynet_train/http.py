@@ -1,0 +1,254 @@
+"""The one factory for HTTP clients, and redacted ``--debug`` logging.
+
+Every HTTP request keynet-train makes (backend API, registry credential check)
+goes through a client built by :func:`create_http_client`, so timeouts, the
+User-Agent, TLS verification, the private-CA bundle and debug logging behave
+the same everywhere. Only this module, :mod:`keynet_train.backend` and
+:mod:`keynet_train.registry_auth` import httpx; the CLI imports them lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from keynet_train import __version__
+from keynet_train.errors import ConfigError
+from keynet_train.secrets import (
+    REDACTED,
+    is_secret_name,
+    redact_headers,
+    redact_json,
+    redact_text_fields,
+)
+
+CA_BUNDLE_ENV = "KEYNET_CA_BUNDLE"
+"""Environment variable naming a PEM file of extra trusted CA certificates."""
+
+USER_AGENT = f"keynet-train/{__version__}"
+
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+
+# Bodies longer than this are cut in debug logs: a projects page is small, an
+# HTML error page from a proxy is not worth more.
+_DEBUG_BODY_LIMIT = 2000
+
+DebugLog = Callable[[str], None]
+
+
+def default_timeout() -> httpx.Timeout:
+    """10 s to connect, 60 s to read/write (SPEC §4.4)."""
+    return httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+def build_ssl_context(ca_bundle: str) -> ssl.SSLContext:
+    """An SSL context trusting certifi, the system store *and* ``ca_bundle``.
+
+    The private CA is added to, not substituted for, the usual trust so one
+    setting covers a backend with a public certificate and a Harbor with a
+    private one.
+
+    Raises:
+        ConfigError: the bundle is missing, unreadable or contains no PEM
+            certificate; the message names ``KEYNET_CA_BUNDLE``.
+    """
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())
+    # The system store may hold corporate CAs certifi lacks; absent on some
+    # systems, which is fine.
+    context.load_default_certs()
+    try:
+        context.load_verify_locations(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(
+            f"{CA_BUNDLE_ENV}={ca_bundle} cannot be used as a CA bundle: {reason}",
+            f"Point {CA_BUNDLE_ENV} at a readable PEM file of CA certificates, or unset it.",
+        ) from exc
+    return context
+
+
+def resolve_ca_bundle(
+    ca_bundle: str | None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The CA bundle to use: the explicit value, else ``KEYNET_CA_BUNDLE`` in ``environ``.
+
+    An empty value means "not set". Never raises.
+    """
+    if ca_bundle:
+        return ca_bundle
+    if environ is not None:
+        return environ.get(CA_BUNDLE_ENV) or None
+    return None
+
+
+def create_http_client(
+    base_url: str | None = None,
+    *,
+    ca_bundle: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    verify: bool = True,
+    debug_log: DebugLog | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    transport: httpx.BaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    """Build the configured :class:`httpx.Client` every request goes through.
+
+    Args:
+        base_url: prefix for relative request URLs (the backend server URL).
+        ca_bundle: PEM file trusted in addition to the default store; when
+            None, ``KEYNET_CA_BUNDLE`` is read from ``environ`` (if given).
+            The process environment is never read implicitly.
+        verify: False disables TLS verification (``--insecure-registry``
+            only); the CA bundle is then ignored.
+        debug_log: receives one redacted text block per request and response.
+        timeout: override of the 10 s connect / 60 s read default (tests).
+        transport: an httpx transport to use instead of the network (tests).
+        headers: extra default headers.
+
+    Raises:
+        ConfigError: the CA bundle is missing or unusable.
+    """
+    bundle = resolve_ca_bundle(ca_bundle, environ)
+    verify_setting: ssl.SSLContext | bool
+    if not verify:
+        verify_setting = False
+    elif bundle:
+        verify_setting = build_ssl_context(bundle)
+    else:
+        verify_setting = True
+
+    if timeout is None:
+        timeout_setting = default_timeout()
+    elif isinstance(timeout, httpx.Timeout):
+        timeout_setting = timeout
+    else:
+        timeout_setting = httpx.Timeout(timeout)
+
+    event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
+    if debug_log is not None:
+        event_hooks["request"].append(_request_logger(debug_log))
+        event_hooks["response"].append(_response_logger(debug_log))
+
+    all_headers = {"User-Agent": USER_AGENT}
+    all_headers.update(headers or {})
+    return httpx.Client(
+        base_url=base_url or "",
+        verify=verify_setting,
+        timeout=timeout_setting,
+        headers=all_headers,
+        transport=transport,
+        event_hooks=event_hooks,
+        # Tokens must not follow a redirect to another host, and the backend
+        # API never redirects: a 3xx is reported, not followed.
+        follow_redirects=False,
+        # Keeps HTTPS_PROXY/NO_PROXY (CI runners behind proxies) and
+        # SSL_CERT_FILE working as users of other tools expect.
+        trust_env=True,
+    )
+
+
+def is_tls_verification_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) is a certificate verification failure."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def describe_transport_error(exc: httpx.TransportError) -> str:
+    """A short human description of a network-level failure (no secrets in it)."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connection timed out ({exc})" if str(exc) else "connection timed out"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "no response within the read timeout"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server closed the connection ({exc})"
+    text = str(exc) or type(exc).__name__
+    return text
+
+
+# ------------------------------------------------------------------ debug logging
+
+
+def _format_body(content: bytes, content_type: str) -> str:
+    """A redacted, truncated rendering of a request/response body."""
+    if not content:
+        return ""
+    text = content.decode("utf-8", errors="replace")
+    if "json" in content_type or text.lstrip().startswith(("{", "[")):
+        try:
+            rendered = json.dumps(redact_json(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            rendered = redact_text_fields(text)
+    else:
+        rendered = redact_text_fields(text)
+    if len(rendered) > _DEBUG_BODY_LIMIT:
+        rendered = rendered[:_DEBUG_BODY_LIMIT] + f"… ({len(rendered)} characters)"
+    return rendered
+
+
+def _format_url(url: httpx.URL) -> str:
+    """The URL with secret-named query parameters and userinfo redacted."""
+    if url.userinfo:
+        url = url.copy_with(username=None, password=None)
+    if not url.query:
+        return str(url)
+    params = [
+        (key, REDACTED if is_secret_name(key) else value) for key, value in url.params.multi_items()
+    ]
+    return str(url.copy_with(params=params))
+
+
+def _format_headers(headers: httpx.Headers) -> str:
+    return "".join(f"\n  {name}: {value}" for name, value in redact_headers(headers.items()))
+
+
+def _request_logger(debug_log: DebugLog) -> Callable[[httpx.Request], None]:
+    def log_request(request: httpx.Request) -> None:
+        body = ""
+        # Streaming uploads have no .content until read; we only ever send
+        # small JSON bodies, so anything else is logged by size only.
+        try:
+            body = _format_body(request.content, request.headers.get("content-type", ""))
+        except httpx.RequestNotRead:
+            body = "<streamed body>"
+        text = f"> {request.method} {_format_url(request.url)}{_format_headers(request.headers)}"
+        if body:
+            text += f"\n  body: {body}"
+        debug_log(text)
+
+    return log_request
+
+
+def _response_logger(debug_log: DebugLog) -> Callable[[httpx.Response], None]:
+    def log_response(response: httpx.Response) -> None:
+        # Reading here is safe: no caller streams responses through these clients.
+        response.read()
+        body = _format_body(response.content, response.headers.get("content-type", ""))
+        request = response.request
+        text = (
+            f"< {response.status_code} {response.reason_phrase} "
+            f"({request.method} {_format_url(request.url)})"
+            f"{_format_headers(response.headers)}"
+        )
+        if body:
+            text += f"\n  body: {body}"
+        debug_log(text)
+
+    return log_response

@@ -1,0 +1,143 @@
+"""Masking and redaction of secrets: the one place that decides how they look.
+
+SPEC §7: no token or password ever appears in any output, log or exception
+text. Three tools cover that:
+
+* :func:`mask_secret` — the display form used by ``config show``;
+* :func:`redact` — scrubs *known* secret values from arbitrary text (server
+  error messages, exception strings) before it reaches the user;
+* :func:`redact_json` / :func:`redact_text_fields` / :func:`redact_headers` —
+  scrub secrets by *name* (``password``, ``accessToken``, ``Authorization`` …)
+  where the values are not known in advance, e.g. ``--debug`` HTTP logs.
+
+Standard library only: ``config show`` imports this at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+REDACTED = "***"
+"""What a redacted value is replaced with."""
+
+FULL_MASK = "********"
+"""The mask of a value too short to show any of it."""
+
+_MASK_MIN_LENGTH = 12
+
+# Header names whose values are credentials (compared lower-case).
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-registry-auth",
+        "x-auth-token",
+        "x-api-key",
+    }
+)
+
+# A JSON/form field is secret when its normalised name (lower-case, without
+# "_" and "-") contains one of these. Substring matching catches variants such
+# as accessToken, access_token, refreshToken, harborPassword, clientSecret.
+_SECRET_NAME_PARTS = ("password", "passwd", "token", "secret", "authorization", "apikey")
+
+# key=value / "key": "value" pairs in non-JSON text (form bodies, query strings,
+# half-broken JSON). The key group must look like a secret name (checked in code).
+_PAIR_RE = re.compile(
+    r"""(?P<key>[A-Za-z_][A-Za-z0-9_\-]*)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,;}]+)"""
+)
+
+
+def mask_secret(value: str) -> str:
+    """Return the display form of a secret: first 6 + ``...`` + last 3 characters.
+
+    Values shorter than 12 characters are fully masked (``********``) because
+    showing 9 of them would reveal most of the secret. Never raises.
+    """
+    if len(value) < _MASK_MIN_LENGTH:
+        return FULL_MASK
+    return f"{value[:6]}...{value[-3:]}"
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a field or parameter called ``name`` holds a credential."""
+    normalised = name.lower().replace("_", "").replace("-", "")
+    return any(part in normalised for part in _SECRET_NAME_PARTS)
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every occurrence of each known secret in ``text`` with ``***``.
+
+    Also catches the JSON-escaped and URL-encoded spellings of each secret, as
+    servers and libraries echo them in those forms. Empty/None entries are
+    ignored. Longer secrets are replaced first so a secret containing another
+    one is not left half-visible. Never raises.
+    """
+    variants: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        variants.add(secret)
+        variants.add(json.dumps(secret)[1:-1])
+        variants.add(quote(secret, safe=""))
+        variants.add(quote(secret))
+    for variant in sorted(variants, key=len, reverse=True):
+        if variant:
+            text = text.replace(variant, REDACTED)
+    return text
+
+
+def redact_json(value: Any) -> Any:
+    """Return a copy of a decoded JSON value with secret-named fields replaced.
+
+    Walks dicts and lists recursively; a dict key accepted by
+    :func:`is_secret_name` has its value (whatever its type) replaced by
+    ``***``. Never raises.
+    """
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if isinstance(key, str) and is_secret_name(key) else redact_json(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    return value
+
+
+def redact_text_fields(text: str) -> str:
+    """Scrub ``name=value`` / ``"name": "value"`` pairs with secret names from text.
+
+    For bodies that are not valid JSON (form data, query strings, truncated
+    JSON). Best effort: the value ends at a quote, ``&``, ``,``, ``;``, ``}``
+    or whitespace. Never raises.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if not is_secret_name(match.group("key")):
+            return match.group(0)
+        return f"{match.group('key')}{match.group('sep')}{REDACTED}"
+
+    return _PAIR_RE.sub(replace, text)
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return ``(name, value)`` pairs with credential headers' values replaced.
+
+    The auth scheme of an ``Authorization`` header (``Basic``/``Bearer``) is
+    kept because it helps debugging and reveals nothing. Never raises.
+    """
+    result: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            scheme, _, rest = value.partition(" ")
+            keep_scheme = rest and scheme.lower() in ("basic", "bearer", "token", "digest")
+            result.append((name, f"{scheme} {REDACTED}" if keep_scheme else REDACTED))
+        else:
+            result.append((name, value))
+    return result
