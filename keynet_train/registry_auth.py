@@ -1,0 +1,265 @@
+"""Check Harbor robot credentials against the registry's ``/v2/`` (SPEC §5.3).
+
+The Docker registry API v2 answers an anonymous ``GET /v2/`` with 401 and a
+``WWW-Authenticate`` challenge:
+
+* ``Basic realm="..."`` (plain distribution with htpasswd): repeat with Basic auth;
+* ``Bearer realm="https://h/service/token",service="harbor-registry"`` (Harbor):
+  fetch a token from the realm with Basic auth, then repeat with the token.
+
+A 200 at the end means the credentials work. The password is never put into
+any message: errors carry the registry's own message (``unauthorized:
+authentication required``) and a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from keynet_train.errors import RegistryAuthError, RegistryError
+from keynet_train.http import (
+    CA_BUNDLE_ENV,
+    DebugLog,
+    create_http_client,
+    describe_transport_error,
+    is_tls_verification_error,
+)
+from keynet_train.secrets import redact
+
+RELOGIN_HINT = (
+    "The Harbor robot credentials were rejected: re-login to refresh credentials "
+    "(keynet-train login <url>); if it persists, ask the platform team to check the robot account."
+)
+
+# Split before each "<scheme> " that starts a new challenge in one header.
+_CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
+_PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+def normalise_registry_url(registry_url: str) -> str:
+    """``harbor.example.com/`` → ``https://harbor.example.com`` (https assumed).
+
+    Raises:
+        RegistryError: the URL has no host.
+    """
+    url = registry_url.strip().rstrip("/")
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RegistryError(
+            f"Invalid registry URL {registry_url!r}",
+            "The backend returned an unusable Harbor URL; contact the platform team.",
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def parse_challenges(headers: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Parse ``WWW-Authenticate`` values into ``(scheme, params)``, scheme lower-case.
+
+    Handles several challenges in one header (``Basic realm="a", Bearer
+    realm="b"``) as well as repeated headers. Never raises.
+    """
+    challenges: list[tuple[str, dict[str, str]]] = []
+    for header in headers:
+        for raw in _CHALLENGE_SPLIT_RE.split(header):
+            chunk = raw.strip().strip(",").strip()
+            if not chunk:
+                continue
+            scheme, _, rest = chunk.partition(" ")
+            params: dict[str, str] = {}
+            for match in _PARAM_RE.finditer(rest):
+                quoted, bare = match.group(2), match.group(3)
+                value = quoted.replace('\\"', '"') if quoted is not None else bare
+                params[match.group(1).lower()] = value
+            challenges.append((scheme.lower(), params))
+    return challenges
+
+
+def verify_registry_credentials(
+    registry_url: str,
+    username: str,
+    password: str,
+    *,
+    ca_bundle: str | None = None,
+    insecure: bool = False,
+    debug_log: DebugLog | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | float | None = None,
+) -> None:
+    """Succeed if ``username``/``password`` may log in to the registry at ``registry_url``.
+
+    ``insecure`` disables TLS verification (``--insecure-registry``).
+    ``transport`` and ``timeout`` exist for tests.
+
+    Raises:
+        RegistryAuthError: the registry or its token service rejected the
+            credentials (401/403); includes the registry's message.
+        RegistryError: the registry cannot be reached (network, TLS — the hint
+            names KEYNET_CA_BUNDLE), answers unexpectedly, or is not a registry.
+        ConfigError: the CA bundle is missing or unusable.
+    """
+    base = normalise_registry_url(registry_url)
+    secrets = [password]
+
+    def scrubbed_log(text: str) -> None:
+        if debug_log is not None:
+            debug_log(redact(text, secrets))
+
+    with create_http_client(
+        None,
+        ca_bundle=ca_bundle,
+        verify=not insecure,
+        debug_log=scrubbed_log if debug_log is not None else None,
+        transport=transport,
+        timeout=timeout,
+    ) as client:
+        probe = _get(client, f"{base}/v2/", base, secrets)
+        if probe.status_code == 200:
+            return  # an open registry: nothing to check
+        if probe.status_code != 401:
+            raise _unexpected(probe, base, secrets)
+
+        challenges = parse_challenges(probe.headers.get_list("www-authenticate"))
+        schemes = {scheme: params for scheme, params in reversed(challenges)}
+        if "bearer" in schemes:
+            token = _fetch_bearer_token(client, base, schemes["bearer"], username, password)
+            secrets.append(token)
+            final = _get(client, f"{base}/v2/", base, secrets, bearer=token)
+        elif "basic" in schemes:
+            final = _get(client, f"{base}/v2/", base, secrets, basic=(username, password))
+        else:
+            offered = ", ".join(scheme for scheme, _ in challenges) or "none"
+            raise RegistryError(
+                f"Registry {base} asks for an unsupported authentication scheme ({offered})",
+                "keynet-train supports Basic and Bearer token registry authentication.",
+            )
+        if final.status_code == 200:
+            return
+        if final.status_code in (401, 403):
+            raise RegistryAuthError(
+                f"Harbor Registry authentication failed for {username} at {base} "
+                f"({final.status_code}): {_registry_message(final, secrets)}",
+                RELOGIN_HINT,
+            )
+        raise _unexpected(final, base, secrets)
+
+
+def _fetch_bearer_token(
+    client: httpx.Client, base: str, params: dict[str, str], username: str, password: str
+) -> str:
+    """Get a token from the Bearer realm with Basic auth (Docker token protocol)."""
+    secrets = [password]
+    realm = params.get("realm")
+    if not realm:
+        raise RegistryError(
+            f"Registry {base} sent a Bearer challenge without a realm",
+            "The registry is misconfigured; contact the platform team.",
+        )
+    realm_url = urljoin(base + "/", realm)
+    if urlsplit(realm_url).scheme != "https" and urlsplit(base).scheme == "https":
+        # Sending the robot password in clear to a token service the HTTPS
+        # registry pointed us at would downgrade its protection.
+        raise RegistryError(
+            f"Registry {base} points to a token service over plain HTTP ({realm_url}); "
+            "refusing to send credentials",
+            "The registry is misconfigured; contact the platform team.",
+        )
+    query = {key: params[key] for key in ("service", "scope") if params.get(key)}
+    response = _get(client, realm_url, base, secrets, basic=(username, password), params=query)
+    if response.status_code in (401, 403):
+        raise RegistryAuthError(
+            f"Harbor Registry authentication failed for {username} at {base} "
+            f"({response.status_code} from the token service): "
+            f"{_registry_message(response, secrets)}",
+            RELOGIN_HINT,
+        )
+    if response.status_code != 200:
+        raise _unexpected(response, base, secrets, what="token service")
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        data = None
+    token = None
+    if isinstance(data, dict):
+        token = data.get("token") or data.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise RegistryError(
+            f"The token service of registry {base} returned no token",
+            "The registry is misconfigured; contact the platform team.",
+        )
+    return token
+
+
+def _get(
+    client: httpx.Client,
+    url: str,
+    base: str,
+    secrets: list[str],
+    *,
+    basic: tuple[str, str] | None = None,
+    bearer: str | None = None,
+    params: dict[str, str] | None = None,
+) -> httpx.Response:
+    """GET ``url``, turning network/TLS failures into :class:`RegistryError`."""
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    try:
+        return client.get(url, auth=basic, headers=headers, params=params)
+    except httpx.TransportError as exc:
+        if is_tls_verification_error(exc):
+            raise RegistryError(
+                f"TLS certificate verification failed for registry {base}: "
+                "certificate signed by an unknown authority or not valid for this host",
+                f"If the registry uses a private CA, set {CA_BUNDLE_ENV} to its PEM file.",
+            ) from None
+        raise RegistryError(
+            f"Cannot reach registry {base}: {redact(describe_transport_error(exc), secrets)}",
+            "Check the network connection, proxy settings and that the registry is up.",
+        ) from None
+
+
+def _registry_message(response: httpx.Response, secrets: list[str]) -> str:
+    """The registry's error text, e.g. ``unauthorized: authentication required``."""
+    text = ""
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list):
+            parts = []
+            for item in errors:
+                if isinstance(item, dict):
+                    code = str(item.get("code") or "").lower()
+                    message = str(item.get("message") or "")
+                    parts.append(f"{code}: {message}" if code and message else code or message)
+            text = "; ".join(part for part in parts if part)
+        if not text:
+            for key in ("message", "error", "detail"):
+                if isinstance(data.get(key), str):
+                    text = str(data[key])
+                    break
+    if not text:
+        text = " ".join(response.text.split())[:300]
+    return redact(text or response.reason_phrase or f"HTTP {response.status_code}", secrets)
+
+
+def _unexpected(
+    response: httpx.Response, base: str, secrets: list[str], what: str = "registry"
+) -> RegistryError:
+    status = response.status_code
+    message = _registry_message(response, secrets)
+    if status == 404 and what == "registry":
+        return RegistryError(
+            f"{base} is not a container registry (GET /v2/ returned 404)",
+            "The Harbor URL returned at sign-in looks wrong; contact the platform team.",
+        )
+    return RegistryError(
+        f"Unexpected answer from the {what} of {base}: HTTP {status}: {message}",
+        "Try again later; if it persists, contact the platform team.",
+    )
