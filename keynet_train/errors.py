@@ -29,7 +29,13 @@ class KeynetError(Exception):
 
 
 class UsageError(KeynetError):
-    """The command line itself is wrong (exit code 2)."""
+    """The command line does not parse (argparse level; exit code 2)."""
+
+    error_type = "usage"
+
+
+class InputError(KeynetError):
+    """A value is missing or invalid after parsing, e.g. a bad tag or no TTY to ask (exit 1)."""
 
     error_type = "usage"
 

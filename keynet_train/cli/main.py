@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from keynet_train import __version__
 from keynet_train.cli.environment import Environment
+from keynet_train.cli.parser import ArgumentParser
 from keynet_train.cli.status import ExitStatus, render_error
-from keynet_train.errors import UsageError
 
 PROG = "keynet-train"
 
@@ -28,21 +27,11 @@ Typical use:
 """
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises :class:`UsageError` instead of exiting, so tests stay in-process."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(
-            f"{self.prog}: {message}",
-            f"Run '{self.prog} --help' for usage.",
-        )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argparse tree (cheap: imports no heavy library)."""
     from keynet_train.cli.commands import config_cmd, inspect, login, projects, push
 
-    parser = _ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -56,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-color", action="store_true", help="no colours or spinners (also: NO_COLOR=1)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for module in (login, config_cmd, projects, inspect, push):
         module.register(sub)
     return parser

@@ -1,19 +1,167 @@
-"""``keynet-train login`` and ``logout`` (placeholder)."""
+"""``keynet-train login`` and ``keynet-train logout``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 
+from keynet_train.cli.common import ca_bundle, debug_logger, open_store, prompt_secret, prompt_text
 from keynet_train.cli.environment import Environment
+from keynet_train.errors import InputError
+
+LOGIN_EPILOG = """\
+examples:
+  keynet-train login https://api.example.com
+  keynet-train login https://api.example.com -u alice
+  echo "$KEYNET_PASSWORD" | keynet-train login https://api.example.com -u ci-bot --password-stdin
+
+environment:
+  KEYNET_SERVER_URL   server URL when SERVER_URL is not given
+  KEYNET_USERNAME     username when -u is not given
+  KEYNET_PASSWORD     password (prefer --password-stdin: env vars can leak via /proc)
+  KEYNET_CA_BUNDLE    PEM file trusted in addition to the system CAs (backend and registry)
+  KEYNET_CONFIG       where credentials are stored (default ~/.config/keynet/config.json)
+
+Without a terminal, every missing value must come from a flag or variable;
+login then fails at once instead of waiting for input.
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``login`` and ``logout``."""
-    p = sub.add_parser("login", help="sign in and store credentials")
-    p.add_argument("server_url", nargs="?")
-    p.set_defaults(handler=run)
+    p = sub.add_parser(
+        "login",
+        help="sign in and store credentials",
+        description="Sign in to the KeyNet platform, store the API token and the Harbor "
+        "robot credentials (mode 0600), verify them against the registry and log podman in.",
+        epilog=LOGIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("server_url", nargs="?", metavar="SERVER_URL", help="KeyNet API server URL")
+    p.add_argument("-u", "--username", help="account name (or KEYNET_USERNAME)")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.set_defaults(handler=run_login)
+
+    q = sub.add_parser(
+        "logout",
+        help="delete stored credentials (same as: config clear)",
+        description="Delete the stored credentials and the podman registry login made by "
+        "'login'. Safe to run when not logged in.",
+        epilog="example:\n  keynet-train logout",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.set_defaults(handler=run_logout)
 
 
-def run(args: argparse.Namespace, env: Environment) -> int:
-    """Placeholder."""
-    raise NotImplementedError
+def _missing(what: str, flag: str, var: str) -> InputError:
+    return InputError(
+        f"No {what} given and no terminal to ask for it.",
+        f"Pass {flag} or set {var}.",
+    )
+
+
+def _gather(args: argparse.Namespace, env: Environment) -> tuple[str, str, str]:
+    """Server URL, username and password from flags, env vars or prompts (TTY only)."""
+    from keynet_train.auth import normalize_server_url
+
+    server = args.server_url or env.environ.get("KEYNET_SERVER_URL", "")
+    if not server:
+        if not env.interactive:
+            raise _missing("server URL", "SERVER_URL", "KEYNET_SERVER_URL")
+        server = prompt_text(env, "KeyNet server URL: ")
+    server = normalize_server_url(server)
+
+    username = args.username or env.environ.get("KEYNET_USERNAME", "")
+    password = ""
+    if args.password_stdin:
+        if env.stdin_isatty:
+            raise InputError(
+                "--password-stdin needs the password piped in, not typed.",
+                'Use: echo "$PASSWORD" | keynet-train login ... --password-stdin, '
+                "or drop the flag to be prompted.",
+            )
+        password = env.stdin.read().rstrip("\r\n")
+        if not password:
+            raise InputError("--password-stdin was given but standard input was empty.")
+    if not username:
+        if not env.interactive or args.password_stdin:
+            raise _missing("username", "-u USERNAME", "KEYNET_USERNAME")
+        username = prompt_text(env, "Username: ")
+    if not password:
+        password = env.environ.get("KEYNET_PASSWORD", "")
+    if not password:
+        if not env.interactive:
+            raise _missing("password", "--password-stdin", "KEYNET_PASSWORD")
+        password = prompt_secret(env, "Password: ")
+    if not username or not password:
+        raise InputError("Username and password must not be empty.")
+    return server, username, password
+
+
+def run_login(args: argparse.Namespace, env: Environment) -> int:
+    """Sign in and store credentials.
+
+    Raises:
+        InputError: a value is missing and there is no terminal to prompt.
+        KeynetError: any failure of :func:`keynet_train.auth.login`.
+    """
+    from keynet_train.auth import login
+    from keynet_train.podman_client import podman_login
+
+    server, username, password = _gather(args, env)
+    store = open_store(env)
+    env.err(f"Signing in to {server} as {username} ...")
+    result = login(
+        server,
+        username,
+        password,
+        store=store,
+        ca_bundle=ca_bundle(env),
+        debug_log=debug_logger(env),
+        podman_login=lambda host, user, pw: podman_login(
+            host, user, pw, ca_bundle=ca_bundle(env), podman_url=None
+        ),
+    )
+    for warning in result.warnings:
+        env.err(f"Warning: {warning}")
+    who = f"{result.display_name} ({username})" if result.display_name else username
+    expires = (
+        f", token valid until {result.token_expires_at:%Y-%m-%d %H:%M} UTC"
+        if result.token_expires_at
+        else ""
+    )
+    env.err(f"Logged in as {who}{expires}.")
+    env.err(f"Harbor registry {result.harbor_url} verified for {result.harbor_username}.")
+    if result.podman_logged_in:
+        env.err("podman is logged in to the registry.")
+    env.err(f"Credentials stored in {result.config_path} (mode 0600).")
+    if env.json_output:
+        env.out(
+            json.dumps(
+                {
+                    "server_url": server,
+                    "username": username,
+                    "config_path": str(result.config_path),
+                    "harbor_url": result.harbor_url,
+                    "token_expires_at": result.token_expires_at.isoformat()
+                    if result.token_expires_at
+                    else None,
+                    "podman_logged_in": result.podman_logged_in,
+                }
+            )
+        )
+    return 0
+
+
+def run_logout(args: argparse.Namespace, env: Environment) -> int:
+    """Delete stored credentials and the podman registry login; idempotent.
+
+    Raises:
+        ConfigError: the config file exists but cannot be read or deleted.
+    """
+    from keynet_train.cli.commands.config_cmd import clear_credentials
+
+    return clear_credentials(env)

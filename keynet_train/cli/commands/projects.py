@@ -1,19 +1,113 @@
-"""``keynet-train projects`` (placeholder)."""
+"""``keynet-train projects [--page N] [--limit N] [--json]``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import TYPE_CHECKING
 
+from keynet_train.cli.common import ca_bundle, debug_logger, open_store
 from keynet_train.cli.environment import Environment
+from keynet_train.cli.output import print_table
+from keynet_train.cli.parser import add_command
+
+if TYPE_CHECKING:
+    from keynet_train.backend import BackendClient, ProjectsPage
+    from keynet_train.config import Config
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _limit(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be between 1 and 100")
+    return value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``projects``."""
-    p = sub.add_parser("projects", help="list trainable projects")
-    p.add_argument("server_url", nargs="?")
+    p = add_command(
+        sub,
+        "projects",
+        help="list trainable projects",
+        description="List the projects you can push training images to "
+        "(GET /v1/projects/trainable).",
+        epilog="examples:\n  keynet-train projects\n  keynet-train projects --page 1 --limit 50\n"
+        "  keynet-train projects --json | jq '.content[].id'",
+    )
+    p.add_argument("--page", type=_non_negative, default=0, help="page number, from 0 (default 0)")
+    p.add_argument("--limit", type=_limit, default=20, help="projects per page (default 20)")
+    p.add_argument("--json", action="store_true", help="print the backend's page as JSON")
     p.set_defaults(handler=run)
 
 
+def backend_client(env: Environment) -> BackendClient:
+    """A backend client authenticated with the stored, unexpired token.
+
+    Raises:
+        NotLoggedInError: no credentials or expired token.
+        ConfigError: corrupt config file.
+    """
+    from datetime import datetime, timezone
+
+    from keynet_train.auth import require_credentials
+
+    return backend_for_config(
+        require_credentials(open_store(env).load(), datetime.now(timezone.utc)), env
+    )
+
+
+def backend_for_config(config: Config, env: Environment) -> BackendClient:
+    """A backend client for a config already checked by ``require_credentials``.
+
+    Raises:
+        ConfigError: KEYNET_CA_BUNDLE is unusable.
+    """
+    from keynet_train.backend import BackendClient
+
+    assert config.api_token is not None  # guaranteed by require_credentials
+    return BackendClient(
+        config.server_url or "",
+        config.api_token.reveal(),
+        ca_bundle=ca_bundle(env),
+        debug_log=debug_logger(env),
+    )
+
+
+def project_rows(page: ProjectsPage) -> list[list[str]]:
+    """Table rows (id, title, task type, author) for a page of projects."""
+    return [
+        [str(p.id), p.title, str(p.task_type), p.author.display_name if p.author else "-"]
+        for p in page.content
+    ]
+
+
+PROJECT_HEADERS = ("ID", "TITLE", "TASK TYPE", "AUTHOR")
+
+
 def run(args: argparse.Namespace, env: Environment) -> int:
-    """Placeholder."""
-    raise NotImplementedError
+    """Fetch and print one page of trainable projects.
+
+    Raises:
+        NotLoggedInError, AuthenticationError, BackendError: see BackendClient.
+    """
+    with backend_client(env) as client:
+        page = client.fetch_trainable_projects(page=args.page, limit=args.limit)
+    if args.json:
+        env.out(json.dumps(page.model_dump(mode="json", by_alias=True)))
+        return 0
+    if not page.content:
+        env.err("No trainable projects on this page.")
+        return 0
+    print_table(env, PROJECT_HEADERS, project_rows(page))
+    meta = page.meta
+    env.err(
+        f"Page {meta.page} of {max(meta.max_page, 0)} ({meta.total} projects). Next page: --page N"
+    )
+    return 0

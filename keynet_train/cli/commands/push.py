@@ -1,20 +1,234 @@
-"""``keynet-train push`` (placeholder)."""
+"""``keynet-train push ENTRYPOINT ...``: flags, the interactive project picker, rendering."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from keynet_train.cli.common import open_store, prompt_text
 from keynet_train.cli.environment import Environment
+from keynet_train.cli.output import CliReporter, format_table
+from keynet_train.cli.parser import add_command
+from keynet_train.errors import InputError
+
+if TYPE_CHECKING:
+    from keynet_train.backend import ProjectsPage
+    from keynet_train.push import DryRunResult, PushResult
+
+PICKER_PAGE_SIZE = 20
+
+EPILOG = """\
+examples:
+  keynet-train push train.py
+  keynet-train push train.py --project 123 --tag v1.2 --build-arg TORCH_VERSION=2.4
+  keynet-train push src/train.py -f docker/Dockerfile --context .
+  keynet-train push train.py --dry-run          # build locally, send nothing
+  keynet-train push train.py --project 123 --json > push-result.json   # CI
+
+precedence: flag > KEYNET_* variable > project file ([tool.keynet-train] in
+pyproject.toml, or keynet.toml) > 'config set' preference > default.
+
+environment:
+  KEYNET_PROJECT_ID       project when --project is not given
+  KEYNET_HARBOR_PROJECT   Harbor project when --harbor-project is not given
+  KEYNET_CA_BUNDLE        PEM trusted for the backend and the registry
+  CONTAINER_HOST          podman service URL when --podman-url is not given
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``push`` sub-command."""
-    p = sub.add_parser("push", help="build and push the training image")
-    p.add_argument("entrypoint")
-    p.add_argument("--json", action="store_true")
+    """Add ``push``."""
+    p = add_command(
+        sub,
+        "push",
+        help="validate, register and push a training image",
+        description="Validate ENTRYPOINT, extract its hyperparameters, register them with "
+        "the backend for an upload key, then build, tag and push the image to Harbor "
+        "with podman.",
+        epilog=EPILOG,
+    )
+    p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
+    p.add_argument(
+        "-f",
+        "--dockerfile",
+        type=Path,
+        help="Dockerfile (default: Containerfile or Dockerfile in the context)",
+    )
+    p.add_argument("--context", type=Path, help="build context directory (default: .)")
+    p.add_argument("--project", type=int, dest="project_id", metavar="ID", help="project id")
+    p.add_argument("--model-name", help="model name sent to the backend (default: script name)")
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        dest="tags",
+        metavar="TAG",
+        help="extra tag on the same repository (repeatable)",
+    )
+    p.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        dest="build_args",
+        metavar="K=V",
+        help="build argument (repeatable)",
+    )
+    p.add_argument("--platform", metavar="OS/ARCH", help="target platform (default linux/amd64)")
+    p.add_argument("--harbor-project", help="Harbor project (default kitech-model)")
+    p.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    p.add_argument("--podman-url", help="podman service URL (unix://, tcp://, ssh://)")
+    p.add_argument(
+        "--insecure-registry",
+        action="store_true",
+        help="do not verify the registry's TLS certificate (prefer KEYNET_CA_BUNDLE)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, extract and build locally; send nothing",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON result object on stdout")
     p.set_defaults(handler=run)
 
 
+def make_project_chooser(env: Environment) -> Callable[[Callable[[int], ProjectsPage]], int]:
+    """The interactive picker on a TTY; otherwise a chooser that fails listing the projects."""
+
+    def choose(fetch_page: Callable[[int], ProjectsPage]) -> int:
+        if not env.interactive:
+            page = fetch_page(0)
+            listing = "; ".join(f"{p.id} ({p.title})" for p in page.content[:20])
+            more = " ..." if page.meta.total > len(page.content[:20]) else ""
+            raise InputError(
+                "No project given and no terminal to choose one. "
+                f"Trainable projects: {listing or 'none'}{more}.",
+                "Pass --project ID, set KEYNET_PROJECT_ID, add project_id to the "
+                "project file, or run: keynet-train config set project_id ID",
+            )
+        return _pick(env, fetch_page)
+
+    return choose
+
+
+def _pick(env: Environment, fetch_page: Callable[[int], ProjectsPage]) -> int:
+    from keynet_train.cli.commands.projects import PROJECT_HEADERS, project_rows
+
+    page_no = 0
+    while True:
+        page = fetch_page(page_no)
+        if not page.content and page_no == 0:
+            raise InputError(
+                "You have no trainable projects.",
+                "Ask a platform administrator to give you access to a project.",
+            )
+        rows = [[str(i + 1), *row] for i, row in enumerate(project_rows(page))]
+        env.err("")
+        env.err(format_table(("#", *PROJECT_HEADERS), rows))
+        last = max(page.meta.max_page, 0)
+        env.err(f"Page {page_no + 1}/{last + 1} - {page.meta.total} projects")
+        answer = prompt_text(
+            env, f"Choose a project [1-{len(rows)}], n = next page, p = previous, q = quit: "
+        ).lower()
+        if answer == "n" and page_no < last:
+            page_no += 1
+        elif answer == "p" and page_no > 0:
+            page_no -= 1
+        elif answer == "q":
+            raise InputError("No project chosen.", "Pass --project ID.")
+        elif answer.isdigit() and 1 <= int(answer) <= len(rows):
+            chosen = page.content[int(answer) - 1]
+            save = prompt_text(env, f"Save project {chosen.id} as your default? [y/N]: ")
+            if save.lower() in ("y", "yes"):
+                store = open_store(env)
+                store.set_preference("project_id", str(chosen.id))
+                env.err(f"Saved project_id={chosen.id} in {store.path}.")
+            return chosen.id
+        else:
+            env.err(f"Not a choice: {answer!r}.")
+
+
 def run(args: argparse.Namespace, env: Environment) -> int:
-    """Placeholder."""
-    raise NotImplementedError
+    """Run the push pipeline and render its result.
+
+    Raises:
+        KeynetError: whatever step failed (see :func:`keynet_train.push.run_push`).
+    """
+    from keynet_train.cli.commands.projects import backend_for_config
+    from keynet_train.podman_client import install_registry_ca, open_engine
+    from keynet_train.push import PushOptions, PushResult, PushServices, parse_build_args, run_push
+
+    options = PushOptions(
+        entrypoint=Path(args.entrypoint),
+        dockerfile=args.dockerfile,
+        context=args.context,
+        project_id=args.project_id,
+        model_name=args.model_name,
+        tags=list(args.tags),
+        build_args=parse_build_args(args.build_args),
+        platform=args.platform,
+        harbor_project=args.harbor_project,
+        no_cache=args.no_cache,
+        podman_url=args.podman_url,
+        insecure_registry=args.insecure_registry,
+        dry_run=args.dry_run,
+    )
+    store = open_store(env)
+    reporter = CliReporter(env)
+    services = PushServices(
+        open_engine=lambda url: open_engine(url, reporter=reporter, environ=env.environ),
+        backend_for=lambda config: backend_for_config(config, env),
+        choose_project=make_project_chooser(env),
+        load_config=store.load,
+        trust_registry_ca=install_registry_ca,
+    )
+    result = run_push(
+        options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
+    )
+    if isinstance(result, PushResult):
+        _render_push(env, result)
+    else:
+        _render_dry_run(env, result)
+    return 0
+
+
+def _render_push(env: Environment, result: PushResult) -> None:
+    if env.json_output:
+        env.out(json.dumps(result.to_json()))
+    lines = [
+        "",
+        "✨ Push completed successfully!",
+        f"   Upload Key: {result.upload_key}",
+        f"   Image: {result.image}",
+        f"   Tags: {', '.join(result.tags)}",
+    ]
+    if result.digest:
+        lines.append(f"   Digest: {result.digest}")
+    lines.append(f"   Hyperparameters: {len(result.hyperparameters)} arguments sent to Backend")
+    lines.append(f"   Command: {result.command}")
+    write = env.err if env.json_output else env.out
+    for line in lines:
+        write(line)
+
+
+def _render_dry_run(env: Environment, result: DryRunResult) -> None:
+    if env.json_output:
+        env.out(json.dumps(result.to_json()))
+        return
+    env.out("")
+    env.out("Dry run: nothing was sent to the backend or the registry.")
+    env.out(f"   Local image: {result.image} ({result.image_id[:12]})")
+    env.out(f"   Would push to: {result.target_repository}")
+    env.out(f"   Dockerfile: {result.dockerfile}")
+    ignore = str(result.ignore_file) if result.ignore_file else "none"
+    env.out(
+        f"   Context: {result.context} - {result.file_count} files, "
+        f"{result.total_size} bytes (ignore file: {ignore})"
+    )
+    for path, size in result.largest_files:
+        env.out(f"      {size:>12} B  {path}")
+    env.out(f"   Model name: {result.model_name}")
+    env.out(f"   Hyperparameters ({result.parser_type or 'no parser'}):")
+    env.out(json.dumps(result.hyperparameters, indent=2))

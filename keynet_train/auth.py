@@ -1,0 +1,154 @@
+"""Sign-in flow: backend sign-in, registry credential check, atomic store, podman login.
+
+The order matters for SPEC §2.1: nothing is written until the backend accepted
+the password *and* the registry accepted the robot credentials, so a failed
+login leaves the previous config file byte-for-byte unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
+from keynet_train.errors import InputError, KeynetError, NotLoggedInError
+
+
+@dataclass
+class LoginResult:
+    """What a successful login did."""
+
+    config_path: Path
+    username: str
+    display_name: str | None
+    harbor_url: str
+    harbor_username: str
+    token_expires_at: datetime | None
+    podman_logged_in: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def normalize_server_url(raw: str) -> str:
+    """Normalise a server URL: ``https://`` assumed, trailing slash stripped.
+
+    Raises:
+        InputError: the URL has an unsupported scheme or no host.
+    """
+    url = raw.strip()
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"Invalid server URL: {raw!r}.",
+            "Give the KeyNet API address, e.g. https://api.example.com",
+        )
+    if parts.query or parts.fragment:
+        raise InputError(f"Invalid server URL: {raw!r} (no query or fragment allowed).")
+    return url.rstrip("/")
+
+
+def host_of(url: str) -> str:
+    """``https://harbor.example.com:8443/`` → ``harbor.example.com:8443``."""
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    return parts.netloc.rstrip("/")
+
+
+def login(
+    server_url: str,
+    username: str,
+    password: str,
+    *,
+    store: ConfigStore,
+    ca_bundle: str | None = None,
+    debug_log: Callable[[str], None] | None = None,
+    podman_login: Callable[[str, str, str], None] | None = None,
+) -> LoginResult:
+    """Sign in, verify the Harbor robot credentials, store everything, log podman in.
+
+    ``podman_login(host, username, password)`` is best effort: its failure is a
+    warning in the result, not an error.
+
+    Raises:
+        AuthenticationError: wrong username or password.
+        RegistryAuthError: the registry rejected the robot credentials.
+        RegistryError: the registry could not be reached.
+        BackendError: the backend failed or answered nonsense.
+        ConfigError: the config file could not be written.
+    """
+    from keynet_train.backend import BackendClient
+    from keynet_train.registry_auth import verify_registry_credentials
+
+    with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
+        signed_in = client.sign_in(username, password)
+    harbor = signed_in.harbor
+    harbor_password = harbor.password.get_secret_value()
+    verify_registry_credentials(
+        harbor.url, harbor.username, harbor_password, ca_bundle=ca_bundle, debug_log=debug_log
+    )
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def apply(previous: Config | None) -> Config:
+        # Preferences (project_id, harbor_project, podman_url) and unknown keys
+        # survive a re-login; identity and secrets are replaced.
+        config = previous if previous is not None else Config()
+        config.server_url = server_url
+        config.username = username
+        config.api_token = Secret(signed_in.access_token.get_secret_value())
+        config.api_token_expires_at = signed_in.access_token_expires_at
+        config.harbor = HarborCredentials(
+            url=harbor.url.rstrip("/"), username=harbor.username, password=Secret(harbor_password)
+        )
+        config.last_login = now
+        return config
+
+    store.update(apply)
+
+    warnings: list[str] = []
+    podman_ok = False
+    if podman_login is not None:
+        try:
+            podman_login(host_of(harbor.url), harbor.username, harbor_password)
+            podman_ok = True
+        except KeynetError as exc:
+            warnings.append(
+                f"podman was not logged in to {host_of(harbor.url)}: {exc.message} "
+                "(push does not need it: it passes the stored credentials explicitly)"
+            )
+    return LoginResult(
+        config_path=store.path,
+        username=username,
+        display_name=signed_in.user.display_name if signed_in.user else None,
+        harbor_url=harbor.url,
+        harbor_username=harbor.username,
+        token_expires_at=signed_in.access_token_expires_at,
+        podman_logged_in=podman_ok,
+        warnings=warnings,
+    )
+
+
+def require_credentials(config: Config | None, now: datetime) -> Config:
+    """Return ``config`` if it holds a usable, unexpired API token and registry credentials.
+
+    Checked before any request is sent, so an expired token never reaches the backend.
+
+    Raises:
+        NotLoggedInError: no config, no token/Harbor credentials, or the token expired.
+    """
+    if config is None or not config.is_logged_in:
+        raise NotLoggedInError(
+            "No credentials configured. Please login first: keynet-train login <url>",
+            "Run: keynet-train login https://<your-keynet-api-server>",
+        )
+    if config.token_expired(now):
+        expired = config.api_token_expires_at
+        when = f" at {expired:%Y-%m-%d %H:%M:%S} UTC" if expired else ""
+        raise NotLoggedInError(
+            f"Your KeyNet API token expired{when}. Not logged in.",
+            f"Run: keynet-train login {config.server_url}",
+        )
+    return config

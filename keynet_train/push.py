@@ -1,0 +1,574 @@
+"""The push pipeline (SPEC §2.5): validate → extract → project → upload key → build → tag → push.
+
+This module decides *what* happens and in which order; it never prints or
+prompts. Progress goes to a :class:`~keynet_train.progress.Reporter`, the
+interactive project pick is a callback supplied by the CLI, and every
+failure is a :class:`~keynet_train.errors.KeynetError`.
+
+Checks that need no network run first (entrypoint, Dockerfile, context,
+tags, podman reachable) so a bad invocation fails before the backend
+registers anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from keynet_train.errors import ConfigError, InputError
+from keynet_train.progress import Reporter
+
+if TYPE_CHECKING:
+    from keynet_train.backend import BackendClient, ProjectsPage
+    from keynet_train.build_context import ContextSummary
+    from keynet_train.config import Config
+    from keynet_train.extraction import ExtractionResult
+    from keynet_train.project_file import ProjectSettings
+
+DEFAULT_HARBOR_PROJECT = "kitech-model"
+DEFAULT_PLATFORM = "linux/amd64"
+DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
+LABEL_PREFIX = "ai.keynet.train"
+
+# Docker's tag grammar: a word character, then up to 127 word characters, dots or dashes.
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Harbor project names: lowercase alphanumerics separated by . _ -
+_HARBOR_PROJECT_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
+_BUILD_ARG_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+ProjectChooser = Callable[[Callable[[int], "ProjectsPage"]], int]
+"""Picks a project id given a function that fetches page N (0-based) of trainable projects."""
+
+
+@dataclass
+class PushOptions:
+    """What the user asked for on the command line (None = not given)."""
+
+    entrypoint: Path
+    dockerfile: Path | None = None
+    context: Path | None = None
+    project_id: int | None = None
+    model_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    build_args: dict[str, str] = field(default_factory=dict)
+    platform: str | None = None
+    harbor_project: str | None = None
+    no_cache: bool = False
+    podman_url: str | None = None
+    insecure_registry: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class ResolvedSettings:
+    """Options after applying flag > KEYNET_* env > project file > user config > default."""
+
+    entrypoint: Path
+    context: Path
+    dockerfile: Path | None
+    project_id: int | None
+    model_name: str
+    tags: list[str]
+    build_args: dict[str, str]
+    platform: str
+    harbor_project: str
+    podman_url: str | None
+    project_file: Path | None
+    project_source: str | None = None
+
+
+@dataclass
+class PushResult:
+    """The outcome of a push (the ``--json`` object of SPEC §2.5 step 9)."""
+
+    upload_key: str
+    image: str
+    tags: list[str]
+    digest: str | None
+    project_id: int
+    model_name: str
+    parser_type: str | None
+    hyperparameters: list[dict[str, object]]
+    command: str
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON object printed on stdout with ``--json``."""
+        return {
+            "upload_key": self.upload_key,
+            "image": self.image,
+            "tags": self.tags,
+            "digest": self.digest,
+            "project_id": self.project_id,
+            "model_name": self.model_name,
+            "parser_type": self.parser_type,
+            "hyperparameters": self.hyperparameters,
+            "command": self.command,
+        }
+
+
+@dataclass
+class DryRunResult:
+    """What a push would send, and the locally built image."""
+
+    image: str
+    image_id: str
+    target_repository: str
+    dockerfile: Path
+    context: Path
+    file_count: int
+    total_size: int
+    largest_files: list[tuple[str, int]]
+    ignore_file: Path | None
+    parser_type: str | None
+    hyperparameters: list[dict[str, object]]
+    model_name: str
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON object printed on stdout with ``--dry-run --json``."""
+        return {
+            "dry_run": True,
+            "image": self.image,
+            "image_id": self.image_id,
+            "target_repository": self.target_repository,
+            "dockerfile": str(self.dockerfile),
+            "context": str(self.context),
+            "context_files": self.file_count,
+            "context_bytes": self.total_size,
+            "largest_files": [{"path": p, "bytes": s} for p, s in self.largest_files],
+            "ignore_file": str(self.ignore_file) if self.ignore_file else None,
+            "model_name": self.model_name,
+            "parser_type": self.parser_type,
+            "hyperparameters": self.hyperparameters,
+            "warnings": self.warnings,
+        }
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _env_int(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a project id (an integer).") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r} is not a project id (must be 0 or more).")
+    return value
+
+
+def resolve_settings(
+    options: PushOptions,
+    environ: Mapping[str, str],
+    project: ProjectSettings,
+    config: Config | None,
+    cwd: Path,
+) -> ResolvedSettings:
+    """Apply the precedence rules of SPEC §2.5/§3.1 and validate tags, platform and names.
+
+    Tags and build args: ``--tag`` flags replace the project file's ``tags``;
+    ``--build-arg`` flags are merged over its ``build_args`` key by key.
+
+    Raises:
+        InputError: an invalid tag, platform, build-arg name or Harbor project name.
+        ConfigError: ``KEYNET_PROJECT_ID`` is not an integer.
+    """
+    project_id: int | None = None
+    project_source: str | None = None
+    env_project = _env_int(environ, "KEYNET_PROJECT_ID")
+    for candidate, source in (
+        (options.project_id, "--project"),
+        (env_project, "KEYNET_PROJECT_ID"),
+        (project.project_id, str(project.source) if project.source else None),
+        (config.project_id if config else None, "user config (config set project_id)"),
+    ):
+        if candidate is not None:
+            project_id, project_source = candidate, source
+            break
+
+    harbor_project = (
+        options.harbor_project
+        or environ.get("KEYNET_HARBOR_PROJECT")
+        or project.harbor_project
+        or (config.harbor_project if config else None)
+        or DEFAULT_HARBOR_PROJECT
+    )
+    if not _HARBOR_PROJECT_RE.match(harbor_project) or len(harbor_project) > 255:
+        raise InputError(
+            f"Invalid Harbor project name: {harbor_project!r}.",
+            "Use lowercase letters, digits and . _ - (e.g. kitech-model).",
+        )
+
+    tags = list(options.tags) if options.tags else list(project.tags)
+    for tag in tags:
+        if not _TAG_RE.match(tag):
+            raise InputError(
+                f"Invalid image tag: {tag!r}.",
+                "A tag is 1-128 characters of letters, digits, '_', '.' and '-', "
+                "not starting with '.' or '-'.",
+            )
+    tags = list(dict.fromkeys(tags))
+
+    build_args = {**project.build_args, **options.build_args}
+    for name in build_args:
+        if not _BUILD_ARG_RE.match(name):
+            raise InputError(f"Invalid build-arg name: {name!r}.", "Use --build-arg NAME=VALUE.")
+
+    platform = options.platform or project.platform or DEFAULT_PLATFORM
+    if not _PLATFORM_RE.match(platform):
+        raise InputError(
+            f"Invalid platform: {platform!r}.",
+            "Use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64.",
+        )
+
+    entrypoint = (
+        options.entrypoint if options.entrypoint.is_absolute() else cwd / options.entrypoint
+    )
+    context = options.context or project.context or cwd
+    context = context if context.is_absolute() else cwd / context
+    dockerfile = options.dockerfile or project.dockerfile
+    if dockerfile is not None and not dockerfile.is_absolute():
+        dockerfile = cwd / dockerfile
+
+    return ResolvedSettings(
+        entrypoint=entrypoint,
+        context=context,
+        dockerfile=dockerfile,
+        project_id=project_id,
+        model_name=options.model_name or project.model_name or options.entrypoint.name,
+        tags=tags,
+        build_args=build_args,
+        platform=platform,
+        harbor_project=harbor_project,
+        podman_url=options.podman_url
+        or environ.get("CONTAINER_HOST")
+        or (config.podman_url if config else None),
+        project_file=project.source,
+        project_source=project_source,
+    )
+
+
+def parse_build_args(values: list[str]) -> dict[str, str]:
+    """``["A=1", "B=x=y"]`` → ``{"A": "1", "B": "x=y"}``.
+
+    Raises:
+        InputError: an item has no ``=``.
+    """
+    result: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"Invalid --build-arg {item!r}.", "Use --build-arg NAME=VALUE.")
+        result[name] = value
+    return result
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def _git(context: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(context), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = done.stdout.strip()
+    return out if done.returncode == 0 and out else None
+
+
+def _strip_userinfo(url: str) -> str:
+    """Remove ``user:token@`` from a remote URL: CI remotes often embed a token."""
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc and "@" in parts.netloc:
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def image_labels(
+    context: Path,
+    entrypoint_in_context: str,
+    upload_key: str | None,
+    hyperparameters: list[dict[str, object]],
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """The OCI and KeyNet labels of SPEC §2.5 step 6 (git labels only in a git checkout)."""
+    created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    labels = {
+        "org.opencontainers.image.created": created,
+        f"{LABEL_PREFIX}.entrypoint": entrypoint_in_context,
+        f"{LABEL_PREFIX}.hyperparameters": json.dumps(hyperparameters, separators=(",", ":")),
+    }
+    if upload_key is not None:
+        labels[f"{LABEL_PREFIX}.upload-key"] = upload_key
+    revision = _git(context, "rev-parse", "HEAD")
+    if revision:
+        labels["org.opencontainers.image.revision"] = revision
+        remote = _git(context, "config", "--get", "remote.origin.url")
+        if remote:
+            labels["org.opencontainers.image.source"] = _strip_userinfo(remote)
+    return labels
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+class ContainerEngine(Protocol):
+    """The podman operations the pipeline needs (see :mod:`keynet_train.podman_client`)."""
+
+    def build(
+        self,
+        summary: ContextSummary,
+        *,
+        tag: str,
+        build_args: dict[str, str],
+        labels: dict[str, str],
+        platform: str,
+        no_cache: bool,
+        reporter: Reporter,
+    ) -> str:
+        """Build the context, tag it ``tag``, return the image id."""
+        ...
+
+    def tag(self, image_id: str, reference: str) -> None:
+        """Tag ``image_id`` as ``reference`` (``repo:tag``)."""
+        ...
+
+    def push(
+        self,
+        reference: str,
+        *,
+        username: str,
+        password: str,
+        tls_verify: bool,
+        reporter: Reporter,
+    ) -> str | None:
+        """Push ``reference`` with explicit credentials; return the manifest digest."""
+        ...
+
+
+EngineOpener = Callable[[str | None], AbstractContextManager[ContainerEngine]]
+BackendFactory = Callable[["Config"], "BackendClient"]
+
+
+@dataclass
+class PushServices:
+    """The collaborators of :func:`run_push`, injected so tests can swap them."""
+
+    open_engine: EngineOpener
+    backend_for: BackendFactory
+    choose_project: ProjectChooser
+    load_config: Callable[[], Config | None]
+    trust_registry_ca: Callable[[str, str], None] | None = None
+
+
+def _describe_size(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"  # pragma: no cover - loop always returns
+
+
+def run_push(
+    options: PushOptions,
+    *,
+    environ: Mapping[str, str],
+    cwd: Path,
+    services: PushServices,
+    reporter: Reporter,
+) -> PushResult | DryRunResult:
+    """Run the whole push (or ``--dry-run``) and return its result.
+
+    Raises:
+        NotLoggedInError: no credentials or an expired token (before any request).
+        EntrypointError / ExtractionError: the script is unreadable or unparsable.
+        ConfigError / InputError: invalid project file, flags or variables.
+        BuildError: Dockerfile/context problems, podman unavailable, build failure.
+        AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
+        RegistryError / RegistryAuthError: push failures.
+    """
+    from keynet_train.auth import require_credentials
+    from keynet_train.build_context import check_entrypoint, resolve_dockerfile, scan_context
+    from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+    from keynet_train.project_file import find_project_settings
+
+    config: Config | None = None
+    if not options.dry_run:
+        reporter.step_started("Check credentials")
+        config = require_credentials(services.load_config(), datetime.now(timezone.utc))
+        reporter.step_finished("Check credentials", f"{config.username} @ {config.server_url}")
+
+    entry = options.entrypoint if options.entrypoint.is_absolute() else cwd / options.entrypoint
+    reporter.step_started("Validate and extract hyperparameters")
+    extraction: ExtractionResult = extract_hyperparameters(entry)
+    hyperparameters = to_argument_definitions(extraction)
+    for diag in extraction.diagnostics:
+        where = f"{diag.path}:{diag.line}: " if diag.line else f"{diag.path}: "
+        if diag.severity == "warning":
+            reporter.warning(where + diag.message)
+        else:
+            reporter.info(where + diag.message)
+    reporter.step_finished(
+        "Validate and extract hyperparameters",
+        f"{extraction.parser_type or 'no parser'}, {len(hyperparameters)} arguments",
+    )
+
+    project = find_project_settings(entry)
+    settings = resolve_settings(options, environ, project, config, cwd)
+    if settings.project_file is not None:
+        reporter.info(f"Using project file {settings.project_file}")
+
+    reporter.step_started("Check build context")
+    dockerfile = resolve_dockerfile(settings.context, settings.dockerfile)
+    summary = scan_context(settings.context, dockerfile)
+    entry_in_context = check_entrypoint(summary, entry)
+    for warning in summary.warnings:
+        reporter.warning(warning)
+    reporter.step_finished(
+        "Check build context",
+        f"{summary.file_count} files, {_describe_size(summary.total_size)}"
+        f" (Dockerfile: {dockerfile})",
+    )
+
+    if options.dry_run:
+        return _dry_run(
+            settings, summary, entry_in_context, extraction, hyperparameters, services, reporter
+        )
+    assert config is not None and config.harbor is not None
+    harbor = config.harbor
+    repository = f"{harbor.host}/{settings.harbor_project}"
+
+    with services.open_engine(settings.podman_url) as engine:
+        with services.backend_for(config) as backend:
+            project_id = settings.project_id
+            reporter.step_started("Choose project")
+            if project_id is None:
+                project_id = services.choose_project(
+                    lambda page: backend.fetch_trainable_projects(page=page, limit=20)
+                )
+                source = "interactive choice"
+            else:
+                source = settings.project_source or "--project"
+            reporter.step_finished("Choose project", f"{project_id} (from {source})")
+
+            reporter.step_started("Request upload key")
+            upload = backend.request_upload_key(project_id, settings.model_name, hyperparameters)
+            reporter.step_finished("Request upload key", upload.upload_key)
+            reporter.info(f"Training command: {upload.command}")
+
+        image = f"{repository}/{upload.upload_key}"
+        reporter.step_started("Build image")
+        labels = image_labels(
+            settings.context, entry_in_context, upload.upload_key, hyperparameters
+        )
+        image_id = engine.build(
+            summary,
+            tag=f"{image}:latest",
+            build_args=settings.build_args,
+            labels=labels,
+            platform=settings.platform,
+            no_cache=options.no_cache,
+            reporter=reporter,
+        )
+        reporter.step_finished("Build image", image_id[:12])
+
+        reporter.step_started("Tag image")
+        references = [f"{image}:latest"] + [f"{image}:{tag}" for tag in settings.tags]
+        references = list(dict.fromkeys(references))
+        for reference in references[1:]:
+            engine.tag(image_id, reference)
+        reporter.step_finished("Tag image", ", ".join(references))
+
+        if options.insecure_registry:
+            reporter.warning(
+                f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified."
+            )
+        elif environ.get("KEYNET_CA_BUNDLE") and services.trust_registry_ca is not None:
+            services.trust_registry_ca(harbor.host, environ["KEYNET_CA_BUNDLE"])
+        reporter.step_started("Push image")
+        digest: str | None = None
+        for reference in references:
+            reporter.info(f"Pushing {reference}")
+            pushed = engine.push(
+                reference,
+                username=harbor.username,
+                password=harbor.password.reveal(),
+                tls_verify=not options.insecure_registry,
+                reporter=reporter,
+            )
+            digest = digest or pushed
+        reporter.step_finished("Push image", digest or "")
+
+    return PushResult(
+        upload_key=upload.upload_key,
+        image=image,
+        tags=[r.rsplit(":", 1)[1] for r in references],
+        digest=digest,
+        project_id=project_id,
+        model_name=settings.model_name,
+        parser_type=extraction.parser_type,
+        hyperparameters=hyperparameters,
+        command=upload.command,
+    )
+
+
+def _dry_run(
+    settings: ResolvedSettings,
+    summary: ContextSummary,
+    entry_in_context: str,
+    extraction: ExtractionResult,
+    hyperparameters: list[dict[str, object]],
+    services: PushServices,
+    reporter: Reporter,
+) -> DryRunResult:
+    image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
+    with services.open_engine(settings.podman_url) as engine:
+        reporter.step_started("Build image (dry run)")
+        image_id = engine.build(
+            summary,
+            tag=image,
+            build_args=settings.build_args,
+            labels=image_labels(settings.context, entry_in_context, None, hyperparameters),
+            platform=settings.platform,
+            no_cache=False,
+            reporter=reporter,
+        )
+        reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
+    return DryRunResult(
+        image=image,
+        image_id=image_id,
+        target_repository=f"<harbor-host>/{settings.harbor_project}/<upload-key>",
+        dockerfile=summary.dockerfile,
+        context=summary.context_dir,
+        file_count=summary.file_count,
+        total_size=summary.total_size,
+        largest_files=[(e.path, e.size) for e in summary.largest_files],
+        ignore_file=summary.ignore_file,
+        parser_type=extraction.parser_type,
+        hyperparameters=hyperparameters,
+        model_name=settings.model_name,
+        warnings=list(summary.warnings),
+    )
+
+
+def _dry_run_tag(entrypoint: Path) -> str:
+    tag = re.sub(r"[^A-Za-z0-9_.-]", "-", entrypoint.stem).lstrip(".-") or "train"
+    return tag[:128]
