@@ -1,20 +1,96 @@
-"""``keynet-train inspect ENTRYPOINT [--json]`` (owned by the extraction work)."""
+"""``keynet-train inspect ENTRYPOINT [--json]``: show the hyperparameters push would send.
+
+Runs push steps 2–3 (validate + extract, SPEC §2.4) with no login, network or
+podman. Kept import-light on purpose: the plain and ``--json`` paths import
+only the standard library and the extractor, so ``inspect`` on a big script
+costs little more than parsing it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from keynet_train.cli.environment import Environment
+
+EXAMPLE = """\
+examples:
+  keynet-train inspect train.py
+  keynet-train inspect train.py --json | jq '.arguments[].name'
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``inspect`` sub-command."""
-    p = sub.add_parser("inspect", help="show the hyperparameters push would send")
-    p.add_argument("entrypoint")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "inspect",
+        help="show the hyperparameters push would send",
+        description="Validate ENTRYPOINT and list the hyperparameters extracted statically "
+        "from its argparse, click or typer parser (the code is never run).",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print exactly the extractor's JSON object on stdout (diagnostics on stderr)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
-    """Placeholder."""
-    raise NotImplementedError
+    """Validate and extract; print a table (or JSON) on stdout, diagnostics on stderr.
+
+    Raises:
+        EntrypointError: the entrypoint is missing, unreadable or does not parse.
+        ExtractionError: extraction failed unexpectedly.
+    """
+    from keynet_train.extraction import extract_hyperparameters
+
+    result = extract_hyperparameters(Path(args.entrypoint))
+    if args.json:
+        env.out(json.dumps(result.to_json()))
+    elif result.parser_type is not None:
+        count = len(result.arguments)
+        env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''})")
+        if result.arguments:
+            env.out(format_table(result))
+    for diag in result.diagnostics:
+        env.err(str(diag))
+    if result.parser_type is None:
+        env.err(
+            f"Warning: no argparse, click or typer parser found in {args.entrypoint}; "
+            "push would send no hyperparameters."
+        )
+    return 0
+
+
+_COLUMNS = ("name", "type", "default", "required", "choices", "help")
+
+
+def format_table(result: object) -> str:
+    """A plain, aligned text table of the arguments (no colours: safe for pipes)."""
+    from keynet_train.extraction import ExtractionResult
+
+    assert isinstance(result, ExtractionResult)
+    rows = [list(_COLUMNS)]
+    for arg in result.arguments:
+        rows.append(
+            [
+                arg.name,
+                arg.type,
+                "-" if arg.default is None else json.dumps(arg.default),
+                "yes" if arg.required else "no",
+                "-" if arg.choices is None else ",".join(arg.choices),
+                " ".join((arg.help or "-").split()),
+            ]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS) - 1)]
+    lines = []
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r, widths, strict=False)] + [r[-1]]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in [*widths, len(rows[0][-1])]))
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""Static hyperparameter extraction (SPEC §6): argparse, click and typer, never executed.
+
+``extract_hyperparameters(path)`` validates the entrypoint (SPEC §2.5 step 2),
+then walks it with a small abstract interpreter that models the three
+libraries and stops where the script would parse its command line — so the
+parser chosen is the one the script really uses. See docs/extraction.md for
+the supported constructs, the normalisation rules and the known limits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from keynet_train.errors import EntrypointError, ExtractionError, KeynetError
+from keynet_train.extraction.model import (
+    Argument,
+    Diagnostic,
+    ExtractionResult,
+    to_argument_definitions,
+)
+
+__all__ = [
+    "Argument",
+    "Diagnostic",
+    "ExtractionResult",
+    "extract_hyperparameters",
+    "to_argument_definitions",
+]
+
+
+def extract_hyperparameters(path: Path) -> ExtractionResult:
+    """Validate ``path`` and extract its hyperparameters statically.
+
+    Never imports or executes the user's code and finishes in bounded time.
+
+    Raises:
+        EntrypointError: the file is missing, not a regular file, too large,
+            empty, binary, undecodable, has a syntax error or nests too deeply.
+        ExtractionError: anything else prevented a result (should not happen;
+            reported rather than shown as a traceback).
+    """
+    from keynet_train.extraction.source import load_source
+
+    source = load_source(Path(path))
+    try:
+        from keynet_train.extraction.select import extract_from_tree
+
+        return extract_from_tree(source.tree, source.display_path)
+    except KeynetError:
+        raise
+    except (RecursionError, MemoryError):
+        raise EntrypointError(
+            f"{source.display_path}: the code is nested too deeply to analyse",
+            "Simplify the deeply nested expression or block.",
+        ) from None
+    except Exception as e:
+        raise ExtractionError(
+            f"Could not extract hyperparameters from {source.display_path}: "
+            f"internal error ({type(e).__name__}: {e})",
+            "Run 'keynet-train inspect' with --debug and report the output.",
+        ) from e

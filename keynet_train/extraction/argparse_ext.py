@@ -1,0 +1,376 @@
+"""argparse, modelled: parsers, groups, subparsers and the actions they collect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import (
+    Unresolved,
+    builtin_type_name,
+    choices_list,
+    convert_string_default,
+    function_return_type,
+    to_json_value,
+    type_of_value,
+    unknown,
+)
+from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref
+
+SUPPRESS = "==SUPPRESS=="
+_PARSE_METHODS = frozenset(
+    ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args")
+)
+_ACTION_NAMES = frozenset(
+    (
+        "store",
+        "store_const",
+        "store_true",
+        "store_false",
+        "append",
+        "append_const",
+        "count",
+        "help",
+        "version",
+        "extend",
+    )
+)
+_MISSING = object()
+
+
+@dataclass(eq=False)
+class Action:
+    """One ``add_argument`` call, with argparse's own defaulting rules applied."""
+
+    option_strings: list[str]
+    dest: str
+    kind: str
+    line: int
+    default: object = None
+    type: object = None
+    const: object = None
+    nargs: object = None
+    choices: object = None
+    required: object = False
+    help: object = None
+    #: Set when something about the call could not be resolved.
+    unresolved_kind: bool = False
+
+
+@dataclass(eq=False)
+class ParserValue(Modelled):
+    """An ``argparse.ArgumentParser`` under construction."""
+
+    line: int
+    prefix_chars: str = "-"
+    argument_default: object = None
+    conflict_resolve: bool = False
+    actions: list[Action] = field(default_factory=list)
+    defaults: dict[str, object] = field(default_factory=dict)
+    subcommands: list[str] = field(default_factory=list)
+    subparsers_line: int = 0
+    is_subparser: bool = False
+
+    parser_type = "argparse"
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name in _PARSE_METHODS:
+            raise Invoked(self, call.line)
+        if name == "add_argument":
+            add_argument(interp, self, call)
+            return UNKNOWN
+        if name in ("add_argument_group", "add_mutually_exclusive_group"):
+            return GroupValue(self)
+        if name == "set_defaults":
+            set_defaults(interp, self, call)
+            return None
+        if name == "add_subparsers":
+            self.subparsers_line = call.line
+            return SubparsersValue(self)
+        if name == "get_default":
+            return UNKNOWN
+        return UNKNOWN
+
+    def get_attr(self, name: str) -> object:
+        if name == "prefix_chars":
+            return self.prefix_chars
+        return super().get_attr(name)
+
+
+@dataclass(eq=False)
+class GroupValue(Modelled):
+    """An argument group or mutually exclusive group: its arguments belong to the parser."""
+
+    parser: ParserValue
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name in ("add_argument_group", "add_mutually_exclusive_group"):
+            return GroupValue(self.parser)
+        if name in ("add_argument", "set_defaults"):
+            return self.parser.call_method(interp, name, call)
+        return UNKNOWN
+
+
+@dataclass(eq=False)
+class SubparsersValue(Modelled):
+    """The object ``add_subparsers()`` returns; ``add_parser`` names a subcommand."""
+
+    parser: ParserValue
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name == "add_parser":
+            sub_name = call.args[0] if call.args else call.kwargs.get("name", "?")
+            self.parser.subcommands.append(sub_name if isinstance(sub_name, str) else "?")
+            sub = ParserValue(call.line, is_subparser=True)
+            _apply_constructor_kwargs(interp, sub, call.kwargs, call.line)
+            return sub
+        return UNKNOWN
+
+
+def _new_parser(interp: Interpreter, call: CallArgs) -> object:
+    parser = ParserValue(call.line)
+    kwargs = dict(call.kwargs)
+    # ArgumentParser(prog, usage, description, epilog, parents, formatter_class, prefix_chars,
+    #                fromfile_prefix_chars, argument_default, conflict_handler, ...)
+    positional_names = [
+        "prog",
+        "usage",
+        "description",
+        "epilog",
+        "parents",
+        "formatter_class",
+        "prefix_chars",
+        "fromfile_prefix_chars",
+        "argument_default",
+        "conflict_handler",
+    ]
+    for name, value in zip(positional_names, call.args, strict=False):
+        kwargs.setdefault(name, value)
+    _apply_constructor_kwargs(interp, parser, kwargs, call.line)
+    interp.candidates.append(parser)
+    return parser
+
+
+def _apply_constructor_kwargs(
+    interp: Interpreter, parser: ParserValue, kwargs: dict[str, object], line: int
+) -> None:
+    prefix = kwargs.get("prefix_chars", "-")
+    if isinstance(prefix, str) and prefix:
+        parser.prefix_chars = prefix
+    elif "prefix_chars" in kwargs:
+        interp.note(line, "prefix_chars not resolved; assuming '-'", "warning")
+    if "argument_default" in kwargs:
+        parser.argument_default = kwargs["argument_default"]
+    parser.conflict_resolve = kwargs.get("conflict_handler") == "resolve"
+    parents = kwargs.get("parents", [])
+    items = interp.iterate(parents)
+    if items is None:
+        interp.note(
+            line, "parents= not resolved statically; their arguments are missing", "warning"
+        )
+        return
+    for parent in items:
+        if isinstance(parent, ParserValue):
+            # argparse shares the parent's action objects and copies its defaults.
+            for action in parent.actions:
+                _add_action(parser, action)
+            parser.defaults.update(parent.defaults)
+        else:
+            interp.note(
+                line,
+                "a parent parser was not resolved statically; its arguments are missing",
+                "warning",
+            )
+
+
+def _add_action(parser: ParserValue, action: Action) -> None:
+    if parser.conflict_resolve and action.option_strings:
+        for old in list(parser.actions):
+            remaining = [s for s in old.option_strings if s not in action.option_strings]
+            if len(remaining) != len(old.option_strings):
+                old.option_strings = remaining
+                if not remaining:
+                    parser.actions.remove(old)
+    parser.actions.append(action)
+
+
+def add_argument(interp: Interpreter, parser: ParserValue, call: CallArgs) -> None:
+    """Model ``parser.add_argument(*flags, **kwargs)`` like argparse does."""
+    line = call.line
+    kw = call.kwargs
+    flags = call.args
+    if call.incomplete or not all(isinstance(f, str) and f for f in flags):
+        interp.note(line, "add_argument with names not known statically was skipped", "warning")
+        return
+    names = [str(f) for f in flags]
+    chars = parser.prefix_chars
+    if not names or (len(names) == 1 and names[0][0] not in chars):
+        if "dest" in kw and names:
+            return  # argparse raises ValueError here
+        dest: object = names[0] if names else kw.get("dest", UNKNOWN)
+        option_strings: list[str] = []
+        nargs = kw.get("nargs")
+        required: object = nargs not in ("?", "*") or (nargs == "*" and "default" not in kw)
+    else:
+        option_strings = names
+        dest = kw.get("dest", _MISSING)
+        if dest is _MISSING or dest is None:
+            long = [s for s in names if len(s) > 1 and s[1] in chars]
+            first = (long or names)[0]
+            dest = first.lstrip(chars).replace("-", "_")
+        required = kw.get("required", False)
+    if not isinstance(dest, str):
+        interp.note(line, "argument destination not known statically; skipped", "warning")
+        return
+    kind, unresolved_kind = _action_kind(kw.get("action", "store"))
+    if unresolved_kind:
+        interp.note(line, f"custom action for '{dest}' treated as a plain value", "info")
+    if "default" in kw:
+        default = kw["default"]
+    elif dest in parser.defaults:
+        default = parser.defaults[dest]
+    elif parser.argument_default is not None:
+        default = parser.argument_default
+    elif kind == "store_true":
+        default = False
+    elif kind == "store_false":
+        default = True
+    else:
+        default = None
+    action = Action(
+        option_strings=option_strings,
+        dest=dest,
+        kind=kind,
+        line=line,
+        default=default,
+        type=kw.get("type"),
+        const=kw.get("const"),
+        nargs=kw.get("nargs"),
+        choices=kw.get("choices"),
+        required=required,
+        help=kw.get("help"),
+        unresolved_kind=unresolved_kind,
+    )
+    _add_action(parser, action)
+
+
+def _action_kind(value: object) -> tuple[str, bool]:
+    if isinstance(value, str) and value in _ACTION_NAMES:
+        return value, False
+    if isinstance(value, Ref) and value.name.endswith("BooleanOptionalAction"):
+        return "boolopt", False
+    if isinstance(value, Ref):
+        tail = value.name.rsplit(".", 1)[-1]
+        for known in ("StoreTrue", "StoreFalse", "Count"):
+            if tail == f"_{known}Action":
+                return {"StoreTrue": "store_true", "StoreFalse": "store_false", "Count": "count"}[
+                    known
+                ], False
+    if isinstance(value, ClassValue):
+        # A user Action subclass: maybe derived from BooleanOptionalAction.
+        for base in value.bases:
+            if isinstance(base, Ref) and base.name.endswith("BooleanOptionalAction"):
+                return "boolopt", False
+    return "store", True
+
+
+def set_defaults(interp: Interpreter, parser: ParserValue, call: CallArgs) -> None:
+    """``set_defaults(**kw)`` updates the parser's defaults and every existing action's."""
+    if call.incomplete:
+        interp.note(call.line, "set_defaults(**...) not resolved statically", "warning")
+    for name, value in call.kwargs.items():
+        parser.defaults[name] = value
+        for action in parser.actions:
+            if action.dest == name:
+                action.default = value
+
+
+def _file_type(interp: Interpreter, call: CallArgs) -> object:
+    return Ref("argparse.FileType()")
+
+
+def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[str, bool]:
+    """(type name, whether ``type=`` is a builtin argparse would call on string defaults)."""
+    kind = action.kind
+    if kind in ("store_true", "store_false", "boolopt"):
+        return "bool", False
+    if kind == "count":
+        return "int", False
+    if kind in ("store_const", "append_const"):
+        return type_of_value(action.const) or "str", False
+    t = action.type
+    if t is None:
+        return type_of_value(default) or "str", False
+    name = builtin_type_name(t)
+    if name is not None:
+        return name, True
+    if isinstance(t, FunctionValue):
+        return function_return_type(t) or "str", False
+    if isinstance(t, Ref) and t.name.split(".")[0] not in ("builtins", "argparse", "pathlib"):
+        interp.note(action.line, f"type of '{action.dest}' ({t.name}) is not known; sent as str")
+    elif t is UNKNOWN or not isinstance(t, (Ref, ClassValue)):
+        interp.note(action.line, f"type of '{action.dest}' not resolved statically; sent as str")
+    return "str", False
+
+
+def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]:
+    """The SPEC §6 arguments of ``parser``: one per destination, in declaration order."""
+    groups: dict[str, list[Action]] = {}
+    for action in parser.actions:
+        if action.kind in ("help", "version") or action.dest == SUPPRESS:
+            continue
+        groups.setdefault(action.dest, []).append(action)
+    result: list[Argument] = []
+    for dest, acts in groups.items():
+        first = acts[0]
+        # The value the namespace gets when the option is absent (argparse's order).
+        owner = next((a for a in acts if a.default != SUPPRESS), None)
+        if owner is not None:
+            default = owner.default
+        else:
+            default = parser.defaults.get(dest)
+            owner = first
+        type_name, builtin = _action_type(interp, owner, default)
+        default = convert_string_default(default, type_name, builtin)
+        if default == SUPPRESS:
+            default = None
+        try:
+            if unknown(default):
+                raise Unresolved("unknown")
+            json_default = to_json_value(default)
+        except Unresolved:
+            interp.note(
+                first.line,
+                f"default of '{dest}' could not be resolved statically; sent as null",
+                "warning",
+            )
+            json_default = None
+        try:
+            if unknown(first.choices):
+                raise Unresolved("unknown")
+            choices = choices_list(first.choices)
+        except Unresolved:
+            interp.note(
+                first.line, f"choices of '{dest}' could not be resolved statically", "warning"
+            )
+            choices = None
+        help_text = first.help if isinstance(first.help, str) and first.help != SUPPRESS else None
+        if first.help is UNKNOWN:
+            interp.note(first.line, f"help of '{dest}' could not be resolved statically")
+        required = any(a.required is True for a in acts)
+        result.append(Argument(dest, type_name, json_default, required, help_text, choices))
+    if parser.subcommands:
+        interp.note(
+            parser.subparsers_line or parser.line,
+            "subcommands not extracted (only top-level options are): "
+            + ", ".join(parser.subcommands),
+            "warning",
+        )
+    return result
+
+
+HANDLERS: dict[str, RefHandler] = {
+    "argparse.ArgumentParser": _new_parser,
+    "argparse.FileType": _file_type,
+}

@@ -1,0 +1,388 @@
+"""click, modelled: option/argument decorators, commands and groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import (
+    Unresolved,
+    builtin_type_name,
+    choices_list,
+    convert_string_default,
+    function_return_type,
+    to_json_value,
+    type_of_value,
+    unknown,
+)
+from keynet_train.extraction.values import UNKNOWN, FunctionValue, Ref
+
+_MISSING = object()
+_CLICK_TYPES = {
+    "click.INT": "int",
+    "click.FLOAT": "float",
+    "click.BOOL": "bool",
+    "click.STRING": "str",
+    "click.IntRange": "int",
+    "click.FloatRange": "float",
+}
+
+
+@dataclass(eq=False)
+class ParamSpec:
+    """One ``@click.option``/``@click.argument`` as written."""
+
+    kind: str  # 'option' | 'argument' | 'skip'
+    decls: list[object]
+    kwargs: dict[str, object]
+    line: int
+
+
+@dataclass(eq=False)
+class ChoiceType:
+    """``click.Choice([...])``."""
+
+    choices: object
+
+
+@dataclass(eq=False)
+class ParamDecorator(Modelled):
+    """What ``click.option(...)`` returns: applied to a function, it records the parameter."""
+
+    spec: ParamSpec
+
+    def call_self(self, interp: Interpreter, call: CallArgs) -> object:
+        target = call.args[0] if call.args else UNKNOWN
+        if isinstance(target, FunctionValue):
+            target.click_params.append(self.spec)
+        elif isinstance(target, ClickCommand):
+            target.params.append(self.spec)
+        return target
+
+
+@dataclass(eq=False)
+class ClickCommand(Modelled):
+    """A ``click.Command`` or ``click.Group``."""
+
+    name: str
+    params: list[ParamSpec]
+    line: int
+    is_group: bool = False
+    subcommands: list[str] = field(default_factory=list)
+
+    parser_type = "click"
+
+    def call_self(self, interp: Interpreter, call: CallArgs) -> object:
+        raise Invoked(self, call.line)
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name == "main":
+            raise Invoked(self, call.line)
+        if name in ("command", "group"):
+            if len(call.args) == 1 and isinstance(call.args[0], FunctionValue) and not call.kwargs:
+                return _make_command(interp, call.args[0], name == "group", self, call.line)
+            return CommandDecorator(name == "group", self, call.args, call.kwargs)
+        if name == "add_command":
+            cmd = call.args[0] if call.args else None
+            sub = call.args[1] if len(call.args) > 1 else call.kwargs.get("name")
+            if isinstance(sub, str):
+                self.subcommands.append(sub)
+            elif isinstance(cmd, ClickCommand):
+                self.subcommands.append(cmd.name)
+            else:
+                self.subcommands.append("?")
+            return None
+        return UNKNOWN
+
+
+@dataclass(eq=False)
+class CommandDecorator(Modelled):
+    """``click.command(...)``/``group.command(...)`` before it is applied."""
+
+    is_group: bool
+    parent: ClickCommand | None
+    args: list[object]
+    kwargs: dict[str, object]
+
+    def call_self(self, interp: Interpreter, call: CallArgs) -> object:
+        target = call.args[0] if call.args else UNKNOWN
+        if not isinstance(target, FunctionValue):
+            return UNKNOWN
+        name: object = self.args[0] if self.args else None
+        name = self.kwargs.get("name", name)
+        return _make_command(
+            interp,
+            target,
+            self.is_group,
+            self.parent,
+            call.line,
+            name if isinstance(name, str) else None,
+        )
+
+
+def _command_name(fn: FunctionValue) -> str:
+    name = fn.name.lower().replace("_", "-")
+    for suffix in ("-command", "-cmd", "-group", "-grp"):
+        if name.endswith(suffix) and name != suffix:
+            return name[: -len(suffix)]
+    return name
+
+
+def _make_command(
+    interp: Interpreter,
+    fn: FunctionValue,
+    is_group: bool,
+    parent: ClickCommand | None,
+    line: int,
+    name: str | None = None,
+) -> ClickCommand:
+    # Decorators run bottom-up, so click reverses the recorded list to source order.
+    params = [p for p in reversed(fn.click_params) if isinstance(p, ParamSpec)]
+    cmd = ClickCommand(name or _command_name(fn), params, fn.node.lineno, is_group)
+    if parent is not None:
+        parent.subcommands.append(cmd.name)
+    else:
+        interp.candidates.append(cmd)
+    return cmd
+
+
+def _command(is_group: bool) -> RefHandler:
+    def handler(interp: Interpreter, call: CallArgs) -> object:
+        if len(call.args) == 1 and isinstance(call.args[0], FunctionValue) and not call.kwargs:
+            return _make_command(interp, call.args[0], is_group, None, call.line)
+        return CommandDecorator(is_group, None, call.args, call.kwargs)
+
+    return handler
+
+
+def _param(kind: str) -> RefHandler:
+    def handler(interp: Interpreter, call: CallArgs) -> object:
+        if call.incomplete:
+            interp.note(call.line, f"click {kind} with arguments not known statically", "warning")
+        return ParamDecorator(ParamSpec(kind, list(call.args), dict(call.kwargs), call.line))
+
+    return handler
+
+
+def _password_option(interp: Interpreter, call: CallArgs) -> object:
+    decls = list(call.args) or ["--password"]
+    return ParamDecorator(ParamSpec("option", decls, dict(call.kwargs), call.line))
+
+
+def _skip_option(interp: Interpreter, call: CallArgs) -> object:
+    # version/help/confirmation options do not reach the function: not hyperparameters.
+    return ParamDecorator(ParamSpec("skip", [], {}, call.line))
+
+
+def _choice(interp: Interpreter, call: CallArgs) -> object:
+    return ChoiceType(call.args[0] if call.args else call.kwargs.get("choices", UNKNOWN))
+
+
+def _range(name: str) -> RefHandler:
+    def handler(interp: Interpreter, call: CallArgs) -> object:
+        return Ref(name)
+
+    return handler
+
+
+def _str_type(interp: Interpreter, call: CallArgs) -> object:
+    return Ref("click.STRING")
+
+
+def _split_opt(opt: str) -> tuple[str, str]:
+    first = opt[:1]
+    if first.isalnum():
+        return "", opt
+    if opt[1:2] == first:
+        return opt[:2], opt[2:]
+    return first, opt[1:]
+
+
+def param_name(spec: ParamSpec) -> tuple[str | None, bool]:
+    """click's name for the parameter, and whether secondary (``/--no-x``) options exist."""
+    decls = [d for d in spec.decls if isinstance(d, str)]
+    if spec.kind == "argument":
+        if not decls:
+            return None, False
+        return decls[0].replace("-", "_").lower(), False
+    name: str | None = None
+    possible: list[tuple[str, str]] = []
+    secondary = False
+    for decl in decls:
+        if decl.isidentifier():
+            name = decl
+            continue
+        split_char = ";" if decl[:1] == "/" else "/"
+        if split_char in decl:
+            first, second = decl.split(split_char, 1)
+            first = first.rstrip()
+            if first:
+                possible.append(_split_opt(first))
+            if second.lstrip():
+                secondary = True
+        else:
+            possible.append(_split_opt(decl))
+    if name is None and possible:
+        possible.sort(key=lambda x: -len(x[0]))
+        name = possible[0][1].replace("-", "_").lower()
+        if not name.isidentifier():
+            name = None
+    return name, secondary
+
+
+def _cleandoc(text: str) -> str:
+    """``inspect.cleandoc`` without importing inspect (click cleans option help with it)."""
+    lines = text.expandtabs().split("\n")
+    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.lstrip()), default=0)
+    lines[0] = lines[0].lstrip()
+    lines[1:] = [line[margin:] for line in lines[1:]]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _type_of(interp: Interpreter, t: object, line: int, name: str) -> tuple[str, object, bool]:
+    """(type name, choices, builtin-conversion) for an explicit ``type=``."""
+    if isinstance(t, ChoiceType):
+        return "str", t.choices, False
+    if isinstance(t, Ref):
+        if t.name in _CLICK_TYPES:
+            return _CLICK_TYPES[t.name], None, True
+        builtin = builtin_type_name(t)
+        if builtin is not None:
+            return builtin, None, True
+        if not t.name.startswith(("click.", "pathlib.")):
+            interp.note(line, f"type of '{name}' ({t.name}) is not known; sent as str")
+        return "str", None, False
+    if isinstance(t, FunctionValue):
+        return function_return_type(t) or "str", None, False
+    if isinstance(t, tuple):
+        return "str", None, False
+    interp.note(line, f"type of '{name}' not resolved statically; sent as str")
+    return "str", None, False
+
+
+def command_arguments(interp: Interpreter, cmd: ClickCommand) -> list[Argument]:
+    """The SPEC §6 arguments of a click command or group (its own parameters)."""
+    result: list[Argument] = []
+    for spec in cmd.params:
+        if spec.kind == "skip" or spec.kwargs.get("expose_value", True) is False:
+            continue
+        arg = _spec_argument(interp, spec)
+        if arg is not None:
+            result.append(arg)
+    if cmd.is_group and cmd.subcommands:
+        interp.note(
+            cmd.line,
+            "subcommands not extracted (only the group's options are): "
+            + ", ".join(cmd.subcommands),
+            "warning",
+        )
+    return result
+
+
+def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
+    kw = spec.kwargs
+    name, secondary = param_name(spec)
+    if name is None:
+        interp.note(
+            spec.line, f"click {spec.kind} name not resolved statically; skipped", "warning"
+        )
+        return None
+    default = kw.get("default", _MISSING)
+    is_flag = kw.get("is_flag")
+    flag_value = kw.get("flag_value", _MISSING)
+    multiple = kw.get("multiple", False) is True
+    count = kw.get("count", False) is True
+    required = kw.get("required")
+    t = kw.get("type")
+    choices: object = None
+    builtin = False
+    if spec.kind == "option":
+        if is_flag is None:
+            is_flag = flag_value is not _MISSING or secondary
+        if count:
+            type_name = "int" if t is None else _type_of(interp, t, spec.line, name)[0]
+            if default is _MISSING:
+                default = 0
+        elif is_flag and t is None:
+            if flag_value is _MISSING or isinstance(flag_value, bool):
+                type_name = "bool"
+                if default is _MISSING and required is not True:
+                    default = False
+            else:
+                type_name = type_of_value(flag_value) or "str"
+        elif t is not None:
+            type_name, choices, builtin = _type_of(interp, t, spec.line, name)
+        else:
+            type_name = type_of_value(default) or "str"
+            builtin = True
+        required = required is True
+        help_value = kw.get("help")
+    else:
+        if t is not None:
+            type_name, choices, builtin = _type_of(interp, t, spec.line, name)
+        else:
+            type_name = type_of_value(default) or "str"
+            builtin = True
+        if required is None:
+            nargs = kw.get("nargs", 1)
+            required = default is _MISSING and (not isinstance(nargs, int) or nargs > 0)
+        required = required is True
+        help_value = None
+    if kw.get("envvar") is not None:
+        interp.note(
+            spec.line,
+            f"'{name}' can also be set from environment variable "
+            f"{kw['envvar']!r}; the static default ignores it",
+        )
+    if default is _MISSING:
+        default = None
+    elif isinstance(default, FunctionValue):
+        interp.note(spec.line, f"default of '{name}' is computed at runtime; sent as null")
+        default = None
+    default = convert_string_default(default, type_name, builtin and type_name != "bool")
+    try:
+        if unknown(default):
+            raise Unresolved("unknown")
+        json_default = to_json_value(default)
+    except Unresolved:
+        interp.note(
+            spec.line,
+            f"default of '{name}' could not be resolved statically; sent as null",
+            "warning",
+        )
+        json_default = None
+    try:
+        if unknown(choices):
+            raise Unresolved("unknown")
+        choice_list = choices_list(choices)
+    except Unresolved:
+        interp.note(spec.line, f"choices of '{name}' could not be resolved statically", "warning")
+        choice_list = None
+    help_text = _cleandoc(help_value) if isinstance(help_value, str) and help_value else None
+    if multiple and isinstance(json_default, list) and not json_default:
+        json_default = []
+    return Argument(name, type_name, json_default, bool(required), help_text, choice_list)
+
+
+HANDLERS: dict[str, RefHandler] = {
+    "click.command": _command(False),
+    "click.group": _command(True),
+    "click.option": _param("option"),
+    "click.argument": _param("argument"),
+    "click.password_option": _password_option,
+    "click.version_option": _skip_option,
+    "click.help_option": _skip_option,
+    "click.confirmation_option": _skip_option,
+    "click.Choice": _choice,
+    "click.IntRange": _range("click.IntRange"),
+    "click.FloatRange": _range("click.FloatRange"),
+    "click.Path": _str_type,
+    "click.File": _str_type,
+    "click.DateTime": _str_type,
+    "click.Tuple": _str_type,
+}

@@ -1,0 +1,76 @@
+"""The extractor's result types (SPEC §6) and the conversion to the backend's list (SPEC §4.3).
+
+Plain dataclasses on purpose: ``inspect`` must start as fast as ``python -c
+"import ast"``, so nothing here may pull in pydantic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: The values ``Argument.type`` may take (SPEC §6).
+ARGUMENT_TYPES = ("str", "int", "float", "bool")
+
+#: JSON-native default values: what ``json.dumps`` writes without help.
+JSONValue = object
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One hyperparameter as the platform sees it (SPEC §6)."""
+
+    name: str
+    type: str
+    default: JSONValue = None
+    required: bool = False
+    help: str | None = None
+    choices: list[str] | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The SPEC §6 object: keys name, type, default, required, help, choices."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "required": self.required,
+            "help": self.help,
+            "choices": list(self.choices) if self.choices is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something the extractor could not resolve statically, or a choice it made."""
+
+    path: str
+    line: int
+    message: str
+    severity: str = "info"  # 'info' | 'warning'
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass
+class ExtractionResult:
+    """What the extractor found in one entrypoint."""
+
+    parser_type: str | None
+    arguments: list[Argument] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """Exactly the SPEC §6 object ``{"parser_type": ..., "arguments": [...]}``."""
+        return {
+            "parser_type": self.parser_type,
+            "arguments": [a.to_json() for a in self.arguments],
+        }
+
+
+def to_argument_definitions(result: ExtractionResult) -> list[dict[str, object]]:
+    """The backend's ``hyperParameters`` list (SPEC §4.3) for ``result``.
+
+    The backend's ArgumentDefinition has the same six fields as SPEC §6 (the
+    names are single words, so camelCase and snake_case agree). Raises nothing.
+    """
+    return [a.to_json() for a in result.arguments]

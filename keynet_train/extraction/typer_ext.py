@@ -1,0 +1,290 @@
+"""typer, modelled: apps, commands, callbacks and parameters read from function signatures."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import (
+    Unresolved,
+    builtin_type_name,
+    choices_list,
+    convert_string_default,
+    to_json_value,
+    type_of_value,
+    unknown,
+)
+from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref, Scope
+
+_MISSING = object()
+_CONTAINERS = {
+    "typing.List",
+    "typing.Sequence",
+    "typing.Set",
+    "typing.Tuple",
+    "typing.FrozenSet",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.set",
+    "builtins.frozenset",
+    "collections.abc.Sequence",
+}
+
+
+@dataclass(eq=False)
+class ParamInfo:
+    """``typer.Option(...)``/``typer.Argument(...)``."""
+
+    kind: str  # 'option' | 'argument'
+    default: object
+    kwargs: dict[str, object]
+
+
+@dataclass(eq=False)
+class TyperApp(Modelled):
+    """A ``typer.Typer()`` app (or the one ``typer.run`` makes)."""
+
+    line: int
+    commands: list[tuple[str, FunctionValue]] = field(default_factory=list)
+    callback: FunctionValue | None = None
+    groups: list[str] = field(default_factory=list)
+
+    parser_type = "typer"
+
+    def call_self(self, interp: Interpreter, call: CallArgs) -> object:
+        raise Invoked(self, call.line)
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name in ("command", "callback"):
+            cmd_name = call.args[0] if call.args else call.kwargs.get("name")
+            return _AppDecorator(self, name, cmd_name if isinstance(cmd_name, str) else None)
+        if name == "add_typer":
+            sub = call.kwargs.get("name")
+            self.groups.append(sub if isinstance(sub, str) else "?")
+            return None
+        return UNKNOWN
+
+
+@dataclass(eq=False)
+class _AppDecorator(Modelled):
+    app: TyperApp
+    kind: str
+    name: str | None
+
+    def call_self(self, interp: Interpreter, call: CallArgs) -> object:
+        fn = call.args[0] if call.args else UNKNOWN
+        if isinstance(fn, FunctionValue):
+            if self.kind == "callback":
+                self.app.callback = fn
+            else:
+                self.app.commands.append((self.name or fn.name.replace("_", "-"), fn))
+        return fn  # typer returns the function itself
+
+
+def _new_app(interp: Interpreter, call: CallArgs) -> object:
+    app = TyperApp(call.line)
+    interp.candidates.append(app)
+    return app
+
+
+def _run(interp: Interpreter, call: CallArgs) -> object:
+    fn = call.args[0] if call.args else UNKNOWN
+    app = TyperApp(call.line)
+    if isinstance(fn, FunctionValue):
+        app.commands.append((fn.name, fn))
+    raise Invoked(app, call.line)
+
+
+def _info(kind: str) -> RefHandler:
+    def handler(interp: Interpreter, call: CallArgs) -> object:
+        default = call.args[0] if call.args else call.kwargs.get("default", _MISSING)
+        return ParamInfo(kind, default, dict(call.kwargs))
+
+    return handler
+
+
+def app_arguments(interp: Interpreter, app: TyperApp) -> list[Argument]:
+    """The SPEC §6 arguments of the command typer would build from ``app``."""
+    if app.callback is None and len(app.commands) == 1 and not app.groups:
+        return function_arguments(interp, app.commands[0][1])
+    result = function_arguments(interp, app.callback) if app.callback is not None else []
+    names = [n for n, _ in app.commands] + app.groups
+    if names:
+        interp.note(
+            app.line,
+            "subcommands not extracted (only the app callback's options are): " + ", ".join(names),
+            "warning",
+        )
+    else:
+        interp.note(app.line, "typer app has no command", "warning")
+    return result
+
+
+def function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument]:
+    """One argument per parameter of ``fn``, typer-style."""
+    node = fn.node
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults: dict[str, object] = {}
+    offset = len(positional) - len(fn.defaults)
+    for i, value in enumerate(fn.defaults):
+        defaults[positional[offset + i].arg] = value
+    for i, param in enumerate(a.kwonlyargs):
+        if a.kw_defaults[i] is not None:
+            defaults[param.arg] = fn.kw_defaults[i]
+    result: list[Argument] = []
+    for param in [*positional, *a.kwonlyargs]:
+        arg = _param_argument(interp, fn, param, defaults.get(param.arg, _MISSING))
+        if arg is not None:
+            result.append(arg)
+    return result
+
+
+def _param_argument(
+    interp: Interpreter, fn: FunctionValue, param: ast.arg, default: object
+) -> Argument | None:
+    line = param.lineno
+    name = param.arg
+    annotation = _annotation(interp, param.annotation, fn.closure, 0)
+    info: ParamInfo | None = None
+    if isinstance(annotation, tuple) and annotation[:2] == ("__generic__", "typing.Annotated"):
+        parts = annotation[2] if isinstance(annotation[2], tuple) else (annotation[2],)
+        annotation = parts[0] if parts else UNKNOWN
+        for meta in parts[1:]:
+            if isinstance(meta, ParamInfo):
+                info = meta
+    if _is_context(annotation):
+        return None
+    if isinstance(default, ParamInfo):
+        info = default
+        default = info.default
+    elif info is None:
+        info = ParamInfo("option" if default is not _MISSING else "argument", _MISSING, {})
+    required = default is _MISSING or default is Ellipsis
+    if "default_factory" in info.kwargs:
+        interp.note(line, f"default of '{name}' comes from default_factory; sent as null")
+        required = False
+        default = None
+    if required:
+        default = None
+    type_name, choices = _type_from_annotation(interp, annotation, default, line, name)
+    if info.kwargs.get("envvar") is not None:
+        interp.note(
+            line,
+            f"'{name}' can also be set from environment variable "
+            f"{info.kwargs['envvar']!r}; the static default ignores it",
+        )
+    default = convert_string_default(default, type_name, type_name in ("int", "float"))
+    try:
+        if unknown(default):
+            raise Unresolved("unknown")
+        json_default = to_json_value(default)
+    except Unresolved:
+        interp.note(
+            line, f"default of '{name}' could not be resolved statically; sent as null", "warning"
+        )
+        json_default = None
+    help_value = info.kwargs.get("help")
+    if help_value is UNKNOWN:
+        interp.note(line, f"help of '{name}' could not be resolved statically")
+    help_text = help_value if isinstance(help_value, str) and help_value else None
+    return Argument(name, type_name, json_default, required, help_text, choices)
+
+
+def _is_context(annotation: object) -> bool:
+    return isinstance(annotation, Ref) and annotation.name.endswith(".Context")
+
+
+def _annotation(interp: Interpreter, node: ast.expr | None, scope: Scope, depth: int) -> object:
+    """Evaluate an annotation; ``X | None`` and string annotations handled."""
+    if node is None or depth > 20:
+        return _MISSING if node is None else UNKNOWN
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if len(node.value) > 1000:
+            return UNKNOWN
+        try:
+            parsed = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return UNKNOWN
+        return _annotation(interp, parsed, scope, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left = _annotation(interp, node.left, scope, depth + 1)
+        right = _annotation(interp, node.right, scope, depth + 1)
+        return ("__generic__", "typing.Union", (left, right))
+    if isinstance(node, ast.Subscript):
+        base = interp.eval(node.value, scope)
+        sl = node.slice
+        elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+        items = tuple(
+            interp.eval(e, scope)
+            if i and not _is_type_expr(e)
+            else _annotation(interp, e, scope, depth + 1)
+            for i, e in enumerate(elts)
+        )
+        base_name = base.name if isinstance(base, Ref) else "?"
+        return ("__generic__", base_name, items if len(items) > 1 else items[0])
+    return interp.eval(node, scope)
+
+
+def _is_type_expr(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.BinOp)) or (
+        isinstance(node, ast.Constant) and node.value is None
+    )
+
+
+def _unwrap(annotation: object) -> object:
+    """Strip Optional/Union-with-None and container wrappers down to the element type."""
+    for _ in range(10):
+        if not (isinstance(annotation, tuple) and len(annotation) == 3):
+            return annotation
+        _, base, args = annotation
+        parts = args if isinstance(args, tuple) else (args,)
+        if base in ("typing.Optional",):
+            annotation = parts[0]
+        elif base == "typing.Union":
+            rest = [
+                p
+                for p in parts
+                if p is not None and not (isinstance(p, Ref) and p.name == "builtins.None")
+            ]
+            annotation = rest[0] if len(rest) == 1 else UNKNOWN
+        elif base in _CONTAINERS:
+            annotation = parts[0] if parts else Ref("builtins.str")
+        elif base == "typing.Annotated":
+            annotation = parts[0]
+        else:
+            return UNKNOWN
+    return annotation
+
+
+def _type_from_annotation(
+    interp: Interpreter, annotation: object, default: object, line: int, name: str
+) -> tuple[str, list[str] | None]:
+    if annotation is _MISSING:
+        # typer treats an unannotated parameter as str
+        return "str", None
+    base = _unwrap(annotation)
+    builtin = builtin_type_name(base)
+    if builtin is not None:
+        return builtin, None
+    if isinstance(base, ClassValue) and base.is_enum:
+        try:
+            return "str", choices_list(base)
+        except Unresolved:
+            interp.note(line, f"choices of '{name}' could not be resolved statically", "warning")
+            return "str", None
+    if isinstance(base, Ref) and base.name in ("pathlib.Path", "pathlib.PurePath", "builtins.str"):
+        return "str", None
+    inferred = type_of_value(default) if default is not None else None
+    interp.note(line, f"type of '{name}' not resolved statically; sent as {inferred or 'str'}")
+    return inferred or "str", None
+
+
+HANDLERS: dict[str, RefHandler] = {
+    "typer.Typer": _new_app,
+    "typer.run": _run,
+    "typer.Option": _info("option"),
+    "typer.Argument": _info("argument"),
+}

@@ -1,0 +1,179 @@
+"""Values of the static interpreter: what an expression is known to evaluate to.
+
+Plain Python constants and containers stand for themselves. Everything else
+the interpreter understands is one of the small classes below; anything it
+does not understand is :data:`UNKNOWN`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+
+class _Unknown:
+    """A value that cannot be determined without running the program."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        # Callers must test ``is UNKNOWN`` explicitly; falsy is the safe fallback.
+        return False
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name from a module we model, e.g. ``argparse.ArgumentParser`` or ``builtins.int``.
+
+    Unknown modules get a ``Ref`` too (``torch.cuda``); calling one yields UNKNOWN.
+    """
+
+    name: str
+
+    def attr(self, attr: str) -> Ref:
+        return Ref(f"{self.name}.{attr}")
+
+
+@dataclass(frozen=True)
+class PathValue:
+    """A ``pathlib.Path`` built from a known string (its JSON form is the string)."""
+
+    path: str
+
+
+@dataclass(eq=False)
+class FunctionValue:
+    """A user function or lambda; defaults were evaluated where it was defined."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    closure: Scope
+    defaults: list[object]
+    kw_defaults: list[object | None]
+    name: str
+    # click stores option decorators on the function until @command() consumes them.
+    click_params: list[object] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ClassValue:
+    """A user class: its body's assignments (constants, Enum members, methods)."""
+
+    name: str
+    namespace: dict[str, object]
+    bases: list[object]
+    line: int
+    is_enum: bool = False
+    members: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class EnumMember:
+    """``Color.RED``: its JSON form is its value."""
+
+    cls: ClassValue
+    name: str
+    value: object
+
+
+@dataclass(eq=False)
+class InstanceValue:
+    """An instance of a user class (attributes assigned by ``__init__`` and later)."""
+
+    cls: ClassValue
+    attrs: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class BoundMethod:
+    """``obj.method`` where obj is a modelled object; called via the interpreter."""
+
+    obj: object
+    name: str
+
+
+class Scope:
+    """A variable namespace chained to its enclosing scopes (function → module)."""
+
+    __slots__ = ("globals_names", "parent", "vars")
+
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.vars: dict[str, object] = {}
+        self.parent = parent
+        self.globals_names: set[str] = set()
+
+    def lookup(self, name: str) -> object:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.vars:
+                return scope.vars[name]
+            scope = scope.parent
+        return _BUILTINS.get(name, UNKNOWN)
+
+    def module(self) -> Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def assign(self, name: str, value: object) -> None:
+        if name in self.globals_names:
+            self.module().vars[name] = value
+        else:
+            self.vars[name] = value
+
+
+_BUILTIN_NAMES = [
+    "int",
+    "float",
+    "str",
+    "bool",
+    "len",
+    "range",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "frozenset",
+    "sorted",
+    "min",
+    "max",
+    "abs",
+    "round",
+    "sum",
+    "enumerate",
+    "zip",
+    "print",
+    "isinstance",
+    "open",
+    "type",
+    "reversed",
+    "any",
+    "all",
+    "map",
+    "filter",
+    "repr",
+    "getattr",
+    "hasattr",
+    "Exception",
+    "ValueError",
+    "TypeError",
+    "object",
+    "super",
+]
+_BUILTINS: dict[str, object] = {n: Ref(f"builtins.{n}") for n in _BUILTIN_NAMES}
+_BUILTINS["True"] = True
+_BUILTINS["False"] = False
+_BUILTINS["None"] = None
+_BUILTINS["__name__"] = "__main__"
