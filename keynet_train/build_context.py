@@ -1,0 +1,543 @@
+"""The build context: which files are sent to podman, and the tar stream itself.
+
+``.containerignore`` (preferred) or ``.dockerignore`` is applied with Docker's
+semantics (moby/patternmatcher + the docker CLI's context walk):
+
+* lines starting with ``#`` are comments (only at column 0, as in Docker);
+  surrounding whitespace is trimmed; blank lines are skipped;
+* each pattern is cleaned like Go's ``filepath.Clean`` and a leading ``/`` is
+  dropped, so ``/foo`` and ``foo`` are the same pattern;
+* ``*`` and ``?`` never match ``/``; ``**`` matches any number of directories
+  (also zero); ``[...]`` is a character class; ``\\`` escapes the next char;
+* a pattern that matches a directory excludes everything below it;
+* ``!pattern`` re-includes; the last matching pattern wins;
+* an excluded directory is only descended into when an exception pattern
+  starts with that directory's path (Docker's rule, moby#30018), so
+  ``!**/keep.txt`` does not pull files back out of an excluded directory;
+* the Dockerfile and the ignore file are always sent (the builder needs them),
+  exactly as the docker CLI does.
+
+The tar stream is generated chunk by chunk from the files on disk, so a large
+context is never held in memory or copied to a temporary file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import re
+import stat
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keynet_train.errors import BuildError
+
+IGNORE_FILES = (".containerignore", ".dockerignore")
+DEFAULT_DOCKERFILES = ("Containerfile", "Dockerfile")
+CONTEXT_WARN_BYTES = 500 * 1024 * 1024
+FILE_WARN_BYTES = 100 * 1024 * 1024
+LARGEST_FILES_SHOWN = 5
+CHUNK_SIZE = 1024 * 1024
+
+_MIB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- patterns
+
+
+def _go_clean(path: str) -> str:
+    """Go's ``filepath.Clean`` for slash paths (posixpath.normpath keeps ``//``)."""
+    if not path:
+        return "."
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    return cleaned
+
+
+def parse_ignore_lines(text: str) -> list[str]:
+    """Turn ignore-file text into patterns, as Docker's ``ignorefile.ReadAll`` does."""
+    patterns: list[str] = []
+    for number, raw in enumerate(text.splitlines()):
+        line = raw.removeprefix("\ufeff") if number == 0 else raw
+        if line.startswith("#"):
+            continue
+        pattern = line.strip()
+        if not pattern:
+            continue
+        invert = pattern.startswith("!")
+        if invert:
+            pattern = pattern[1:].strip()
+        if pattern:
+            pattern = _go_clean(pattern)
+            if len(pattern) > 1 and pattern.startswith("/"):
+                pattern = pattern[1:]
+        patterns.append("!" + pattern if invert else pattern)
+    return patterns
+
+
+@dataclass(frozen=True)
+class IgnorePattern:
+    """One compiled ignore pattern."""
+
+    text: str  # as cleaned, without the leading "!"
+    exclusion: bool
+    regex: re.Pattern[str]
+
+    def matches(self, path: str) -> bool:
+        """True if ``path`` (slash-separated, relative) matches this pattern."""
+        return self.regex.match(path) is not None
+
+    def matches_or_parent(self, path: str) -> bool:
+        """True if ``path`` or one of its parent directories matches."""
+        if self.matches(path):
+            return True
+        parts = path.split("/")[:-1]
+        return any(self.matches("/".join(parts[: i + 1])) for i in range(len(parts)))
+
+
+# Characters that are special in regexps but literal in filepath.Match; moby
+# escapes exactly these and passes the rest through.
+_REGEX_ONLY_SPECIALS = ".+()|{}$"
+
+
+def _translate(pattern: str) -> str:
+    """Translate a cleaned Docker ignore pattern into an anchored regex."""
+    out = ["^"]
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "*":
+            if i + 1 < n and pattern[i + 1] == "*":
+                i += 2
+                if i < n and pattern[i] == "/":
+                    i += 1  # "**/" behaves like "**"
+                # "**" at the end matches everything; elsewhere any number of dirs.
+                out.append(".*" if i >= n else "(.*/)?")
+                continue
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "\\":
+            if i + 1 < n:
+                i += 1
+                out.append(re.escape(pattern[i]))
+            else:
+                out.append(re.escape("\\"))
+        elif ch in _REGEX_ONLY_SPECIALS:
+            out.append("\\" + ch)
+        else:
+            # Everything else (including "[", "]" and "^") passes through, so
+            # character classes keep Go's regexp meaning ("[^a]" negates).
+            out.append(ch)
+        i += 1
+    out.append("$")
+    return "".join(out)
+
+
+def compile_patterns(patterns: list[str], source: str = ".dockerignore") -> list[IgnorePattern]:
+    """Compile patterns as Docker's ``patternmatcher.New`` does.
+
+    Raises:
+        BuildError: a pattern is ``!`` alone or not a valid glob (e.g. an
+            unclosed ``[``), naming ``source``.
+    """
+    compiled: list[IgnorePattern] = []
+    for original in patterns:
+        text = original.strip()
+        if not text:
+            continue
+        text = _go_clean(text)
+        exclusion = text.startswith("!")
+        if exclusion:
+            if len(text) == 1:
+                raise BuildError(
+                    f'Illegal exclusion pattern "!" in {source}',
+                    hint=f"Remove the lone '!' line from {source}.",
+                )
+            text = text[1:]
+        try:
+            regex = re.compile(_translate(text), re.DOTALL)
+        except re.error as e:
+            raise BuildError(
+                f"Invalid pattern {original!r} in {source}: {e}",
+                hint=f"Fix or remove the pattern in {source}.",
+            ) from e
+        compiled.append(IgnorePattern(text, exclusion, regex))
+    return compiled
+
+
+class IgnoreMatcher:
+    """Decides whether a context path is excluded (Docker semantics)."""
+
+    def __init__(self, patterns: list[str], source: str = ".dockerignore") -> None:
+        self.source = source
+        self.patterns = compile_patterns(patterns, source)
+        self.has_exclusions = any(p.exclusion for p in self.patterns)
+
+    def deciding_pattern(self, path: str) -> IgnorePattern | None:
+        """The last pattern that changed the verdict for ``path`` (None: never matched)."""
+        matched = False
+        decider: IgnorePattern | None = None
+        for pattern in self.patterns:
+            # As in patternmatcher: an inclusion pattern cannot change an
+            # already-excluded path, and an exception only matters once excluded.
+            if pattern.exclusion != matched:
+                continue
+            if pattern.matches_or_parent(path):
+                matched = not pattern.exclusion
+                decider = pattern
+        return decider
+
+    def excluded(self, path: str) -> bool:
+        """True if ``path`` (relative, slash-separated) is excluded."""
+        decider = self.deciding_pattern(path)
+        return decider is not None and not decider.exclusion
+
+    def may_reinclude_below(self, directory: str) -> bool:
+        """True if an exception pattern could re-include something under ``directory``.
+
+        Docker's literal prefix test: only exceptions whose text starts with
+        ``directory/`` count.
+        """
+        prefix = directory + "/"
+        return any(p.exclusion and (p.text + "/").startswith(prefix) for p in self.patterns)
+
+
+# --------------------------------------------------------------------------- scanning
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    """One entry of the build context tar."""
+
+    path: str  # slash-separated, relative to the context
+    kind: str  # "file", "dir" or "symlink"
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class ContextSummary:
+    """What will be sent to podman: entries, totals, and why."""
+
+    context_dir: Path
+    dockerfile: Path
+    dockerfile_name: str  # the Dockerfile's path inside the tar (the `dockerfile=` param)
+    ignore_file: Path | None
+    patterns: tuple[str, ...]
+    entries: tuple[ContextEntry, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def files(self) -> list[str]:
+        """Relative paths of regular files and symlinks, in tar order."""
+        return [e.path for e in self.entries if e.kind != "dir"]
+
+    @property
+    def file_count(self) -> int:
+        """Number of regular files and symlinks."""
+        return sum(1 for e in self.entries if e.kind != "dir")
+
+    @property
+    def total_size(self) -> int:
+        """Total bytes of regular file content."""
+        return sum(e.size for e in self.entries)
+
+    @property
+    def largest_files(self) -> list[ContextEntry]:
+        """The biggest regular files, largest first."""
+        files = [e for e in self.entries if e.kind == "file"]
+        return sorted(files, key=lambda e: (-e.size, e.path))[:LARGEST_FILES_SHOWN]
+
+    def matcher(self) -> IgnoreMatcher:
+        """The ignore matcher this summary was computed with."""
+        return IgnoreMatcher(list(self.patterns), self._ignore_label())
+
+    def _ignore_label(self) -> str:
+        return str(self.ignore_file) if self.ignore_file else ".dockerignore"
+
+
+def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
+    """Return the Dockerfile to use: the given one, else Containerfile, else Dockerfile.
+
+    A relative ``dockerfile`` is taken relative to the current directory (as
+    ``podman build -f`` does).
+
+    Raises:
+        BuildError: the file does not exist or is not a regular file.
+    """
+    if dockerfile is not None:
+        candidate = Path(dockerfile).absolute()
+        if not candidate.is_file():
+            raise BuildError(
+                f"Dockerfile not found: {dockerfile}",
+                hint="Check the path, or use --dockerfile to point at your Dockerfile.",
+            )
+        return candidate
+    for name in DEFAULT_DOCKERFILES:
+        candidate = (Path(context_dir) / name).absolute()
+        if candidate.is_file():
+            return candidate
+    raise BuildError(
+        f"Dockerfile not found: {Path(context_dir) / 'Dockerfile'}",
+        hint=f"Create a Containerfile or Dockerfile in {context_dir}, or use --dockerfile.",
+    )
+
+
+def find_ignore_file(context_dir: Path) -> Path | None:
+    """``.containerignore`` if present, else ``.dockerignore``, else None."""
+    for name in IGNORE_FILES:
+        candidate = Path(context_dir) / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
+    """List what a build of ``context_dir`` sends, honouring the ignore file.
+
+    Walks the directory in sorted order without following symlinks. Sockets and
+    FIFOs are skipped (a FIFO would block the upload).
+
+    Raises:
+        BuildError: the context is not a directory, the ignore file is invalid
+            or unreadable, or an included file cannot be read.
+    """
+    context = Path(context_dir).absolute()
+    if not context.is_dir():
+        raise BuildError(
+            f"Build context is not a directory: {context_dir}",
+            hint="Use --context to point at the directory holding your code and Dockerfile.",
+        )
+    ignore_file = find_ignore_file(context)
+    patterns: list[str] = []
+    if ignore_file is not None:
+        try:
+            patterns = parse_ignore_lines(ignore_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise BuildError(f"Cannot read {ignore_file}: {e}") from e
+    label = str(ignore_file) if ignore_file else ".dockerignore"
+    matcher = IgnoreMatcher(patterns, label)
+
+    dockerfile = Path(dockerfile).absolute()
+    always = {p.name for p in [ignore_file] if p is not None}
+    try:
+        dockerfile_name = dockerfile.relative_to(context).as_posix()
+        always.add(dockerfile_name)
+    except ValueError:
+        # Outside the context: sent under a private name, as the docker CLI does.
+        dockerfile_name = ".keynet-Dockerfile"
+
+    entries: list[ContextEntry] = []
+    _walk(context, "", matcher, always, entries)
+    if dockerfile_name == ".keynet-Dockerfile":
+        entries.append(ContextEntry(dockerfile_name, "file", _size(dockerfile)))
+
+    summary = ContextSummary(
+        context_dir=context,
+        dockerfile=dockerfile,
+        dockerfile_name=dockerfile_name,
+        ignore_file=ignore_file,
+        patterns=tuple(patterns),
+        entries=tuple(entries),
+    )
+    return dataclasses.replace(summary, warnings=tuple(_size_warnings(summary)))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as e:
+        raise BuildError(f"Cannot read {path}: {e.strerror}") from e
+
+
+def _walk(
+    root: Path,
+    relative: str,
+    matcher: IgnoreMatcher,
+    always: set[str],
+    out: list[ContextEntry],
+) -> None:
+    directory = root / relative if relative else root
+    try:
+        children = sorted(os.scandir(directory), key=lambda d: d.name)
+    except OSError as e:
+        raise BuildError(
+            f"Cannot read directory {directory}: {e.strerror}",
+            hint=f"Fix its permissions or exclude it in {matcher.source}.",
+        ) from e
+    for child in children:
+        path = f"{relative}/{child.name}" if relative else child.name
+        mode = child.stat(follow_symlinks=False).st_mode
+        is_dir = stat.S_ISDIR(mode)
+        if path not in always and matcher.excluded(path):
+            # Descend only if something below may come back (an exception
+            # pattern, or the Dockerfile living in there).
+            below = path + "/"
+            if is_dir and (
+                matcher.may_reinclude_below(path) or any(a.startswith(below) for a in always)
+            ):
+                _walk(root, path, matcher, always, out)
+            continue
+        if is_dir:
+            out.append(ContextEntry(path, "dir"))
+            _walk(root, path, matcher, always, out)
+        elif stat.S_ISLNK(mode):
+            out.append(ContextEntry(path, "symlink"))
+        elif stat.S_ISREG(mode):
+            if not os.access(child.path, os.R_OK):
+                raise BuildError(
+                    f"Cannot read {child.path} (permission denied)",
+                    hint=f"Fix its permissions or exclude it in {matcher.source}.",
+                )
+            out.append(ContextEntry(path, "file", child.stat(follow_symlinks=False).st_size))
+
+
+def _ignore_advice(summary: ContextSummary) -> str:
+    if summary.ignore_file is not None:
+        return f"exclude what the image does not need in {summary.ignore_file}"
+    return (
+        "exclude what the image does not need in a .dockerignore (or .containerignore) "
+        f"in {summary.context_dir}"
+    )
+
+
+def _size_warnings(summary: ContextSummary) -> list[str]:
+    warnings = []
+    big = sorted(
+        (e for e in summary.entries if e.kind == "file" and e.size > FILE_WARN_BYTES),
+        key=lambda e: (-e.size, e.path),
+    )
+    for entry in big:
+        warnings.append(
+            f"Large file in build context: {entry.path} ({entry.size / _MIB:.1f} MiB, "
+            f"over {FILE_WARN_BYTES // _MIB} MiB); {_ignore_advice(summary)}"
+        )
+    if summary.total_size > CONTEXT_WARN_BYTES:
+        largest = ", ".join(f"{e.path} ({e.size / _MIB:.1f} MiB)" for e in summary.largest_files)
+        warnings.append(
+            f"Build context is {summary.total_size / _MIB:.1f} MiB (over "
+            f"{CONTEXT_WARN_BYTES // _MIB} MiB); largest files: {largest}; "
+            f"{_ignore_advice(summary)}"
+        )
+    return warnings
+
+
+def check_entrypoint(summary: ContextSummary, entrypoint: Path) -> str:
+    """Make sure the entrypoint is inside the context and will be sent.
+
+    Returns the entrypoint's path relative to the context (slash-separated).
+
+    Raises:
+        BuildError: the entrypoint is outside the context, or excluded by the
+            ignore file (the message names the pattern and the file to edit).
+    """
+    resolved = Path(entrypoint).absolute()
+    try:
+        relative = resolved.relative_to(summary.context_dir).as_posix()
+    except ValueError:
+        raise BuildError(
+            f"The entrypoint {entrypoint} is outside the build context {summary.context_dir}",
+            hint="Move the script into the context, or pass --context with a directory "
+            "that contains it.",
+        ) from None
+    if relative in summary.files:
+        return relative
+    decider = summary.matcher().deciding_pattern(relative)
+    where = summary.ignore_file or ".dockerignore"
+    if decider is not None:
+        reason = f"by the pattern {decider.text!r} in {where}"
+    else:
+        reason = f"by the patterns in {where} (one of its parent directories is excluded)"
+    raise BuildError(
+        f"The entrypoint {relative} is excluded from the build context {reason}",
+        hint=f"Edit {where}: remove that pattern or add a line '!{relative}' after it.",
+    )
+
+
+# --------------------------------------------------------------------------- tar stream
+
+
+def _tar_header(info: tarfile.TarInfo) -> bytes:
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _tar_info(name: str, source: Path) -> tarfile.TarInfo:
+    st = source.lstat()
+    info = tarfile.TarInfo(name)
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.mtime = int(st.st_mtime)
+    # Owned by root in the image, as the docker CLI sends contexts.
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+    elif stat.S_ISLNK(st.st_mode):
+        info.type = tarfile.SYMTYPE
+        info.linkname = os.readlink(source)
+    else:
+        info.type = tarfile.REGTYPE
+        info.size = st.st_size
+    return info
+
+
+def _file_chunks(source: Path, size: int, chunk_size: int) -> Iterator[bytes]:
+    """Exactly ``size`` bytes of ``source`` (zero-padded if it shrank meanwhile)."""
+    remaining = size
+    with source.open("rb") as handle:
+        while remaining > 0:
+            data = handle.read(min(chunk_size, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    if remaining:
+        yield b"\0" * remaining
+    if size % tarfile.BLOCKSIZE:
+        yield b"\0" * (tarfile.BLOCKSIZE - size % tarfile.BLOCKSIZE)
+
+
+def context_tar_stream(summary: ContextSummary, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield the build context as an uncompressed tar, in ``summary`` order.
+
+    Memory use is bounded by ``chunk_size`` whatever the context size; nothing
+    is written to disk. Small headers are batched so the HTTP body is not
+    split into thousands of tiny chunks.
+
+    Raises:
+        BuildError: a file vanished or became unreadable since the scan.
+    """
+    pending = bytearray()
+    for entry in summary.entries:
+        source = (
+            summary.dockerfile
+            if entry.path == ".keynet-Dockerfile" and summary.dockerfile_name == entry.path
+            else summary.context_dir / entry.path
+        )
+        try:
+            info = _tar_info(entry.path, source)
+            pending += _tar_header(info)
+            if info.type == tarfile.REGTYPE and info.size:
+                if len(pending) >= chunk_size or info.size >= chunk_size:
+                    yield bytes(pending)
+                    pending.clear()
+                for data in _file_chunks(source, info.size, chunk_size):
+                    if len(data) >= chunk_size:
+                        if pending:
+                            yield bytes(pending)
+                            pending.clear()
+                        yield data
+                    else:
+                        pending += data
+        except OSError as e:
+            raise BuildError(
+                f"Cannot read {source} while sending the build context: {e.strerror}"
+            ) from e
+        if len(pending) >= chunk_size:
+            yield bytes(pending)
+            pending.clear()
+    pending += b"\0" * (2 * tarfile.BLOCKSIZE)
+    yield bytes(pending)

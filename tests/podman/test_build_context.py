@@ -1,0 +1,229 @@
+"""Unit tests of keynet_train.build_context (no podman needed)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from keynet_train import build_context as bc
+from keynet_train.errors import BuildError
+from tests.podman.ignore_cases import CASES, IgnoreCase, make_tree
+
+
+def _included(root: Path) -> frozenset[str]:
+    """Files COPY . would put in the image: sent AND not excluded by the ignore file."""
+    summary = bc.scan_context(root, root / "Dockerfile")
+    matcher = summary.matcher()
+    return frozenset(f for f in summary.files if not matcher.excluded(f))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_ignore_table(tmp_path: Path, case: IgnoreCase) -> None:
+    make_tree(tmp_path, case, "FROM scratch\n")
+    assert _included(tmp_path) == case.expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_dockerfile_and_ignore_file_always_sent(tmp_path: Path, case: IgnoreCase) -> None:
+    make_tree(tmp_path, case, "FROM scratch\n")
+    files = bc.scan_context(tmp_path, tmp_path / "Dockerfile").files
+    assert "Dockerfile" in files
+    assert ".dockerignore" in files
+
+
+@pytest.mark.parametrize(
+    ("text", "patterns"),
+    [
+        ("# c\n\n  a  \n", ["a"]),
+        ("\ufeff# bom comment\nb\n", ["b"]),
+        ("/abs/../x/\n", ["x"]),
+        ("! /neg\n", ["!neg"]),
+        ("a//b/./c\n", ["a/b/c"]),
+        ("/\n", ["/"]),
+        ("  # indented\n", ["# indented"]),
+    ],
+)
+def test_parse_ignore_lines(text: str, patterns: list[str]) -> None:
+    assert bc.parse_ignore_lines(text) == patterns
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("*.py", "a.py", True),
+        ("*.py", "d/a.py", False),
+        ("**/*.py", "a.py", True),
+        ("**/*.py", "d/e/a.py", True),
+        ("a/**/b", "a/b", True),
+        ("a/**/b", "a/x/y/b", True),
+        ("a/**", "a/x", True),
+        ("a/**", "a", False),
+        ("foo**", "foobar/x", True),
+        ("**", "anything/at/all", True),
+        ("a?c", "abc", True),
+        ("a?c", "a/c", False),
+        ("[a-c]x", "bx", True),
+        ("[^a-c]x", "bx", False),
+        ("a.b", "axb", False),
+        ("a+b", "a+b", True),
+        ("(x)", "(x)", True),
+        ("\\*", "*", True),
+        ("\\*", "a", False),
+    ],
+)
+def test_pattern_semantics(pattern: str, path: str, matches: bool) -> None:
+    (compiled,) = bc.compile_patterns([pattern])
+    assert compiled.matches(path) is matches
+
+
+def test_invalid_patterns_are_build_errors() -> None:
+    with pytest.raises(BuildError, match="Illegal exclusion"):
+        bc.compile_patterns(["!"])
+    with pytest.raises(BuildError, match="Invalid pattern"):
+        bc.compile_patterns(["[a-"])
+
+
+def test_containerignore_wins_over_dockerignore(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    (tmp_path / ".dockerignore").write_text("a.txt\n")
+    (tmp_path / ".containerignore").write_text("b.txt\n")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert summary.ignore_file == tmp_path / ".containerignore"
+    assert "a.txt" in summary.files
+    assert "b.txt" not in summary.files
+
+
+def test_dockerfile_in_excluded_directory_is_still_sent(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker/other").write_text("x")
+    (tmp_path / ".dockerignore").write_text("docker\n")
+    summary = bc.scan_context(tmp_path, tmp_path / "docker/Dockerfile")
+    assert summary.dockerfile_name == "docker/Dockerfile"
+    assert "docker/Dockerfile" in summary.files
+    assert "docker/other" not in summary.files
+
+
+def test_dockerfile_outside_context_sent_under_private_name(tmp_path: Path) -> None:
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx/app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile.prod").write_text("FROM scratch\n")
+    summary = bc.scan_context(tmp_path / "ctx", tmp_path / "Dockerfile.prod")
+    assert summary.dockerfile_name == ".keynet-Dockerfile"
+    names = _tar_members(summary)
+    assert names[".keynet-Dockerfile"] == b"FROM scratch\n"
+
+
+def test_resolve_dockerfile(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="Dockerfile not found") as excinfo:
+        bc.resolve_dockerfile(tmp_path, None)
+    assert "--dockerfile" in (excinfo.value.hint or "")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    assert bc.resolve_dockerfile(tmp_path, None) == tmp_path / "Dockerfile"
+    (tmp_path / "Containerfile").write_text("FROM scratch\n")
+    assert bc.resolve_dockerfile(tmp_path, None) == tmp_path / "Containerfile"
+    with pytest.raises(BuildError, match=r"Dockerfile not found: .*nope"):
+        bc.resolve_dockerfile(tmp_path, tmp_path / "nope")
+
+
+def test_context_must_be_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="not a directory"):
+        bc.scan_context(tmp_path / "missing", tmp_path / "Dockerfile")
+
+
+def test_check_entrypoint(tmp_path: Path) -> None:
+    (tmp_path / "ctx/src").mkdir(parents=True)
+    (tmp_path / "ctx/Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "ctx/train.py").write_text("")
+    (tmp_path / "ctx/src/other.py").write_text("")
+    (tmp_path / "outside.py").write_text("")
+    (tmp_path / "ctx/.dockerignore").write_text("*.md\nsrc\n")
+    summary = bc.scan_context(tmp_path / "ctx", tmp_path / "ctx/Dockerfile")
+    assert bc.check_entrypoint(summary, tmp_path / "ctx/train.py") == "train.py"
+    with pytest.raises(BuildError, match="outside the build context"):
+        bc.check_entrypoint(summary, tmp_path / "outside.py")
+    with pytest.raises(BuildError, match=r"pattern 'src' in .*\.dockerignore") as excinfo:
+        bc.check_entrypoint(summary, tmp_path / "ctx/src/other.py")
+    assert "!src/other.py" in (excinfo.value.hint or "")
+
+
+def test_size_warnings_name_files_and_ignore_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bc, "FILE_WARN_BYTES", 1000)
+    monkeypatch.setattr(bc, "CONTEXT_WARN_BYTES", 3000)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "big1.bin").write_bytes(b"x" * 2000)
+    (tmp_path / "big2.bin").write_bytes(b"x" * 1500)
+    (tmp_path / "small").write_bytes(b"x")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert summary.total_size > 3000
+    assert [e.path for e in summary.largest_files][:2] == ["big1.bin", "big2.bin"]
+    text = "\n".join(summary.warnings)
+    assert "big1.bin" in text and "big2.bin" in text
+    assert "Build context is" in text
+    assert ".dockerignore" in text
+    (tmp_path / ".dockerignore").write_text("big*\n")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert summary.warnings == ()
+
+
+def test_real_thresholds_are_500_and_100_mib() -> None:
+    assert bc.CONTEXT_WARN_BYTES == 500 * 1024 * 1024
+    assert bc.FILE_WARN_BYTES == 100 * 1024 * 1024
+
+
+def _tar_members(summary: bc.ContextSummary) -> dict[str, bytes | None]:
+    data = b"".join(bc.context_tar_stream(summary, chunk_size=4096))
+    out: dict[str, bytes | None] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            handle = archive.extractfile(member)
+            out[member.name] = handle.read() if handle else None
+    return out
+
+
+def test_tar_stream_content_order_and_metadata(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b/z.txt").write_text("z" * 10_000)
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b/empty").write_bytes(b"")
+    (tmp_path / "link").symlink_to("a.txt")
+    os.mkfifo(tmp_path / "fifo")  # must be skipped, reading it would block
+    (tmp_path / ".dockerignore").write_text("b/empty\n")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    data = b"".join(bc.context_tar_stream(summary, chunk_size=4096))
+    assert data == b"".join(bc.context_tar_stream(summary, chunk_size=4096))  # deterministic
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        members = archive.getmembers()
+        names = [m.name for m in members]
+        assert names == [".dockerignore", "Dockerfile", "a.txt", "b", "b/z.txt", "link"]
+        by_name = {m.name: m for m in members}
+        assert by_name["link"].issym() and by_name["link"].linkname == "a.txt"
+        assert by_name["b"].isdir()
+        assert all(m.uid == 0 and m.gid == 0 for m in members)
+        z = archive.extractfile("b/z.txt")
+        assert z is not None and z.read() == b"z" * 10_000
+
+
+def test_tar_stream_memory_is_bounded(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with (tmp_path / "big.bin").open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: cheap on disk
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    tracemalloc.start()
+    try:
+        total = sum(len(chunk) for chunk in bc.context_tar_stream(summary))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total > 64 * 1024 * 1024
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes: the stream buffers the context"

@@ -1,0 +1,110 @@
+"""Pytest fixtures for real services.
+
+Fixtures: ``registry``, ``fault_proxy``, ``podman_service``, ``base_image``.
+
+Loaded from ``tests/conftest.py`` via ``pytest_plugins``. Each service is
+started once per session and stopped by PID at the end, temp dirs removed,
+even when tests fail. Missing binaries are a failure when ``CI`` is set and a
+skip (with the reason and the install command) otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import (
+    FaultProxy,
+    PodmanServiceHandle,
+    RegistryHandle,
+    ensure_base_image,
+    missing_binaries,
+    start_fault_proxy,
+    start_podman_service,
+    start_registry,
+)
+
+INSTALL_COMMAND = "scripts/install-system-deps"
+
+
+def require_binaries(*names: str) -> None:
+    """Fail (under CI) or skip when a required binary is missing."""
+    missing = missing_binaries(names)
+    if not missing:
+        return
+    reason = f"missing {', '.join(missing)}; run {INSTALL_COMMAND}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and integration services are unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def services_workdir() -> Iterator[Path]:
+    """A temp dir for all session services, removed at the end."""
+    directory = Path(tempfile.mkdtemp(prefix="keynet-services-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def registry(services_workdir: Path) -> Iterator[RegistryHandle]:
+    """A TLS + htpasswd docker-registry on 127.0.0.1."""
+    require_binaries("docker-registry", "htpasswd", "openssl")
+    handle = start_registry(services_workdir / "registry")
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def _fault_proxy_session(registry: RegistryHandle) -> Iterator[FaultProxy]:
+    proxy = start_fault_proxy(registry)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def fault_proxy(_fault_proxy_session: FaultProxy) -> Iterator[FaultProxy]:
+    """The fault-injecting proxy in front of ``registry``, reset around each test."""
+    _fault_proxy_session.reset()
+    try:
+        yield _fault_proxy_session
+    finally:
+        _fault_proxy_session.reset()
+
+
+@pytest.fixture(scope="session")
+def podman_service(
+    services_workdir: Path, registry: RegistryHandle, _fault_proxy_session: FaultProxy
+) -> Iterator[PodmanServiceHandle]:
+    """A private podman service (runc) trusting the registry's and the proxy's CA."""
+    require_binaries("podman", "runc")
+    assert registry.ca_cert is not None
+    handle = start_podman_service(
+        services_workdir / "podman",
+        registry_ca=[
+            (registry.host, registry.ca_cert),
+            (_fault_proxy_session.host, registry.ca_cert),
+        ],
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def base_image(podman_service: PodmanServiceHandle) -> str:
+    """``localhost/busybox:latest`` imported into podman's storage (idempotent)."""
+    require_binaries("busybox")
+    return ensure_base_image(podman_service.url)

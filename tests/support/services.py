@@ -1,0 +1,627 @@
+"""Start and stop real local services: registry, podman service, fault proxy.
+
+Used by the pytest fixtures (``tests/support/conftest_plugin.py``), the demo
+script and the benchmarks, so this module must not import pytest. Everything
+listens on 127.0.0.1 only. Every process is stopped by its PID and every file
+written outside the caller's work directory (certs.d entries) is removed by
+``stop()``, which is safe to call twice.
+
+Facts this relies on are in ``TESTING.md``: RUN steps need runc, the podman
+service reads registries.conf at start, there is no base image to pull.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import socketserver
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+BASE_IMAGE = "localhost/busybox:latest"
+DEFAULT_REGISTRY_USER = "robot$test"
+DEFAULT_REGISTRY_PASSWORD = "registry-secret-0123"
+MANIFEST_ACCEPT = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+)
+
+
+class ServiceError(RuntimeError):
+    """A local service could not be started."""
+
+
+def missing_binaries(names: Iterable[str] = ("podman", "docker-registry", "htpasswd")) -> list[str]:
+    """Return the names of required binaries that are not on PATH."""
+    return [name for name in names if shutil.which(name) is None]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``predicate`` until it is true; raise ServiceError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise ServiceError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def stop_process(process: subprocess.Popen[Any] | None, timeout: float = 10.0) -> None:
+    """Stop ``process`` by PID: SIGTERM, then SIGKILL if it does not exit in time."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout)
+
+
+def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """Write a self-signed cert/key pair valid for 127.0.0.1 and localhost.
+
+    Returns (cert_path, key_path). The cert is its own CA, so it doubles as the
+    ``ca.crt`` clients must trust.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+            "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass
+class RegistryHandle:
+    """A running ``docker-registry`` with htpasswd auth on 127.0.0.1."""
+
+    url: str
+    host: str
+    ca_cert: Path | None
+    username: str
+    password: str
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = field(repr=False)
+    cert_key: Path | None = None
+
+    @property
+    def port(self) -> int:
+        """The TCP port the registry listens on."""
+        return int(self.host.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        """Stop the registry process (idempotent)."""
+        stop_process(self.process)
+
+    # -- read-only queries used by tests to check what was pushed -----------------
+
+    def _request(
+        self, path: str, method: str = "GET", accept: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        context = ssl.create_default_context(cafile=str(self.ca_cert)) if self.ca_cert else None
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        headers = {"Authorization": f"Basic {token}"}
+        if accept:
+            headers["Accept"] = accept
+        request = urllib.request.Request(self.url + path, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def catalog(self) -> list[str]:
+        """Repositories in the registry (``GET /v2/_catalog``)."""
+        _, _, body = self._request("/v2/_catalog")
+        return list(json.loads(body).get("repositories") or [])
+
+    def tags(self, repository: str) -> list[str]:
+        """Tags of ``repository`` (``GET /v2/<repo>/tags/list``); empty if unknown."""
+        status, _, body = self._request(f"/v2/{repository}/tags/list")
+        return list(json.loads(body).get("tags") or []) if status == 200 else []
+
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        """The ``Docker-Content-Digest`` of a manifest (HEAD), or None if missing."""
+        status, headers, _ = self._request(
+            f"/v2/{repository}/manifests/{reference}", "HEAD", MANIFEST_ACCEPT
+        )
+        return headers.get("Docker-Content-Digest") if status == 200 else None
+
+    def image_config(self, repository: str, reference: str) -> dict[str, Any]:
+        """The image config JSON (labels are under ``config.Labels``)."""
+        _, _, body = self._request(
+            f"/v2/{repository}/manifests/{reference}", accept=MANIFEST_ACCEPT
+        )
+        digest = json.loads(body)["config"]["digest"]
+        _, _, config = self._request(f"/v2/{repository}/blobs/{digest}")
+        return dict(json.loads(config))
+
+
+def start_registry(
+    workdir: Path,
+    username: str = DEFAULT_REGISTRY_USER,
+    password: str = DEFAULT_REGISTRY_PASSWORD,
+    tls: bool = True,
+    port: int | None = None,
+) -> RegistryHandle:
+    """Start ``docker-registry`` with htpasswd auth (and TLS) on 127.0.0.1.
+
+    Waits until ``/v2/`` answers 401. Raises ServiceError if it does not start.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    htpasswd = subprocess.run(
+        ["htpasswd", "-Bbn", username, password], check=True, capture_output=True, text=True
+    ).stdout
+    (workdir / "htpasswd").write_text(htpasswd)
+    cert = key = None
+    tls_config = ""
+    if tls:
+        cert, key = make_self_signed_cert(workdir / "tls")
+        tls_config = f"  tls:\n    certificate: {cert}\n    key: {key}\n"
+    config = (
+        "version: 0.1\n"
+        "log:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
+        "  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n{tls_config}"
+        f"auth:\n  htpasswd:\n    realm: keynet-test\n    path: {workdir / 'htpasswd'}\n"
+    )
+    (workdir / "config.yml").write_text(config)
+    log = (workdir / "registry.log").open("wb")
+    process = subprocess.Popen(
+        ["docker-registry", "serve", str(workdir / "config.yml")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C in the terminal must not kill it before cleanup
+    )
+    log.close()
+    scheme = "https" if tls else "http"
+    handle = RegistryHandle(
+        url=f"{scheme}://127.0.0.1:{port}",
+        host=f"127.0.0.1:{port}",
+        ca_cert=cert,
+        username=username,
+        password=password,
+        workdir=workdir,
+        process=process,
+        cert_key=key,
+    )
+
+    def answers_401() -> bool:
+        if process.poll() is not None:
+            raise ServiceError(
+                f"docker-registry exited: {(workdir / 'registry.log').read_text()[-2000:]}"
+            )
+        context = ssl.create_default_context(cafile=str(cert)) if cert else None
+        try:
+            urllib.request.urlopen(f"{handle.url}/v2/", context=context, timeout=2)
+        except urllib.error.HTTPError as e:
+            return e.code == 401
+        except OSError:
+            return False
+        return False
+
+    try:
+        wait_until(answers_401, 20, f"docker-registry on {handle.host}")
+    except BaseException:
+        handle.stop()
+        raise
+    return handle
+
+
+# --------------------------------------------------------------------------- podman
+
+
+def certs_dir_root() -> Path:
+    """Where a podman service run by this user looks up per-registry CA certs."""
+    if os.geteuid() == 0:
+        return Path("/etc/containers/certs.d")
+    return Path.home() / ".config/containers/certs.d"
+
+
+@dataclass
+class PodmanServiceHandle:
+    """A private ``podman system service`` on a unix socket in ``workdir``."""
+
+    url: str
+    socket_path: Path
+    workdir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = field(repr=False)
+    installed_certs: list[Path] = field(default_factory=list)
+
+    def podman(
+        self, *args: str, input_data: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run the podman CLI against this service (remote mode)."""
+        return subprocess.run(
+            ["podman", "--url", self.url, *args],
+            input=input_data,
+            capture_output=True,
+            env={**os.environ, **self.env},
+            check=False,
+        )
+
+    def stop(self) -> None:
+        """Stop the service by PID and remove the certs.d entries it installed."""
+        stop_process(self.process)
+        for cert in self.installed_certs:
+            with contextlib.suppress(OSError):
+                cert.unlink()
+            with contextlib.suppress(OSError):
+                cert.parent.rmdir()
+        self.installed_certs.clear()
+        with contextlib.suppress(OSError):
+            self.socket_path.unlink()
+
+
+def start_podman_service(
+    workdir: Path,
+    registry_ca: Sequence[tuple[str, Path]] | None = None,
+    insecure_hosts: Sequence[str] = (),
+    runtime: str | None = "runc",
+) -> PodmanServiceHandle:
+    """Start ``podman system service`` on ``unix://<workdir>/podman.sock``.
+
+    ``registry_ca`` lists (``host:port``, CA PEM) pairs copied into certs.d
+    before the service starts (podman has no per-service certs.d, so as root
+    this is ``/etc/containers/certs.d/<host:port>/ca.crt``; host:port entries
+    are unique per test registry and removed again by ``stop()``).
+    ``insecure_hosts`` go into a private registries.conf passed through
+    ``CONTAINERS_REGISTRIES_CONF``. ``runtime`` is written to a private
+    containers.conf (``CONTAINERS_CONF``); runc is needed on these machines.
+    Raises ServiceError if the socket does not answer.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    env: dict[str, str] = {}
+    if runtime:
+        (workdir / "containers.conf").write_text(f'[engine]\nruntime = "{runtime}"\n')
+        env["CONTAINERS_CONF"] = str(workdir / "containers.conf")
+    registries = "unqualified-search-registries = []\n" + "".join(
+        f'\n[[registry]]\nlocation = "{host}"\ninsecure = true\n' for host in insecure_hosts
+    )
+    (workdir / "registries.conf").write_text(registries)
+    env["CONTAINERS_REGISTRIES_CONF"] = str(workdir / "registries.conf")
+
+    installed: list[Path] = []
+    for host, ca in registry_ca or ():
+        target = certs_dir_root() / host / "ca.crt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ca, target)
+        installed.append(target)
+
+    socket_path = workdir / "podman.sock"
+    log = (workdir / "podman-service.log").open("wb")
+    process = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", f"unix://{socket_path}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    log.close()
+    handle = PodmanServiceHandle(
+        url=f"unix://{socket_path}",
+        socket_path=socket_path,
+        workdir=workdir,
+        env=env,
+        process=process,
+        installed_certs=installed,
+    )
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise ServiceError(
+                f"podman service exited: {(workdir / 'podman-service.log').read_text()[-2000:]}"
+            )
+        return _ping_unix(socket_path)
+
+    try:
+        wait_until(answers, 30, f"podman service on {socket_path}")
+    except BaseException:
+        handle.stop()
+        raise
+    return handle
+
+
+def _ping_unix(socket_path: Path) -> bool:
+    """True if a podman service answers ``GET /_ping`` on ``socket_path``."""
+    if not socket_path.exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(str(socket_path))
+            sock.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+            return sock.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def ensure_base_image(podman_url: str, reference: str = BASE_IMAGE) -> str:
+    """Make sure ``reference`` (a static busybox rootfs) exists in podman's storage.
+
+    Idempotent and fast: an existing image is reused; otherwise a one-file
+    rootfs (busybox + ``sh`` symlink) is imported (~0.2 s). Returns the reference.
+    Raises ServiceError if busybox is not installed or the import fails.
+    """
+    env = {**os.environ}
+    exists = subprocess.run(
+        ["podman", "--url", podman_url, "image", "exists", reference], env=env, check=False
+    )
+    if exists.returncode == 0:
+        return reference
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    if not Path(busybox).exists():
+        raise ServiceError("busybox not found: apt-get install -y busybox-static")
+    with tempfile.TemporaryDirectory(prefix="keynet-busybox-") as tmp:
+        rootfs = Path(tmp, "rootfs")
+        (rootfs / "bin").mkdir(parents=True)
+        shutil.copy2(busybox, rootfs / "bin/busybox")
+        for applet in ("sh", "find", "ls", "cat", "echo", "sleep"):
+            (rootfs / "bin" / applet).symlink_to("busybox")
+        (rootfs / "tmp").mkdir()
+        archive = Path(tmp, "rootfs.tar")
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
+        result = subprocess.run(
+            ["podman", "--url", podman_url, "import", str(archive), reference],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ServiceError(f"podman import failed: {result.stderr.strip()}")
+    return reference
+
+
+# --------------------------------------------------------------------------- fault proxy
+
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+}
+
+
+@dataclass
+class RecordedRequest:
+    """One request the fault proxy saw and what it answered."""
+
+    method: str
+    path: str
+    status: int  # 0 when the connection was dropped
+
+
+class FaultProxy:
+    """A TLS reverse proxy in front of the registry that can inject failures.
+
+    It terminates TLS with the registry's own certificate (valid for
+    127.0.0.1), so the same CA is trusted for both. Faults:
+
+    * :meth:`fail_next` — answer ``status`` (default 500) to the next N requests;
+    * :meth:`reject_uploads` — answer ``status`` (default 413) to every blob upload
+      (PATCH/PUT under ``/blobs/uploads/``) until :meth:`reset`;
+    * :meth:`drop_next` — close the connection without answering N times.
+
+    Runs in a daemon thread of the current process; :meth:`stop` shuts it down.
+    """
+
+    def __init__(self, upstream: RegistryHandle, cert: Path, key: Path) -> None:
+        self.upstream = upstream
+        self._lock = threading.Lock()
+        self._fail_remaining = 0
+        self._fail_status = 500
+        self._drop_remaining = 0
+        self._upload_status: int | None = None
+        self.requests: list[RecordedRequest] = []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key))
+        self._server = _ThreadingTLSServer(("127.0.0.1", 0), _ProxyHandler, context, self)
+        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        self.url = f"https://{self.host}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def fail_next(self, count: int, status: int = 500) -> None:
+        """Answer ``status`` to the next ``count`` requests."""
+        with self._lock:
+            self._fail_remaining, self._fail_status = count, status
+
+    def reject_uploads(self, status: int = 413) -> None:
+        """Answer ``status`` to every blob upload request until :meth:`reset`."""
+        with self._lock:
+            self._upload_status = status
+
+    def drop_next(self, count: int) -> None:
+        """Close the connection without an answer for the next ``count`` requests."""
+        with self._lock:
+            self._drop_remaining = count
+
+    def reset(self) -> None:
+        """Clear all faults and the request log."""
+        with self._lock:
+            self._fail_remaining = self._drop_remaining = 0
+            self._upload_status = None
+            self.requests.clear()
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket (idempotent)."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def _decide(self, method: str, path: str) -> str | int | None:
+        """Return "drop", an HTTP status to answer, or None to forward."""
+        with self._lock:
+            if self._drop_remaining:
+                self._drop_remaining -= 1
+                return "drop"
+            if self._fail_remaining:
+                self._fail_remaining -= 1
+                return self._fail_status
+            if self._upload_status and method in ("PATCH", "PUT") and "/blobs/uploads/" in path:
+                return self._upload_status
+        return None
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, status))
+
+
+class _ThreadingTLSServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        context: ssl.SSLContext,
+        proxy: FaultProxy,
+    ) -> None:
+        self.context = context
+        self.proxy = proxy
+        super().__init__(address, handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        # Handshake in the handler thread (do_handshake_on_connect) so one slow
+        # client cannot block the accept loop.
+        return self.context.wrap_socket(sock, server_side=True), address
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _ThreadingTLSServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        proxy = self.server.proxy
+        body = self._read_body()
+        decision = proxy._decide(self.command, self.path)
+        if decision == "drop":
+            proxy._record(self.command, self.path, 0)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if isinstance(decision, int):
+            proxy._record(self.command, self.path, decision)
+            payload = json.dumps(
+                {"errors": [{"code": "UNKNOWN", "message": f"injected {decision}"}]}
+            ).encode()
+            self.send_response(decision)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        self._forward(body)
+
+    def _forward(self, body: bytes) -> None:
+        proxy = self.server.proxy
+        upstream = proxy.upstream
+        context = ssl.create_default_context(cafile=str(upstream.ca_cert))
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", upstream.port, context=context, timeout=60
+        )
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers.pop("Content-Length", None)
+        if body or self.command in ("POST", "PUT", "PATCH"):
+            headers["Content-Length"] = str(len(body))
+        try:
+            # Host is kept as sent, so the registry builds upload Location URLs
+            # that point back at the proxy.
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            self.send_response(response.status)
+            for key, value in response.getheaders():
+                if key.lower() in _HOP_BY_HOP or key.lower() == "content-length":
+                    continue
+                self.send_header(key, value)
+            if self.command == "HEAD":
+                self.send_header("Content-Length", response.getheader("Content-Length") or "0")
+            else:
+                self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            proxy._record(self.command, self.path, response.status)
+        finally:
+            connection.close()
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+def start_fault_proxy(registry: RegistryHandle) -> FaultProxy:
+    """Start a :class:`FaultProxy` in front of a TLS ``registry``.
+
+    Raises ServiceError if the registry has no TLS certificate.
+    """
+    if registry.ca_cert is None or registry.cert_key is None:
+        raise ServiceError("the fault proxy needs a TLS registry")
+    return FaultProxy(registry, registry.ca_cert, registry.cert_key)
