@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from keynet_train.errors import ConfigError, InputError
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from keynet_train.build_context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
+    from keynet_train.podman_client import PodmanClient
     from keynet_train.project_file import ProjectSettings
 
 DEFAULT_HARBOR_PROJECT = "kitech-model"
@@ -330,41 +331,7 @@ def image_labels(
 # --------------------------------------------------------------------------- pipeline
 
 
-class ContainerEngine(Protocol):
-    """The podman operations the pipeline needs (see :mod:`keynet_train.podman_client`)."""
-
-    def build(
-        self,
-        summary: ContextSummary,
-        *,
-        tag: str,
-        build_args: dict[str, str],
-        labels: dict[str, str],
-        platform: str,
-        no_cache: bool,
-        reporter: Reporter,
-    ) -> str:
-        """Build the context, tag it ``tag``, return the image id."""
-        ...
-
-    def tag(self, image_id: str, reference: str) -> None:
-        """Tag ``image_id`` as ``reference`` (``repo:tag``)."""
-        ...
-
-    def push(
-        self,
-        reference: str,
-        *,
-        username: str,
-        password: str,
-        tls_verify: bool,
-        reporter: Reporter,
-    ) -> str | None:
-        """Push ``reference`` with explicit credentials; return the manifest digest."""
-        ...
-
-
-EngineOpener = Callable[[str | None], AbstractContextManager[ContainerEngine]]
+EngineOpener = Callable[[str | None], AbstractContextManager["PodmanClient"]]
 BackendFactory = Callable[["Config"], "BackendClient"]
 
 
@@ -376,7 +343,7 @@ class PushServices:
     backend_for: BackendFactory
     choose_project: ProjectChooser
     load_config: Callable[[], Config | None]
-    trust_registry_ca: Callable[[str, str], None] | None = None
+    trust_registry_ca: Callable[[str, Path], object] | None = None
 
 
 def _describe_size(size: int) -> str:
@@ -408,6 +375,7 @@ def run_push(
     from keynet_train.auth import require_credentials
     from keynet_train.build_context import check_entrypoint, resolve_dockerfile, scan_context
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+    from keynet_train.podman_client import RegistryCredentials
     from keynet_train.project_file import find_project_settings
 
     config: Config | None = None
@@ -450,7 +418,14 @@ def run_push(
 
     if options.dry_run:
         return _dry_run(
-            settings, summary, entry_in_context, extraction, hyperparameters, services, reporter
+            settings,
+            summary,
+            entry_in_context,
+            extraction,
+            hyperparameters,
+            services,
+            reporter,
+            options.no_cache,
         )
     assert config is not None and config.harbor is not None
     harbor = config.harbor
@@ -472,7 +447,8 @@ def run_push(
             reporter.step_started("Request upload key")
             upload = backend.request_upload_key(project_id, settings.model_name, hyperparameters)
             reporter.step_finished("Request upload key", upload.upload_key)
-            reporter.info(f"Training command: {upload.command}")
+            if upload.command:
+                reporter.info(f"Training command: {upload.command}")
 
         image = f"{repository}/{upload.upload_key}"
         reporter.step_started("Build image")
@@ -482,19 +458,19 @@ def run_push(
         image_id = engine.build(
             summary,
             tag=f"{image}:latest",
-            build_args=settings.build_args,
+            buildargs=settings.build_args,
             labels=labels,
             platform=settings.platform,
-            no_cache=options.no_cache,
+            nocache=options.no_cache,
             reporter=reporter,
-        )
+        ).image_id
         reporter.step_finished("Build image", image_id[:12])
 
         reporter.step_started("Tag image")
         references = [f"{image}:latest"] + [f"{image}:{tag}" for tag in settings.tags]
         references = list(dict.fromkeys(references))
-        for reference in references[1:]:
-            engine.tag(image_id, reference)
+        for tag in settings.tags:
+            engine.tag(image_id, image, tag)
         reporter.step_finished("Tag image", ", ".join(references))
 
         if options.insecure_registry:
@@ -502,19 +478,19 @@ def run_push(
                 f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified."
             )
         elif environ.get("KEYNET_CA_BUNDLE") and services.trust_registry_ca is not None:
-            services.trust_registry_ca(harbor.host, environ["KEYNET_CA_BUNDLE"])
+            services.trust_registry_ca(harbor.host, Path(environ["KEYNET_CA_BUNDLE"]))
         reporter.step_started("Push image")
+        credentials = RegistryCredentials(harbor.username, harbor.password)
         digest: str | None = None
         for reference in references:
             reporter.info(f"Pushing {reference}")
             pushed = engine.push(
                 reference,
-                username=harbor.username,
-                password=harbor.password.reveal(),
+                credentials,
                 tls_verify=not options.insecure_registry,
                 reporter=reporter,
             )
-            digest = digest or pushed
+            digest = digest or pushed.digest
         reporter.step_finished("Push image", digest or "")
 
     return PushResult(
@@ -526,7 +502,7 @@ def run_push(
         model_name=settings.model_name,
         parser_type=extraction.parser_type,
         hyperparameters=hyperparameters,
-        command=upload.command,
+        command=upload.command or "",
     )
 
 
@@ -538,6 +514,7 @@ def _dry_run(
     hyperparameters: list[dict[str, object]],
     services: PushServices,
     reporter: Reporter,
+    options_no_cache: bool,
 ) -> DryRunResult:
     image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
     with services.open_engine(settings.podman_url) as engine:
@@ -545,12 +522,12 @@ def _dry_run(
         image_id = engine.build(
             summary,
             tag=image,
-            build_args=settings.build_args,
+            buildargs=settings.build_args,
             labels=image_labels(settings.context, entry_in_context, None, hyperparameters),
             platform=settings.platform,
-            no_cache=False,
+            nocache=options_no_cache,
             reporter=reporter,
-        )
+        ).image_id
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
     return DryRunResult(
         image=image,

@@ -8,7 +8,7 @@ import json
 from keynet_train.cli.common import open_store
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import ArgumentParser
-from keynet_train.errors import ConfigError, KeynetError
+from keynet_train.errors import ConfigError
 
 PREFERENCE_KEYS = ("project_id", "harbor_project", "podman_url")
 
@@ -141,12 +141,10 @@ def clear_credentials(env: Environment) -> int:
         pass
     removed = store.clear()
     if harbor_host:
-        from keynet_train.podman_client import podman_logout
+        from keynet_train.podman_client import logout as podman_logout
 
-        try:
-            podman_logout(harbor_host)
-        except KeynetError as exc:
-            env.err(f"Warning: podman logout from {harbor_host} failed: {exc.message}")
+        if podman_logout(harbor_host):
+            env.err(f"podman logged out of {harbor_host}.")
     if removed:
         env.err(f"Removed stored credentials ({store.path}).")
     else:

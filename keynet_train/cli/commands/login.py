@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from keynet_train.cli.common import ca_bundle, debug_logger, open_store, prompt_secret, prompt_text
 from keynet_train.cli.environment import Environment
@@ -109,21 +110,29 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         KeynetError: any failure of :func:`keynet_train.auth.login`.
     """
     from keynet_train.auth import login
-    from keynet_train.podman_client import podman_login
+    from keynet_train.config import Secret
+    from keynet_train.podman_client import RegistryCredentials, install_registry_ca
+    from keynet_train.podman_client import login as podman_login
 
     server, username, password = _gather(args, env)
     store = open_store(env)
+    bundle = ca_bundle(env)
+
+    def _podman_login(host: str, user: str, secret: str) -> None:
+        # podman verifies TLS itself: trust the private CA for this host first.
+        if bundle:
+            install_registry_ca(host, Path(bundle))
+        podman_login(host, RegistryCredentials(user, Secret(secret)))
+
     env.err(f"Signing in to {server} as {username} ...")
     result = login(
         server,
         username,
         password,
         store=store,
-        ca_bundle=ca_bundle(env),
+        ca_bundle=bundle,
         debug_log=debug_logger(env),
-        podman_login=lambda host, user, pw: podman_login(
-            host, user, pw, ca_bundle=ca_bundle(env), podman_url=None
-        ),
+        podman_login=_podman_login,
     )
     for warning in result.warnings:
         env.err(f"Warning: {warning}")

@@ -83,7 +83,7 @@ def backend_for_config(config: Config, env: Environment) -> BackendClient:
 def project_rows(page: ProjectsPage) -> list[list[str]]:
     """Table rows (id, title, task type, author) for a page of projects."""
     return [
-        [str(p.id), p.title, str(p.task_type), p.author.display_name if p.author else "-"]
+        [str(p.id), p.title, str(p.task_type), (p.author.display_name if p.author else None) or "-"]
         for p in page.content
     ]
 

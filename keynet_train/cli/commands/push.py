@@ -157,7 +157,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         KeynetError: whatever step failed (see :func:`keynet_train.push.run_push`).
     """
     from keynet_train.cli.commands.projects import backend_for_config
-    from keynet_train.podman_client import install_registry_ca, open_engine
+    from keynet_train.podman_client import connect, install_registry_ca
     from keynet_train.push import PushOptions, PushResult, PushServices, parse_build_args, run_push
 
     options = PushOptions(
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     store = open_store(env)
     reporter = CliReporter(env)
     services = PushServices(
-        open_engine=lambda url: open_engine(url, reporter=reporter, environ=env.environ),
+        open_engine=lambda url: connect(url, reporter=reporter, environ=env.environ),
         backend_for=lambda config: backend_for_config(config, env),
         choose_project=make_project_chooser(env),
         load_config=store.load,
