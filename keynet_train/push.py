@@ -45,6 +45,8 @@ _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _HARBOR_PROJECT_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
 _BUILD_ARG_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# One path component of an OCI repository name (distribution/reference grammar).
+_REPO_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 
 ProjectChooser = Callable[[Callable[[int], "ProjectsPage"]], int]
 """Picks a project id given a function that fetches page N (0-based) of trainable projects."""
@@ -276,6 +278,23 @@ def parse_build_args(values: list[str]) -> dict[str, str]:
     return result
 
 
+def repository_component(upload_key: str) -> str:
+    """The repository path component for an upload key.
+
+    Upload keys are NanoIDs (``A-Za-z0-9_-``) but OCI repository names must be
+    lowercase, start and end alphanumeric, and may not run ``_``/``-``
+    together, so ``{harbor_project}/{uploadKey}`` is only usable after this
+    mapping: lowercase, every run of ``_``/``-`` becomes one ``-``, and leading
+    or trailing separators are dropped. The exact key stays in the
+    ``ai.keynet.train.upload-key`` label and in the result.
+    """
+    component = re.sub(r"[_-]+", "-", upload_key.lower()).strip("-")
+    if not _REPO_COMPONENT_RE.match(component):
+        # Unreachable for keys that passed NanoID validation; guard anyway.
+        raise InputError(f"Upload key {upload_key!r} cannot be used as a repository name.")
+    return component
+
+
 # --------------------------------------------------------------------------- labels
 
 
@@ -450,7 +469,7 @@ def run_push(
             if upload.command:
                 reporter.info(f"Training command: {upload.command}")
 
-        image = f"{repository}/{upload.upload_key}"
+        image = f"{repository}/{repository_component(upload.upload_key)}"
         reporter.step_started("Build image")
         labels = image_labels(
             settings.context, entry_in_context, upload.upload_key, hyperparameters
