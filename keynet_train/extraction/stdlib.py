@@ -10,8 +10,9 @@ from keynet_train.extraction.interpreter import (
     CallArgs,
     Interpreter,
     RefHandler,
+    _hashable,
 )
-from keynet_train.extraction.values import UNKNOWN, ClassValue, EnumMember, PathValue
+from keynet_train.extraction.values import UNKNOWN, ClassValue, EnumMember, PathValue, Ref
 
 
 def _plain_args(call: CallArgs) -> bool:
@@ -236,7 +237,39 @@ def _enum_values(interp: Interpreter, call: CallArgs) -> object:
     return UNKNOWN
 
 
+def _type(interp: Interpreter, call: CallArgs) -> object:
+    """``type(value)`` of a known literal: the builtin type, so ``type=type(default)`` works."""
+    if len(call.args) == 1 and not call.kwargs:
+        v = call.args[0]
+        for kind in (bool, int, float, str, list, tuple, dict):
+            if type(v) is kind:
+                return Ref(f"builtins.{kind.__name__}")
+    return UNKNOWN
+
+
+def _dict(interp: Interpreter, call: CallArgs) -> object:
+    if call.incomplete or len(call.args) > 1:
+        return UNKNOWN
+    result: dict[object, object] = {}
+    if call.args:
+        src = call.args[0]
+        if isinstance(src, dict):
+            result.update(src)
+        else:
+            pairs = interp.iterate(src)
+            if pairs is None:
+                return UNKNOWN
+            for pair in pairs:
+                if not (isinstance(pair, tuple) and len(pair) == 2) or not _hashable(pair[0]):
+                    return UNKNOWN
+                result[pair[0]] = pair[1]
+    result.update(call.kwargs)
+    return result
+
+
 HANDLERS: dict[str, RefHandler] = {
+    "builtins.dict": _dict,
+    "builtins.type": _type,
     "builtins.int": _convert(int),
     "builtins.float": _convert(float),
     "builtins.bool": _convert(bool),

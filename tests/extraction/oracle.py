@@ -1,0 +1,349 @@
+"""Runtime oracle: build a fixture's parser for real and normalise it to SPEC §6.
+
+This is the *reference* the static extractor is checked against. It runs our
+own fixture scripts (never user code) with the libraries' parse entry points
+replaced by a function that raises an exception carrying the parser, so the
+script stops exactly where it would parse the command line. The normalisation
+below is written independently of keynet_train.extraction.normalize; both
+follow docs/extraction.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import enum
+import io
+import math
+import pathlib
+import runpy
+import sys
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import click.core
+
+SUPPRESS = argparse.SUPPRESS
+_PROBES = ("1", "0", "true", "false", "2.5", "abc")
+
+
+class Captured(Exception):
+    """Raised by the patched parse entry points; carries the parser/command/app."""
+
+    def __init__(self, kind: str, target: object) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.target = target
+
+
+@contextlib.contextmanager
+def _patched() -> Iterator[None]:
+    import typer
+
+    def capture_argparse(self: argparse.ArgumentParser, *a: object, **k: object) -> Any:
+        raise Captured("argparse", self)
+
+    def capture_click(self: click.Command, *a: object, **k: object) -> Any:
+        raise Captured("click", self)
+
+    def capture_typer(self: typer.Typer, *a: object, **k: object) -> Any:
+        raise Captured("typer", self)
+
+    saved = [
+        (argparse.ArgumentParser, n, getattr(argparse.ArgumentParser, n))
+        for n in (
+            "parse_args",
+            "parse_known_args",
+            "parse_intermixed_args",
+            "parse_known_intermixed_args",
+        )
+    ]
+    saved.append((click.core.Command, "main", click.core.Command.main))
+    saved.append((typer.Typer, "__call__", typer.Typer.__call__))
+    try:
+        for cls, name, _ in saved:
+            if cls is argparse.ArgumentParser:
+                setattr(cls, name, capture_argparse)
+        click.core.Command.main = capture_click  # type: ignore[method-assign]
+        typer.Typer.__call__ = capture_typer  # type: ignore[method-assign]
+        yield
+    finally:
+        for cls, name, original in saved:
+            setattr(cls, name, original)
+
+
+def runtime_extract(path: pathlib.Path) -> dict[str, object]:
+    """Run ``path`` as __main__ until it parses its command line; SPEC §6 JSON of that parser."""
+    old_argv = sys.argv
+    sys.argv = [str(path)]
+    try:
+        with (
+            _patched(),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            try:
+                runpy.run_path(str(path), run_name="__main__")
+            except Captured as c:
+                captured: Captured | None = c
+            else:
+                captured = None
+    finally:
+        sys.argv = old_argv
+    if captured is None:
+        return {"parser_type": None, "arguments": []}
+    if captured.kind == "argparse":
+        args = _argparse_arguments(captured.target)  # type: ignore[arg-type]
+    elif captured.kind == "click":
+        args = _click_arguments(captured.target)  # type: ignore[arg-type]
+    else:
+        args = _typer_arguments(captured.target)
+    return {"parser_type": captured.kind, "arguments": args}
+
+
+# ------------------------------------------------------------------ shared rules
+def _type_of_value(v: object) -> str | None:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, enum.Enum):
+        return _type_of_value(v.value)
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, (str, pathlib.PurePath)):
+        return "str"
+    if isinstance(v, (list, tuple)) and v:
+        return _type_of_value(v[0])
+    return None
+
+
+def _json(v: object) -> object:
+    if v is None or (isinstance(v, (bool, int, str)) and not isinstance(v, enum.Enum)):
+        return v
+    if isinstance(v, enum.Enum):
+        return _json(v.value)
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, pathlib.PurePath):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return [_json(x) for x in v]
+    return None  # anything else cannot be expressed statically
+
+
+def _choice(c: object) -> str:
+    if isinstance(c, enum.Enum):
+        return str(c.value)
+    return str(c)
+
+
+def _probe_function(fn: Any) -> str:
+    """Type of a user ``type=`` function by calling it on sample strings."""
+    kinds = set()
+    for s in _PROBES:
+        try:
+            r = fn(s)
+        except Exception:
+            continue
+        if r is None or r is s:
+            continue
+        if isinstance(r, bool):
+            kinds.add("bool")
+        elif isinstance(r, int):
+            kinds.add("int")
+        elif isinstance(r, float):
+            kinds.add("float")
+        else:
+            kinds.add("other")
+    if kinds == {"bool"}:
+        return "bool"
+    if kinds == {"int"}:
+        return "int"
+    if kinds and kinds <= {"int", "float"}:
+        return "float"
+    return "str"
+
+
+def _convert_str_default(default: object, type_name: str, builtin: bool) -> object:
+    if builtin and isinstance(default, str) and type_name in ("int", "float", "bool"):
+        if type_name == "bool":
+            return bool(default)
+        try:
+            return int(default) if type_name == "int" else float(default)
+        except ValueError:
+            return default
+    return default
+
+
+def _is_user_function(t: object) -> bool:
+    return callable(t) and getattr(t, "__module__", None) == "__main__" and not isinstance(t, type)
+
+
+# --------------------------------------------------------------------- argparse
+def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, object]]:
+    skip = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
+    by_dest: dict[str, list[argparse.Action]] = {}
+    for a in parser._actions:
+        if isinstance(a, skip) or a.dest == SUPPRESS:
+            continue
+        by_dest.setdefault(a.dest, []).append(a)
+    out = []
+    for dest, acts in by_dest.items():
+        first = acts[0]
+        owner = next((a for a in acts if a.default is not SUPPRESS), None)
+        if owner is not None:
+            default = owner.default
+        else:
+            default = parser._defaults.get(dest)
+            owner = first
+        builtin = False
+        if isinstance(
+            owner,
+            (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse.BooleanOptionalAction),
+        ):
+            t = "bool"
+        elif isinstance(owner, argparse._CountAction):
+            t = "int"
+        elif isinstance(owner, (argparse._StoreConstAction, argparse._AppendConstAction)):
+            t = _type_of_value(owner.const) or "str"
+        elif owner.type is None:
+            t = _type_of_value(default) or "str"
+        elif owner.type in (int, float, str, bool):
+            t = owner.type.__name__  # type: ignore[union-attr]
+            builtin = True
+        elif _is_user_function(owner.type):
+            t = _probe_function(owner.type)
+        else:
+            t = "str"
+        default = _convert_str_default(default, t, builtin)
+        if default is SUPPRESS:
+            default = None
+        choices = None
+        if first.choices is not None:
+            choices = [_choice(c) for c in first.choices]
+        help_text = first.help if first.help not in (None, SUPPRESS) else None
+        out.append(
+            {
+                "name": dest,
+                "type": t,
+                "default": _json(default),
+                "required": any(a.required for a in acts),
+                "help": help_text,
+                "choices": choices,
+            }
+        )
+    return out
+
+
+# ------------------------------------------------------------------------ click
+def _click_type(pt: Any) -> tuple[str, list[str] | None, bool]:
+    if isinstance(pt, click.Choice):
+        return "str", [_choice(c) for c in pt.choices], False
+    if isinstance(pt, (click.types.IntParamType, click.IntRange)):
+        return "int", None, True
+    if isinstance(pt, (click.types.FloatParamType, click.FloatRange)):
+        return "float", None, True
+    if isinstance(pt, click.types.BoolParamType):
+        return "bool", None, False
+    if isinstance(pt, click.types.FuncParamType) and _is_user_function(pt.func):
+        return _probe_function(pt.func), None, False
+    return "str", None, False
+
+
+def _click_arguments(cmd: click.Command) -> list[dict[str, object]]:
+    unset = getattr(click.core, "UNSET", object())
+    out = []
+    for p in cmd.params:
+        if not p.expose_value:
+            continue
+        t, choices, builtin = _click_type(p.type)
+        bool_flag = isinstance(p, click.Option) and p.is_flag and p.is_bool_flag
+        if bool_flag:
+            t = "bool"
+        default = p.default
+        if default is unset:
+            default = False if bool_flag and not p.required else None
+        if callable(default):
+            default = None
+        default = _convert_str_default(default, t, builtin)
+        help_text = getattr(p, "help", None) or None
+        out.append(
+            {
+                "name": p.name,
+                "type": t,
+                "default": _json(default),
+                "required": bool(p.required),
+                "help": help_text,
+                "choices": choices,
+            }
+        )
+    return out
+
+
+# ------------------------------------------------------------------------ typer
+def _unwrap(annotation: Any) -> Any:
+    for _ in range(10):
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if origin is None:
+            return annotation
+        if origin is typing.Annotated:
+            annotation = args[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            rest = [a for a in args if a is not type(None)]
+            annotation = rest[0] if len(rest) == 1 else str
+        elif origin in (list, tuple, set, frozenset) or str(origin).startswith(
+            "<class 'collections"
+        ):
+            annotation = args[0] if args else str
+        else:
+            return annotation
+    return annotation
+
+
+def _typer_arguments(app: Any) -> list[dict[str, object]]:
+    import typer.main
+
+    cmd = typer.main.get_command(app)
+    out = []
+    for p in cmd.params:
+        if p.name in ("install_completion", "show_completion"):
+            continue
+        ann = _unwrap(p.type_descriptor.annotation)
+        choices = None
+        if isinstance(ann, type) and issubclass(ann, enum.Enum):
+            t = "str"
+            choices = [str(m.value) for m in ann]
+        elif ann in (int, float, str, bool):
+            t = ann.__name__
+        else:
+            t = "str"
+        default = p.default
+        if p.required or (callable(default) and not isinstance(default, enum.Enum)):
+            default = None
+        default = _convert_str_default(default, t, t in ("int", "float"))
+        out.append(
+            {
+                "name": p.name,
+                "type": t,
+                "default": _json(default),
+                "required": bool(p.required),
+                "help": getattr(p, "help", None) or None,
+                "choices": choices,
+            }
+        )
+    return out
+
+
+def normalise_help(doc: dict[str, object]) -> dict[str, object]:
+    """Whitespace-normalise every help text (the comparison allows that)."""
+    args = []
+    for a in doc["arguments"]:  # type: ignore[attr-defined]
+        a = dict(a)
+        if isinstance(a["help"], str):
+            a["help"] = " ".join(a["help"].split()) or None
+        args.append(a)
+    return {"parser_type": doc["parser_type"], "arguments": args}
