@@ -8,6 +8,7 @@ stay near bare-interpreter start-up time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -60,7 +61,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(args_list)
+            # argparse prints --help/--version to sys.stdout; send it to the
+            # injected stream so in-process runs capture it like any result.
+            with contextlib.redirect_stdout(env.stdout):
+                args = parser.parse_args(args_list)
         except SystemExit as exc:  # --help / --version
             return int(exc.code or 0)
         env.debug = bool(args.debug)
