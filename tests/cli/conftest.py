@@ -120,7 +120,7 @@ class UnreadableStdin(StringIO):
     def read(self, size: int | None = -1, /) -> str:
         raise AssertionError("the CLI read stdin")
 
-    def readline(self, size: int | None = -1, /) -> str:
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
         raise AssertionError("the CLI read stdin")
 
 
