@@ -1,0 +1,853 @@
+"""The only module that talks to podman.
+
+Everything above it sees plain dataclasses and :mod:`keynet_train.errors`
+types: podman-py's two error roots (``APIError`` and ``PodmanError``) and the
+transport errors underneath (requests, urllib3, OSError) are translated here
+with ``raise ... from e``.
+
+Facts this module relies on, verified against podman 4.3.1 with podman-py 5.8
+(see ``TESTING.md``):
+
+* ``/build`` and ``/images/{name}/push`` stream JSON lines when posted with
+  ``stream=True``; errors arrive *inside* the stream with HTTP 200, so the
+  stream must be read to know whether the operation worked.
+* The build context can be sent as a chunked HTTP body (a generator), so a
+  large context is never held in memory.
+* The libpod push stream reports each blob but, before podman 5, not the
+  manifest digest; the Docker-compatible push reports the digest. After a
+  successful push we therefore re-push through the compatible endpoint (all
+  blobs are already there: ~60 ms) to learn the digest.
+* The service reads ``certs.d`` for every push, so a CA installed with
+  :func:`install_registry_ca` works without restarting the service.
+
+``podman`` (podman-py) is imported lazily: the CLI imports this module only
+for commands that build or push.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from keynet_train.config import Secret
+from keynet_train.errors import (
+    BuildError,
+    KeynetError,
+    PodmanUnavailableError,
+    RegistryAuthError,
+    RegistryError,
+    UsageError,
+)
+from keynet_train.progress import NullReporter, Reporter
+from keynet_train.secrets import redact
+
+if TYPE_CHECKING:
+    from keynet_train.build_context import ContextSummary
+
+DEFAULT_PLATFORM = "linux/amd64"
+RUNTIME_ENV = "KEYNET_PODMAN_RUNTIME"
+PUSH_ATTEMPTS = 3
+PING_TIMEOUT = 5.0
+SERVICE_START_TIMEOUT = 30.0
+
+INSTALL_HINT = (
+    "Install podman: Debian/Ubuntu `sudo apt-get install podman`, Fedora/RHEL "
+    "`sudo dnf install podman`, macOS `brew install podman && podman machine init && "
+    "podman machine start`. Or point --podman-url / CONTAINER_HOST at a running "
+    "podman service."
+)
+
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_REPO_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+_STEP_RE = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
+_IMAGE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
+_COMPAT_DIGEST_RE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """Registry login passed explicitly to podman for a push."""
+
+    username: str
+    password: Secret
+
+    def header(self) -> str:
+        """The ``X-Registry-Auth`` header value podman expects (urlsafe base64 JSON)."""
+        payload = {"username": self.username, "password": self.password.reveal()}
+        return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A finished build."""
+
+    image_id: str
+    tag: str | None
+    steps: int
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """A finished push of one reference."""
+
+    reference: str
+    digest: str
+    attempts: int
+
+
+@dataclass
+class _BuildProgress:
+    step: int = 0
+    total: int = 0
+    instruction: str = ""
+    image_id: str | None = None
+    partial: str = ""
+    lines: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_tag(tag: str) -> str:
+    """Return ``tag`` if it is a valid image tag.
+
+    Raises:
+        UsageError: not 1-128 characters of ``[A-Za-z0-9_.-]`` starting with a
+            letter, digit or underscore.
+    """
+    if not _TAG_RE.match(tag):
+        raise UsageError(
+            f"Invalid image tag: {tag!r}",
+            hint="A tag is up to 128 letters, digits, '_', '.' or '-', not starting "
+            "with '.' or '-' (e.g. --tag v1.2 or --tag latest).",
+        )
+    return tag
+
+
+def validate_repository(repository: str) -> str:
+    """Return ``repository`` (``host[:port]/path``) if its path is valid.
+
+    Raises:
+        UsageError: a path component is not lowercase ``[a-z0-9]`` separated by
+            ``.``, ``_``, ``__`` or ``-``.
+    """
+    host, _, path = repository.partition("/")
+    components = path.split("/") if path else []
+    if not host or not components or not all(_REPO_COMPONENT_RE.match(c) for c in components):
+        raise UsageError(
+            f"Invalid image repository: {repository!r}",
+            hint="Repository paths are lowercase letters and digits separated by "
+            "'.', '_' or '-' (check --harbor-project).",
+        )
+    return repository
+
+
+# --------------------------------------------------------------------------- connection
+
+
+def default_socket_url(environ: Mapping[str, str] | None = None) -> str:
+    """The podman socket this user's service listens on by default (SPEC §5.1)."""
+    environ = os.environ if environ is None else environ
+    if os.geteuid() == 0:
+        return "unix:///run/podman/podman.sock"
+    runtime_dir = environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.geteuid()}"
+    return f"unix://{runtime_dir}/podman/podman.sock"
+
+
+def choose_podman_url(
+    flag: str | None, environ: Mapping[str, str], config_value: str | None
+) -> str | None:
+    """``--podman-url`` > ``CONTAINER_HOST`` > config ``podman_url`` > None (default socket)."""
+    return flag or environ.get("CONTAINER_HOST") or config_value or None
+
+
+def _normalize_url(url: str) -> str:
+    # A bare socket path is accepted for convenience; podman-py wants a scheme.
+    return f"unix://{url}" if url.startswith("/") else url
+
+
+class PrivatePodmanService:
+    """A ``podman system service`` on a socket in a private temp dir.
+
+    Started when no service answers; always stopped by PID, and its temp dir
+    removed, by :meth:`stop` (also on errors and Ctrl-C via :func:`connect`).
+    It runs in its own session so a Ctrl-C in the terminal reaches only us,
+    and we shut it down in order.
+    """
+
+    def __init__(self, runtime: str | None = None) -> None:
+        self.runtime = runtime
+        self.directory: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``unix://`` URL of the socket (valid after :meth:`start`)."""
+        assert self.directory is not None
+        return f"unix://{self.directory / 'podman.sock'}"
+
+    def start(self, ping: Callable[[str], bool]) -> str:
+        """Start the service and wait until ``ping(url)`` is true; return the URL.
+
+        Raises:
+            PodmanUnavailableError: the binary is missing, or the service exits
+                or does not answer within 30 s.
+        """
+        podman = shutil.which("podman")
+        if podman is None:
+            raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
+        self.directory = Path(tempfile.mkdtemp(prefix="keynet-podman-"))
+        try:
+            command = [podman]
+            if self.runtime:
+                command += ["--runtime", self.runtime]
+            command += ["system", "service", "--time=0", self.url]
+            with (self.directory / "service.log").open("wb") as log:
+                self.process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            deadline = time.monotonic() + SERVICE_START_TIMEOUT
+            while not ping(self.url):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log_tail = (self.directory / "service.log").read_text(errors="replace")
+                    raise PodmanUnavailableError(
+                        "Could not start a podman service: "
+                        + (log_tail.strip().splitlines() or ["no answer"])[-1],
+                        hint="Run `podman system service --time=0` yourself and pass "
+                        "--podman-url, or check `podman info`.",
+                    )
+                time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
+        return self.url
+
+    def stop(self) -> None:
+        """Stop the service and what it runs, by PID; remove the temp dir.
+
+        The service gets SIGTERM (SIGKILL after 10 s). A RUN step of an
+        interrupted build runs in its own session under the service and
+        survives the service's exit (verified with podman 4.3), so the
+        service's descendants, collected first, get SIGKILL afterwards.
+        """
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            descendants = _descendant_pids(process.pid)
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+            for pid in descendants:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        directory, self.directory = self.directory, None
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _descendant_pids(root: int) -> list[int]:
+    """PIDs of all descendants of ``root`` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (field 2) may contain spaces; ppid follows its ")".
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def ping(url: str, timeout: float = PING_TIMEOUT) -> bool:
+    """True if a podman service answers at ``url``. Never raises."""
+    import podman
+
+    try:
+        with podman.PodmanClient(base_url=_normalize_url(url), timeout=timeout) as client:
+            response = client.api.get("/_ping", timeout=timeout)
+            return bool(response.ok)
+    except Exception:  # noqa: BLE001 - any failure means "does not answer"
+        return False
+
+
+@contextlib.contextmanager
+def connect(
+    url: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    reporter: Reporter | None = None,
+) -> Iterator[PodmanClient]:
+    """Connect to podman per SPEC §5.1 and yield a :class:`PodmanClient`.
+
+    ``url`` is what the caller resolved (see :func:`choose_podman_url`). With an
+    explicit URL that does not answer, this fails. Without one the default
+    socket is tried, and if nothing answers a private service is started (with
+    ``--runtime $KEYNET_PODMAN_RUNTIME`` if set) and stopped when the block
+    exits, however it exits.
+
+    Raises:
+        PodmanUnavailableError: nothing answers and no service can be started.
+    """
+    environ = os.environ if environ is None else environ
+    reporter = reporter or NullReporter()
+    private: PrivatePodmanService | None = None
+    try:
+        if url:
+            target = _normalize_url(url)
+            if not ping(target):
+                raise PodmanUnavailableError(
+                    f"No podman service answers at {url}",
+                    hint="Start it with `podman system service --time=0 <url>`, or drop "
+                    "--podman-url/CONTAINER_HOST to let keynet-train start one.",
+                )
+        else:
+            target = default_socket_url(environ)
+            if not ping(target):
+                if shutil.which("podman") is None:
+                    raise PodmanUnavailableError(
+                        "podman is not installed and no podman service is running",
+                        hint=INSTALL_HINT,
+                    )
+                reporter.info("No podman service running; starting a private one")
+                private = PrivatePodmanService(runtime=environ.get(RUNTIME_ENV) or None)
+                target = private.start(ping)
+        client = PodmanClient(target, private_service=private)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        if private is not None:
+            private.stop()
+
+
+# --------------------------------------------------------------------------- client
+
+
+class PodmanClient:
+    """Build, tag, push and inspect images through a podman service."""
+
+    def __init__(self, url: str, private_service: PrivatePodmanService | None = None) -> None:
+        import podman
+
+        self.url = url
+        # Set when connect() started this service; it is stopped when connect() exits.
+        self.private_service = private_service
+        # No client-wide timeout: a silent RUN step or a big layer upload can
+        # legitimately take long; Ctrl-C is the way out.
+        # Typed as Any: podman-py's annotations do not admit a generator body.
+        self._client: Any = podman.PodmanClient(base_url=url)
+
+    @property
+    def private(self) -> bool:
+        """True if this client talks to a private service started by :func:`connect`."""
+        return self.private_service is not None
+
+    def close(self) -> None:
+        """Close the HTTP session. Raises nothing."""
+        with contextlib.suppress(Exception):
+            self._client.close()
+
+    # -- build -------------------------------------------------------------------
+
+    def build(
+        self,
+        summary: ContextSummary,
+        *,
+        tag: str | None = None,
+        buildargs: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        platform: str | None = DEFAULT_PLATFORM,
+        nocache: bool = False,
+        reporter: Reporter | None = None,
+    ) -> BuildResult:
+        """Build an image from ``summary`` (see :func:`build_context.scan_context`).
+
+        The context is streamed as a chunked tar; every output line is passed
+        to ``reporter.log_line`` as it arrives.
+
+        Raises:
+            BuildError: "Container image build failed at step N: ..." when a step
+                fails, or the service rejected the request.
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        from keynet_train.build_context import context_tar_stream
+
+        reporter = reporter or NullReporter()
+        params: dict[str, Any] = {
+            "dockerfile": summary.dockerfile_name,
+            "layers": True,
+            "rm": True,
+            "nocache": nocache,
+        }
+        if tag:
+            params["t"] = tag
+        if platform:
+            params["platform"] = platform
+        if buildargs:
+            params["buildargs"] = json.dumps(dict(buildargs))
+        if labels:
+            params["labels"] = json.dumps(dict(labels))
+        progress = _BuildProgress()
+        with self._translate("build"):
+            response = self._client.api.post(
+                "/build",
+                params=params,
+                data=context_tar_stream(summary),
+                headers={"Content-Type": "application/x-tar"},
+                stream=True,
+            )
+            try:
+                _raise_for_status(response, BuildError, "Container image build failed")
+                for record in _json_lines(response):
+                    self._build_record(record, progress, reporter)
+            finally:
+                response.close()
+        if progress.image_id is None:
+            raise BuildError(
+                "Container image build failed: podman reported no image id",
+                hint="Run the build with `podman build` to see the full output.",
+            )
+        return BuildResult(progress.image_id, tag, progress.total or progress.step)
+
+    @staticmethod
+    def _build_record(record: dict[str, Any], progress: _BuildProgress, reporter: Reporter) -> None:
+        if "error" in record:
+            detail = str(record.get("error") or "").strip()
+            where = f" at step {progress.step}: {progress.instruction}" if progress.step else ""
+            raise BuildError(
+                f"Container image build failed{where} … {detail}",
+                hint="See the build log above; fix that step in the Dockerfile and push again.",
+            )
+        text = progress.partial + str(record.get("stream") or "")
+        *complete, progress.partial = text.split("\n")
+        for line in complete:
+            step = _STEP_RE.match(line)
+            if step:
+                progress.step = int(step.group(1))
+                progress.total = int(step.group(2) or 0)
+                progress.instruction = step.group(3)
+            if _IMAGE_ID_RE.match(line):
+                progress.image_id = line
+            reporter.log_line(line)
+
+    # -- tag / inspect ------------------------------------------------------------
+
+    def tag(self, image_id: str, repository: str, tag: str) -> str:
+        """Tag ``image_id`` as ``repository:tag`` and return that reference.
+
+        Raises:
+            UsageError: invalid repository or tag.
+            BuildError: podman refused (e.g. unknown image).
+        """
+        validate_repository(repository)
+        validate_tag(tag)
+        with self._translate("tag"):
+            response = self._client.api.post(
+                f"/images/{image_id}/tag", params={"repo": repository, "tag": tag}
+            )
+            _raise_for_status(response, BuildError, f"Tagging {image_id[:12]} failed")
+        return f"{repository}:{tag}"
+
+    def inspect_image(self, reference: str) -> dict[str, Any]:
+        """The service's inspect JSON of an image.
+
+        Raises:
+            BuildError: unknown image or service error.
+        """
+        with self._translate("inspect"):
+            response = self._client.api.get(f"/images/{reference}/json")
+            _raise_for_status(response, BuildError, f"Cannot inspect image {reference}")
+            return dict(response.json())
+
+    def image_labels(self, reference: str) -> dict[str, str]:
+        """The labels of an image (empty dict when it has none).
+
+        Raises:
+            BuildError: unknown image or service error.
+        """
+        data = self.inspect_image(reference)
+        labels = data.get("Labels") or (data.get("Config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def remove_image(self, reference: str, force: bool = False) -> None:
+        """Remove an image; a missing image is not an error.
+
+        Raises:
+            BuildError: podman refused (e.g. in use without ``force``).
+        """
+        with self._translate("remove"):
+            response = self._client.api.delete(f"/images/{reference}", params={"force": force})
+            if response.status_code != 404:
+                _raise_for_status(response, BuildError, f"Cannot remove image {reference}")
+
+    # -- push ---------------------------------------------------------------------
+
+    def push(
+        self,
+        reference: str,
+        credentials: RegistryCredentials,
+        *,
+        tls_verify: bool = True,
+        reporter: Reporter | None = None,
+        attempts: int = PUSH_ATTEMPTS,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> PushResult:
+        """Push ``reference`` with explicit ``credentials`` and return its digest.
+
+        Transient failures (5xx, connection reset, timeout) are retried with
+        exponential backoff (``backoff`` s, then doubled) up to ``attempts``
+        in all; blobs already in the registry are not sent again.
+
+        Raises:
+            RegistryAuthError: the registry rejected the credentials (401/403).
+            RegistryError: 413 (proxy body-size limit), TLS trust failure,
+                unreachable registry, or transient failures on every attempt.
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        reporter = reporter or NullReporter()
+        for attempt in range(1, attempts + 1):
+            try:
+                digest = self._push_once(reference, credentials, tls_verify, reporter)
+                return PushResult(reference, digest, attempt)
+            except _TransientPushError as e:
+                if attempt == attempts:
+                    raise RegistryError(
+                        f"Pushing {reference} failed after {attempts} attempts: {e}",
+                        hint="The registry keeps failing; check its status and push again.",
+                    ) from e
+                delay = backoff * 2 ** (attempt - 1)
+                reporter.warning(
+                    f"Push of {reference} failed ({e}); retrying in {delay:g}s "
+                    f"(attempt {attempt + 1}/{attempts})"
+                )
+                sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _push_once(
+        self,
+        reference: str,
+        credentials: RegistryCredentials,
+        tls_verify: bool,
+        reporter: Reporter,
+    ) -> str:
+        headers = {"X-Registry-Auth": credentials.header()}
+        digest: str | None = None
+        secrets = [credentials.password.reveal()]
+        with self._translate("push"):
+            response = self._client.api.post(
+                f"/images/{reference}/push",
+                params={"tlsVerify": tls_verify, "quiet": False},
+                headers=headers,
+                stream=True,
+            )
+            try:
+                _check_push_status(response, reference, secrets)
+                for record in _json_lines(response):
+                    if record.get("error"):
+                        _raise_push_error(str(record["error"]), reference, secrets)
+                    for line in str(record.get("stream") or "").splitlines():
+                        if line.strip():
+                            reporter.log_line(line.strip())
+                    digest = record.get("manifestdigest") or digest
+            finally:
+                response.close()
+            return digest or self._digest_via_compat_push(reference, headers, tls_verify, secrets)
+
+    def _digest_via_compat_push(
+        self, reference: str, headers: dict[str, str], tls_verify: bool, secrets: list[str]
+    ) -> str:
+        # podman < 5 does not report the digest on the libpod endpoint; the
+        # Docker-compatible one does. Every blob is already there, so this only
+        # re-puts the (identical) manifest.
+        repository, _, tag = reference.rpartition(":")
+        if "/" in tag or not repository:
+            repository, tag = reference, "latest"
+        response = self._client.api.post(
+            f"/images/{repository}/push",
+            params={"tag": tag, "tlsVerify": tls_verify},
+            headers=headers,
+            stream=True,
+            compatible=True,
+        )
+        try:
+            _check_push_status(response, reference, secrets)
+            for record in _json_lines(response):
+                if record.get("error"):
+                    _raise_push_error(str(record["error"]), reference, secrets)
+                found = _COMPAT_DIGEST_RE.search(str(record.get("status") or ""))
+                if found:
+                    return found.group(1)
+        finally:
+            response.close()
+        raise RegistryError(
+            f"Pushed {reference} but podman did not report the manifest digest",
+            hint="Check the image in the registry; push again if it is missing.",
+        )
+
+    # -- error translation --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translate(self, operation: str) -> Iterator[None]:
+        """Turn podman-py and transport errors into keynet errors."""
+        import podman.errors
+        import requests
+
+        try:
+            yield
+        except KeynetError:
+            raise
+        except podman.errors.APIError as e:
+            raise BuildError(f"podman {operation} failed: {_api_error_text(e)}") from e
+        except podman.errors.PodmanError as e:
+            raise BuildError(f"podman {operation} failed: {e}") from e
+        except (requests.RequestException, OSError) as e:
+            raise PodmanUnavailableError(
+                f"Lost the connection to the podman service at {self.url} during {operation}: "
+                f"{e.__class__.__name__}",
+                hint="Check that the podman service is still running (`podman info`).",
+            ) from e
+
+
+class _TransientPushError(Exception):
+    """A push failure worth retrying (5xx, reset, timeout)."""
+
+
+_AUTH_RE = re.compile(
+    r"unauthorized|authentication required|access to the resource is denied|denied:"
+    r"|invalid username/password"
+    r"|\b40[13]\b \(",
+    re.IGNORECASE,
+)
+_TOO_LARGE_RE = re.compile(r"\b413\b|request entity too large|payload too large", re.IGNORECASE)
+_TLS_RE = re.compile(r"x509:|certificate|tls: |server gave HTTP response to HTTPS", re.IGNORECASE)
+_TRANSIENT_RE = re.compile(
+    r"\b5\d\d \(|status(?: code)?:? 5\d\d\b|internal server error|bad gateway"
+    r"|service unavailable|gateway timeout"
+    r"|connection reset|broken pipe|\bEOF\b|timeout|timed out",
+    re.IGNORECASE,
+)
+_REFUSED_RE = re.compile(r"connection refused|no such host|network is unreachable", re.IGNORECASE)
+
+
+def _registry_of(reference: str) -> str:
+    return reference.split("/", 1)[0]
+
+
+def _raise_push_error(text: str, reference: str, secrets: Iterable[str]) -> None:
+    """Raise the error matching a push failure podman reported."""
+    raise _classify_push_error(text, reference, secrets)
+
+
+def _classify_push_error(
+    text: str, reference: str, secrets: Iterable[str], action: str | None = None
+) -> Exception:
+    """Map podman's error text to RegistryAuthError, RegistryError or _TransientPushError."""
+    # Very short "secrets" are skipped: redacting "p" would mangle every word,
+    # and podman never echoes passwords anyway; this is defence in depth.
+    text = redact(text.strip(), [s for s in secrets if len(s) >= 6])
+    registry = _registry_of(reference)
+    if _AUTH_RE.search(text):
+        return RegistryAuthError(
+            f"Harbor Registry authentication failed for {registry} … {text}",
+            hint="The robot credentials were rejected; run `keynet-train login` again "
+            "to re-login and refresh credentials.",
+        )
+    if _TOO_LARGE_RE.search(text):
+        return RegistryError(
+            f"The registry (or a proxy in front of it) rejected an upload as too large "
+            f"(HTTP 413) while pushing {reference} … {text}",
+            hint="A reverse proxy body-size limit is too small for image layers: raise it "
+            "(nginx: client_max_body_size 0;) or ask the registry administrator.",
+        )
+    if _TLS_RE.search(text):
+        return RegistryError(
+            f"TLS verification of the registry {registry} failed … {text}",
+            hint="Trust its CA: set KEYNET_CA_BUNDLE to the CA's PEM file (keynet-train "
+            f"installs it for podman under certs.d/{registry}/ca.crt), or pass "
+            "--insecure-registry to skip verification (not recommended).",
+        )
+    if _REFUSED_RE.search(text):
+        return RegistryError(
+            f"Cannot reach the registry {registry} … {text}",
+            hint="Check the registry address and your network, then push again.",
+        )
+    if _TRANSIENT_RE.search(text):
+        return _TransientPushError(text)
+    return RegistryError(f"{action or f'Pushing {reference}'} failed … {text}")
+
+
+def _check_push_status(response: Any, reference: str, secrets: Iterable[str]) -> None:
+    if response.status_code < 400:
+        return
+    text = _response_text(response)
+    if response.status_code == 404:
+        raise BuildError(f"Cannot push {reference}: {text}")
+    _raise_push_error(f"{text} ({response.status_code})", reference, secrets)
+
+
+def _raise_for_status(response: Any, error: type[KeynetError], what: str) -> None:
+    if response.status_code >= 400:
+        raise error(f"{what}: {_response_text(response)}")
+
+
+def _response_text(response: Any) -> str:
+    try:
+        body = response.json()
+        return str(body.get("message") or body.get("cause") or body.get("error") or body)
+    except ValueError:
+        return str(response.text).strip() or f"HTTP {response.status_code}"
+
+
+def _api_error_text(error: Any) -> str:
+    return str(getattr(error, "explanation", None) or error)
+
+
+def _json_lines(response: Any) -> Iterator[dict[str, Any]]:
+    """Decode a podman JSON-lines stream; non-JSON lines become ``{"stream": line}``."""
+    for raw in response.iter_lines():
+        if not raw:
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            record = {"stream": raw.decode(errors="replace") + "\n"}
+        if isinstance(record, dict):
+            yield record
+
+
+# --------------------------------------------------------------------------- registry trust
+
+
+def certs_dir(registry_host: str) -> Path:
+    """Directory podman reads ``ca.crt`` from for ``registry_host`` (host[:port])."""
+    if os.geteuid() == 0:
+        return Path("/etc/containers/certs.d") / registry_host
+    return Path.home() / ".config/containers/certs.d" / registry_host
+
+
+def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
+    """Install ``ca_pem`` as the CA podman trusts for ``registry_host``.
+
+    Writes ``certs.d/<host:port>/ca.crt`` (``/etc/containers`` as root,
+    ``~/.config/containers`` otherwise). Podman reads certs.d on every push,
+    so a running service picks it up. Unchanged content is not rewritten.
+    Returns the installed path.
+
+    Raises:
+        RegistryError: the PEM cannot be read or the target cannot be written.
+    """
+    target = certs_dir(registry_host) / "ca.crt"
+    try:
+        content = Path(ca_pem).read_bytes()
+        if b"-----BEGIN CERTIFICATE-----" not in content:
+            raise RegistryError(f"{ca_pem} is not a PEM certificate (KEYNET_CA_BUNDLE)")
+        if target.exists() and target.read_bytes() == content:
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
+    except OSError as e:
+        raise RegistryError(
+            f"Cannot install the registry CA for {registry_host} at {target}: {e.strerror}",
+            hint="Copy the CA there yourself (it may need sudo), or use --insecure-registry.",
+        ) from e
+    return target
+
+
+# --------------------------------------------------------------------------- login
+
+
+def login(
+    registry_host: str,
+    credentials: RegistryCredentials,
+    *,
+    tls_verify: bool = True,
+    timeout: float = 60.0,
+) -> None:
+    """``podman login`` to ``registry_host`` (the password goes through stdin).
+
+    Best effort convenience for the user's own podman use: pushes never rely
+    on it, they pass credentials explicitly.
+
+    Raises:
+        PodmanUnavailableError: podman is not installed.
+        RegistryAuthError: the registry rejected the credentials.
+        RegistryError: any other failure (TLS, unreachable, timeout).
+    """
+    podman = shutil.which("podman")
+    if podman is None:
+        raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
+    command = [
+        podman,
+        "login",
+        f"--tls-verify={'true' if tls_verify else 'false'}",
+        "--username",
+        credentials.username,
+        "--password-stdin",
+        registry_host,
+    ]
+    try:
+        result = subprocess.run(
+            command,
+            input=credentials.password.reveal(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise RegistryError(f"podman login to {registry_host} failed: {e}") from e
+    if result.returncode != 0:
+        error = _classify_push_error(
+            result.stderr,
+            registry_host + "/",
+            [credentials.password.reveal()],
+            action=f"podman login to {registry_host}",
+        )
+        if isinstance(error, _TransientPushError):
+            raise RegistryError(f"podman login to {registry_host} failed … {error}") from None
+        raise error
+
+
+def logout(registry_host: str) -> bool:
+    """``podman logout`` from ``registry_host``; True if it succeeded. Never raises."""
+    podman = shutil.which("podman")
+    if podman is None:
+        return False
+    try:
+        result = subprocess.run(
+            [podman, "logout", registry_host], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0

@@ -1,0 +1,62 @@
+"""Subprocess driver for the Ctrl-C test: build through a private service until SIGINT.
+
+Usage: python -m tests.podman.interrupt_driver CONTEXT_DIR
+Prints one JSON line {"pid": ..., "dir": ...} about the private service, then
+the build log lines; exits 130 on KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+from keynet_train import build_context, podman_client
+
+
+class PrintingReporter:
+    """Print log lines immediately so the parent can time its SIGINT."""
+
+    def step_started(self, title: str) -> None:
+        """Ignore."""
+
+    def step_finished(self, title: str, detail: str = "") -> None:
+        """Ignore."""
+
+    def info(self, message: str) -> None:
+        """Ignore."""
+
+    def warning(self, message: str) -> None:
+        """Ignore."""
+
+    def log_line(self, line: str) -> None:
+        """Print."""
+        print(line, flush=True)
+
+
+def main() -> int:
+    """Run one build through a private service; 130 on Ctrl-C."""
+    # A shell starting us in the background may have set SIGINT to "ignore".
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    context = Path(sys.argv[1])
+    # Force the private-service path even where a default socket exists.
+    podman_client.default_socket_url = lambda environ=None: f"unix://{context}/no-such.sock"
+    try:
+        with podman_client.connect() as client:
+            service = client.private_service
+            assert service is not None and service.process is not None
+            print(
+                json.dumps({"pid": service.process.pid, "dir": str(service.directory)}), flush=True
+            )
+            summary = build_context.scan_context(context, context / "Dockerfile")
+            client.build(
+                summary, tag="localhost/keynet-interrupt:test", reporter=PrintingReporter()
+            )
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,450 @@
+"""Integration tests of keynet_train.podman_client against a real podman service and registry.
+
+Services come from tests/support/conftest_plugin.py (session-scoped, stopped by
+PID at the end). Images pushed here use unique repository names, so the
+session registry can be shared with other test modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from keynet_train import build_context as bc
+from keynet_train import podman_client as pc
+from keynet_train.config import Secret
+from keynet_train.errors import BuildError, PodmanUnavailableError, RegistryAuthError, RegistryError
+from keynet_train.progress import RecordingReporter
+from tests.podman.ignore_cases import CASES, IgnoreCase, make_tree
+from tests.support.services import (
+    FaultProxy,
+    PodmanServiceHandle,
+    RegistryHandle,
+    free_port,
+    start_registry,
+)
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
+    with pc.connect(podman_service.url) as podman:
+        assert not podman.private
+        yield podman
+
+
+def _creds(registry: RegistryHandle, password: str | None = None) -> pc.RegistryCredentials:
+    return pc.RegistryCredentials(registry.username, Secret(password or registry.password))
+
+
+def _unique_image(client: pc.PodmanClient, tmp_path: Path) -> str:
+    """Build a tiny image whose only layer is unique, so every push uploads a new blob."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY payload /payload\n")
+    (tmp_path / "payload").write_text(uuid.uuid4().hex)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    return client.build(summary).image_id
+
+
+def _log_lines(reporter: RecordingReporter) -> list[str]:
+    return [text for kind, text in reporter.events if kind == "log"]
+
+
+def _image_files(image: str) -> frozenset[str]:
+    """Regular files under /ctx in a local image (mounted read-only, then unmounted)."""
+    mount = subprocess.run(
+        ["podman", "image", "mount", image], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    try:
+        root = Path(mount) / "ctx"
+        return frozenset(
+            p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink()
+        )
+    finally:
+        subprocess.run(["podman", "image", "unmount", image], capture_output=True, check=False)
+
+
+def _remove_image(image: str) -> None:
+    subprocess.run(["podman", "rmi", "-f", image], capture_output=True, check=False)
+
+
+# --------------------------------------------------------------------------- .dockerignore
+
+
+def _podman_cli_build(case: IgnoreCase, workdir: Path) -> frozenset[str]:
+    """What `podman build` (buildah's own matcher, no keynet code) copies for ``case``."""
+    context = workdir / case.name
+    context.mkdir()
+    make_tree(context, case, "FROM scratch\nCOPY . /ctx\n")
+    result = subprocess.run(
+        ["podman", "build", "--layers=false", "-q", str(context)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    image_id = result.stdout.strip().splitlines()[-1]
+    try:
+        return _image_files(image_id)
+    finally:
+        _remove_image(image_id)
+
+
+def test_ignore_table_matches_podman_build(
+    tmp_path: Path, podman_service: PodmanServiceHandle
+) -> None:
+    """The whole table against `podman build` itself (parallel: each build is ~0.5 s)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(
+            zip(CASES, pool.map(lambda c: _podman_cli_build(c, tmp_path), CASES), strict=True)
+        )
+    mismatches = {
+        case.name: {"extra": sorted(got - case.expected), "missing": sorted(case.expected - got)}
+        for case, got in results.items()
+        if got != case.expected
+    }
+    assert not mismatches
+
+
+# The streamed path is checked on the cases where sender and builder could
+# disagree (exceptions, allowlists, the always-sent files); the full table is
+# covered by the unit test (our matcher) and the podman-build test above.
+STREAMED_CASES = [
+    c
+    for c in CASES
+    if "exception" in c.name or c.name in {"allowlist", "dockerfile-and-ignorefile-excluded"}
+]
+
+
+def test_ignore_table_through_our_streamed_context(tmp_path: Path, client: pc.PodmanClient) -> None:
+    """Our tar, sent to the service, yields exactly the expected files in the image."""
+    mismatches = {}
+    for case in STREAMED_CASES:
+        context = tmp_path / case.name
+        context.mkdir()
+        make_tree(context, case, "FROM scratch\nCOPY . /ctx\n")
+        result = client.build(bc.scan_context(context, context / "Dockerfile"))
+        try:
+            got = _image_files(result.image_id)
+        finally:
+            _remove_image(result.image_id)
+        if got != case.expected:
+            mismatches[case.name] = (sorted(got - case.expected), sorted(case.expected - got))
+    assert not mismatches
+
+
+# --------------------------------------------------------------------------- build
+
+
+class TimedReporter(RecordingReporter):
+    """Records when each log line arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: dict[str, float] = {}
+
+    def log_line(self, line: str) -> None:
+        super().log_line(line)
+        self.times.setdefault(line, time.monotonic())
+
+
+def test_build_streams_live_logs_with_labels_and_buildargs(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nARG GREETING=unset\n"
+        "RUN echo first-$GREETING && sleep 1 && echo second\n"
+        "COPY train.py /app/train.py\n"
+    )
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    reporter = TimedReporter()
+    tag = f"localhost/keynet-test-build:{uuid.uuid4().hex[:8]}"
+    labels = {"ai.keynet.train.entrypoint": "train.py", "ai.keynet.train.hyperparameters": "[]"}
+    result = client.build(
+        bc.scan_context(tmp_path, tmp_path / "Dockerfile"),
+        tag=tag,
+        buildargs={"GREETING": "hello"},
+        labels=labels,
+        nocache=True,
+        reporter=reporter,
+    )
+    finished = time.monotonic()
+    try:
+        lines = _log_lines(reporter)
+        run_step = "RUN echo first-$GREETING && sleep 1 && echo second"
+        step_lines = [line for line in lines if line.startswith("STEP ")]
+        # podman numbers ARG as a step and appends its own steps for --label.
+        assert step_lines[2].startswith("STEP 3/") and step_lines[2].endswith(run_step)
+        assert "first-hello" in lines
+        # Live: the first line arrived while the build was still running.
+        assert finished - reporter.times["first-hello"] > 0.8
+        assert result.steps == int(step_lines[0].split("/")[1].split(":")[0])
+        assert len(result.image_id) == 64
+        assert client.image_labels(tag).items() >= labels.items()
+    finally:
+        _remove_image(tag)
+
+
+def test_failing_run_step_names_the_step(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN echo ok\nRUN echo broken >&2; exit 3\n"
+    )
+    reporter = RecordingReporter()
+    with pytest.raises(BuildError) as excinfo:
+        client.build(bc.scan_context(tmp_path, tmp_path / "Dockerfile"), reporter=reporter)
+    message = str(excinfo.value)
+    assert message.startswith("Container image build failed at step 3: RUN echo broken >&2; exit 3")
+    assert "exit status 3" in message
+    assert "broken" in _log_lines(reporter)
+
+
+def test_dockerfile_syntax_error_is_a_build_error(tmp_path: Path, client: pc.PodmanClient) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nNOSUCHINSTRUCTION x\n")
+    with pytest.raises(BuildError, match="Container image build failed"):
+        client.build(bc.scan_context(tmp_path, tmp_path / "Dockerfile"))
+
+
+# --------------------------------------------------------------------------- push
+
+
+def test_tag_and_push_to_tls_registry(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle
+) -> None:
+    image_id = _unique_image(client, tmp_path)
+    repository = f"{registry.host}/keynet-test/{uuid.uuid4().hex[:12]}"
+    try:
+        references = [client.tag(image_id, repository, t) for t in ("abc", "v1")]
+        reporter = RecordingReporter()
+        results = [client.push(r, _creds(registry), reporter=reporter) for r in references]
+        path = repository.split("/", 1)[1]
+        assert path in registry.catalog()
+        assert sorted(registry.tags(path)) == ["abc", "v1"]
+        for result, tag in zip(results, ("abc", "v1"), strict=True):
+            assert result.attempts == 1
+            assert result.digest == registry.manifest_digest(path, tag)
+        assert any(line.startswith("Copying blob sha256:") for line in _log_lines(reporter))
+    finally:
+        _remove_image(image_id)
+
+
+def test_invalid_tags_are_rejected_before_podman(client: pc.PodmanClient) -> None:
+    with pytest.raises(pc.UsageError, match="Invalid image tag"):
+        client.tag("0" * 64, "127.0.0.1:5000/p/r", "bad tag")
+    with pytest.raises(pc.UsageError, match="Invalid image repository"):
+        client.tag("0" * 64, "127.0.0.1:5000/Upper/r", "ok")
+
+
+def test_wrong_password_is_registry_auth_error(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle
+) -> None:
+    image_id = _unique_image(client, tmp_path)
+    reference = client.tag(image_id, f"{registry.host}/keynet-test/auth", "x")
+    try:
+        with pytest.raises(RegistryAuthError) as excinfo:
+            client.push(reference, _creds(registry, "wrong-password-123"), backoff=0)
+        assert "Harbor Registry authentication failed" in str(excinfo.value)
+        assert "login" in (excinfo.value.hint or "")
+        assert "wrong-password-123" not in str(excinfo.value)
+    finally:
+        _remove_image(image_id)
+
+
+def test_registry_down_is_registry_error(tmp_path: Path, client: pc.PodmanClient) -> None:
+    image_id = _unique_image(client, tmp_path)
+    reference = client.tag(image_id, f"127.0.0.1:{free_port()}/keynet-test/down", "x")
+    try:
+        with pytest.raises(RegistryError, match="Cannot reach the registry") as excinfo:
+            client.push(reference, pc.RegistryCredentials("u", Secret("password-1")), backoff=0)
+        assert not isinstance(excinfo.value, RegistryAuthError)
+    finally:
+        _remove_image(image_id)
+
+
+def test_transient_500_is_retried_and_succeeds(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle, fault_proxy: FaultProxy
+) -> None:
+    image_id = _unique_image(client, tmp_path)
+    name = f"keynet-test/retry-{uuid.uuid4().hex[:8]}"
+    reference = client.tag(image_id, f"{fault_proxy.host}/{name}", "v1")
+    reporter = RecordingReporter()
+    sleeps: list[float] = []
+    fault_proxy.fail_next(2)
+    try:
+        result = client.push(
+            reference, _creds(registry), reporter=reporter, backoff=0.5, sleep=sleeps.append
+        )
+    finally:
+        _remove_image(image_id)
+    assert result.attempts == 2
+    assert sleeps == [0.5]
+    assert [s for s in fault_proxy.requests if s.status == 500][:2]
+    assert any("retrying" in text for kind, text in reporter.events if kind == "warning")
+    assert result.digest == registry.manifest_digest(name, "v1")
+
+
+def test_persistent_500_gives_up_after_three_attempts(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle, fault_proxy: FaultProxy
+) -> None:
+    image_id = _unique_image(client, tmp_path)
+    reference = client.tag(image_id, f"{fault_proxy.host}/keynet-test/down500", "v1")
+    fault_proxy.fail_next(1000)
+    sleeps: list[float] = []
+    try:
+        with pytest.raises(RegistryError, match="failed after 3 attempts"):
+            client.push(reference, _creds(registry), backoff=1, sleep=sleeps.append)
+    finally:
+        _remove_image(image_id)
+    assert sleeps == [1, 2]
+
+
+def test_413_is_reported_as_proxy_body_limit(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle, fault_proxy: FaultProxy
+) -> None:
+    image_id = _unique_image(client, tmp_path)
+    reference = client.tag(image_id, f"{fault_proxy.host}/keynet-test/big", "v1")
+    fault_proxy.reject_uploads(413)
+    sleeps: list[float] = []
+    try:
+        with pytest.raises(RegistryError, match="413") as excinfo:
+            client.push(reference, _creds(registry), sleep=sleeps.append)
+    finally:
+        _remove_image(image_id)
+    assert "body-size limit" in (excinfo.value.hint or "")
+    assert sleeps == []  # not retried
+
+
+def test_untrusted_ca_then_insecure_then_installed_ca(
+    tmp_path: Path, client: pc.PodmanClient
+) -> None:
+    """x509 failure explains the fix; --insecure-registry works; an installed CA works live."""
+    other = start_registry(tmp_path / "other-registry")
+    installed: Path | None = None
+    image_id = _unique_image(client, tmp_path / "ctx" if (tmp_path / "ctx").mkdir() else tmp_path)
+    try:
+        name = "keynet-test/tls"
+        reference = client.tag(image_id, f"{other.host}/{name}", "v1")
+        with pytest.raises(RegistryError, match="TLS verification") as excinfo:
+            client.push(reference, _creds(other), backoff=0)
+        assert "KEYNET_CA_BUNDLE" in (excinfo.value.hint or "")
+        assert "--insecure-registry" in (excinfo.value.hint or "")
+
+        insecure = client.push(reference, _creds(other), tls_verify=False)
+        assert insecure.digest == other.manifest_digest(name, "v1")
+
+        assert other.ca_cert is not None
+        installed = pc.install_registry_ca(other.host, other.ca_cert)
+        assert installed == pc.certs_dir(other.host) / "ca.crt"
+        # The already running service picks the CA up: certs.d is read per push.
+        verified = client.push(reference, _creds(other))
+        assert verified.digest == insecure.digest
+    finally:
+        _remove_image(image_id)
+        other.stop()
+        if installed is not None:
+            installed.unlink()
+            installed.parent.rmdir()
+
+
+# --------------------------------------------------------------------------- login
+
+
+def test_login_and_logout(
+    registry: RegistryHandle, podman_service: PodmanServiceHandle, tmp_path: Path
+) -> None:
+    # podman_service installed the registry's CA in certs.d, which `podman login` reads.
+    env_auth = tmp_path / "auth.json"
+    os.environ["REGISTRY_AUTH_FILE"] = str(env_auth)
+    try:
+        pc.login(registry.host, _creds(registry))
+        assert registry.host in json.loads(env_auth.read_text())["auths"]
+        assert pc.logout(registry.host)
+        assert registry.host not in json.loads(env_auth.read_text()).get("auths", {})
+        with pytest.raises(RegistryAuthError):
+            pc.login(registry.host, _creds(registry, "wrong-password-123"))
+    finally:
+        del os.environ["REGISTRY_AUTH_FILE"]
+
+
+# --------------------------------------------------------------------------- private service
+
+
+def test_connect_starts_and_always_stops_a_private_service(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pc, "default_socket_url", lambda environ=None: f"unix://{tmp_path}/none")
+    environ = {pc.RUNTIME_ENV: "runc"}
+    with pytest.raises(RuntimeError, match="boom"), pc.connect(environ=environ) as podman:
+        service = podman.private_service
+        assert service is not None and service.process is not None
+        assert service.runtime == "runc"
+        assert pc.ping(podman.url)
+        process, directory = service.process, service.directory
+        assert directory is not None and (directory / "podman.sock").exists()
+        raise RuntimeError("boom")
+    assert process.poll() is not None
+    assert not directory.exists()
+
+
+def test_explicit_url_that_does_not_answer(tmp_path: Path) -> None:
+    with (
+        pytest.raises(PodmanUnavailableError, match="No podman service answers"),
+        pc.connect(f"unix://{tmp_path}/missing.sock"),
+    ):
+        pass
+
+
+def test_missing_podman_binary_gives_install_hints(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pc, "default_socket_url", lambda environ=None: f"unix://{tmp_path}/none")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(PodmanUnavailableError) as excinfo, pc.connect():
+        pass
+    assert "apt-get install podman" in (excinfo.value.hint or "")
+    assert "brew install podman" in (excinfo.value.hint or "")
+
+
+def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: str) -> None:
+    marker = f"sleep {37 + uuid.uuid4().int % 50}"
+    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nRUN echo started && {marker}\n")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.podman.interrupt_driver", str(tmp_path)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, pc.RUNTIME_ENV: "runc"},
+    )
+    try:
+        assert child.stdout is not None
+        service = json.loads(child.stdout.readline())
+        deadline = time.monotonic() + 60
+        for line in child.stdout:
+            if line.strip() == "started" or time.monotonic() > deadline:
+                break
+        child.send_signal(signal.SIGINT)
+        assert child.wait(30) == 130
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert not Path(service["dir"]).exists()
+    assert not Path(f"/proc/{service['pid']}").exists()
+    # The RUN step itself was cancelled too, not left running.
+    time.sleep(0.5)
+    leftovers = subprocess.run(["pgrep", "-f", f"^{marker}$"], capture_output=True, check=False)
+    assert leftovers.returncode == 1, "the interrupted RUN step is still running"
