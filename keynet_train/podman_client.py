@@ -620,6 +620,7 @@ class PodmanClient:
         """Turn podman-py and transport errors into keynet errors."""
         import podman.errors
         import requests
+        import urllib3.exceptions
 
         try:
             yield
@@ -629,7 +630,7 @@ class PodmanClient:
             raise BuildError(f"podman {operation} failed: {_api_error_text(e)}") from e
         except podman.errors.PodmanError as e:
             raise BuildError(f"podman {operation} failed: {e}") from e
-        except (requests.RequestException, OSError) as e:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
             raise PodmanUnavailableError(
                 f"Lost the connection to the podman service at {self.url} during {operation}: "
                 f"{e.__class__.__name__}",

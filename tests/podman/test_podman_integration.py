@@ -212,6 +212,18 @@ def test_failing_run_step_names_the_step(
     assert "broken" in _log_lines(reporter)
 
 
+def test_dockerfile_outside_context(tmp_path: Path, client: pc.PodmanClient) -> None:
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx/app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile.build").write_text("FROM scratch\nCOPY app.py /ctx/app.py\n")
+    summary = bc.scan_context(tmp_path / "ctx", tmp_path / "Dockerfile.build")
+    result = client.build(summary)
+    try:
+        assert _image_files(result.image_id) == {"app.py"}
+    finally:
+        _remove_image(result.image_id)
+
+
 def test_dockerfile_syntax_error_is_a_build_error(tmp_path: Path, client: pc.PodmanClient) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\nNOSUCHINSTRUCTION x\n")
     with pytest.raises(BuildError, match="Container image build failed"):
