@@ -405,6 +405,8 @@ class PodmanClient:
             "dockerfile": summary.dockerfile_name,
             "layers": True,
             "rm": True,
+            # Also remove the working container when a step fails (rm alone does not).
+            "forcerm": True,
             "nocache": nocache,
         }
         if tag:
