@@ -38,8 +38,8 @@ from keynet_train.extraction.values import (
 )
 
 #: Hard limits that make every input finish quickly.
-MAX_STEPS = 400_000
-MAX_SECONDS = 2.0
+MAX_STEPS = 100_000
+MAX_SECONDS = 0.4
 MAX_CALL_DEPTH = 24
 MAX_SEQUENCE = 10_000
 MAX_STR = 100_000
@@ -943,6 +943,8 @@ def _binop_is_cheap(op: ast.operator, left: object, right: object) -> bool:
         return False
     if isinstance(op, ast.LShift):
         return isinstance(right, int) and right <= MAX_INT_BITS
+    if isinstance(op, ast.Mod) and isinstance(left, str):
+        return _format_is_cheap(left)
     if isinstance(op, (ast.Mult, ast.Mod)):
         for a, b in ((left, right), (right, left)):
             if isinstance(a, (str, list, tuple)) and isinstance(b, int):

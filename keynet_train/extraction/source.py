@@ -12,6 +12,7 @@ import codecs
 import os
 import re
 import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +142,11 @@ def _decode(data: bytes, shown: str) -> str:
 
 def _parse(text: str, shown: str) -> ast.Module:
     try:
-        return ast.parse(text, filename=shown)
+        # The compiler's SyntaxWarnings (e.g. "invalid escape sequence") are the
+        # user's business at runtime, not noise for inspect/push to print.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=shown)
     except SyntaxError as e:
         raise EntrypointError(format_syntax_error(e, shown, text)) from None
     except (RecursionError, MemoryError):

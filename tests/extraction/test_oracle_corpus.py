@@ -28,7 +28,7 @@ def test_static_matches_runtime(fixture: pathlib.Path, monkeypatch: pytest.Monke
     exp_args = expected["arguments"]
     act_args = actual["arguments"]
     assert [a["name"] for a in act_args] == [a["name"] for a in exp_args]  # type: ignore[index,union-attr]
-    for exp, act in zip(exp_args, act_args):  # type: ignore[call-overload]
+    for exp, act in zip(exp_args, act_args, strict=True):  # type: ignore[call-overload]
         for field in FIELDS:
             # json.dumps distinguishes 1 from 1.0 and True from 1.
             assert json.dumps(act[field]) == json.dumps(exp[field]), (exp["name"], field)

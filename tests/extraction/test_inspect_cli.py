@@ -1,0 +1,116 @@
+"""``keynet-train inspect`` run in-process: stdout, stderr and exit status."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+
+from keynet_train.cli.environment import Environment
+from keynet_train.cli.main import main
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.StringIO(), stdout=out, stderr=err, environ={"NO_COLOR": "1"})
+    code = main(list(argv), env=env)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_table() -> None:
+    code, out, err = _run("inspect", str(FIXTURES / "ap_basic.py"))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Parser: argparse (3 arguments)"
+    assert lines[1].split() == ["name", "type", "default", "required", "choices", "help"]
+    assert lines[3].split() == ["lr", "float", "0.001", "no", "-", "Learning", "rate"]
+    assert lines[5].split()[:3] == ["name", "str", '"run"']
+    assert err == ""
+
+
+def test_table_lists_diagnostics_on_stderr() -> None:
+    path = FIXTURES / "ap_subparsers.py"
+    code, out, err = _run("inspect", str(path))
+    assert code == 0
+    assert "config" in out
+    assert f"{path}:5: warning: subcommands not extracted" in err
+
+
+def test_json_is_exactly_the_spec_object() -> None:
+    path = FIXTURES / "ap_env_defaults.py"
+    code, out, err = _run("inspect", str(path), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == {"parser_type", "arguments"}
+    assert doc["parser_type"] == "argparse"
+    first = doc["arguments"][0]
+    assert first == {
+        "name": "epochs",
+        "type": "int",
+        "default": 5,
+        "required": False,
+        "help": None,
+        "choices": None,
+    }
+    assert out.count("\n") == 1
+    assert f"{path}:4: info: environment variable EPOCHS" in err
+
+
+def test_no_parser_warns_and_exits_zero() -> None:
+    code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"), "--json")
+    assert code == 0
+    assert json.loads(out) == {"parser_type": None, "arguments": []}
+    assert "no argparse, click or typer parser found" in err
+    code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"))
+    assert code == 0 and out == ""
+    assert "Warning: no argparse, click or typer parser found" in err
+
+
+def test_syntax_error(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text("import argparse\nx = (1,\n")
+    code, out, err = _run("inspect", str(path))
+    assert code == 1
+    assert out == ""
+    assert f"Error: {path}:2:5: '(' was never closed" in err
+    assert "    x = (1,\n        ^" in err
+
+
+def test_syntax_error_json(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text("def f(:\n")
+    code, out, _err = _run("inspect", str(path), "--json")
+    assert code == 1
+    error = json.loads(out)["error"]
+    assert error["type"] == "validation"
+    assert error["message"].startswith(f"{path}:1:")
+
+
+def test_missing_file(tmp_path: pathlib.Path) -> None:
+    code, out, err = _run("inspect", str(tmp_path / "missing.py"))
+    assert code == 1
+    assert out == ""
+    assert f"Error: Entrypoint not found: {tmp_path / 'missing.py'}" in err
+    code, out, _ = _run("inspect", str(tmp_path / "missing.py"), "--json")
+    assert code == 1
+    assert json.loads(out)["error"]["type"] == "validation"
+
+
+def test_inspect_does_not_import_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io\n"
+        "from keynet_train.cli.main import main\n"
+        "from keynet_train.cli.environment import Environment\n"
+        "env = Environment(io.StringIO(), io.StringIO(), io.StringIO(), {})\n"
+        f"assert main(['inspect', {str(FIXTURES / 'click_basic.py')!r}, '--json'], env=env) == 0\n"
+        "heavy = [m for m in ('rich', 'pydantic', 'httpx', 'podman', 'click', 'typer')"
+        " if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

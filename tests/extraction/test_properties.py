@@ -1,0 +1,388 @@
+"""Property tests: random argparse/click/typer scripts, static result == runtime oracle.
+
+Scripts are generated from the supported constructs (literals, module
+constants, arithmetic, flags, choices, groups, helper functions...). The
+example count is fixed and derandomised so CI is reproducible; raise
+KEYNET_PROPERTY_EXAMPLES locally for a deeper search.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tempfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keynet_train.extraction import extract_hyperparameters
+from tests.extraction.oracle import normalise_help, runtime_extract
+
+EXAMPLES = int(os.environ.get("KEYNET_PROPERTY_EXAMPLES", "500"))
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# Cheap strategies on purpose: regex/unicode-category strategies cost ~100 ms per script.
+_WORDS = [
+    "lr",
+    "epochs",
+    "batch_size",
+    "seed",
+    "model",
+    "data",
+    "momentum",
+    "warmup",
+    "x",
+    "img_size",
+    "dropout",
+    "name",
+    "n",
+    "gpu",
+    "out_dir",
+    "amp",
+    "depth",
+    "k",
+]
+names = st.builds(lambda w, i: f"{w}{i}" if i else w, st.sampled_from(_WORDS), st.integers(0, 20))
+ints = st.integers(-1000, 10**6)
+floats = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(lambda f: round(f, 6))
+texts = st.text(alphabet="abcXYZ09 _-./é한\u00a0'\"", max_size=12)
+helps = st.none() | st.text(alphabet="abc xyz-_.,()", min_size=1, max_size=30)
+
+
+def _literal(kind: str, draw: st.DrawFn) -> object:
+    if kind == "int":
+        return draw(ints)
+    if kind == "float":
+        return draw(floats)
+    if kind == "bool":
+        return draw(st.booleans())
+    return draw(texts)
+
+
+def _expr(value: object, consts: list[str], draw: st.DrawFn) -> str:
+    """The value as source: a literal, a module constant, or simple arithmetic on one."""
+    style = draw(st.sampled_from(["literal", "const", "arith"]))
+    if style == "literal" or (isinstance(value, (bool, str)) and style == "arith"):
+        return repr(value)
+    name = f"C{len(consts)}"
+    if style == "const":
+        consts.append(f"{name} = {value!r}")
+        return name
+    assert isinstance(value, (int, float))
+    consts.append(f"{name} = {value!r} - 1")
+    return f"({name} + 1)"
+
+
+@st.composite
+def argparse_scripts(draw: st.DrawFn) -> str:
+    consts: list[str] = []
+    lines: list[str] = []
+    used: set[str] = set()
+    for _ in range(draw(st.integers(0, 6))):
+        name = draw(names.filter(lambda n: n not in used and n not in ("h", "help")))
+        used.add(name)
+        flag = "--" + name.replace("_", draw(st.sampled_from(["_", "-"])))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "store",
+                    "store",
+                    "store_true",
+                    "store_false",
+                    "count",
+                    "append",
+                    "boolopt",
+                    "positional",
+                    "choices",
+                    "const",
+                    "nargs",
+                ]
+            )
+        )
+        help_ = draw(helps)
+        h = f", help={help_!r}" if help_ is not None else ""
+        if kind == "store":
+            t = draw(st.sampled_from(["int", "float", "str", None]))
+            vk = t or draw(st.sampled_from(["int", "float", "str", "bool"]))
+            default = _literal(vk, draw) if draw(st.booleans()) else None
+            typ = f", type={t}" if t else ""
+            dflt = f", default={_expr(default, consts, draw)}" if default is not None else ""
+            req = ", required=True" if draw(st.booleans()) and default is None else ""
+            lines.append(f"TARGET.add_argument({flag!r}{typ}{dflt}{req}{h})")
+        elif kind in ("store_true", "store_false", "count"):
+            lines.append(f"TARGET.add_argument({flag!r}, action={kind!r}{h})")
+        elif kind == "append":
+            lines.append(f"TARGET.add_argument({flag!r}, action='append', type=int{h})")
+        elif kind == "boolopt":
+            d = draw(st.sampled_from(["", ", default=True", ", default=False"]))
+            lines.append(
+                f"TARGET.add_argument({flag!r}, action=argparse.BooleanOptionalAction{d}{h})"
+            )
+        elif kind == "positional":
+            nargs = draw(st.sampled_from(["", ", nargs='?'", ", nargs='+'", ", nargs=2"]))
+            lines.append(f"TARGET.add_argument({name!r}{nargs}{h})")
+        elif kind == "choices":
+            opts = draw(
+                st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True)
+            )
+            src = repr(opts) if draw(st.booleans()) else repr(tuple(opts))
+            lines.append(f"TARGET.add_argument({flag!r}, choices={src}, default={opts[0]!r}{h})")
+        elif kind == "const":
+            const = _literal(draw(st.sampled_from(["int", "float", "str", "bool"])), draw)
+            lines.append(f"TARGET.add_argument({flag!r}, action='store_const', const={const!r})")
+        else:
+            vals = draw(st.lists(ints, min_size=1, max_size=3))
+            lines.append(f"TARGET.add_argument({flag!r}, nargs='+', type=int, default={vals!r})")
+    body: list[str] = []
+    for line in lines:
+        target = draw(st.sampled_from(["parser", "parser", "group", "mx"]))
+        positional = not line.split("add_argument(", 1)[1].startswith(("'-", '"-'))
+        if "required=True" in line or positional:
+            target = draw(st.sampled_from(["parser", "group"]))
+        body.append(line.replace("TARGET", target))
+    if draw(st.booleans()) and used:
+        key = draw(st.sampled_from(sorted(used)))
+        body.append(f"parser.set_defaults({key}={draw(ints)})")
+    inner = [
+        "parser = argparse.ArgumentParser()",
+        "group = parser.add_argument_group('g')",
+        "mx = parser.add_mutually_exclusive_group()",
+        *body,
+    ]
+    if draw(st.booleans()):
+        code = [
+            "def build():",
+            *("    " + x for x in inner),
+            "    return parser",
+            "",
+            "if __name__ == '__main__':",
+            "    build().parse_args()",
+        ]
+    else:
+        code = [*inner, "args = parser.parse_args()"]
+    return "\n".join(["import argparse", *consts, *code]) + "\n"
+
+
+@st.composite
+def click_scripts(draw: st.DrawFn) -> str:
+    consts: list[str] = []
+    decos: list[str] = []
+    used: set[str] = set()
+    for _ in range(draw(st.integers(0, 6))):
+        name = draw(names.filter(lambda n: n not in used and n != "help"))
+        used.add(name)
+        flag = "--" + name.replace("_", draw(st.sampled_from(["_", "-"])))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "value",
+                    "typed",
+                    "flag",
+                    "switch",
+                    "multiple",
+                    "choice",
+                    "count",
+                    "argument",
+                    "required",
+                ]
+            )
+        )
+        help_ = draw(helps)
+        h = f", help={help_!r}" if help_ is not None else ""
+        if kind == "value":
+            v = _literal(draw(st.sampled_from(["int", "float", "str", "bool"])), draw)
+            decos.append(f"@click.option({flag!r}, default={_expr(v, consts, draw)}{h})")
+        elif kind == "typed":
+            t = draw(
+                st.sampled_from(
+                    [
+                        "int",
+                        "float",
+                        "str",
+                        "click.INT",
+                        "click.FLOAT",
+                        "click.STRING",
+                        "click.IntRange(0, 10**7)",
+                    ]
+                )
+            )
+            base = (
+                "int"
+                if "INT" in t or "Int" in t or t == "int"
+                else ("float" if "FLOAT" in t or t == "float" else "str")
+            )
+            d = f", default={_literal(base, draw)!r}" if draw(st.booleans()) else ""
+            if "IntRange" in t and d:
+                d = f", default={draw(st.integers(0, 10**7))}"
+            decos.append(f"@click.option({flag!r}, type={t}{d}{h})")
+        elif kind == "flag":
+            d = draw(st.sampled_from(["", ", default=True", ", default=False"]))
+            decos.append(f"@click.option({flag!r}, is_flag=True{d}{h})")
+        elif kind == "switch":
+            d = draw(st.sampled_from(["", ", default=True", ", default=False"]))
+            decos.append(f"@click.option('{flag}/--no-{name}'{d}{h})")
+        elif kind == "multiple":
+            d = (
+                f", default={draw(st.lists(ints, min_size=1, max_size=3))!r}"
+                if draw(st.booleans())
+                else ", type=int"
+            )
+            decos.append(f"@click.option({flag!r}, multiple=True{d}{h})")
+        elif kind == "choice":
+            opts = draw(
+                st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True)
+            )
+            decos.append(
+                f"@click.option({flag!r}, type=click.Choice({opts!r}), default={opts[-1]!r}{h})"
+            )
+        elif kind == "count":
+            decos.append(f"@click.option({flag!r}, count=True{h})")
+        elif kind == "argument":
+            extra = draw(st.sampled_from(["", ", type=int", ", default='x'", ", nargs=-1"]))
+            decos.append(f"@click.argument({name!r}{extra})")
+        else:
+            decos.append(f"@click.option({flag!r}, required=True{h})")
+    group = draw(st.booleans())
+    head = (
+        "@click.group()" if group else draw(st.sampled_from(["@click.command()", "@click.command"]))
+    )
+    code = ["import click", *consts, head, *decos, "def cli(**kwargs):", "    pass", ""]
+    if group:
+        code += [
+            "@cli.command()",
+            "@click.option('--sub', default=1)",
+            "def sub(sub):",
+            "    pass",
+            "",
+        ]
+    code += ["if __name__ == '__main__':", "    cli()"]
+    return "\n".join(code) + "\n"
+
+
+@st.composite
+def typer_scripts(draw: st.DrawFn) -> str:
+    consts: list[str] = []
+    params: list[str] = []
+    used: set[str] = set()
+    has_default = False
+    for _ in range(draw(st.integers(0, 6))):
+        name = draw(
+            names.filter(
+                lambda n: (
+                    n not in used
+                    and n
+                    not in (
+                        "help",
+                        "ctx",
+                        "install_completion",
+                        "show_completion",
+                        "typer",
+                        "enum",
+                        "typing",
+                        "annotated",
+                        "optional",
+                        "color",
+                    )
+                )
+            )
+        )
+        used.add(name)
+        kind = draw(
+            st.sampled_from(
+                [
+                    "plain",
+                    "option",
+                    "annotated",
+                    "optional",
+                    "enum",
+                    "required_opt",
+                    "argument",
+                    "list",
+                ]
+            )
+        )
+        t = draw(st.sampled_from(["int", "float", "str", "bool"]))
+        h = draw(helps)
+        hk = f", help={h!r}" if h is not None else ""
+        if kind == "argument" and not has_default:
+            params.append(f"{name}: {t}")
+            continue
+        has_default = True
+        v = _literal(t, draw)
+        if kind in ("plain", "argument"):
+            params.append(f"{name}: {t} = {_expr(v, consts, draw)}")
+        elif kind == "option":
+            params.append(f"{name}: {t} = typer.Option({v!r}{hk})")
+        elif kind == "annotated":
+            params.append(f"{name}: Annotated[{t}, typer.Option({hk.lstrip(', ')})] = {v!r}")
+        elif kind == "optional":
+            params.append(f"{name}: Optional[{t}] = None")
+        elif kind == "enum":
+            params.append(f"{name}: Color = Color.{draw(st.sampled_from(['red', 'blue']))}")
+        elif kind == "required_opt":
+            params.append(f"{name}: {t} = typer.Option(...{hk})")
+        else:
+            params.append(f"{name}: List[int] = typer.Option({draw(st.lists(ints, max_size=3))!r})")
+    header = [
+        "import enum",
+        "from typing import Annotated, List, Optional",
+        "import typer",
+        "class Color(str, enum.Enum):",
+        "    red = 'r'",
+        "    blue = 'b'",
+        *consts,
+    ]
+    sig = ", ".join(params)
+    if draw(st.booleans()):
+        code = [
+            f"def main({sig}):",
+            "    pass",
+            "",
+            "if __name__ == '__main__':",
+            "    typer.run(main)",
+        ]
+    else:
+        code = [
+            "app = typer.Typer()",
+            "@app.command()",
+            f"def main({sig}):",
+            "    pass",
+            "",
+            "app()",
+        ]
+    return "\n".join(header + code) + "\n"
+
+
+def _check(source: str, tmp: pathlib.Path) -> None:
+    path = tmp / "script.py"
+    path.write_text(source, encoding="utf-8")
+    expected = normalise_help(runtime_extract(path))
+    actual = normalise_help(extract_hyperparameters(path).to_json())
+    assert json.dumps(actual, sort_keys=True) == json.dumps(expected, sort_keys=True), source
+
+
+@SETTINGS
+@given(argparse_scripts())
+def test_argparse_scripts_agree_with_runtime(source: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _check(source, pathlib.Path(tmp))
+
+
+@SETTINGS
+@given(click_scripts())
+def test_click_scripts_agree_with_runtime(source: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _check(source, pathlib.Path(tmp))
+
+
+@SETTINGS
+@given(typer_scripts())
+def test_typer_scripts_agree_with_runtime(source: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _check(source, pathlib.Path(tmp))
