@@ -376,3 +376,67 @@ def test_clear_removes_a_corrupt_file(cli: CliRunner) -> None:
     assert str(cli.config_path) in shown.stderr
     assert cleared.exit_code == 0, cleared
     assert not cli.config_path.exists()
+
+
+# ----------------------------------------------------------------------------- more edges
+
+
+def test_interrupt_at_the_password_prompt_exits_130(
+    cli: CliRunner, offline_backend: FakeBackend
+) -> None:
+    before = _snapshot(cli, offline_backend)
+
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    result = cli("login", offline_backend.url, "-u", "a", tty=True, getpass=interrupted)
+
+    assert result.exit_code == 130
+    assert "Traceback" not in result.stderr
+    assert offline_backend.requests == []
+    assert cli.config_path.read_bytes() == before
+
+
+def test_login_refuses_to_overwrite_a_corrupt_config(cli: CliRunner, backend: FakeBackend) -> None:
+    cli.config_path.parent.mkdir(mode=0o700)
+    cli.config_path.write_text("{corrupt")
+    cli.config_path.chmod(0o600)
+
+    code, _, err = _login(cli, backend)
+
+    assert code == 1
+    assert str(cli.config_path) in err
+    assert "config clear" in err or "delete" in err.lower() or "remove" in err.lower()
+    assert cli.config_path.read_text() == "{corrupt"
+
+
+def test_unreachable_registry_fails_login(cli: CliRunner, offline_backend: FakeBackend) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        offline_backend.harbor_url = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    before = _snapshot(cli, offline_backend)
+
+    result = cli(
+        "login", offline_backend.url, "-u", offline_backend.username, "--password-stdin",
+        "--json", stdin=offline_backend.password,
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result
+    assert result.json()["error"]["type"] == "registry"
+    assert offline_backend.harbor_url in result.stderr
+    assert cli.config_path.read_bytes() == before
+
+
+def test_login_without_podman_warns_and_succeeds(
+    cli: CliRunner, backend: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # podman_client finds podman via os.environ
+
+    code, _, err = _login(cli, backend)
+
+    assert code == 0, err
+    assert "Warning: podman was not logged in" in err
+    assert "podman is logged in" not in err
+    assert json.loads(cli.config_path.read_text())["harbor"]["password"] == backend.harbor_password
