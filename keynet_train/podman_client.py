@@ -217,6 +217,10 @@ class PrivatePodmanService:
             if self.runtime:
                 command += ["--runtime", self.runtime]
             command += ["system", "service", "--time=0", self.url]
+            # buildah leaves its scratch dirs behind when a build is interrupted;
+            # keeping them inside our directory means stop() removes them too.
+            scratch = self.directory / "tmp"
+            scratch.mkdir()
             with (self.directory / "service.log").open("wb") as log:
                 self.process = subprocess.Popen(
                     command,
@@ -224,6 +228,7 @@ class PrivatePodmanService:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    env={**os.environ, "TMPDIR": str(scratch)},
                 )
             deadline = time.monotonic() + SERVICE_START_TIMEOUT
             while not ping(self.url):

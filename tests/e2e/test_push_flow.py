@@ -1,0 +1,303 @@
+"""login → push against real podman, a real TLS registry and the fake backend."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+from keynet_train.push import repository_component
+from tests.e2e.conftest import EXAMPLES, SIMPLE_DOCKERFILE, Cli, make_context
+from tests.support.services import BASE_IMAGE, FaultProxy, RegistryHandle, free_port
+
+pytestmark = pytest.mark.integration
+
+UPLOAD_PREFIX = "/v1/projects/"
+
+
+def _push(
+    cli: Cli, entrypoint: Path, *extra: str, context: Path | None = None
+) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    result = cli(
+        "push",
+        str(entrypoint),
+        "--context",
+        str(context or entrypoint.parent),
+        "--build-arg",
+        f"BASE_IMAGE={BASE_IMAGE}",
+        "--json",
+        *extra,
+    )
+    payload = json.loads(result.out) if result.out.strip() else {}
+    return result.code, payload, result.err
+
+
+def _upload_requests(cli: Cli) -> list[object]:
+    return [
+        r for r in cli.backend.requests if r.method == "POST" and r.path.startswith(UPLOAD_PREFIX)
+    ]
+
+
+@pytest.mark.parametrize("example", ["argparse", "click", "typer"])
+def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: str) -> None:
+    cli.login()
+    entrypoint = EXAMPLES / example / "train.py"
+    code, result, err = _push(cli, entrypoint, "--project", "2", "--tag", "v1", "--tag", "exp-7")
+    assert code == 0, err
+
+    repository = result["image"].split("/", 1)[1]
+    assert result["image"] == (
+        f"{registry.host}/kitech-model/{repository_component(result['upload_key'])}"
+    )
+    assert repository in registry.catalog()
+    assert sorted(registry.tags(repository)) == ["exp-7", "latest", "v1"]
+    assert result["tags"] == ["latest", "v1", "exp-7"]
+    digest = registry.manifest_digest(repository, "latest")
+    assert digest is not None and digest == result["digest"]
+    assert registry.manifest_digest(repository, "v1") == digest
+
+    labels = registry.image_config(repository, "latest")["config"]["Labels"]
+    assert labels["ai.keynet.train.entrypoint"] == "train.py"
+    assert labels["ai.keynet.train.upload-key"] == result["upload_key"]
+    assert json.loads(labels["ai.keynet.train.hyperparameters"]) == result["hyperparameters"]
+    assert datetime.strptime(labels["org.opencontainers.image.created"], "%Y-%m-%dT%H:%M:%SZ")
+
+    expected = to_argument_definitions(extract_hyperparameters(entrypoint))
+    assert result["hyperparameters"] == expected
+    assert result["parser_type"] == example
+    assert result["project_id"] == 2
+    assert result["model_name"] == "train.py"
+    (upload,) = _upload_requests(cli)
+    assert upload.path == "/v1/projects/2/trains/images"  # type: ignore[attr-defined]
+    assert upload.json == {"modelName": "train.py", "hyperParameters": expected}  # type: ignore[attr-defined]
+    assert upload.header("authorization").startswith("Bearer ")  # type: ignore[attr-defined]
+    assert result["command"].startswith("python train.py")
+    assert "Push completed successfully" in err
+
+
+def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    result = cli(
+        "push",
+        str(context / "train.py"),
+        "--context",
+        str(context),
+        "--project",
+        "1",
+        "--model-name",
+        "yolo-v9",
+    )
+    assert result.code == 0, result.err
+    assert "✨ Push completed successfully!" in result.out
+    assert "Upload Key: " in result.out and "Image: " in result.out
+    assert "Hyperparameters: 2 arguments sent to Backend" in result.out
+    for step in (
+        "Check credentials",
+        "Validate",
+        "Choose project",
+        "Request upload key",
+        "Build image",
+        "Tag image",
+        "Push image",
+    ):
+        assert f"==> {step}" in result.err
+    (upload,) = _upload_requests(cli)
+    assert upload.json["modelName"] == "yolo-v9"  # type: ignore[attr-defined]
+
+
+def test_project_file_supplies_defaults(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    context = make_context(
+        tmp_path / "repo",
+        "",
+        {
+            "docker/Dockerfile": SIMPLE_DOCKERFILE,
+            "pyproject.toml": "[tool.keynet-train]\nproject_id = 3\n"
+            'dockerfile = "docker/Dockerfile"\ncontext = "."\n'
+            'tags = ["nightly"]\nmodel_name = "seg"\n',
+        },
+    )
+    (context / "Dockerfile").unlink()
+    code, result, err = _push(cli, context / "train.py")
+    assert code == 0, err
+    assert "pyproject.toml" in err
+    assert result["project_id"] == 3 and result["model_name"] == "seg"
+    assert result["tags"] == ["latest", "nightly"]
+    # A flag beats the project file; KEYNET_PROJECT_ID beats it too.
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0 and result["project_id"] == 1
+
+
+def test_expired_token_sends_no_request(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+
+    def expire(config):  # type: ignore[no-untyped-def]
+        config.api_token_expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+        return config
+
+    cli.store.update(expire)
+    cli.backend.reset()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert result["error"]["type"] == "authentication"
+    assert "expired" in err and "keynet-train login" in err
+    assert cli.backend.requests == []
+
+
+def test_not_logged_in(cli: Cli, tmp_path: Path) -> None:
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert result["error"]["type"] == "authentication"
+    assert "No credentials configured. Please login first: keynet-train login <url>" in err
+    assert cli.backend.requests == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "error_type", "needle"),
+    [
+        ("401", "authentication", "login"),
+        ("400", "validation", "Request rejected: hyperparameter 'lr' is invalid"),
+        ("404", "not_found", "3"),
+        ("500", "backend", "500"),
+    ],
+)
+def test_backend_failures_on_upload_key(
+    cli: Cli, registry: RegistryHandle, tmp_path: Path, mode: str, error_type: str, needle: str
+) -> None:
+    cli.login()
+    before = set(registry.catalog())
+    cli.backend.fail("/v1/projects/3/trains/images", mode, message="hyperparameter 'lr' is invalid")
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    code, result, err = _push(cli, context / "train.py", "--project", "3")
+    assert code == 1, err
+    assert result["error"]["type"] == error_type
+    assert needle in err
+    assert "Traceback" not in err
+    assert len(_upload_requests(cli)) == 1  # POSTs are not retried after a response
+    assert set(registry.catalog()) == before
+
+
+def test_registry_rejects_robot_password(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    cli.set_harbor(password="not-the-robot-password")
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert result["error"]["type"] == "registry"
+    assert "Harbor Registry authentication failed" in err
+    assert "login" in err
+    assert "not-the-robot-password" not in err + json.dumps(result)
+
+
+def test_registry_down(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    cli.set_harbor(url=f"https://127.0.0.1:{free_port()}")
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert result["error"]["type"] == "registry"
+    assert "Traceback" not in err
+
+
+def test_transient_registry_errors_are_retried(
+    cli: Cli, fault_proxy: FaultProxy, registry: RegistryHandle, tmp_path: Path
+) -> None:
+    cli.login()
+    cli.set_harbor(url=fault_proxy.url)
+    fault_proxy.fail_next(2, 500)
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "LABEL retry=yes\n")
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    assert sum(1 for r in fault_proxy.requests if r.status == 500) == 2
+    repository = result["image"].split("/", 1)[1]
+    assert registry.manifest_digest(repository, "latest") == result["digest"]
+
+
+def test_413_is_reported_as_proxy_body_limit(
+    cli: Cli, fault_proxy: FaultProxy, tmp_path: Path
+) -> None:
+    cli.login()
+    cli.set_harbor(url=fault_proxy.url)
+    fault_proxy.reject_uploads(413)
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY big.bin /big.bin\n", {"big.bin": "x" * 200_000}
+    )
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert result["error"]["type"] == "registry"
+    assert "413" in err and "body" in err.lower()
+
+
+def test_failing_run_step_names_the_step(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "RUN echo preparing && exit 3\n")
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert result["error"]["type"] == "build"
+    assert "Container image build failed at step 3" in err
+    assert "RUN echo preparing && exit 3" in err
+    assert "| preparing" in err  # the build log streamed before the error
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("missing_dockerfile", "Dockerfile not found"),
+        ("outside_context", "outside the build context"),
+        ("ignored", "excluded from the build context"),
+    ],
+)
+def test_local_problems_stop_before_anything_is_sent(
+    cli: Cli, tmp_path: Path, case: str, needle: str
+) -> None:
+    cli.login()
+    cli.backend.reset()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    entrypoint = context / "train.py"
+    if case == "missing_dockerfile":
+        (context / "Dockerfile").unlink()
+    elif case == "outside_context":
+        entrypoint = tmp_path / "elsewhere.py"
+        entrypoint.write_text("print('hi')\n")
+    else:
+        (context / ".dockerignore").write_text("*.py\n")
+    code, result, err = _push(cli, entrypoint, "--project", "1", context=context)
+    assert code == 1
+    assert needle in err
+    assert result["error"]["type"] == "build"
+    assert cli.backend.requests == []
+
+
+def test_no_tty_and_no_project_lists_projects(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    code, result, err = _push(cli, context / "train.py")
+    assert code == 1
+    assert result["error"]["type"] == "usage"
+    assert "--project" in err and "Project 1" in err and "KEYNET_PROJECT_ID" in err
+    assert _upload_requests(cli) == []
+
+
+def test_dry_run_needs_no_login_and_sends_nothing(cli: Cli, tmp_path: Path) -> None:
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE, {"data/ignored.bin": "x"})
+    (context / ".dockerignore").write_text("data/\n")
+    result = cli(
+        "push", str(context / "train.py"), "--context", str(context), "--dry-run", "--json"
+    )
+    assert result.code == 0, result.err
+    payload = json.loads(result.out)
+    assert payload["image"] == "localhost/keynet-dry-run:train"
+    assert payload["context_files"] == 3  # Dockerfile, .dockerignore, train.py
+    assert [h["name"] for h in payload["hyperparameters"]] == ["epochs", "lr"]
+    assert payload["target_repository"].endswith("/kitech-model/<upload-key>")
+    assert cli.backend.requests == []
+    human = cli("push", str(context / "train.py"), "--context", str(context), "--dry-run")
+    assert human.code == 0
+    assert "Dry run: nothing was sent" in human.out
+    assert ".dockerignore" in human.out

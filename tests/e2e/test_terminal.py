@@ -1,0 +1,146 @@
+"""The CLI in a real pseudo-terminal (project picker) and under SIGINT."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SIMPLE_DOCKERFILE, Cli, make_context
+from tests.support.fake_backend import sample_projects
+
+pytestmark = pytest.mark.integration
+
+
+class Terminal:
+    """A child process on a pseudo-terminal, driven like a person at the keyboard."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        master, slave = os.openpty()
+        self.master = master
+        self.process = subprocess.Popen(
+            args,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def expect(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{text!r} did not appear; screen:\n{self.screen[-3000:]}")
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"EOF before {text!r}; screen:\n{self.screen[-3000:]}")
+                self.screen += chunk.decode(errors="replace")
+
+    def send(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def wait(self, timeout: float = 120) -> int:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:
+                    break
+        code = self.process.wait(timeout=max(1, deadline - time.monotonic()))
+        os.close(self.master)
+        return code
+
+
+def _env(cli: Cli, **extra: str) -> dict[str, str]:
+    return {**os.environ, **cli.environ, "NO_COLOR": "1", **extra}
+
+
+def test_interactive_project_picker_pages_and_saves_default(cli: Cli, tmp_path: Path) -> None:
+    cli.backend.projects = sample_projects(25)
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    term = Terminal([sys.executable, "-m", "keynet_train", "push", "train.py"], _env(cli), context)
+    term.expect("Page 1/2")
+    term.expect("n = next page")
+    term.send("n")
+    term.expect("Page 2/2")
+    term.send("99")
+    term.expect("Not a choice")
+    term.send("2")
+    term.expect("as your default? [y/N]")
+    term.send("y")
+    assert term.wait() == 0, term.screen
+    assert "Push completed successfully" in term.screen
+    uploads = [r for r in cli.backend.requests if r.method == "POST" and "/trains/" in r.path]
+    assert [r.path for r in uploads] == ["/v1/projects/22/trains/images"]
+    config = cli.store.load()
+    assert config is not None and config.project_id == 22
+
+    # The saved default is used without asking next time, with no terminal at all.
+    again = cli("push", str(context / "train.py"), "--context", str(context), "--json")
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["project_id"] == 22
+
+
+def test_login_prompts_on_a_terminal(cli: Cli, tmp_path: Path) -> None:
+    term = Terminal([sys.executable, "-m", "keynet_train", "login"], _env(cli), tmp_path)
+    term.expect("KeyNet server URL: ")
+    term.send(cli.backend.url)
+    term.expect("Username: ")
+    term.send(cli.backend.username)
+    term.expect("Password: ")
+    term.send(cli.backend.password)
+    assert term.wait() == 0, term.screen
+    assert cli.backend.password not in term.screen  # no echo
+    assert "Credentials stored in" in term.screen
+
+
+def _service_processes() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "system service --time=0"], capture_output=True, text=True)
+    return {int(pid) for pid in out.stdout.split()}
+
+
+def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a RUN step: exit 130, the private service and its socket gone."""
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "RUN echo started && sleep 60\n")
+    before = _service_processes()
+    runtime_dir = tmp_path / "runtime"
+    runtime_dir.mkdir()
+    env = _env(
+        cli,
+        XDG_RUNTIME_DIR=str(runtime_dir),
+        KEYNET_PODMAN_RUNTIME="runc",
+        TMPDIR=str(tmp_path / "tmp"),
+    )
+    env.pop("CONTAINER_HOST")
+    (tmp_path / "tmp").mkdir()
+    term = Terminal(
+        [sys.executable, "-m", "keynet_train", "push", "train.py", "--dry-run"], env, context
+    )
+    term.expect("started", timeout=90)
+    assert _service_processes() - before, "a private podman service should be running"
+    os.killpg(term.process.pid, signal.SIGINT)
+    assert term.wait(timeout=60) == 130, term.screen
+    assert "Traceback" not in term.screen
+    time.sleep(0.5)
+    assert _service_processes() - before == set()
+    assert list((tmp_path / "tmp").iterdir()) == []
