@@ -440,3 +440,30 @@ def test_login_without_podman_warns_and_succeeds(
     assert "Warning: podman was not logged in" in err
     assert "podman is logged in" not in err
     assert json.loads(cli.config_path.read_text())["harbor"]["password"] == backend.harbor_password
+
+
+def test_password_stdin_refuses_a_terminal(cli: CliRunner, offline_backend: FakeBackend) -> None:
+    result = cli(
+        "login", offline_backend.url, "-u", "a", "--password-stdin",
+        stdin=UnreadableStdin(), tty=True,
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "--password-stdin" in result.stderr
+    assert offline_backend.requests == []
+
+
+@pytest.mark.parametrize("command", [["login", "-u", "a", "--password-stdin"], ["projects"]])
+def test_unusable_ca_bundle_is_named(
+    cli: CliRunner, offline_backend: FakeBackend, tmp_path: Path, command: list[str]
+) -> None:
+    write_config(cli, offline_backend)
+    bundle = tmp_path / "no-such-ca.pem"
+    argv = [*command[:1], offline_backend.url, *command[1:]] if command[0] == "login" else command
+
+    result = cli(*argv, stdin="pw", environ={"KEYNET_CA_BUNDLE": str(bundle)})
+
+    assert result.exit_code == 1, result
+    assert "KEYNET_CA_BUNDLE" in result.stderr
+    assert str(bundle) in result.stderr
+    assert offline_backend.requests == []
