@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -39,38 +37,59 @@ _ACTION_NAMES = frozenset(
 _MISSING = object()
 
 
-@dataclass(eq=False)
 class Action:
     """One ``add_argument`` call, with argparse's own defaulting rules applied."""
 
-    option_strings: list[str]
-    dest: str
-    kind: str
-    line: int
-    default: object = None
-    type: object = None
-    const: object = None
-    nargs: object = None
-    choices: object = None
-    required: object = False
-    help: object = None
-    #: Set when something about the call could not be resolved.
-    unresolved_kind: bool = False
+    def __init__(
+        self,
+        option_strings: list[str],
+        dest: str,
+        kind: str,
+        line: int,
+        default: object = None,
+        type: object = None,
+        const: object = None,
+        nargs: object = None,
+        choices: object = None,
+        required: object = False,
+        help: object = None,
+        unresolved_kind: bool = False,
+    ) -> None:
+        self.option_strings = option_strings
+        self.dest = dest
+        self.kind = kind
+        self.line = line
+        self.default = default
+        self.type = type
+        self.const = const
+        self.nargs = nargs
+        self.choices = choices
+        self.required = required
+        self.help = help
+        self.unresolved_kind = unresolved_kind
 
 
-@dataclass(eq=False)
 class ParserValue(Modelled):
     """An ``argparse.ArgumentParser`` under construction."""
 
-    line: int
-    prefix_chars: str = "-"
-    argument_default: object = None
-    conflict_resolve: bool = False
-    actions: list[Action] = field(default_factory=list)
-    defaults: dict[str, object] = field(default_factory=dict)
-    subcommands: list[str] = field(default_factory=list)
-    subparsers_line: int = 0
-    is_subparser: bool = False
+    def __init__(
+        self,
+        line: int,
+        prefix_chars: str = "-",
+        argument_default: object = None,
+        conflict_resolve: bool = False,
+        subparsers_line: int = 0,
+        is_subparser: bool = False,
+    ) -> None:
+        self.line = line
+        self.prefix_chars = prefix_chars
+        self.argument_default = argument_default
+        self.conflict_resolve = conflict_resolve
+        self.actions: list[Action] = list()
+        self.defaults: dict[str, object] = dict()
+        self.subcommands: list[str] = list()
+        self.subparsers_line = subparsers_line
+        self.is_subparser = is_subparser
 
     parser_type = "argparse"
 
@@ -98,11 +117,11 @@ class ParserValue(Modelled):
         return super().get_attr(name)
 
 
-@dataclass(eq=False)
 class GroupValue(Modelled):
     """An argument group or mutually exclusive group: its arguments belong to the parser."""
 
-    parser: ParserValue
+    def __init__(self, parser: ParserValue) -> None:
+        self.parser = parser
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         if name in ("add_argument_group", "add_mutually_exclusive_group"):
@@ -112,11 +131,11 @@ class GroupValue(Modelled):
         return UNKNOWN
 
 
-@dataclass(eq=False)
 class SubparsersValue(Modelled):
     """The object ``add_subparsers()`` returns; ``add_parser`` names a subcommand."""
 
-    parser: ParserValue
+    def __init__(self, parser: ParserValue) -> None:
+        self.parser = parser
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         if name == "add_parser":

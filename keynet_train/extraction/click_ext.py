@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -29,28 +27,30 @@ _CLICK_TYPES = {
 }
 
 
-@dataclass(eq=False)
 class ParamSpec:
     """One ``@click.option``/``@click.argument`` as written."""
 
-    kind: str  # 'option' | 'argument' | 'skip'
-    decls: list[object]
-    kwargs: dict[str, object]
-    line: int
+    def __init__(
+        self, kind: str, decls: list[object], kwargs: dict[str, object], line: int
+    ) -> None:
+        self.kind = kind
+        self.decls = decls
+        self.kwargs = kwargs
+        self.line = line
 
 
-@dataclass(eq=False)
 class ChoiceType:
     """``click.Choice([...])``."""
 
-    choices: object
+    def __init__(self, choices: object) -> None:
+        self.choices = choices
 
 
-@dataclass(eq=False)
 class ParamDecorator(Modelled):
     """What ``click.option(...)`` returns: applied to a function, it records the parameter."""
 
-    spec: ParamSpec
+    def __init__(self, spec: ParamSpec) -> None:
+        self.spec = spec
 
     def call_self(self, interp: Interpreter, call: CallArgs) -> object:
         target = call.args[0] if call.args else UNKNOWN
@@ -61,15 +61,17 @@ class ParamDecorator(Modelled):
         return target
 
 
-@dataclass(eq=False)
 class ClickCommand(Modelled):
     """A ``click.Command`` or ``click.Group``."""
 
-    name: str
-    params: list[ParamSpec]
-    line: int
-    is_group: bool = False
-    subcommands: list[str] = field(default_factory=list)
+    def __init__(
+        self, name: str, params: list[ParamSpec], line: int, is_group: bool = False
+    ) -> None:
+        self.name = name
+        self.params = params
+        self.line = line
+        self.is_group = is_group
+        self.subcommands: list[str] = list()
 
     parser_type = "click"
 
@@ -96,14 +98,20 @@ class ClickCommand(Modelled):
         return UNKNOWN
 
 
-@dataclass(eq=False)
 class CommandDecorator(Modelled):
     """``click.command(...)``/``group.command(...)`` before it is applied."""
 
-    is_group: bool
-    parent: ClickCommand | None
-    args: list[object]
-    kwargs: dict[str, object]
+    def __init__(
+        self,
+        is_group: bool,
+        parent: ClickCommand | None,
+        args: list[object],
+        kwargs: dict[str, object],
+    ) -> None:
+        self.is_group = is_group
+        self.parent = parent
+        self.args = args
+        self.kwargs = kwargs
 
     def call_self(self, interp: Interpreter, call: CallArgs) -> object:
         target = call.args[0] if call.args else UNKNOWN

@@ -21,7 +21,6 @@ import operator
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from keynet_train.extraction.model import Diagnostic
@@ -77,15 +76,20 @@ class _Continue(Exception):
     pass
 
 
-@dataclass
 class CallArgs:
     """Evaluated arguments of one call, plus its node for line numbers."""
 
-    args: list[object]
-    kwargs: dict[str, object]
-    node: ast.Call
-    #: ``*x``/``**x`` that could not be expanded: more arguments may exist.
-    incomplete: bool = False
+    def __init__(
+        self,
+        args: list[object],
+        kwargs: dict[str, object],
+        node: ast.Call,
+        incomplete: bool = False,
+    ) -> None:
+        self.args = args
+        self.kwargs = kwargs
+        self.node = node
+        self.incomplete = incomplete
 
     @property
     def line(self) -> int:

@@ -13,7 +13,6 @@ import os
 import re
 import stat
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 from keynet_train.errors import EntrypointError
@@ -27,13 +26,36 @@ _CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
 _BLANK_RE = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)", re.ASCII)
 
 
-@dataclass(frozen=True)
 class Source:
     """A validated entrypoint: its display path, decoded text and AST."""
 
-    display_path: str
-    text: str
-    tree: ast.Module
+    def __init__(self, display_path: str, text: str, tree: ast.Module) -> None:
+        self.display_path = display_path
+        self.text = text
+        self.tree = tree
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (
+            self.display_path,
+            self.text,
+            self.tree,
+        ) == (
+            other.display_path,
+            other.text,
+            other.tree,
+        )
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.display_path,
+                self.text,
+                self.tree,
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"Source({self.display_path!r}, {self.text!r}, {self.tree!r})"
 
 
 def load_source(path: Path) -> Source:

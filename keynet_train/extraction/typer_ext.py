@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
@@ -33,23 +32,23 @@ _CONTAINERS = {
 }
 
 
-@dataclass(eq=False)
 class ParamInfo:
     """``typer.Option(...)``/``typer.Argument(...)``."""
 
-    kind: str  # 'option' | 'argument'
-    default: object
-    kwargs: dict[str, object]
+    def __init__(self, kind: str, default: object, kwargs: dict[str, object]) -> None:
+        self.kind = kind
+        self.default = default
+        self.kwargs = kwargs
 
 
-@dataclass(eq=False)
 class TyperApp(Modelled):
     """A ``typer.Typer()`` app (or the one ``typer.run`` makes)."""
 
-    line: int
-    commands: list[tuple[str, FunctionValue]] = field(default_factory=list)
-    callback: FunctionValue | None = None
-    groups: list[str] = field(default_factory=list)
+    def __init__(self, line: int, callback: FunctionValue | None = None) -> None:
+        self.line = line
+        self.commands: list[tuple[str, FunctionValue]] = list()
+        self.callback = callback
+        self.groups: list[str] = list()
 
     parser_type = "typer"
 
@@ -67,11 +66,11 @@ class TyperApp(Modelled):
         return UNKNOWN
 
 
-@dataclass(eq=False)
 class _AppDecorator(Modelled):
-    app: TyperApp
-    kind: str
-    name: str | None
+    def __init__(self, app: TyperApp, kind: str, name: str | None) -> None:
+        self.app = app
+        self.kind = kind
+        self.name = name
 
     def call_self(self, interp: Interpreter, call: CallArgs) -> object:
         fn = call.args[0] if call.args else UNKNOWN

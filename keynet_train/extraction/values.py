@@ -8,7 +8,6 @@ does not understand is :data:`UNKNOWN`.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
 
 class _Unknown:
@@ -32,75 +31,106 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
-@dataclass(frozen=True)
 class Ref:
     """A name from a module we model, e.g. ``argparse.ArgumentParser`` or ``builtins.int``.
 
     Unknown modules get a ``Ref`` too (``torch.cuda``); calling one yields UNKNOWN.
     """
 
-    name: str
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (self.name,) == (other.name,)
+
+    def __hash__(self) -> int:
+        return hash((self.name,))
+
+    def __repr__(self) -> str:
+        return f"Ref({self.name!r})"
 
     def attr(self, attr: str) -> Ref:
         return Ref(f"{self.name}.{attr}")
 
 
-@dataclass(frozen=True)
 class PathValue:
     """A ``pathlib.Path`` built from a known string (its JSON form is the string)."""
 
-    path: str
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (self.path,) == (other.path,)
+
+    def __hash__(self) -> int:
+        return hash((self.path,))
+
+    def __repr__(self) -> str:
+        return f"PathValue({self.path!r})"
 
 
-@dataclass(eq=False)
 class FunctionValue:
     """A user function or lambda; defaults were evaluated where it was defined."""
 
-    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-    closure: Scope
-    defaults: list[object]
-    kw_defaults: list[object | None]
-    name: str
-    # click stores option decorators on the function until @command() consumes them.
-    click_params: list[object] = field(default_factory=list)
+    def __init__(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+        closure: Scope,
+        defaults: list[object],
+        kw_defaults: list[object | None],
+        name: str,
+    ) -> None:
+        self.node = node
+        self.closure = closure
+        self.defaults = defaults
+        self.kw_defaults = kw_defaults
+        self.name = name
+        self.click_params: list[object] = list()
 
 
-@dataclass(eq=False)
 class ClassValue:
     """A user class: its body's assignments (constants, Enum members, methods)."""
 
-    name: str
-    namespace: dict[str, object]
-    bases: list[object]
-    line: int
-    is_enum: bool = False
-    members: list[str] = field(default_factory=list)
-    fields: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        name: str,
+        namespace: dict[str, object],
+        bases: list[object],
+        line: int,
+        is_enum: bool = False,
+    ) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.bases = bases
+        self.line = line
+        self.is_enum = is_enum
+        self.members: list[str] = list()
+        self.fields: list[str] = list()
 
 
-@dataclass(eq=False)
 class EnumMember:
     """``Color.RED``: its JSON form is its value."""
 
-    cls: ClassValue
-    name: str
-    value: object
+    def __init__(self, cls: ClassValue, name: str, value: object) -> None:
+        self.cls = cls
+        self.name = name
+        self.value = value
 
 
-@dataclass(eq=False)
 class InstanceValue:
     """An instance of a user class (attributes assigned by ``__init__`` and later)."""
 
-    cls: ClassValue
-    attrs: dict[str, object] = field(default_factory=dict)
+    def __init__(self, cls: ClassValue) -> None:
+        self.cls = cls
+        self.attrs: dict[str, object] = dict()
 
 
-@dataclass(eq=False)
 class BoundMethod:
     """``obj.method`` where obj is a modelled object; called via the interpreter."""
 
-    obj: object
-    name: str
+    def __init__(self, obj: object, name: str) -> None:
+        self.obj = obj
+        self.name = name
 
 
 class Scope:
