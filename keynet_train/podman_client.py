@@ -73,6 +73,7 @@ _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REPO_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _STEP_RE = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
 _IMAGE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 _COMPAT_DIGEST_RE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
 
@@ -413,6 +414,10 @@ class PodmanClient:
             # Also remove the working container when a step fails (rm alone does not).
             "forcerm": True,
             "nocache": nocache,
+            # Without an explicit format the libpod API builds Docker-format
+            # intermediates that its own cache lookup never matches, so every
+            # build started from scratch. OCI is also what `podman build` uses.
+            "outputformat": OCI_MANIFEST,
         }
         if tag:
             params["t"] = tag

@@ -197,6 +197,28 @@ def test_build_streams_live_logs_with_labels_and_buildargs(
         _remove_image(tag)
 
 
+def test_unchanged_context_reuses_the_build_cache(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str
+) -> None:
+    """A second build of the same context must hit the layer cache (warm pushes depend on it)."""
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nCOPY data.bin /data.bin\nRUN echo built > /marker\n"
+    )
+    (tmp_path / "data.bin").write_bytes(uuid.uuid4().bytes * 1024)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    tag = f"localhost/keynet-test-cache:{uuid.uuid4().hex[:8]}"
+    first = client.build(summary, tag=tag, labels={"created": "1"})
+    reporter = RecordingReporter()
+    try:
+        second = client.build(summary, tag=tag, labels={"created": "2"}, reporter=reporter)
+        lines = _log_lines(reporter)
+        assert sum(1 for line in lines if line.startswith("--> Using cache")) >= 2, lines
+        assert "built" not in lines  # the RUN step did not run again
+        assert second.image_id != first.image_id  # only the label layer differs
+    finally:
+        _remove_image(tag)
+
+
 def test_failing_run_step_names_the_step(
     tmp_path: Path, client: pc.PodmanClient, base_image: str
 ) -> None:
