@@ -190,7 +190,10 @@ def _format_body(content: bytes, content_type: str) -> str:
     """A redacted, truncated rendering of a request/response body."""
     if not content:
         return ""
-    text = content.decode("utf-8", errors="replace")
+    # Cut before redacting: a huge body must not cost regex time, and a cut
+    # never exposes more than the full text would.
+    total = len(content)
+    text = content[: _DEBUG_BODY_LIMIT * 4].decode("utf-8", errors="replace")
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
             rendered = json.dumps(redact_json(json.loads(text)), ensure_ascii=False)
@@ -198,8 +201,8 @@ def _format_body(content: bytes, content_type: str) -> str:
             rendered = redact_text_fields(text)
     else:
         rendered = redact_text_fields(text)
-    if len(rendered) > _DEBUG_BODY_LIMIT:
-        rendered = rendered[:_DEBUG_BODY_LIMIT] + f"… ({len(rendered)} characters)"
+    if len(rendered) > _DEBUG_BODY_LIMIT or total > _DEBUG_BODY_LIMIT * 4:
+        rendered = rendered[:_DEBUG_BODY_LIMIT] + f"… ({total} bytes)"
     return rendered
 
 

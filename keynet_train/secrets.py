@@ -47,11 +47,11 @@ SECRET_HEADERS = frozenset(
 # as accessToken, access_token, refreshToken, harborPassword, clientSecret.
 _SECRET_NAME_PARTS = ("password", "passwd", "token", "secret", "authorization", "apikey")
 
-# key=value / "key": "value" pairs in non-JSON text (form bodies, query strings,
-# half-broken JSON). The key group must look like a secret name (checked in code).
-_PAIR_RE = re.compile(
-    r"""(?P<key>[A-Za-z_][A-Za-z0-9_\-]*)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,;}]+)"""
-)
+# `key=` / `"key": "` in non-JSON text (form bodies, query strings, half-broken
+# JSON). Keys start at a word boundary (the look-behind) and values are matched
+# separately, so scanning stays linear even on huge runs of word characters.
+_KEY_SEP_RE = re.compile(r"""(?<![\w\-])(?P<key>[\w\-]+)["']?[ \t]*[:=][ \t]*["']?""")
+_VALUE_RE = re.compile(r"""[^"'&\s,;}]+""")
 
 
 def mask_secret(value: str) -> str:
@@ -118,12 +118,19 @@ def redact_text_fields(text: str) -> str:
     or whitespace. Never raises.
     """
 
-    def replace(match: re.Match[str]) -> str:
-        if not is_secret_name(match.group("key")):
-            return match.group(0)
-        return f"{match.group('key')}{match.group('sep')}{REDACTED}"
-
-    return _PAIR_RE.sub(replace, text)
+    parts: list[str] = []
+    position = 0
+    for match in _KEY_SEP_RE.finditer(text):
+        if match.start() < position or not is_secret_name(match.group("key")):
+            continue
+        value = _VALUE_RE.match(text, match.end())
+        if value is None:
+            continue
+        parts.append(text[position : match.end()])
+        parts.append(REDACTED)
+        position = value.end()
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

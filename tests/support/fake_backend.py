@@ -205,8 +205,12 @@ class FakeBackend:
         self._stopping.clear()
         self._server = _Server((self.host, self.port), _Handler, self, context)
         self.port = int(self._server.server_address[1])
+        # A short poll interval keeps stop() (and so each test's teardown) fast.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-backend", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-backend",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -1,0 +1,128 @@
+"""Masking and redaction helpers (SPEC §2.2, §7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from keynet_train.secrets import (
+    FULL_MASK,
+    REDACTED,
+    is_secret_name,
+    mask_secret,
+    redact,
+    redact_headers,
+    redact_json,
+    redact_text_fields,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", FULL_MASK),
+        ("short", FULL_MASK),
+        ("elevenchars", FULL_MASK),  # 11 characters: still fully masked
+        ("twelve-chars", "twelve...ars"),  # 12: first 6 + ... + last 3
+        ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.payload.sig", "eyJhbG...sig"),
+    ],
+)
+def test_mask_secret(value: str, expected: str) -> None:
+    assert mask_secret(value) == expected
+
+
+def test_mask_never_reveals_most_of_a_secret() -> None:
+    secret = "abcdefghijklmnopqrstuvwxyz"
+    masked = mask_secret(secret)
+    assert secret not in masked
+    assert len(masked.replace("...", "")) == 9
+
+
+def test_redact_replaces_every_known_secret_and_its_encodings() -> None:
+    token = 'tok/en+with spaces&"quote'
+    text = (
+        f"raw {token} json {token!r} "
+        'escaped tok/en+with spaces&\\"quote '
+        "urlencoded tok%2Fen%2Bwith%20spaces%26%22quote"
+    )
+    result = redact(text, [token, None, ""])
+    assert "tok/en" not in result
+    assert "tok%2Fen" not in result
+    assert result.count(REDACTED) >= 3
+
+
+def test_redact_longest_first() -> None:
+    assert redact("secret-and-more", ["secret", "secret-and-more"]) == REDACTED
+
+
+def test_redact_without_secrets_is_identity() -> None:
+    assert redact("nothing to hide", []) == "nothing to hide"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password",
+        "Password",
+        "accessToken",
+        "access_token",
+        "token",
+        "harborPassword",
+        "client-secret",
+        "refreshToken",
+        "X-Api-Key",
+        "passwd",
+    ],
+)
+def test_secret_names(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["username", "url", "id", "modelName", "hyperParameters"])
+def test_non_secret_names(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+def test_token_lookalike_names_err_on_the_safe_side() -> None:
+    # Substring matching also hides accessTokenExpiresAt in debug logs: harmless.
+    assert is_secret_name("accessTokenExpiresAt")
+
+
+def test_redact_json_walks_nested_structures() -> None:
+    data = {
+        "accessToken": "T0KEN",
+        "user": {"id": "u1", "displayName": "A"},
+        "harbor": {"url": "https://h", "username": "robot$x", "password": "PW"},
+        "list": [{"token": "T2"}, 3, None],
+    }
+    redacted = redact_json(data)
+    assert redacted["accessToken"] == REDACTED
+    assert redacted["harbor"] == {"url": "https://h", "username": "robot$x", "password": REDACTED}
+    assert redacted["list"][0] == {"token": REDACTED}
+    assert redacted["user"] == data["user"]
+    assert data["accessToken"] == "T0KEN"  # the input is not modified
+
+
+def test_redact_text_fields() -> None:
+    text = 'grant=password&password=hunter2&user=bob, {"token": "abc", "other": "x"}'
+    result = redact_text_fields(text)
+    assert "hunter2" not in result
+    assert "abc" not in result
+    assert "user=bob" in result
+    assert '"other": "x"' in result
+
+
+def test_redact_headers_keeps_scheme_only() -> None:
+    headers = [
+        ("Authorization", "Bearer abc.def"),
+        ("authorization", "Basic dXNlcjpwdw=="),
+        ("Cookie", "session=xyz"),
+        ("X-Registry-Auth", "eyJ1c2VybmFtZSI6"),
+        ("Accept", "application/json"),
+    ]
+    assert redact_headers(headers) == [
+        ("Authorization", f"Bearer {REDACTED}"),
+        ("authorization", f"Basic {REDACTED}"),
+        ("Cookie", REDACTED),
+        ("X-Registry-Auth", REDACTED),
+        ("Accept", "application/json"),
+    ]
