@@ -179,7 +179,7 @@ class ArgumentDefinition(_WireModel):
     name: str = Field(min_length=1)
     type: Literal["str", "int", "float", "bool"]
     default: JsonValue = None
-    required: bool = False
+    required: bool = Field(default=False, strict=True)
     help: str | None = None
     choices: list[str] | None = None
 
@@ -238,7 +238,8 @@ class BackendClient:
         """Build the client (no request is sent yet).
 
         Raises:
-            ConfigError: ``ca_bundle`` is missing or unusable.
+            ConfigError: ``ca_bundle`` is missing or unusable, or ``server_url``
+                is not a valid URL.
         """
         self.server_url = server_url.rstrip("/")
         token = (
@@ -258,14 +259,17 @@ class BackendClient:
                 # http.py; this catches the known values wherever they appear.
                 log(redact(text, self._secrets))
 
-        self._client = create_http_client(
-            self.server_url,
-            ca_bundle=ca_bundle,
-            debug_log=wrapped_log,
-            timeout=timeout,
-            transport=transport,
-            headers={"Accept": "application/json"},
-        )
+        try:
+            self._client = create_http_client(
+                self.server_url,
+                ca_bundle=ca_bundle,
+                debug_log=wrapped_log,
+                timeout=timeout,
+                transport=transport,
+                headers={"Accept": "application/json"},
+            )
+        except httpx.InvalidURL as exc:
+            raise _invalid_url_error(self.server_url, exc) from None
 
     # -- lifecycle
 
@@ -446,10 +450,7 @@ class BackendClient:
                     continue
                 raise self._transport_error(exc, endpoint) from None
             except httpx.InvalidURL as exc:
-                raise ConfigError(
-                    f"Invalid backend URL {self.server_url!r}: {exc}",
-                    "Run: keynet-train login https://api.example.com with the right address.",
-                ) from None
+                raise _invalid_url_error(self.server_url, exc) from None
             if (
                 idempotent
                 and response.status_code in RETRY_STATUSES
@@ -604,6 +605,13 @@ class BackendClient:
 
     def _scrub(self, text: str) -> str:
         return redact_text_fields(redact(text, self._secrets))
+
+
+def _invalid_url_error(server_url: str, exc: Exception) -> ConfigError:
+    return ConfigError(
+        f"Invalid backend URL {server_url!r}: {exc}",
+        "Run: keynet-train login <url> with the right address, e.g. https://api.example.com",
+    )
 
 
 def _summarise(exc: Exception, limit: int = 3) -> str:

@@ -9,6 +9,7 @@ the same everywhere. Only this module, :mod:`keynet_train.backend` and
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 from collections.abc import Callable, Mapping
@@ -74,6 +75,16 @@ def build_ssl_context(ca_bundle: str) -> ssl.SSLContext:
     return context
 
 
+@functools.lru_cache(maxsize=1)
+def _default_ssl_context() -> ssl.SSLContext:
+    """httpx's default trust (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once.
+
+    Loading certifi costs tens of milliseconds; contexts are safe to share
+    between clients, and a process normally makes few clients anyway.
+    """
+    return httpx.create_ssl_context()
+
+
 def resolve_ca_bundle(
     ca_bundle: str | None, environ: Mapping[str, str] | None = None
 ) -> str | None:
@@ -123,7 +134,7 @@ def create_http_client(
     elif bundle:
         verify_setting = build_ssl_context(bundle)
     else:
-        verify_setting = True
+        verify_setting = _default_ssl_context()
 
     if timeout is None:
         timeout_setting = default_timeout()
