@@ -46,11 +46,11 @@ def normalise_registry_url(registry_url: str) -> str:
     Raises:
         RegistryError: the URL has no host.
     """
-    url = registry_url.strip().rstrip("/")
+    url = registry_url.strip()
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RegistryError(
             f"Invalid registry URL {registry_url!r}",
             "The backend returned an unusable Harbor URL; contact the platform team.",
