@@ -123,7 +123,12 @@ def call(client: BackendClient, endpoint: str) -> Any:
 
 
 def url_of(endpoint: str) -> str | re.Pattern[str]:
-    return {"sign_in": SIGN_IN_URL, "projects": PROJECTS_URL, "upload": UPLOAD_URL}[endpoint]
+    urls: dict[str, str | re.Pattern[str]] = {
+        "sign_in": SIGN_IN_URL,
+        "projects": PROJECTS_URL,
+        "upload": UPLOAD_URL,
+    }
+    return urls[endpoint]
 
 
 ENDPOINTS = ["sign_in", "projects", "upload"]

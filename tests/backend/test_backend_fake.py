@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -138,7 +138,8 @@ def test_token_expiry_from_ttl() -> None:
 
 # ---------------------------------------------------------------------------- failure modes
 
-CALLS = {
+Invoke = Callable[[BackendClient, FakeBackend], object]
+CALLS: dict[str, tuple[str, Invoke]] = {
     "sign_in": ("/v1/auth/sign-in/one-time", lambda c, f: c.sign_in(f.username, f.password)),
     "projects": ("/v1/projects/trainable", lambda c, f: c.fetch_trainable_projects()),
     "upload": ("/v1/projects/1/trains/images", lambda c, f: c.request_upload_key(1, "t.py", [])),
@@ -317,3 +318,5 @@ def test_fake_backend_script_serves_until_sigterm(tmp_path: Any) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
