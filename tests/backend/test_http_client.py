@@ -179,3 +179,21 @@ def test_is_tls_verification_error_follows_causes() -> None:
     except httpx.ConnectError as exc:
         assert is_tls_verification_error(exc)
     assert not is_tls_verification_error(httpx.ConnectError("refused"))
+
+
+def test_backend_client_over_private_ca(
+    tls_backend: FakeBackend, tls_pair: tuple[Path, Path]
+) -> None:
+    from keynet_train.backend import BackendClient
+    from keynet_train.errors import BackendError
+
+    with BackendClient(tls_backend.url, None) as client, pytest.raises(BackendError) as info:
+        client.sign_in(tls_backend.username, tls_backend.password)
+    assert "TLS certificate verification failed" in info.value.message
+    assert info.value.hint is not None and CA_BUNDLE_ENV in info.value.hint
+    assert tls_backend.requests == []  # never retried, nothing sent
+
+    cert, _ = tls_pair
+    with BackendClient(tls_backend.url, None, ca_bundle=str(cert)) as client:
+        signed_in = client.sign_in(tls_backend.username, tls_backend.password)
+    assert signed_in.harbor.url == tls_backend.harbor_url
