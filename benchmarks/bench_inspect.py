@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import child_environment, keynet_command, precompile, time_once
 
 TARGET_LINES = 3000
 
@@ -97,22 +97,6 @@ def generate_script(lines: int = TARGET_LINES) -> str:
     return "\n".join(head + body + parser + tail) + "\n"
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
-
-
-def _keynet_command() -> list[str]:
-    # The installed console script, bypassing pyenv-style shims so the comparison is
-    # interpreter vs interpreter.
-    script = Path(sysconfig.get_path("scripts")) / "keynet-train"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("keynet-train")
-    return [found] if found else [sys.executable, "-m", "keynet_train"]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -122,22 +106,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the measurements as JSON")
     ap.add_argument("--max-ratio", type=float, default=None, help="exit 1 if the ratio is above")
     args = ap.parse_args(argv)
-    env = dict(os.environ, NO_COLOR="1")
+    precompile()
     with tempfile.TemporaryDirectory() as tmp:
+        env = dict(child_environment(tmp), NO_COLOR="1")
         script = Path(tmp) / "big_train.py"
         script.write_text(generate_script(args.lines), encoding="utf-8")
         baseline = [sys.executable, "-c", f"import ast; ast.parse(open({str(script)!r}).read())"]
-        inspect_cmd = [*_keynet_command(), "inspect", str(script), "--json"]
+        inspect_cmd = [*keynet_command(), "inspect", str(script), "--json"]
         # Sanity: it must work and find the 60 arguments.
         out = subprocess.run(inspect_cmd, check=True, capture_output=True, text=True, env=env)
         found = len(json.loads(out.stdout)["arguments"])
         for cmd in (baseline, inspect_cmd):  # warm the OS file cache
-            _time(cmd, env)
+            time_once(cmd, env)
         base_t: list[float] = []
         insp_t: list[float] = []
         for _ in range(args.runs):
-            base_t.append(_time(baseline, env))
-            insp_t.append(_time(inspect_cmd, env))
+            base_t.append(time_once(baseline, env))
+            insp_t.append(time_once(inspect_cmd, env))
     b, i = statistics.median(base_t), statistics.median(insp_t)
     ratio = i / b
     result = {
