@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
 from keynet_train.errors import InputError, KeynetError, NotLoggedInError
+from keynet_train.urls import host_of, split_http_url
 
 
 @dataclass
@@ -37,24 +37,15 @@ def normalize_server_url(raw: str) -> str:
     Raises:
         InputError: the URL has an unsupported scheme or no host.
     """
-    url = raw.strip()
-    if "://" not in url:
-        url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = split_http_url(raw)
+    if parts is None:
         raise InputError(
             f"Invalid server URL: {raw!r}.",
             "Give the KeyNet API address, e.g. https://api.example.com",
         )
     if parts.query or parts.fragment:
         raise InputError(f"Invalid server URL: {raw!r} (no query or fragment allowed).")
-    return url.rstrip("/")
-
-
-def host_of(url: str) -> str:
-    """``https://harbor.example.com:8443/`` → ``harbor.example.com:8443``."""
-    parts = urlsplit(url if "://" in url else "https://" + url)
-    return parts.netloc.rstrip("/")
+    return parts.geturl().rstrip("/")
 
 
 def login(

@@ -41,6 +41,7 @@ from keynet_train.http import (
     is_tls_verification_error,
 )
 from keynet_train.secrets import redact, redact_json, redact_text_fields
+from keynet_train.urls import host_of
 
 SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
 PROJECTS_PATH = "/v1/projects/trainable"
@@ -116,7 +117,7 @@ class HarborCredentials(_WireModel):
     @property
     def host(self) -> str:
         """``https://harbor.example.com:8443/`` → ``harbor.example.com:8443``."""
-        return self.url.split("://", 1)[-1].split("/", 1)[0]
+        return host_of(self.url)
 
 
 class SignInResponse(_WireModel):

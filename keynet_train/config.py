@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from keynet_train.errors import ConfigError
+from keynet_train.secrets import FULL_MASK, mask_secret
+from keynet_train.urls import host_of
 
 __all__ = [
     "PREFERENCE_KEYS",
@@ -52,8 +54,6 @@ SCHEMA_VERSION = 1
 #: Keys ``config set`` accepts, in the order they are listed to the user.
 PREFERENCE_KEYS: tuple[str, ...] = ("project_id", "harbor_project", "podman_url")
 
-_FULL_MASK = "********"
-_MASK_MIN_LENGTH = 12
 _FIX_HINT = "Fix the file, or delete it or run: keynet-train config clear (then log in again)."
 
 # Harbor's own project-name rule (it must also be a valid image path component):
@@ -67,17 +67,6 @@ _SECRET_KEY_RE = re.compile(r"token|password|secret|credential", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- secrets
-
-
-def mask_secret(value: str) -> str:
-    """Show a secret as its first 6 + ``...`` + last 3 characters.
-
-    Values shorter than 12 characters are fully masked (``********``) because
-    9 revealed characters would be most of them. Raises nothing.
-    """
-    if len(value) < _MASK_MIN_LENGTH:
-        return _FULL_MASK
-    return f"{value[:6]}...{value[-3:]}"
 
 
 class Secret:
@@ -105,10 +94,10 @@ class Secret:
         return mask_secret(self._value)
 
     def __str__(self) -> str:
-        return _FULL_MASK
+        return FULL_MASK
 
     def __repr__(self) -> str:
-        return f"Secret('{_FULL_MASK}')"
+        return f"Secret('{FULL_MASK}')"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Secret):
@@ -227,15 +216,6 @@ def _require_aware(name: str, value: datetime | None) -> None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
 
 
-def _strip_scheme(url: str) -> str:
-    host = url.strip()
-    for scheme in ("https://", "http://"):
-        if host.lower().startswith(scheme):
-            host = host[len(scheme) :]
-            break
-    return host.rstrip("/")
-
-
 @dataclass
 class HarborCredentials:
     """The Harbor robot account the backend hands out at sign-in.
@@ -252,7 +232,7 @@ class HarborCredentials:
     @property
     def host(self) -> str:
         """The registry host: the URL without scheme or trailing slash."""
-        return _strip_scheme(self.url)
+        return host_of(self.url)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from keynet_train.http import (
     is_tls_verification_error,
 )
 from keynet_train.secrets import redact
+from keynet_train.urls import split_http_url
 
 RELOGIN_HINT = (
     "The Harbor robot credentials were rejected: re-login to refresh credentials "
@@ -46,11 +47,8 @@ def normalise_registry_url(registry_url: str) -> str:
     Raises:
         RegistryError: the URL has no host.
     """
-    url = registry_url.strip()
-    if "://" not in url:
-        url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = split_http_url(registry_url)
+    if parts is None:
         raise RegistryError(
             f"Invalid registry URL {registry_url!r}",
             "The backend returned an unusable Harbor URL; contact the platform team.",
