@@ -11,8 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keynet_train.cli.environment import Environment
+
+if TYPE_CHECKING:
+    from keynet_train.extraction import ExtractionResult
 
 EXAMPLE = """\
 examples:
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         count = len(result.arguments)
         env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''})")
         if result.arguments:
-            env.out(format_table(result))
+            env.out(format_arguments(result))
     for diag in result.diagnostics:
         env.err(str(diag))
     if result.parser_type is None:
@@ -70,27 +74,19 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 _COLUMNS = ("name", "type", "default", "required", "choices", "help")
 
 
-def format_table(result: object) -> str:
+def format_arguments(result: ExtractionResult) -> str:
     """A plain, aligned text table of the arguments (no colours: safe for pipes)."""
-    from keynet_train.extraction import ExtractionResult
+    from keynet_train.cli.output import format_table
 
-    assert isinstance(result, ExtractionResult)
-    rows = [list(_COLUMNS)]
-    for arg in result.arguments:
-        rows.append(
-            [
-                arg.name,
-                arg.type,
-                "-" if arg.default is None else json.dumps(arg.default),
-                "yes" if arg.required else "no",
-                "-" if arg.choices is None else ",".join(arg.choices),
-                " ".join((arg.help or "-").split()),
-            ]
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS) - 1)]
-    lines = []
-    for r in rows:
-        cells = [c.ljust(w) for c, w in zip(r, widths, strict=False)] + [r[-1]]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in [*widths, len(rows[0][-1])]))
-    return "\n".join(lines)
+    rows = [
+        [
+            arg.name,
+            arg.type,
+            "-" if arg.default is None else json.dumps(arg.default),
+            "yes" if arg.required else "no",
+            "-" if arg.choices is None else ",".join(arg.choices),
+            " ".join((arg.help or "-").split()),
+        ]
+        for arg in result.arguments
+    ]
+    return format_table(_COLUMNS, rows)
