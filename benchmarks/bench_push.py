@@ -25,23 +25,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.fake_backend import FakeBackend  # noqa: E402
-from tests.support.services import (  # noqa: E402
-    ensure_base_image,
-    start_podman_service,
-    start_registry,
-)
+from tests.support.stack import KEYNET, LocalStack, local_stack  # noqa: E402
 
 TRAIN_PY = """\
 import argparse
@@ -64,6 +58,30 @@ def timed(command: list[str], env: dict[str, str], stdin: str | None = None) -> 
     return elapsed
 
 
+def make_runners(stack: LocalStack, context: Path) -> dict[str, Callable[[], float]]:
+    """keynet-train push, and podman build + push locally and through the service."""
+    registry, env = stack.registry, stack.env
+    counter = iter(range(1_000_000))
+
+    def keynet() -> float:
+        push = ["push", str(context / "train.py"), "--context", str(context), "--project", "1"]
+        return timed([*KEYNET, *push], env)
+
+    def raw(podman: list[str]) -> float:
+        reference = f"{registry.host}/bench/raw-{next(counter)}:latest"
+        build = [*podman, "build", "--platform", "linux/amd64", "-t", reference, str(context)]
+        creds = f"{registry.username}:{registry.password}"
+        return timed(build, env) + timed([*podman, "push", "--creds", creds, reference], env)
+
+    return {
+        "keynet": keynet,
+        # podman's own CLI on the same storage: reads the context in place.
+        "podman": lambda: raw(["podman"]),
+        # podman's CLI as a client of the same service keynet-train talks to.
+        "podman-remote": lambda: raw(["podman", "--url", stack.podman.url]),
+    }
+
+
 def main() -> int:
     """Start services, run the interleaved measurements, print medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -72,128 +90,52 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=100, help="size of the big file")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="keynet-bench-push-"))
-    registry = podman = None
-    try:
-        registry = start_registry(work / "registry")
-        assert registry.ca_cert is not None
-        podman = start_podman_service(
-            work / "podman", registry_ca=[(registry.host, registry.ca_cert)]
-        )
-        base = ensure_base_image(podman.url)
-        context = work / "ctx"
+    with local_stack("keynet-bench-push-") as stack:
+        context = stack.workdir / "ctx"
         context.mkdir()
         (context / "train.py").write_text(TRAIN_PY)
         (context / "Dockerfile").write_text(
-            f"FROM {base}\nCOPY big.bin /data/big.bin\nCOPY train.py /app/train.py\n"
+            f"FROM {stack.base_image}\nCOPY big.bin /data/big.bin\nCOPY train.py /app/train.py\n"
         )
-        big = context / "big.bin"
+        timed([*KEYNET, *stack.login_args()], stack.env, stdin=stack.backend.password)
+        runners = make_runners(stack, context)
+        names = list(runners)
 
-        with FakeBackend(
-            harbor_url=registry.url,
-            harbor_username=registry.username,
-            harbor_password=registry.password,
-        ) as backend:
-            env = {
-                **os.environ,
-                "KEYNET_CONFIG": str(work / "keynet" / "config.json"),
-                "KEYNET_CA_BUNDLE": str(registry.ca_cert),
-                "CONTAINER_HOST": podman.url,
-                "REGISTRY_AUTH_FILE": str(work / "auth.json"),
-                **podman.env,
-            }
-            keynet = [sys.executable, "-m", "keynet_train"]
-            timed(
-                [*keynet, "login", backend.url, "-u", backend.username, "--password-stdin"],
-                env,
-                stdin=backend.password,
-            )
-            counter = iter(range(1_000_000))
+        def fresh_big_file() -> None:
+            with (context / "big.bin").open("wb") as handle:
+                for _ in range(args.size_mb):
+                    handle.write(os.urandom(1024 * 1024))
 
-            def run_keynet() -> float:
-                return timed(
-                    [
-                        *keynet,
-                        "push",
-                        str(context / "train.py"),
-                        "--context",
-                        str(context),
-                        "--project",
-                        "1",
-                    ],
-                    env,
-                )
+        results: dict[str, dict[str, list[float]]] = {
+            case: {name: [] for name in names} for case in ("cold", "warm")
+        }
+        for i in range(args.cold):
+            # Rotate the order so no variant always runs first.
+            for name in names[i % 3 :] + names[: i % 3]:
+                fresh_big_file()
+                results["cold"][name].append(runners[name]())
+                print(f"cold {name}: {results['cold'][name][-1]:.2f}s", flush=True)
+        fresh_big_file()
+        for run in runners.values():
+            run()  # every cache primed with the same content
+        for i in range(args.warm):
+            for name in names[i % 3 :] + names[: i % 3]:
+                results["warm"][name].append(runners[name]())
+                print(f"warm {name}: {results['warm'][name][-1]:.2f}s", flush=True)
 
-            def raw(remote: list[str]) -> float:
-                reference = f"{registry.host}/bench/raw-{next(counter)}:latest"
-                build = timed(
-                    [*remote, "build", "--platform", "linux/amd64", "-t", reference, str(context)],
-                    env,
-                )
-                push = timed(
-                    [
-                        *remote,
-                        "push",
-                        "--creds",
-                        f"{registry.username}:{registry.password}",
-                        reference,
-                    ],
-                    env,
-                )
-                return build + push
-
-            def run_local() -> float:
-                # podman's own CLI on the same storage: reads the context in place.
-                return raw(["podman"])
-
-            def run_remote() -> float:
-                # podman's CLI as a client of the same service keynet-train talks to.
-                return raw(["podman", "--url", podman.url])
-
-            runners = {"keynet": run_keynet, "podman": run_local, "podman-remote": run_remote}
-
-            def fresh_big_file() -> None:
-                with big.open("wb") as handle:
-                    for _ in range(args.size_mb):
-                        handle.write(os.urandom(1024 * 1024))
-
-            results: dict[str, dict[str, list[float]]] = {
-                case: {name: [] for name in runners} for case in ("cold", "warm")
-            }
-            names = list(runners)
-            for i in range(args.cold):
-                # Rotate the order so no variant always runs first.
-                for name in names[i % 3 :] + names[: i % 3]:
-                    fresh_big_file()
-                    results["cold"][name].append(runners[name]())
-                    print(f"cold {name}: {results['cold'][name][-1]:.2f}s", flush=True)
-            fresh_big_file()
-            for run in runners.values():
-                run()  # every cache primed with the same content
-            for i in range(args.warm):
-                for name in names[i % 3 :] + names[: i % 3]:
-                    results["warm"][name].append(runners[name]())
-                    print(f"warm {name}: {results['warm'][name][-1]:.2f}s", flush=True)
-
-        print()
+    print()
+    print(
+        f"{'case':<5} {'keynet-train':>12} {'podman':>8} {'ratio':>6}"
+        f" {'podman --url':>13} {'ratio':>6}  target"
+    )
+    for case, target in (("cold", 1.10), ("warm", 1.25)):
+        ours, local, remote = (statistics.median(results[case][n]) for n in names)
+        verdict = "ok" if ours / local <= target else "OVER"
         print(
-            f"{'case':<5} {'keynet-train':>12} {'podman':>8} {'ratio':>6}"
-            f" {'podman --url':>13} {'ratio':>6}  target"
+            f"{case:<5} {ours:>11.2f}s {local:>7.2f}s {ours / local:>6.2f}"
+            f" {remote:>12.2f}s {ours / remote:>6.2f}  <= {target} vs podman: {verdict}"
         )
-        for case, target in (("cold", 1.10), ("warm", 1.25)):
-            ours, local, remote = (statistics.median(results[case][n]) for n in names)
-            verdict = "ok" if ours / local <= target else "OVER"
-            print(
-                f"{case:<5} {ours:>11.2f}s {local:>7.2f}s {ours / local:>6.2f}"
-                f" {remote:>12.2f}s {ours / remote:>6.2f}  <= {target} vs podman: {verdict}"
-            )
-        return 0
-    finally:
-        if podman is not None:
-            podman.stop()
-        if registry is not None:
-            registry.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

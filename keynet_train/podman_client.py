@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -407,32 +409,54 @@ class PodmanClient:
         from keynet_train.build_context import context_tar_stream
 
         reporter = reporter or NullReporter()
-        params: dict[str, Any] = {
-            "dockerfile": summary.dockerfile_name,
-            "layers": True,
-            "rm": True,
-            # Also remove the working container when a step fails (rm alone does not).
-            "forcerm": True,
-            "nocache": nocache,
-            # Without an explicit format the libpod API builds Docker-format
-            # intermediates that its own cache lookup never matches, so every
-            # build started from scratch. OCI is also what `podman build` uses.
-            "outputformat": OCI_MANIFEST,
-        }
-        if tag:
-            params["t"] = tag
+        params: dict[str, Any] = {"dockerfile": summary.dockerfile_name, "nocache": nocache}
         if platform:
             params["platform"] = platform
         if buildargs:
             params["buildargs"] = json.dumps(dict(buildargs))
+        if tag and not labels:
+            params["t"] = tag
+        image_id, steps = self._post_build(params, context_tar_stream(summary), reporter)
         if labels:
-            params["labels"] = json.dumps(dict(labels))
+            # podman turns each `labels` entry into its own committed LABEL step
+            # (~0.2 s each). One small follow-up build adds them all in one step,
+            # and keeps the user's build cacheable although the labels change
+            # on every push (creation time, upload key).
+            dockerfile = f"FROM {image_id}\nLABEL {_label_arguments(labels)}\n".encode()
+            label_params: dict[str, Any] = {"dockerfile": "Dockerfile"}
+            if tag:
+                label_params["t"] = tag
+            image_id, _ = self._post_build(
+                label_params, _single_file_tar("Dockerfile", dockerfile), reporter
+            )
+        return BuildResult(image_id, tag, steps)
+
+    def _post_build(
+        self, params: dict[str, Any], context: Iterator[bytes], reporter: Reporter
+    ) -> tuple[str, int]:
+        """POST one build and stream its log; return (image id, number of steps).
+
+        Raises:
+            BuildError: a step failed, the service refused, or no image id came back.
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        params = {
+            "layers": True,
+            "rm": True,
+            # Also remove the working container when a step fails (rm alone does not).
+            "forcerm": True,
+            # Without an explicit format the libpod API builds Docker-format
+            # intermediates that its own cache lookup never matches, so every
+            # build started from scratch. OCI is also what `podman build` uses.
+            "outputformat": OCI_MANIFEST,
+            **params,
+        }
         progress = _BuildProgress()
         with self._translate("build"):
             response = self._client.api.post(
                 "/build",
                 params=params,
-                data=context_tar_stream(summary),
+                data=context,
                 headers={"Content-Type": "application/x-tar"},
                 stream=True,
             )
@@ -447,7 +471,7 @@ class PodmanClient:
                 "Container image build failed: podman reported no image id",
                 hint="Run the build with `podman build` to see the full output.",
             )
-        return BuildResult(progress.image_id, tag, progress.total or progress.step)
+        return progress.image_id, progress.total or progress.step
 
     @staticmethod
     def _build_record(record: dict[str, Any], progress: _BuildProgress, reporter: Reporter) -> None:
@@ -755,6 +779,27 @@ def _json_lines(response: Any) -> Iterator[dict[str, Any]]:
             record = {"stream": raw.decode(errors="replace") + "\n"}
         if isinstance(record, dict):
             yield record
+
+
+def _label_arguments(labels: Mapping[str, str]) -> str:
+    """``"k"="v" ...`` for one Dockerfile LABEL instruction, quoted so any value survives."""
+
+    def quote(text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+        # A Dockerfile instruction is one line; newlines are kept as JSON-style escapes.
+        return '"' + escaped.replace("\n", "\\n") + '"'
+
+    return " ".join(f"{quote(key)}={quote(value)}" for key, value in labels.items())
+
+
+def _single_file_tar(name: str, content: bytes) -> Iterator[bytes]:
+    """A one-file tar archive, as a build context."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(content)
+        archive.addfile(info, io.BytesIO(content))
+    yield buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- registry trust

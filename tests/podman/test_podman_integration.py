@@ -219,6 +219,37 @@ def test_unchanged_context_reuses_the_build_cache(
         _remove_image(tag)
 
 
+def test_labels_are_added_in_one_step_and_survive_any_characters(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nCOPY a.txt /a.txt\n")
+    (tmp_path / "a.txt").write_text(uuid.uuid4().hex)
+    labels = {
+        "ai.keynet.train.hyperparameters": json.dumps(
+            [{"name": "lr", "help": 'say "hi" to $HOME \\ ok ü', "default": None}],
+            separators=(",", ":"),
+        ),
+        "plain": "value with spaces",
+        "empty": "",
+    }
+    tag = f"localhost/keynet-test-labels:{uuid.uuid4().hex[:8]}"
+    reporter = RecordingReporter()
+    client.build(
+        bc.scan_context(tmp_path, tmp_path / "Dockerfile"),
+        tag=tag,
+        labels=labels,
+        reporter=reporter,
+    )
+    try:
+        got = client.image_labels(tag)
+        for key, value in labels.items():
+            assert got[key] == value
+        label_steps = [line for line in _log_lines(reporter) if " LABEL " in line]
+        assert len(label_steps) == 1, label_steps
+    finally:
+        _remove_image(tag)
+
+
 def test_failing_run_step_names_the_step(
     tmp_path: Path, client: pc.PodmanClient, base_image: str
 ) -> None:

@@ -1,0 +1,88 @@
+"""The whole local platform in one call: registry, podman service, base image, fake backend.
+
+Used by ``scripts/demo`` and ``benchmarks/bench_push.py``; no pytest import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.fake_backend import FakeBackend
+from tests.support.services import (
+    PodmanServiceHandle,
+    RegistryHandle,
+    ensure_base_image,
+    start_podman_service,
+    start_registry,
+)
+
+KEYNET = [sys.executable, "-m", "keynet_train"]
+"""How to run the CLI under test as a child process."""
+
+
+@dataclass
+class LocalStack:
+    """Running services plus the environment that points keynet-train at them."""
+
+    registry: RegistryHandle
+    podman: PodmanServiceHandle
+    backend: FakeBackend
+    base_image: str
+    workdir: Path
+    env: dict[str, str]
+
+    def login_args(self) -> list[str]:
+        """``login`` arguments for the fake backend (the password goes on stdin)."""
+        return ["login", self.backend.url, "-u", self.backend.username, "--password-stdin"]
+
+
+@contextlib.contextmanager
+def local_stack(
+    prefix: str = "keynet-stack-", announce: Callable[[str], None] = lambda _: None
+) -> Iterator[LocalStack]:
+    """Start everything on 127.0.0.1 in a temp dir; stop and remove it all on exit.
+
+    ``announce`` receives one line per service as it comes up.
+    Raises ServiceError if a service does not start.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    registry = podman = None
+    try:
+        registry = start_registry(workdir / "registry")
+        assert registry.ca_cert is not None
+        announce(f"registry: {registry.url} (TLS + htpasswd, robot account {registry.username})")
+        podman = start_podman_service(
+            workdir / "podman", registry_ca=[(registry.host, registry.ca_cert)]
+        )
+        announce(f"podman service: {podman.url}")
+        base = ensure_base_image(podman.url)
+        announce(f"offline base image: {base}")
+        with FakeBackend(
+            harbor_url=registry.url,
+            harbor_username=registry.username,
+            harbor_password=registry.password,
+        ) as backend:
+            announce(f"fake KeyNet backend: {backend.url} (user {backend.username})")
+            env = {
+                **os.environ,
+                **podman.env,
+                "KEYNET_CONFIG": str(workdir / "keynet" / "config.json"),
+                "KEYNET_CA_BUNDLE": str(registry.ca_cert),
+                "CONTAINER_HOST": podman.url,
+                # podman login/logout must not touch the machine's own auth file.
+                "REGISTRY_AUTH_FILE": str(workdir / "auth.json"),
+            }
+            yield LocalStack(registry, podman, backend, base, workdir, env)
+    finally:
+        if podman is not None:
+            podman.stop()
+        if registry is not None:
+            registry.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
