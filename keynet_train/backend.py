@@ -39,6 +39,7 @@ from keynet_train.http import (
     create_http_client,
     describe_transport_error,
     is_tls_verification_error,
+    json_object,
 )
 from keynet_train.secrets import redact, redact_json, redact_text_fields
 from keynet_train.urls import host_of
@@ -566,11 +567,8 @@ class BackendClient:
     def _server_message(self, response: httpx.Response) -> str:
         """The server's explanation (``message`` field or body), secrets scrubbed."""
         text = ""
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
+        data = json_object(response.content)
+        if data is not None:
             for key in ("message", "error", "detail", "errors"):
                 value = data.get(key)
                 if isinstance(value, str) and value.strip():

@@ -42,6 +42,15 @@ _DEBUG_BODY_LIMIT = 2000
 DebugLog = Callable[[str], None]
 
 
+def json_object(content: bytes) -> dict[str, Any] | None:
+    """A response body decoded as a JSON object, or None if it is not one. Never raises."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def default_timeout() -> httpx.Timeout:
     """10 s to connect, 60 s to read/write (SPEC §4.4)."""
     return httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)

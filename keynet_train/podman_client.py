@@ -605,17 +605,11 @@ class PodmanClient:
                 headers=headers,
                 stream=True,
             )
-            try:
-                _check_push_status(response, reference, secrets)
-                for record in _json_lines(response):
-                    if record.get("error"):
-                        _raise_push_error(str(record["error"]), reference, secrets)
-                    for line in str(record.get("stream") or "").splitlines():
-                        if line.strip():
-                            reporter.log_line(line.strip())
-                    digest = record.get("manifestdigest") or digest
-            finally:
-                response.close()
+            for record in _push_records(response, reference, secrets):
+                for line in str(record.get("stream") or "").splitlines():
+                    if line.strip():
+                        reporter.log_line(line.strip())
+                digest = record.get("manifestdigest") or digest
             return digest or self._digest_via_compat_push(reference, headers, tls_verify, secrets)
 
     def _digest_via_compat_push(
@@ -634,16 +628,10 @@ class PodmanClient:
             stream=True,
             compatible=True,
         )
-        try:
-            _check_push_status(response, reference, secrets)
-            for record in _json_lines(response):
-                if record.get("error"):
-                    _raise_push_error(str(record["error"]), reference, secrets)
-                found = _COMPAT_DIGEST_RE.search(str(record.get("status") or ""))
-                if found:
-                    return found.group(1)
-        finally:
-            response.close()
+        for record in _push_records(response, reference, secrets):
+            found = _COMPAT_DIGEST_RE.search(str(record.get("status") or ""))
+            if found:
+                return found.group(1)
         raise RegistryError(
             f"Pushed {reference} but podman did not report the manifest digest",
             hint="Check the image in the registry; push again if it is missing.",
@@ -740,6 +728,25 @@ def _classify_push_error(
     if _TRANSIENT_RE.search(text):
         return _TransientPushError(text)
     return RegistryError(f"{action or f'Pushing {reference}'} failed … {text}")
+
+
+def _push_records(
+    response: Any, reference: str, secrets: Iterable[str]
+) -> Iterator[dict[str, Any]]:
+    """The JSON records of a push response; error records raise. Closes the response.
+
+    Raises:
+        RegistryError / RegistryAuthError: the push failed (see :func:`_classify_push_error`).
+        _TransientPushError: a failure worth retrying.
+    """
+    try:
+        _check_push_status(response, reference, secrets)
+        for record in _json_lines(response):
+            if record.get("error"):
+                _raise_push_error(str(record["error"]), reference, secrets)
+            yield record
+    finally:
+        response.close()
 
 
 def _check_push_status(response: Any, reference: str, secrets: Iterable[str]) -> None:

@@ -27,6 +27,7 @@ from keynet_train.http import (
     create_http_client,
     describe_transport_error,
     is_tls_verification_error,
+    json_object,
 )
 from keynet_train.secrets import redact
 from keynet_train.urls import split_http_url
@@ -223,11 +224,8 @@ def _get(
 def _registry_message(response: httpx.Response, secrets: list[str]) -> str:
     """The registry's error text, e.g. ``unauthorized: authentication required``."""
     text = ""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
+    data = json_object(response.content)
+    if data is not None:
         errors = data.get("errors")
         if isinstance(errors, list):
             parts = []

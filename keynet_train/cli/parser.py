@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from keynet_train.errors import UsageError
 
@@ -20,14 +20,17 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}", f"Run '{self.prog} --help' for usage.")
 
 
+ParserT = TypeVar("ParserT", bound=argparse.ArgumentParser)
+
+
 def add_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    sub: argparse._SubParsersAction[ParserT],
     name: str,
     *,
     help: str,
     description: str,
     epilog: str,
-) -> argparse.ArgumentParser:
+) -> ParserT:
     """Add a sub-command whose help keeps the example layout of ``epilog``."""
     return sub.add_parser(
         name,

@@ -7,7 +7,7 @@ import json
 
 from keynet_train.cli.common import open_store
 from keynet_train.cli.environment import Environment
-from keynet_train.cli.parser import ArgumentParser
+from keynet_train.cli.parser import ArgumentParser, add_command
 from keynet_train.errors import ConfigError
 
 PREFERENCE_KEYS = ("project_id", "harbor_project", "podman_url")
@@ -15,44 +15,45 @@ PREFERENCE_KEYS = ("project_id", "harbor_project", "podman_url")
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``config`` with its four actions."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "config",
         help="show or change the stored configuration",
         description="Inspect or change the stored configuration. Secrets are always masked.",
         epilog="examples:\n  keynet-train config show\n  keynet-train config set project_id 123\n"
         "  keynet-train config path",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
     actions.required = True
-    show = actions.add_parser(
+    show = add_command(
+        actions,
         "show",
         help="print the stored config (secrets masked)",
         description="Print the stored config. api_token and harbor.password are masked "
         "(first 6 + '...' + last 3 characters); no flag reveals them.",
         epilog="example:\n  keynet-train config show --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     show.add_argument("--json", action="store_true", help="print as JSON")
     show.set_defaults(handler=run_show)
-    path = actions.add_parser(
+    path = add_command(
+        actions,
         "path",
         help="print the config file path",
         description="Print where the config file is (KEYNET_CONFIG, XDG_CONFIG_HOME or ~/.config).",
         epilog="example:\n  keynet-train config path",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     path.set_defaults(handler=run_path)
-    clear = actions.add_parser(
+    clear = add_command(
+        actions,
         "clear",
         help="delete stored credentials (same as: logout)",
         description="Delete the config file and the podman registry login made by 'login'. "
         "Idempotent.",
         epilog="example:\n  keynet-train config clear",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     clear.set_defaults(handler=lambda args, env: clear_credentials(env))
-    set_ = actions.add_parser(
+    set_ = add_command(
+        actions,
         "set",
         help="store a preference: " + ", ".join(PREFERENCE_KEYS),
         description="Store a non-secret preference. Keys: project_id (integer), "
@@ -61,7 +62,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="examples:\n  keynet-train config set project_id 123\n"
         "  keynet-train config set harbor_project kitech-model\n"
         "  keynet-train config set podman_url unix:///run/user/1000/podman/podman.sock",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     set_.add_argument("key", metavar="KEY")
     set_.add_argument("value", metavar="VALUE")

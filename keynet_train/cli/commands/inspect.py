@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keynet_train.cli.environment import Environment
+from keynet_train.cli.parser import add_command
 
 if TYPE_CHECKING:
     from keynet_train.extraction import ExtractionResult
@@ -27,13 +28,13 @@ examples:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``inspect`` sub-command."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "inspect",
         help="show the hyperparameters push would send",
         description="Validate ENTRYPOINT and list the hyperparameters extracted statically "
         "from its argparse, click or typer parser (the code is never run).",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
     p.add_argument(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from keynet_train.cli.common import ca_bundle, debug_logger, open_store, prompt_secret, prompt_text
 from keynet_train.cli.environment import Environment
+from keynet_train.cli.parser import add_command
 from keynet_train.errors import InputError
 
 LOGIN_EPILOG = """\
@@ -30,13 +31,13 @@ login then fails at once instead of waiting for input.
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``login`` and ``logout``."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "login",
         help="sign in and store credentials",
         description="Sign in to the KeyNet platform, store the API token and the Harbor "
         "robot credentials (mode 0600), verify them against the registry and log podman in.",
         epilog=LOGIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("server_url", nargs="?", metavar="SERVER_URL", help="KeyNet API server URL")
     p.add_argument("-u", "--username", help="account name (or KEYNET_USERNAME)")
@@ -46,13 +47,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(handler=run_login)
 
-    q = sub.add_parser(
+    q = add_command(
+        sub,
         "logout",
         help="delete stored credentials (same as: config clear)",
         description="Delete the stored credentials and the podman registry login made by "
         "'login'. Safe to run when not logged in.",
         epilog="example:\n  keynet-train logout",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     q.set_defaults(handler=run_logout)
 
