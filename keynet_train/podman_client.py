@@ -418,18 +418,46 @@ class PodmanClient:
             params["t"] = tag
         image_id, steps = self._post_build(params, context_tar_stream(summary), reporter)
         if labels:
-            # podman turns each `labels` entry into its own committed LABEL step
-            # (~0.2 s each). One small follow-up build adds them all in one step,
-            # and keeps the user's build cacheable although the labels change
-            # on every push (creation time, upload key).
-            dockerfile = f"FROM {image_id}\nLABEL {_label_arguments(labels)}\n".encode()
-            label_params: dict[str, Any] = {"dockerfile": "Dockerfile"}
-            if tag:
-                label_params["t"] = tag
-            image_id, _ = self._post_build(
-                label_params, _single_file_tar("Dockerfile", dockerfile), reporter
-            )
+            image_id = self.add_labels(image_id, labels, tag=tag, reporter=reporter)
         return BuildResult(image_id, tag, steps)
+
+    def add_labels(
+        self,
+        image_id: str,
+        labels: Mapping[str, str],
+        *,
+        tag: str | None = None,
+        reporter: Reporter | None = None,
+    ) -> str:
+        """Build ``FROM image_id`` plus one LABEL step; return the new image id.
+
+        podman turns each entry of the build API's ``labels`` into its own
+        committed step (~0.2 s each); this adds them all in one, and keeps the
+        user's own build cacheable although these labels change on every push
+        (creation time, upload key).
+
+        Raises:
+            BuildError: the service refused or reported no image.
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        dockerfile = f"FROM {image_id}\nLABEL {_label_arguments(labels)}\n".encode()
+        params: dict[str, Any] = {"dockerfile": "Dockerfile"}
+        if tag:
+            params["t"] = tag
+        labelled, _ = self._post_build(
+            params, _single_file_tar("Dockerfile", dockerfile), reporter or NullReporter()
+        )
+        return labelled
+
+    def image_exists(self, reference: str) -> bool:
+        """True if the service's storage holds ``reference`` (an id or a name).
+
+        Raises:
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        with self._translate("inspect"):
+            response = self._client.api.get(f"/images/{reference}/exists")
+            return bool(response.status_code == 204)
 
     def _post_build(
         self, params: dict[str, Any], context: Iterator[bytes], reporter: Reporter

@@ -28,6 +28,7 @@ from keynet_train.progress import Reporter
 
 if TYPE_CHECKING:
     from keynet_train.backend import BackendClient, ProjectsPage
+    from keynet_train.build_cache import BuildCache
     from keynet_train.build_context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
@@ -363,6 +364,7 @@ class PushServices:
     choose_project: ProjectChooser
     load_config: Callable[[], Config | None]
     trust_registry_ca: Callable[[str, Path], object] | None = None
+    build_cache: BuildCache | None = None
 
 
 def _describe_size(size: int) -> str:
@@ -474,15 +476,16 @@ def run_push(
         labels = image_labels(
             settings.context, entry_in_context, upload.upload_key, hyperparameters
         )
-        image_id = engine.build(
+        image_id = _build(
+            engine,
             summary,
-            tag=f"{image}:latest",
-            buildargs=settings.build_args,
-            labels=labels,
-            platform=settings.platform,
-            nocache=options.no_cache,
-            reporter=reporter,
-        ).image_id
+            settings,
+            labels,
+            f"{image}:latest",
+            options.no_cache,
+            services,
+            reporter,
+        )
         reporter.step_finished("Build image", image_id[:12])
 
         reporter.step_started("Tag image")
@@ -525,6 +528,46 @@ def run_push(
     )
 
 
+def _build(
+    engine: PodmanClient,
+    summary: ContextSummary,
+    settings: ResolvedSettings,
+    labels: dict[str, str],
+    tag: str,
+    no_cache: bool,
+    services: PushServices,
+    reporter: Reporter,
+) -> str:
+    """Build (or reuse the build of an unchanged context), then add this push's labels.
+
+    Raises:
+        BuildError / PodmanUnavailableError: see :meth:`PodmanClient.build`.
+    """
+    from keynet_train.build_context import context_fingerprint
+
+    cache = None if no_cache else services.build_cache
+    fingerprint = context_fingerprint(summary, settings.build_args, settings.platform)
+    base = cache.lookup(fingerprint) if cache is not None else None
+    if base is not None and engine.image_exists(base):
+        # Every layer would come from the cache anyway; skipping the build
+        # saves sending the whole context to podman again.
+        reporter.info(
+            f"Context unchanged since the build of image {base[:12]}: reusing it "
+            "(--no-cache rebuilds)"
+        )
+    else:
+        base = engine.build(
+            summary,
+            buildargs=settings.build_args,
+            platform=settings.platform,
+            nocache=no_cache,
+            reporter=reporter,
+        ).image_id
+        if services.build_cache is not None:
+            services.build_cache.store(fingerprint, base)
+    return engine.add_labels(base, labels, tag=tag, reporter=reporter)
+
+
 def _dry_run(
     settings: ResolvedSettings,
     summary: ContextSummary,
@@ -538,15 +581,10 @@ def _dry_run(
     image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
     with services.open_engine(settings.podman_url) as engine:
         reporter.step_started("Build image (dry run)")
-        image_id = engine.build(
-            summary,
-            tag=image,
-            buildargs=settings.build_args,
-            labels=image_labels(settings.context, entry_in_context, None, hyperparameters),
-            platform=settings.platform,
-            nocache=options_no_cache,
-            reporter=reporter,
-        ).image_id
+        labels = image_labels(settings.context, entry_in_context, None, hyperparameters)
+        image_id = _build(
+            engine, summary, settings, labels, image, options_no_cache, services, reporter
+        )
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
     return DryRunResult(
         image=image,

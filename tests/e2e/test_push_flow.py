@@ -301,3 +301,33 @@ def test_dry_run_needs_no_login_and_sends_nothing(cli: Cli, tmp_path: Path) -> N
     assert human.code == 0
     assert "Dry run: nothing was sent" in human.out
     assert ".dockerignore" in human.out
+
+
+def test_unchanged_context_reuses_the_previous_build(
+    cli: Cli, registry: RegistryHandle, tmp_path: Path
+) -> None:
+    cli.login()
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + "RUN echo built-once\n", {"data.bin": "d" * 5000}
+    )
+    code, first, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    assert "built-once" in err and "Context unchanged" not in err
+
+    code, second, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    assert "Context unchanged since the build of image" in err
+    assert "STEP 2/3" not in err  # the user's Dockerfile was not sent again
+    repository = second["image"].split("/", 1)[1]
+    labels = registry.image_config(repository, "latest")["config"]["Labels"]
+    assert labels["ai.keynet.train.upload-key"] == second["upload_key"] != first["upload_key"]
+    assert registry.manifest_digest(repository, "latest") == second["digest"]
+
+    (context / "data.bin").write_text("e" * 5001)
+    code, _, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    assert "Context unchanged" not in err and "COPY train.py" in err
+
+    code, _, err = _push(cli, context / "train.py", "--project", "1", "--no-cache")
+    assert code == 0, err
+    assert "Context unchanged" not in err and "built-once" in err

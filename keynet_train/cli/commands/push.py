@@ -156,6 +156,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     Raises:
         KeynetError: whatever step failed (see :func:`keynet_train.push.run_push`).
     """
+    from keynet_train.build_cache import BuildCache, cache_path
     from keynet_train.cli.commands.projects import backend_for_config
     from keynet_train.podman_client import connect, install_registry_ca
     from keynet_train.push import PushOptions, PushResult, PushServices, parse_build_args, run_push
@@ -183,6 +184,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         choose_project=make_project_chooser(env),
         load_config=store.load,
         trust_registry_ca=install_registry_ca,
+        build_cache=BuildCache(cache_path(env.environ)),
     )
     result = run_push(
         options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
