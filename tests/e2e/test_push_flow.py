@@ -331,3 +331,15 @@ def test_unchanged_context_reuses_the_previous_build(
     code, _, err = _push(cli, context / "train.py", "--project", "1", "--no-cache")
     assert code == 0, err
     assert "Context unchanged" not in err and "built-once" in err
+
+
+def test_insecure_registry_warns_and_still_pushes(
+    cli: Cli, registry: RegistryHandle, tmp_path: Path
+) -> None:
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "LABEL insecure=yes\n")
+    code, result, err = _push(cli, context / "train.py", "--project", "1", "--insecure-registry")
+    assert code == 0, err
+    assert f"--insecure-registry: TLS certificates of {registry.host} are NOT verified" in err
+    repository = result["image"].split("/", 1)[1]
+    assert registry.manifest_digest(repository, "latest") == result["digest"]
