@@ -17,7 +17,7 @@ def test_table(cli: CliRunner, offline_backend: FakeBackend, logged_in: Config) 
     assert lines[0].split() == ["ID", "TITLE", "TASK", "TYPE", "AUTHOR"]
     assert lines[2].split() == ["1", "Project", "1", "OBJECT_DETECTION", "Hong", "Gildong"]
     assert len(lines) == 2 + 3
-    assert result.stderr == "Page 0 of 0-0 (3 projects).\n"  # no next page to offer
+    assert result.stderr == "3 projects.\n"  # one page: no page talk, no next page
     [request] = offline_backend.requests_to(PROJECTS_PATH)
     assert logged_in.api_token is not None
     assert request.header("authorization") == f"Bearer {logged_in.api_token.reveal()}"
@@ -52,8 +52,8 @@ def test_footer_offers_the_next_page(
     first = cli("projects", "--limit", "2")
     last = cli("projects", "--limit", "2", "--page", "2")
 
-    assert first.stderr == "Page 0 of 0-2 (5 projects). Next page: --page 1\n"
-    assert last.stderr == "Page 2 of 0-2 (5 projects).\n"
+    assert first.stderr == "Page 0 of pages 0-2 (5 projects). Next page: --page 1\n"
+    assert last.stderr == "Page 2 of pages 0-2 (5 projects).\n"
 
 
 def test_unknown_task_type_and_missing_author_are_shown(

@@ -107,10 +107,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         return 0
     print_table(env, PROJECT_HEADERS, project_rows(page))
     meta = page.meta
-    # Pages count from 0 like --page; "Page 0 of 0" read as "no pages", and a
-    # literal "--page N" hint on the last page pointed nowhere.
+    # Pages count from 0 like --page; a single page needs no page talk, and a
+    # "--page N" hint on the last page would point nowhere.
     last = max(meta.max_page, 0)
-    footer = f"Page {meta.page} of 0-{last} ({meta.total} projects)."
+    footer = f"{meta.total} projects."
+    if last > 0:
+        footer = f"Page {meta.page} of pages 0-{last} ({meta.total} projects)."
     if meta.page < last:
         footer += f" Next page: --page {meta.page + 1}"
     env.err(footer)
