@@ -1,5 +1,5 @@
 """``python -m keynet_train``."""
 
-from keynet_train.cli.main import main
+from keynet_train.cli.main import run
 
-raise SystemExit(main())
+run()
