@@ -86,6 +86,20 @@ def test_ca_bundle_adds_to_the_default_trust(tls_pair: tuple[Path, Path]) -> Non
     assert len(context.get_ca_certs()) > 1
 
 
+def test_ca_bundle_falls_back_to_certifi_without_system_roots(
+    tls_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import certifi
+
+    cert, _ = tls_pair
+    # An OpenSSL default store with nothing in it (as on python.org macOS builds).
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    context = build_ssl_context(str(cert))
+    public = ssl.create_default_context(cafile=certifi.where())
+    assert len(context.get_ca_certs()) == len(public.get_ca_certs()) + 1
+
+
 @pytest.fixture
 def tls_backend(tls_pair: tuple[Path, Path]) -> Iterator[FakeBackend]:
     cert, key = tls_pair
