@@ -8,7 +8,11 @@ is the do-nothing variant for tests and library use.
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Reporter(Protocol):
@@ -74,3 +78,91 @@ class RecordingReporter:
     def log_line(self, line: str) -> None:
         """Record."""
         self.events.append(("log", line))
+
+
+class HeldReporter:
+    """Holds another reporter's events until :meth:`release`, then passes them through.
+
+    Lets work running in a background thread report into the step it belongs
+    to, in order, instead of in the middle of another step (or a prompt).
+    Thread-safe.
+    """
+
+    def __init__(self, target: Reporter) -> None:
+        self._target = target
+        self._lock = threading.Lock()
+        self._held: list[tuple[str, tuple[str, ...]]] = []
+        self._live = False
+
+    def _emit(self, method: str, *args: str) -> None:
+        with self._lock:
+            if not self._live:
+                self._held.append((method, args))
+                return
+        getattr(self._target, method)(*args)
+
+    def release(self) -> None:
+        """Replay the held events, in order, and pass later ones straight on."""
+        with self._lock:  # held while replaying, so nothing overtakes the backlog
+            for method, args in self._held:
+                getattr(self._target, method)(*args)
+            self._held.clear()
+            self._live = True
+
+    def step_started(self, title: str) -> None:
+        """Hold or forward."""
+        self._emit("step_started", title)
+
+    def step_finished(self, title: str, detail: str = "") -> None:
+        """Hold or forward."""
+        self._emit("step_finished", title, detail)
+
+    def info(self, message: str) -> None:
+        """Hold or forward."""
+        self._emit("info", message)
+
+    def warning(self, message: str) -> None:
+        """Hold or forward."""
+        self._emit("warning", message)
+
+    def log_line(self, line: str) -> None:
+        """Hold or forward."""
+        self._emit("log_line", line)
+
+
+class Background(Generic[T]):
+    """Runs ``work`` in a daemon thread; :meth:`result` waits and re-raises its error.
+
+    A daemon thread never keeps the process alive after Ctrl-C or an error in
+    the main thread; whatever the work holds (a podman connection, a private
+    service) is closed by the main thread's own cleanup.
+    """
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self._error = exc
+
+    def failed(self) -> bool:
+        """True if the work has already finished with an error."""
+        return not self._thread.is_alive() and self._error is not None
+
+    def result(self) -> T:
+        """Wait for the work and return its value.
+
+        Raises:
+            BaseException: whatever the work raised.
+        """
+        while self._thread.is_alive():
+            self._thread.join(0.2)  # short joins keep Ctrl-C responsive
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value

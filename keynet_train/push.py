@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from keynet_train.errors import ConfigError, InputError
-from keynet_train.progress import Reporter
+from keynet_train.progress import Background, HeldReporter, Reporter
 
 if TYPE_CHECKING:
     from keynet_train.backend import BackendClient, ProjectsPage
@@ -453,6 +453,13 @@ def run_push(
     repository = f"{harbor.host}/{settings.harbor_project}"
 
     with services.open_engine(settings.podman_url) as engine:
+        # The user's build needs nothing from the backend (the labels that do
+        # are added afterwards), so it runs while the project is chosen and
+        # the upload key requested; its log is held back until its step.
+        held = HeldReporter(reporter)
+        base_build = Background(
+            lambda: _build_base(engine, summary, settings, options.no_cache, services, held)
+        )
         with services.backend_for(config) as backend:
             project_id = settings.project_id
             reporter.step_started("Choose project")
@@ -465,6 +472,11 @@ def run_push(
                 source = settings.project_source or "--project"
             reporter.step_finished("Choose project", f"{project_id} (from {source})")
 
+            if base_build.failed():
+                # A build that already failed must not register an upload key.
+                reporter.step_started("Build image")
+                held.release()
+                base_build.result()
             reporter.step_started("Request upload key")
             upload = backend.request_upload_key(project_id, settings.model_name, hyperparameters)
             reporter.step_finished("Request upload key", upload.upload_key)
@@ -473,18 +485,12 @@ def run_push(
 
         image = f"{repository}/{repository_component(upload.upload_key)}"
         reporter.step_started("Build image")
+        held.release()
         labels = image_labels(
             settings.context, entry_in_context, upload.upload_key, hyperparameters
         )
-        image_id = _build(
-            engine,
-            summary,
-            settings,
-            labels,
-            f"{image}:latest",
-            options.no_cache,
-            services,
-            reporter,
+        image_id = engine.add_labels(
+            base_build.result(), labels, tag=f"{image}:latest", reporter=reporter
         )
         reporter.step_finished("Build image", image_id[:12])
 
@@ -528,17 +534,15 @@ def run_push(
     )
 
 
-def _build(
+def _build_base(
     engine: PodmanClient,
     summary: ContextSummary,
     settings: ResolvedSettings,
-    labels: dict[str, str],
-    tag: str,
     no_cache: bool,
     services: PushServices,
     reporter: Reporter,
 ) -> str:
-    """Build (or reuse the build of an unchanged context), then add this push's labels.
+    """Build the user's image, or reuse the build of an unchanged context; return its id.
 
     Raises:
         BuildError / PodmanUnavailableError: see :meth:`PodmanClient.build`.
@@ -555,17 +559,17 @@ def _build(
             f"Context unchanged since the build of image {base[:12]}: reusing it "
             "(--no-cache rebuilds)"
         )
-    else:
-        base = engine.build(
-            summary,
-            buildargs=settings.build_args,
-            platform=settings.platform,
-            nocache=no_cache,
-            reporter=reporter,
-        ).image_id
-        if services.build_cache is not None:
-            services.build_cache.store(fingerprint, base)
-    return engine.add_labels(base, labels, tag=tag, reporter=reporter)
+        return base
+    base = engine.build(
+        summary,
+        buildargs=settings.build_args,
+        platform=settings.platform,
+        nocache=no_cache,
+        reporter=reporter,
+    ).image_id
+    if services.build_cache is not None:
+        services.build_cache.store(fingerprint, base)
+    return base
 
 
 def _dry_run(
@@ -582,9 +586,8 @@ def _dry_run(
     with services.open_engine(settings.podman_url) as engine:
         reporter.step_started("Build image (dry run)")
         labels = image_labels(settings.context, entry_in_context, None, hyperparameters)
-        image_id = _build(
-            engine, summary, settings, labels, image, options_no_cache, services, reporter
-        )
+        base = _build_base(engine, summary, settings, options_no_cache, services, reporter)
+        image_id = engine.add_labels(base, labels, tag=image, reporter=reporter)
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
     return DryRunResult(
         image=image,

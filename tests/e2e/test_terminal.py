@@ -101,6 +101,26 @@ def test_interactive_project_picker_pages_and_saves_default(cli: Cli, tmp_path: 
     assert json.loads(again.out)["project_id"] == 22
 
 
+def test_build_failing_during_the_pick_registers_no_upload_key(cli: Cli, tmp_path: Path) -> None:
+    """The build runs while the user picks a project; a failed build sends no upload-key request."""
+    cli.login()
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + "RUN echo about-to-fail && exit 7\n"
+    )
+    term = Terminal([sys.executable, "-m", "keynet_train", "push", "train.py"], _env(cli), context)
+    term.expect("Choose a project [1-3]")
+    assert "about-to-fail" not in term.screen  # the build log waits for its step
+    time.sleep(6)  # let the background build reach the failing step
+    term.send("1")
+    term.expect("as your default? [y/N]")
+    term.send("n")
+    assert term.wait() == 1, term.screen
+    assert "Container image build failed at step 3" in term.screen
+    assert term.screen.index("==> Build image") < term.screen.index("about-to-fail")
+    uploads = [r for r in cli.backend.requests if r.method == "POST" and "/trains/" in r.path]
+    assert uploads == []
+
+
 def test_login_prompts_on_a_terminal(cli: Cli, tmp_path: Path) -> None:
     term = Terminal([sys.executable, "-m", "keynet_train", "login"], _env(cli), tmp_path)
     term.expect("KeyNet server URL: ")
