@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from keynet_train.extraction import extract_hyperparameters
 from tests.extraction.oracle import normalise_help, runtime_extract
 
-EXAMPLES = int(os.environ.get("KEYNET_PROPERTY_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("KEYNET_PROPERTY_EXAMPLES", "1000"))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
