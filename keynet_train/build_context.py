@@ -262,6 +262,18 @@ class ContextSummary:
         return str(self.ignore_file) if self.ignore_file else ".dockerignore"
 
 
+def human_size(size: int) -> str:
+    """``2150`` → ``2.1 KiB``; bytes below 1 KiB are shown exactly."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
 def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
     """Return the Dockerfile to use: the given one, else Containerfile, else Dockerfile.
 

@@ -367,14 +367,6 @@ class PushServices:
     build_cache: BuildCache | None = None
 
 
-def _describe_size(size: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return f"{size} B"  # pragma: no cover - loop always returns
-
-
 def run_push(
     options: PushOptions,
     *,
@@ -394,7 +386,12 @@ def run_push(
         RegistryError / RegistryAuthError: push failures.
     """
     from keynet_train.auth import require_credentials
-    from keynet_train.build_context import check_entrypoint, resolve_dockerfile, scan_context
+    from keynet_train.build_context import (
+        check_entrypoint,
+        human_size,
+        resolve_dockerfile,
+        scan_context,
+    )
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
     from keynet_train.podman_client import RegistryCredentials
     from keynet_train.project_file import find_project_settings
@@ -433,8 +430,7 @@ def run_push(
         reporter.warning(warning)
     reporter.step_finished(
         "Check build context",
-        f"{summary.file_count} files, {_describe_size(summary.total_size)}"
-        f" (Dockerfile: {dockerfile})",
+        f"{summary.file_count} files, {human_size(summary.total_size)} (Dockerfile: {dockerfile})",
     )
 
     if options.dry_run:

@@ -216,6 +216,8 @@ def _render_push(env: Environment, result: PushResult) -> None:
 
 
 def _render_dry_run(env: Environment, result: DryRunResult) -> None:
+    from keynet_train.build_context import human_size
+
     if env.json_output:
         env.out(json.dumps(result.to_json()))
         return
@@ -227,10 +229,10 @@ def _render_dry_run(env: Environment, result: DryRunResult) -> None:
     ignore = str(result.ignore_file) if result.ignore_file else "none"
     env.out(
         f"   Context: {result.context} - {result.file_count} files, "
-        f"{result.total_size} bytes (ignore file: {ignore})"
+        f"{human_size(result.total_size)} (ignore file: {ignore})"
     )
     for path, size in result.largest_files:
-        env.out(f"      {size:>12} B  {path}")
+        env.out(f"      {human_size(size):>10}  {path}")
     env.out(f"   Model name: {result.model_name}")
     env.out(f"   Hyperparameters ({result.parser_type or 'no parser'}):")
     env.out(json.dumps(result.hyperparameters, indent=2))
