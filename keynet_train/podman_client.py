@@ -105,7 +105,7 @@ class BuildResult:
 
 
 @dataclass(frozen=True)
-class PushResult:
+class PushedImage:
     """A finished push of one reference."""
 
     reference: str
@@ -584,7 +584,7 @@ class PodmanClient:
         attempts: int = PUSH_ATTEMPTS,
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> PushResult:
+    ) -> PushedImage:
         """Push ``reference`` with explicit ``credentials`` and return its digest.
 
         Transient failures (5xx, connection reset, timeout) are retried with
@@ -601,7 +601,7 @@ class PodmanClient:
         for attempt in range(1, attempts + 1):
             try:
                 digest = self._push_once(reference, credentials, tls_verify, reporter)
-                return PushResult(reference, digest, attempt)
+                return PushedImage(reference, digest, attempt)
             except _TransientPushError as e:
                 if attempt == attempts:
                     raise RegistryError(

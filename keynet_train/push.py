@@ -237,13 +237,11 @@ def resolve_settings(
             "Use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64.",
         )
 
-    entrypoint = (
-        options.entrypoint if options.entrypoint.is_absolute() else cwd / options.entrypoint
-    )
-    context = options.context or project.context or cwd
-    context = context if context.is_absolute() else cwd / context
+    # `cwd / path` leaves an absolute path as it is, so one rule covers both.
+    entrypoint = cwd / options.entrypoint
+    context = cwd / (options.context or project.context or cwd)
     dockerfile = options.dockerfile or project.dockerfile
-    if dockerfile is not None and not dockerfile.is_absolute():
+    if dockerfile is not None:
         dockerfile = cwd / dockerfile
 
     return ResolvedSettings(
@@ -402,7 +400,7 @@ def run_push(
         config = require_credentials(services.load_config(), datetime.now(timezone.utc))
         reporter.step_finished("Check credentials", f"{config.username} @ {config.server_url}")
 
-    entry = options.entrypoint if options.entrypoint.is_absolute() else cwd / options.entrypoint
+    entry = cwd / options.entrypoint
     reporter.step_started("Validate and extract hyperparameters")
     extraction: ExtractionResult = extract_hyperparameters(entry)
     hyperparameters = to_argument_definitions(extraction)
