@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,13 @@ def _service_processes() -> set[int]:
 
 def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
     """Ctrl-C in the middle of a RUN step: exit 130, the private service and its socket gone."""
-    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "RUN echo started && sleep 60\n")
+    # A unique RUN line so no layer cached by an earlier run can skip the step;
+    # the marker is built by the shell so the echoed STEP line cannot match it.
+    run_id = uuid.uuid4().hex
+    marker = f"started-{run_id}"
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + f"RUN X={run_id} && echo started-$X && sleep 60\n"
+    )
     before = _service_processes()
     runtime_dir = tmp_path / "runtime"
     runtime_dir.mkdir()
@@ -156,7 +163,7 @@ def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
     term = Terminal(
         [sys.executable, "-m", "keynet_train", "push", "train.py", "--dry-run"], env, context
     )
-    term.expect("started", timeout=90)
+    term.expect(marker, timeout=90)
     assert _service_processes() - before, "a private podman service should be running"
     os.killpg(term.process.pid, signal.SIGINT)
     assert term.wait(timeout=60) == 130, term.screen

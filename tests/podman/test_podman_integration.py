@@ -12,11 +12,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -483,9 +485,32 @@ def test_missing_podman_binary_gives_install_hints(
     assert "brew install podman" in (excinfo.value.hint or "")
 
 
+def _wait_for_line(stream: IO[str], wanted: str, seen: list[str], timeout: float) -> bool:
+    """Read lines into ``seen`` until ``wanted`` arrives; False on EOF or timeout."""
+    found = threading.Event()
+
+    def read() -> None:
+        for line in stream:
+            seen.append(line.rstrip("\n"))
+            if line.strip() == wanted:
+                found.set()
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return found.is_set()
+
+
 def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: str) -> None:
+    # A unique RUN line: a layer cached by an earlier run of this test (same
+    # base image, same command) would skip the step, so "started" would never
+    # be printed and the build would finish before the SIGINT.
+    run_id = uuid.uuid4().hex
     marker = f"sleep {37 + uuid.uuid4().int % 50}"
-    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nRUN echo started && {marker}\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN echo started-{run_id} && {marker}\n"
+    )
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.podman.interrupt_driver", str(tmp_path)],
         cwd=REPO_ROOT,
@@ -494,15 +519,14 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
         text=True,
         env={**os.environ, pc.RUNTIME_ENV: "runc"},
     )
+    seen: list[str] = []
     try:
         assert child.stdout is not None
         service = json.loads(child.stdout.readline())
-        deadline = time.monotonic() + 60
-        for line in child.stdout:
-            if line.strip() == "started" or time.monotonic() > deadline:
-                break
+        started = _wait_for_line(child.stdout, f"started-{run_id}", seen, timeout=60)
+        assert started, f"the RUN step never printed its marker; build log: {seen}"
         child.send_signal(signal.SIGINT)
-        assert child.wait(30) == 130
+        assert child.wait(30) == 130, f"build log: {seen}"
     finally:
         if child.poll() is None:
             child.kill()
