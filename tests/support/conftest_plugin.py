@@ -4,7 +4,10 @@ Fixtures: ``registry``, ``fault_proxy``, ``podman_service``, ``base_image``.
 
 Loaded from ``tests/conftest.py`` via ``pytest_plugins``. Each service is
 started once per session and stopped by PID at the end, temp dirs removed,
-even when tests fail. Missing binaries are a failure when ``CI`` is set and a
+even when tests fail. Every podman process of the session (the services,
+the podman CLI, the private services keynet-train starts) uses one private
+containers-storage, deleted at the end, so runs never leave images behind in
+the machine's own storage. Missing binaries are a failure when ``CI`` is set and a
 skip (with the reason and the install command) otherwise.
 """
 
@@ -23,13 +26,29 @@ from tests.support.services import (
     PodmanServiceHandle,
     RegistryHandle,
     ensure_base_image,
+    isolated_storage,
     missing_binaries,
+    remove_storage,
     start_fault_proxy,
     start_podman_service,
     start_registry,
 )
 
 INSTALL_COMMAND = "scripts/install-system-deps"
+_STORAGE_DIR: Path | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Point every podman process of this session at a private storage."""
+    global _STORAGE_DIR
+    _STORAGE_DIR = Path(tempfile.mkdtemp(prefix="keynet-test-storage-"))
+    os.environ.update(isolated_storage(_STORAGE_DIR))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete the session's storage (its services were stopped by their fixtures)."""
+    if _STORAGE_DIR is not None:
+        remove_storage(_STORAGE_DIR)
 
 
 def require_binaries(*names: str) -> None:

@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -252,6 +252,69 @@ def start_registry(
 # --------------------------------------------------------------------------- podman
 
 
+STORAGE_CONF_ENV = "CONTAINERS_STORAGE_CONF"
+
+
+def isolated_storage(directory: Path) -> dict[str, str]:
+    """A private containers-storage under ``directory``; returns the env that selects it.
+
+    Every podman process started with this env (the test service, the podman
+    CLI, the private services keynet-train starts itself) builds into this
+    store instead of the machine's, so test and benchmark images never pile
+    up in the developer's storage: :func:`remove_storage` deletes them all.
+    The driver is the one the machine's own storage uses (podman warns when
+    a storage.conf names none), so what works there works here.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    driver = ""
+    if shutil.which("podman"):
+        info = subprocess.run(
+            ["podman", "info", "--format", "{{.Store.GraphDriverName}}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        driver = info.stdout.strip() if info.returncode == 0 else ""
+    conf = directory / "storage.conf"
+    conf.write_text(
+        "[storage]\n"
+        f'driver = "{driver}"\n'
+        f'graphroot = "{directory / "root"}"\n'
+        f'runroot = "{directory / "run"}"\n'
+    )
+    return {STORAGE_CONF_ENV: str(conf)}
+
+
+def remove_storage(directory: Path) -> None:
+    """Delete a store made by :func:`isolated_storage`, after its services stopped.
+
+    As root the overlay driver leaves mounts under the store; they are
+    detached first. Rootless stores hold files owned by sub-uids, so they are
+    removed inside ``podman unshare``. Never raises.
+    """
+    if not directory.exists():
+        return
+    if os.geteuid() == 0:
+        prefix = str(directory) + "/"
+        mounts = []
+        with contextlib.suppress(OSError), open("/proc/self/mountinfo") as mountinfo:
+            for line in mountinfo:
+                point = line.split()[4].replace("\\040", " ")
+                if point.startswith(prefix):
+                    mounts.append(point)
+        for point in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+    else:
+        env = {**os.environ, STORAGE_CONF_ENV: str(directory / "storage.conf")}
+        subprocess.run(
+            ["podman", "unshare", "rm", "-rf", str(directory)],
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def certs_dir_root() -> Path:
     """Where a podman service run by this user looks up per-registry CA certs."""
     if os.geteuid() == 0:
@@ -300,6 +363,7 @@ def start_podman_service(
     registry_ca: Sequence[tuple[str, Path]] | None = None,
     insecure_hosts: Sequence[str] = (),
     runtime: str | None = "runc",
+    extra_env: Mapping[str, str] | None = None,
 ) -> PodmanServiceHandle:
     """Start ``podman system service`` on ``unix://<workdir>/podman.sock``.
 
@@ -310,10 +374,12 @@ def start_podman_service(
     ``insecure_hosts`` go into a private registries.conf passed through
     ``CONTAINERS_REGISTRIES_CONF``. ``runtime`` is written to a private
     containers.conf (``CONTAINERS_CONF``); runc is needed on these machines.
+    ``extra_env`` (e.g. :func:`isolated_storage`) is added to the service's
+    environment and to ``handle.env``.
     Raises ServiceError if the socket does not answer.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    env: dict[str, str] = {}
+    env: dict[str, str] = dict(extra_env or {})
     if runtime:
         (workdir / "containers.conf").write_text(f'[engine]\nruntime = "{runtime}"\n')
         env["CONTAINERS_CONF"] = str(workdir / "containers.conf")

@@ -19,6 +19,8 @@ from tests.support.services import (
     PodmanServiceHandle,
     RegistryHandle,
     ensure_base_image,
+    isolated_storage,
+    remove_storage,
     start_podman_service,
     start_registry,
 )
@@ -58,8 +60,12 @@ def local_stack(
         registry = start_registry(workdir / "registry")
         assert registry.ca_cert is not None
         announce(f"registry: {registry.url} (TLS + htpasswd, robot account {registry.username})")
+        # A private image store: nothing the demo or a benchmark builds is
+        # left in the machine's own podman storage.
         podman = start_podman_service(
-            workdir / "podman", registry_ca=[(registry.host, registry.ca_cert)]
+            workdir / "podman",
+            registry_ca=[(registry.host, registry.ca_cert)],
+            extra_env=isolated_storage(workdir / "storage"),
         )
         announce(f"podman service: {podman.url}")
         base = ensure_base_image(podman.url)
@@ -85,4 +91,5 @@ def local_stack(
             podman.stop()
         if registry is not None:
             registry.stop()
+        remove_storage(workdir / "storage")
         shutil.rmtree(workdir, ignore_errors=True)
