@@ -1,8 +1,10 @@
 """Subprocess driver for the Ctrl-C test: build through a private service until SIGINT.
 
-Usage: python -m tests.podman.interrupt_driver CONTEXT_DIR
-Prints one JSON line {"pid": ..., "dir": ...} about the private service, then
-the build log lines; exits 130 on KeyboardInterrupt.
+Usage: python -m tests.podman.interrupt_driver CONTEXT_DIR [PODMAN_URL]
+Without a URL it forces a private service and prints one JSON line
+{"pid": ..., "dir": ...} about it; with one it uses that service and prints
+{"pid": null, "dir": null}. Then the build log lines; exits 130 on
+KeyboardInterrupt.
 """
 
 from __future__ import annotations
@@ -40,15 +42,18 @@ def main() -> int:
     # A shell starting us in the background may have set SIGINT to "ignore".
     signal.signal(signal.SIGINT, signal.default_int_handler)
     context = Path(sys.argv[1])
+    url = sys.argv[2] if len(sys.argv) > 2 else None
     # Force the private-service path even where a default socket exists.
     podman_client.default_socket_url = lambda environ=None: f"unix://{context}/no-such.sock"
     try:
-        with podman_client.connect() as client:
+        with podman_client.connect(url) as client:
             service = client.private_service
-            assert service is not None and service.process is not None
-            print(
-                json.dumps({"pid": service.process.pid, "dir": str(service.directory)}), flush=True
-            )
+            if service is None:
+                print(json.dumps({"pid": None, "dir": None}), flush=True)
+            else:
+                assert service.process is not None
+                info = {"pid": service.process.pid, "dir": str(service.directory)}
+                print(json.dumps(info), flush=True)
             summary = build_context.scan_context(context, context / "Dockerfile")
             client.build(
                 summary, tag="localhost/keynet-interrupt:test", reporter=PrintingReporter()

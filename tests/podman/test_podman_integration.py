@@ -485,6 +485,20 @@ def test_missing_podman_binary_gives_install_hints(
     assert "brew install podman" in (excinfo.value.hint or "")
 
 
+def _external_containers(service: PodmanServiceHandle) -> set[str]:
+    """IDs of all containers in the service's storage, buildah's working containers included."""
+    listed = service.podman("ps", "-a", "--external", "--format", "{{.ID}}")
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.decode().split())
+
+
+def _all_images(service: PodmanServiceHandle) -> set[str]:
+    """IDs of every image in the service's storage, intermediate ones included."""
+    listed = service.podman("images", "-a", "-q", "--no-trunc")
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.decode().split())
+
+
 def _wait_for_line(stream: IO[str], wanted: str, seen: list[str], timeout: float) -> bool:
     """Read lines into ``seen`` until ``wanted`` arrives; False on EOF or timeout."""
     found = threading.Event()
@@ -537,3 +551,39 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-f", f"^{marker}$"], capture_output=True, check=False)
     assert leftovers.returncode == 1, "the interrupted RUN step is still running"
+
+
+def test_sigint_with_a_shared_service_leaves_no_image_or_container(
+    tmp_path: Path, podman_service: PodmanServiceHandle, base_image: str
+) -> None:
+    """The user's own service cannot be stopped: the RUN step ends, then podman drops the build."""
+    run_id = uuid.uuid4().hex
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN X={run_id} && echo started-$X && sleep 2\n"
+    )
+    before = _external_containers(podman_service)
+    images_before = _all_images(podman_service)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.podman.interrupt_driver", str(tmp_path), podman_service.url],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        assert child.stdout is not None
+        assert json.loads(child.stdout.readline()) == {"pid": None, "dir": None}
+        assert _wait_for_line(child.stdout, f"started-{run_id}", seen, timeout=60), seen
+        child.send_signal(signal.SIGINT)
+        assert child.wait(30) == 130, seen
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    # The step finishes inside the service (~2 s), then podman discards the build.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _external_containers(podman_service) - before:
+        time.sleep(0.5)
+    assert _external_containers(podman_service) - before == set()
+    assert _all_images(podman_service) == images_before
