@@ -46,6 +46,10 @@ SECRET_HEADERS = frozenset(
 # "_" and "-") contains one of these. Substring matching catches variants such
 # as accessToken, access_token, refreshToken, harborPassword, clientSecret.
 _SECRET_NAME_PARTS = ("password", "passwd", "token", "secret", "authorization", "apikey")
+# ...unless the name ends in one of these: it then describes a secret (when it
+# expires, what kind it is) without holding it, and --debug must show it
+# because an expiry time is what explains a 401.
+_METADATA_SUFFIXES = ("expiresat", "expiresin", "expiry", "expiration", "type")
 
 # `key=` / `"key": "` in non-JSON text (form bodies, query strings, half-broken
 # JSON). Keys start at a word boundary (the look-behind) and values are matched
@@ -68,6 +72,8 @@ def mask_secret(value: str) -> str:
 def is_secret_name(name: str) -> bool:
     """True when a field or parameter called ``name`` holds a credential."""
     normalised = name.lower().replace("_", "").replace("-", "")
+    if normalised.endswith(_METADATA_SUFFIXES):
+        return False
     return any(part in normalised for part in _SECRET_NAME_PARTS)
 
 

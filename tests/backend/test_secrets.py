@@ -82,9 +82,18 @@ def test_non_secret_names(name: str) -> None:
     assert not is_secret_name(name)
 
 
-def test_token_lookalike_names_err_on_the_safe_side() -> None:
-    # Substring matching also hides accessTokenExpiresAt in debug logs: harmless.
-    assert is_secret_name("accessTokenExpiresAt")
+@pytest.mark.parametrize(
+    "name",
+    ["accessTokenExpiresAt", "access_token_expires_at", "tokenExpiry", "expiresIn", "tokenType"],
+)
+def test_metadata_about_a_secret_is_not_secret(name: str) -> None:
+    # --debug must show when the token expires: it is what explains a 401.
+    assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["expiringToken", "tokenValue", "passwordHash"])
+def test_secret_names_with_other_suffixes_stay_secret(name: str) -> None:
+    assert is_secret_name(name)
 
 
 def test_redact_json_walks_nested_structures() -> None:
