@@ -34,8 +34,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from tests.support.stack import KEYNET, LocalStack, local_stack  # noqa: E402
+from measure import keynet_command, precompile  # noqa: E402
+
+from tests.support.stack import LocalStack, local_stack  # noqa: E402
+
+# Like an installed package: byte-compiled, and the children may use the
+# bytecode (a development shell may set PYTHONDONTWRITEBYTECODE, which would
+# make every run recompile whatever changed since the last compile).
+KEYNET = keynet_command()
 
 TRAIN_PY = """\
 import argparse
@@ -98,7 +106,9 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=100, help="size of the big file")
     args = parser.parse_args()
 
+    precompile()
     with local_stack("keynet-bench-push-") as stack:
+        stack.env.pop("PYTHONDONTWRITEBYTECODE", None)
         context = stack.workdir / "ctx"
         context.mkdir()
         (context / "train.py").write_text(TRAIN_PY)
