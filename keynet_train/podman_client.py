@@ -197,6 +197,7 @@ class PrivatePodmanService:
         self.runtime = runtime
         self.directory: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_at: float | None = None
 
     @property
     def url(self) -> str:
@@ -215,6 +216,8 @@ class PrivatePodmanService:
         if podman is None:
             raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
         self.directory = Path(tempfile.mkdtemp(prefix="keynet-podman-"))
+        # Whole seconds: podman reports container creation times that way.
+        self.started_at = float(int(time.time()))
         try:
             command = [podman]
             if self.runtime:
@@ -249,13 +252,17 @@ class PrivatePodmanService:
             raise
         return self.url
 
-    def stop(self) -> None:
+    def stop(self, interrupted: bool = False) -> None:
         """Stop the service and what it runs, by PID; remove the temp dir.
 
         The service gets SIGTERM (SIGKILL after 10 s). A RUN step of an
         interrupted build runs in its own session under the service and
         survives the service's exit (verified with podman 4.3), so the
         service's descendants, collected first, get SIGKILL afterwards.
+        With ``interrupted`` (the caller is leaving on an error or Ctrl-C,
+        maybe mid-build), buildah's working containers this service created
+        are removed too: killed mid-build, podman leaves them in storage with
+        their overlay mounted and the base image pinned. Never raises.
         """
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
@@ -269,9 +276,42 @@ class PrivatePodmanService:
             for pid in descendants:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+        if interrupted and process is not None and self.started_at is not None:
+            _remove_build_containers(created_since=self.started_at)
         directory, self.directory = self.directory, None
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def _remove_build_containers(created_since: float) -> None:
+    """``podman rm -f`` buildah working containers created since ``created_since``.
+
+    Only a private service's own storage user is affected in practice: the
+    filter (buildah's command, "storage" state, created while our service
+    ran) would only also match a build someone else started in the same
+    storage during those seconds. Best effort; never raises.
+    """
+    try:
+        listed = subprocess.run(
+            ["podman", "ps", "--all", "--external", "--format", "json"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        containers = json.loads(listed.stdout or b"[]") if listed.returncode == 0 else []
+        doomed = [
+            str(c["Id"])
+            for c in containers
+            if c.get("State") == "storage"
+            and c.get("Command") == ["buildah"]
+            and float(c.get("Created") or 0) >= created_since
+        ]
+        if doomed:
+            subprocess.run(
+                ["podman", "rm", "--force", *doomed], capture_output=True, timeout=60, check=False
+            )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, subprocess.SubprocessError):
+        pass
 
 
 def _descendant_pids(root: int) -> list[int]:
@@ -351,7 +391,11 @@ def connect(
             yield client
         finally:
             client.close()
-    finally:
+    except BaseException:
+        if private is not None:
+            private.stop(interrupted=True)
+        raise
+    else:
         if private is not None:
             private.stop()
 

@@ -492,6 +492,15 @@ def _external_containers(service: PodmanServiceHandle) -> set[str]:
     return set(listed.stdout.decode().split())
 
 
+def _local_external_containers() -> set[str]:
+    """Containers in the storage the local podman CLI (and a private service) uses."""
+    listed = subprocess.run(
+        ["podman", "ps", "-a", "--external", "-q", "--no-trunc"], capture_output=True, check=False
+    )
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.decode().split())
+
+
 def _all_images(service: PodmanServiceHandle) -> set[str]:
     """IDs of every image in the service's storage, intermediate ones included."""
     listed = service.podman("images", "-a", "-q", "--no-trunc")
@@ -534,6 +543,7 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
         env={**os.environ, pc.RUNTIME_ENV: "runc"},
     )
     seen: list[str] = []
+    containers_before = _local_external_containers()
     try:
         assert child.stdout is not None
         service = json.loads(child.stdout.readline())
@@ -551,6 +561,9 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-f", f"^{marker}$"], capture_output=True, check=False)
     assert leftovers.returncode == 1, "the interrupted RUN step is still running"
+    # Nor buildah's working container of the killed build (it would keep its
+    # overlay mounted and pin the base image).
+    assert _local_external_containers() - containers_before == set()
 
 
 def test_sigint_with_a_shared_service_leaves_no_image_or_container(
