@@ -475,6 +475,8 @@ class PodmanClient:
     ) -> str:
         """Build ``FROM image_id`` plus one LABEL step; return the new image id.
 
+        Reports one ``reporter.info`` line naming the labels, not podman's log.
+
         podman turns each entry of the build API's ``labels`` into its own
         committed step (~0.2 s each); this adds them all in one, and keeps the
         user's own build cacheable although these labels change on every push
@@ -488,9 +490,14 @@ class PodmanClient:
         params: dict[str, Any] = {"dockerfile": "Dockerfile"}
         if tag:
             params["t"] = tag
+        # podman's log of this build would echo every label value (the whole
+        # hyperparameter JSON) under step numbers unrelated to the user's
+        # Dockerfile; the names say what was added. A failure still raises
+        # with podman's message.
         labelled, _ = self._post_build(
-            params, _single_file_tar("Dockerfile", dockerfile), reporter or NullReporter()
+            params, _single_file_tar("Dockerfile", dockerfile), NullReporter()
         )
+        (reporter or NullReporter()).info("Labels: " + ", ".join(labels))
         return labelled
 
     def image_exists(self, reference: str) -> bool:
