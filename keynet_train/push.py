@@ -391,6 +391,7 @@ def run_push(
         scan_context,
     )
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+    from keynet_train.extraction.command_check import rejected_options
     from keynet_train.podman_client import RegistryCredentials
     from keynet_train.project_file import find_project_settings
 
@@ -476,6 +477,8 @@ def run_push(
             reporter.step_finished("Request upload key", upload.upload_key)
             if upload.command:
                 reporter.info(f"Training command: {upload.command}")
+                for rejected in rejected_options(upload.command, extraction):
+                    reporter.warning(rejected.message(str(options.entrypoint)))
 
         image = f"{repository}/{repository_component(upload.upload_key)}"
         reporter.step_started("Build image")

@@ -2,7 +2,7 @@
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,12 +19,18 @@ app = typer.Typer()
 @app.command()
 def train(
     epochs: Annotated[int, typer.Option(help="number of epochs")] = 100,
-    batch_size: Annotated[int, typer.Option(help="images per batch")] = 8,
-    learning_rate: Annotated[float, typer.Option(help="initial learning rate")] = 3e-4,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", "--batch_size", help="images per batch")
+    ] = 8,
+    learning_rate: Annotated[
+        float, typer.Option("--learning-rate", "--learning_rate", help="initial learning rate")
+    ] = 3e-4,
     backbone: Annotated[Backbone, typer.Option(help="network architecture")] = Backbone.unet,
     imgsz: int = 512,
-    output_dir: Path = Path("/workspace/output"),
-    resume: Annotated[Optional[str], typer.Option(help="checkpoint to resume from")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "--output_dir")] = Path(
+        "/workspace/output"
+    ),
+    resume: Annotated[str | None, typer.Option(help="checkpoint to resume from")] = None,
     ema: bool = True,
 ) -> None:
     """Train a semantic segmentation model."""

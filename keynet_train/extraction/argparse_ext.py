@@ -333,6 +333,19 @@ def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[
     return "str", False
 
 
+def _flags(actions: list[Action]) -> tuple[str, ...]:
+    """Every option string of one destination, with BooleanOptionalAction's ``--no-`` forms."""
+    flags: list[str] = []
+    for action in actions:
+        for option in action.option_strings:
+            if not isinstance(option, str):
+                continue
+            flags.append(option)
+            if action.kind == "boolopt" and option.startswith("--"):
+                flags.append("--no-" + option[2:])
+    return tuple(dict.fromkeys(flags))
+
+
 def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]:
     """The SPEC §6 arguments of ``parser``: one per destination, in declaration order."""
     groups: dict[str, list[Action]] = {}
@@ -378,7 +391,8 @@ def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]
         if first.help is UNKNOWN:
             interp.note(first.line, f"help of '{dest}' could not be resolved statically")
         required = any(a.required is True for a in acts)
-        result.append(Argument(dest, type_name, json_default, required, help_text, choices))
+        flags = _flags(acts)
+        result.append(Argument(dest, type_name, json_default, required, help_text, choices, flags))
     if parser.subcommands:
         interp.note(
             parser.subparsers_line or parser.line,

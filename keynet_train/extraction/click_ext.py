@@ -239,6 +239,19 @@ def param_name(spec: ParamSpec) -> tuple[str | None, bool]:
     return name, secondary
 
 
+def option_flags(spec: ParamSpec) -> tuple[str, ...]:
+    """click's ``opts`` + ``secondary_opts`` of an option: ``--x/--no-x`` gives both."""
+    flags: list[str] = []
+    for decl in spec.decls:
+        if not isinstance(decl, str) or decl.isidentifier():
+            continue
+        split_char = ";" if decl[:1] == "/" else "/"
+        for part in decl.split(split_char, 1) if split_char in decl else [decl]:
+            if part.strip():
+                flags.append(part.strip())
+    return tuple(dict.fromkeys(flags))
+
+
 def _cleandoc(text: str) -> str:
     """``inspect.cleandoc`` without importing inspect (click cleans option help with it)."""
     lines = text.expandtabs().split("\n")
@@ -374,7 +387,8 @@ def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
     help_text = _cleandoc(help_value) if isinstance(help_value, str) and help_value else None
     if multiple and isinstance(json_default, list) and not json_default:
         json_default = []
-    return Argument(name, type_name, json_default, bool(required), help_text, choice_list)
+    flags = option_flags(spec) if spec.kind == "option" else ()
+    return Argument(name, type_name, json_default, bool(required), help_text, choice_list, flags)
 
 
 HANDLERS: dict[str, RefHandler] = {

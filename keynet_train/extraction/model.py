@@ -25,6 +25,10 @@ class Argument:
     required: bool = False
     help: str | None = None
     choices: list[str] | None = None
+    # How a command line spells it ("--learning-rate", "-l", "--no-flip");
+    # empty for positionals. Not part of SPEC §6: used to check the platform's
+    # training command against what the script accepts.
+    flags: tuple[str, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict[str, object]:
         """The SPEC §6 object: keys name, type, default, required, help, choices."""

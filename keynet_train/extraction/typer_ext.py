@@ -35,10 +35,17 @@ _CONTAINERS = {
 class ParamInfo:
     """``typer.Option(...)``/``typer.Argument(...)``."""
 
-    def __init__(self, kind: str, default: object, kwargs: dict[str, object]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        default: object,
+        kwargs: dict[str, object],
+        decls: tuple[object, ...] = (),
+    ) -> None:
         self.kind = kind
         self.default = default
         self.kwargs = kwargs
+        self.decls = decls  # the positionals after the default: "--lr", "-l"
 
 
 class TyperApp(Modelled):
@@ -99,7 +106,7 @@ def _run(interp: Interpreter, call: CallArgs) -> object:
 def _info(kind: str) -> RefHandler:
     def handler(interp: Interpreter, call: CallArgs) -> object:
         default = call.args[0] if call.args else call.kwargs.get("default", _MISSING)
-        return ParamInfo(kind, default, dict(call.kwargs))
+        return ParamInfo(kind, default, dict(call.kwargs), tuple(call.args[1:]))
 
     return handler
 
@@ -148,17 +155,23 @@ def _param_argument(
     name = param.arg
     annotation = _annotation(interp, param.annotation, fn.closure, 0)
     info: ParamInfo | None = None
+    decls: tuple[object, ...] = ()
     if isinstance(annotation, tuple) and annotation[:2] == ("__generic__", "typing.Annotated"):
         parts = annotation[2] if isinstance(annotation[2], tuple) else (annotation[2],)
         annotation = parts[0] if parts else UNKNOWN
         for meta in parts[1:]:
             if isinstance(meta, ParamInfo):
                 info = meta
+                # Inside Annotated, typer reads Option("--lr", "-l")'s first
+                # positional as an option name, not as the default.
+                first = () if info.default is _MISSING else (info.default,)
+                decls = (*first, *info.decls)
     if _is_context(annotation):
         return None
     if isinstance(default, ParamInfo):
         info = default
         default = info.default
+        decls = info.decls
     elif info is None:
         info = ParamInfo("option" if default is not _MISSING else "argument", _MISSING, {})
     required = default is _MISSING or default is Ellipsis
@@ -189,7 +202,20 @@ def _param_argument(
     if help_value is UNKNOWN:
         interp.note(line, f"help of '{name}' could not be resolved statically")
     help_text = help_value if isinstance(help_value, str) and help_value else None
-    return Argument(name, type_name, json_default, required, help_text, choices)
+    flags = _option_flags(name, type_name, decls) if info.kind == "option" else ()
+    return Argument(name, type_name, json_default, required, help_text, choices, flags)
+
+
+def _option_flags(name: str, type_name: str, decls: tuple[object, ...]) -> tuple[str, ...]:
+    """typer's option strings: the given names, else ``--name`` (``--x/--no-x`` for bools)."""
+    given = [d for d in decls if isinstance(d, str)]
+    if not given:
+        option = "--" + name.lower().replace("_", "-")
+        given = [f"{option}/--no-{option[2:]}" if type_name == "bool" else option]
+    flags: list[str] = []
+    for decl in given:
+        flags.extend(part.strip() for part in decl.split("/") if part.strip())
+    return tuple(dict.fromkeys(flags))
 
 
 def _is_context(annotation: object) -> bool:

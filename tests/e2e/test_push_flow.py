@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -76,6 +80,19 @@ def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: st
     assert upload.header("authorization").startswith("Bearer ")  # type: ignore[attr-defined]
     assert result["command"].startswith("python train.py")
     assert "Push completed successfully" in err
+    # The examples must run under the command the platform will use (our own
+    # scripts: running them in a test is fine; the product never runs code).
+    assert "training job would stop" not in err
+    argv = [sys.executable, *shlex.split(result["command"])[1:]]
+    ran = subprocess.run(
+        argv,
+        cwd=entrypoint.parent,
+        env={**os.environ, "DATASET_ID": "7"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
 
 
 def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
@@ -107,6 +124,27 @@ def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
         assert f"==> {step}" in result.err
     (upload,) = _upload_requests(cli)
     assert upload.json["modelName"] == "yolo-v9"  # type: ignore[attr-defined]
+    assert "training job would stop" not in result.err  # --epochs and --lr are accepted
+
+
+def test_training_command_the_script_would_reject_is_flagged(cli: Cli, tmp_path: Path) -> None:
+    """The backend spells options --<name>; a script declaring --learning-rate would fail."""
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    (context / "train.py").write_text(
+        "import argparse\n"
+        "p = argparse.ArgumentParser()\n"
+        "p.add_argument('--learning-rate', type=float, default=0.01)\n"
+        "p.add_argument('--epochs', type=int, default=3)\n"
+        "p.parse_args()\n"
+    )
+    result = cli("push", str(context / "train.py"), "--context", str(context), "--project", "1")
+    assert result.code == 0, result.err  # a warning: the backend may know better
+    assert "Training command: python train.py --learning_rate 0.01 --epochs 3" in result.err
+    warning = " ".join(result.err.split())
+    assert "passes --learning_rate, but" in warning
+    assert "declares 'learning_rate' as --learning-rate" in warning
+    assert "--epochs," not in warning
 
 
 def test_project_file_supplies_defaults(cli: Cli, tmp_path: Path) -> None:

@@ -233,6 +233,7 @@ def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, objec
                 "required": any(a.required for a in acts),
                 "help": help_text,
                 "choices": choices,
+                "flags": sorted({o for a in acts for o in a.option_strings}),
             }
         )
     return out
@@ -251,6 +252,16 @@ def _click_type(pt: Any) -> tuple[str, list[str] | None, bool]:
     if isinstance(pt, click.types.FuncParamType) and _is_user_function(pt.func):
         return _probe_function(pt.func), None, False
     return "str", None, False
+
+
+def _click_flags(p: Any) -> list[str]:
+    """What a command line may spell: an option's opts and secondary opts; none for arguments.
+
+    Duck-typed: typer ships its own copy of click, whose classes are not click's.
+    """
+    if getattr(p, "param_type_name", None) != "option":
+        return []
+    return sorted({*p.opts, *p.secondary_opts})
 
 
 def _click_arguments(cmd: click.Command) -> list[dict[str, object]]:
@@ -278,6 +289,7 @@ def _click_arguments(cmd: click.Command) -> list[dict[str, object]]:
                 "required": bool(p.required),
                 "help": help_text,
                 "choices": choices,
+                "flags": _click_flags(p),
             }
         )
     return out
@@ -333,6 +345,7 @@ def _typer_arguments(app: Any) -> list[dict[str, object]]:
                 "required": bool(p.required),
                 "help": getattr(p, "help", None) or None,
                 "choices": choices,
+                "flags": _click_flags(p),
             }
         )
     return out

@@ -32,3 +32,18 @@ def test_static_matches_runtime(fixture: pathlib.Path, monkeypatch: pytest.Monke
         for field in FIELDS:
             # json.dumps distinguishes 1 from 1.0 and True from 1.
             assert json.dumps(act[field]) == json.dumps(exp[field]), (exp["name"], field)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_option_spellings_match_runtime(
+    fixture: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The option strings each argument accepts (used to check the platform's command)."""
+    for var in ("EPOCHS", "LEARNING_RATE", "SEED", "LOCAL_RANK", "RANK"):
+        monkeypatch.delenv(var, raising=False)
+    expected = runtime_extract(fixture)["arguments"]
+    actual = extract_hyperparameters(fixture).arguments
+    assert [(a.name, sorted(a.flags)) for a in actual] == [
+        (e["name"], e["flags"])  # type: ignore[index]
+        for e in expected  # type: ignore[attr-defined]
+    ]

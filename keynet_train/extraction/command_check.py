@@ -1,0 +1,98 @@
+"""Check the platform's training command against the options the script accepts.
+
+The backend answers an upload-key request with the command the platform will
+run (SPEC §4.3, e.g. ``python train.py --learning_rate 0.001``); it spells
+every option ``--<name>``. A script that declares ``--learning-rate`` (typer
+always does for multi-word parameters) or ``--no-flip`` with ``dest="flip"``
+does not accept that spelling, and the training job would stop with a usage
+error after the image was pulled and the GPU reserved. Catching it at push
+time costs nothing: the extractor already knows every option string.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from keynet_train.extraction.model import Argument, ExtractionResult
+
+
+@dataclass(frozen=True)
+class RejectedOption:
+    """An option of the platform's command that the script would reject."""
+
+    option: str  # as the command spells it, e.g. "--learning_rate"
+    argument: Argument  # the hyperparameter it was meant for
+    parser_type: str  # "argparse" | "click" | "typer"
+
+    def message(self, script: str) -> str:
+        """One paragraph: what will fail, and how to declare the option so it works."""
+        declared = ", ".join(self.argument.flags)
+        first = self.argument.flags[0]
+        option = self.option
+        if self.argument.type == "bool":
+            fix = {
+                "argparse": f"add_argument({option!r}, action=argparse.BooleanOptionalAction)",
+                "click": f"@click.option('{option}/--no-{option.lstrip('-')}')",
+                "typer": f"a bool parameter, which typer spells {option}/--no-{option.lstrip('-')}",
+            }[self.parser_type]
+            how = f"Declare it as an on/off pair that accepts {option} ({fix})"
+        else:
+            fix = {
+                "argparse": f"add_argument({first!r}, {option!r}, ...)",
+                "click": f"@click.option({first!r}, {option!r}, ...)",
+                "typer": f"typer.Option({first!r}, {option!r})",
+            }[self.parser_type]
+            how = f"Add {option} as another option string of that argument ({fix})"
+        return (
+            f"The platform's training command passes {option}, but {script} declares "
+            f"'{self.argument.name}' as {declared}, so the training job would stop with a "
+            f"usage error. {how}, then push again."
+        )
+
+
+def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOption]:
+    """Options in ``command`` meant for a known hyperparameter that the script would reject.
+
+    Only options whose name matches an extracted argument are judged (the
+    command's ``--learning_rate`` ~ argument ``learning_rate``), so anything
+    the extractor could not see is never reported. argparse's unique-prefix
+    abbreviations count as accepted. A command that does not run a ``.py``
+    file, or cannot be split like a shell would, is not judged. Raises nothing.
+    """
+    if result.parser_type is None:
+        return []
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return []
+    start = next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
+    if start is None:
+        return []
+    by_name = {a.name: a for a in result.arguments if a.flags}
+    accepted = {flag for a in result.arguments for flag in a.flags}
+    long_flags = [flag for flag in accepted if flag.startswith("--")]
+    found: list[RejectedOption] = []
+    for word in words[start:]:
+        if word == "--":
+            break
+        if not word.startswith("-") or _is_number(word):
+            continue
+        option = word.split("=", 1)[0]
+        argument = by_name.get(option.lstrip("-").replace("-", "_"))
+        if argument is None or option in accepted:
+            continue
+        if result.parser_type == "argparse" and option.startswith("--"):
+            matches = [flag for flag in long_flags if flag.startswith(option)]
+            if len(matches) == 1:
+                continue
+        found.append(RejectedOption(option, argument, result.parser_type))
+    return found
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
