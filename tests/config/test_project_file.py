@@ -274,3 +274,34 @@ def test_unreadable_file(repo: Path) -> None:
     assert find_project_settings(entry(repo)).source is None
     with pytest.raises(ConfigError, match="Cannot read the project file"):
         load_project_file(repo / "keynet.toml")
+
+
+@pytest.fixture
+def python310_toml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Act like Python 3.10, where tomllib does not exist and tomli is the dependency."""
+    import importlib
+
+    real = importlib.import_module
+
+    def import_module(name: str, package: str | None = None) -> object:
+        if name == "tomllib":
+            raise ModuleNotFoundError("No module named 'tomllib'", name="tomllib")
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+
+
+@pytest.mark.usefixtures("python310_toml")
+def test_python_310_reads_project_files_with_tomli(repo: Path) -> None:
+    write(repo / "pyproject.toml", '[project]\nname = "x"\n\n[tool.keynet-train]\n' + FULL_TABLE)
+    settings = find_project_settings(entry(repo))
+    assert settings.project_id == 123 and settings.build_args == {
+        "TORCH_VERSION": "2.4",
+        "CUDA": "12.1",
+    }
+
+
+@pytest.mark.usefixtures("python310_toml")
+def test_python_310_reports_toml_syntax_errors_like_311(repo: Path) -> None:
+    error = error_for(repo, "project_id = = 1\n")
+    assert "not valid TOML" in error.message and "line 1" in error.message
