@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from keynet_train.errors import ConfigError
+from keynet_train.locations import config_path
 from keynet_train.secrets import FULL_MASK, mask_secret
 from keynet_train.urls import host_of
 
@@ -121,33 +122,6 @@ class Secret:
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickling would copy the value into a byte stream nobody meant to create.
         raise TypeError("Secret values cannot be pickled")
-
-
-# --------------------------------------------------------------------------- location
-
-
-def config_path(environ: Mapping[str, str]) -> Path:
-    """Where the config file lives (SPEC §3).
-
-    ``$KEYNET_CONFIG`` if set and non-empty, else
-    ``$XDG_CONFIG_HOME/keynet/config.json`` (only if absolute, as the XDG spec
-    requires), else ``~/.config/keynet/config.json`` with ``~`` taken from
-    ``environ["HOME"]`` when present. Raises nothing (falls back to
-    :meth:`Path.home` only when ``HOME`` is missing, which may raise
-    RuntimeError if no home directory can be determined).
-    """
-    home_value = environ.get("HOME")
-    explicit = environ.get("KEYNET_CONFIG")
-    if explicit:
-        if explicit == "~" or explicit.startswith("~/"):
-            home = Path(home_value) if home_value else Path.home()
-            return home / explicit[2:] if len(explicit) > 1 else home
-        return Path(explicit)
-    xdg = environ.get("XDG_CONFIG_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "keynet" / "config.json"
-    home = Path(home_value) if home_value else Path.home()
-    return home / ".config" / "keynet" / "config.json"
 
 
 # --------------------------------------------------------------------------- validation

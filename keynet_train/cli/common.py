@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 def open_store(env: Environment) -> ConfigStore:
     """The config store at the resolved path, warning on stderr when it tightens modes."""
-    from keynet_train.config import ConfigStore, config_path
+    from keynet_train.config import ConfigStore
+    from keynet_train.locations import config_path
 
     return ConfigStore(config_path(env.environ), warn=lambda m: env.err(f"Warning: {m}"))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import traceback
 from enum import IntEnum
 
 from keynet_train.cli.environment import Environment
@@ -44,11 +42,15 @@ def render_error(exc: BaseException, env: Environment) -> ExitStatus:
         message = f"Unexpected internal error: {type(exc).__name__}: {exc}"
         hint = "Re-run with --debug for the traceback and report it with the output."
     if env.debug and not isinstance(exc, Interrupted):
+        import traceback  # only with --debug: it is not needed to start up
+
         env.err("".join(traceback.format_exception(exc)).rstrip())
     env.err(f"Error: {message}")
     if hint:
         env.err(f"Hint: {hint}")
     if env.json_output:
         payload = {"error": {"type": error_type, "message": message, "hint": hint or ""}}
+        import json
+
         env.out(json.dumps(payload))
     return status

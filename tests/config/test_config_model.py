@@ -15,10 +15,10 @@ from keynet_train.config import (
     Config,
     HarborCredentials,
     Secret,
-    config_path,
     mask_secret,
 )
 from keynet_train.errors import ConfigError
+from keynet_train.locations import config_path
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.canary-token-value.XYZ"
 PASSWORD = "robot-password-canary-0123456789"

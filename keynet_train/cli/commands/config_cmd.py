@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_path(args: argparse.Namespace, env: Environment) -> int:
     """Print the config path (no file access beyond resolving it)."""
-    from keynet_train.config import config_path
+    from keynet_train.locations import config_path
 
     env.out(str(config_path(env.environ)))
     return 0
