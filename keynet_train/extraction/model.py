@@ -68,9 +68,7 @@ class ExtractionResult:
         self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
 
     def __repr__(self) -> str:
-        return (
-            f"ExtractionResult({self.parser_type!r}, {self.arguments!r}, {self.diagnostics!r})"
-        )
+        return f"ExtractionResult({self.parser_type!r}, {self.arguments!r}, {self.diagnostics!r})"
 
     def to_json(self) -> dict[str, object]:
         """Exactly the SPEC §6 object ``{"parser_type": ..., "arguments": [...]}``."""
