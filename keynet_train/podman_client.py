@@ -37,6 +37,7 @@ import signal
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ if TYPE_CHECKING:
 DEFAULT_PLATFORM = "linux/amd64"
 RUNTIME_ENV = "KEYNET_PODMAN_RUNTIME"
 PUSH_ATTEMPTS = 3
+# podman (4.3 and 5, both push endpoints) reports nothing while a layer
+# uploads: a multi-GB layer on a slow link looks like a hang without this.
+PUSH_HEARTBEAT_SECONDS = 30.0
 PING_TIMEOUT = 5.0
 SERVICE_START_TIMEOUT = 30.0
 
@@ -312,6 +316,43 @@ def _remove_build_containers(created_since: float) -> None:
             )
     except (OSError, ValueError, TypeError, KeyError, AttributeError, subprocess.SubprocessError):
         pass
+
+
+class _Heartbeat:
+    """Reports ``message (N s so far)`` every ``interval`` s while nothing else arrives.
+
+    Used around podman streams that can stay silent for minutes. The
+    reporting thread is a daemon, stopped when the block exits. Raises nothing.
+    """
+
+    def __init__(self, reporter: Reporter, message: str, interval: float) -> None:
+        self._reporter = reporter
+        self._message = message
+        self._interval = interval
+        self._started = self._last = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        if self._interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def beat(self) -> None:
+        """Something arrived: the next report is due ``interval`` s from now."""
+        self._last = time.monotonic()
+
+    def _run(self) -> None:
+        while not self._stop.wait(min(self._interval, 1.0)):
+            now = time.monotonic()
+            if now - self._last >= self._interval:
+                self._last = now
+                self._reporter.info(f"{self._message} ({now - self._started:.0f} s so far)")
 
 
 def _descendant_pids(root: int) -> list[int]:
@@ -635,12 +676,15 @@ class PodmanClient:
         attempts: int = PUSH_ATTEMPTS,
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        heartbeat: float = PUSH_HEARTBEAT_SECONDS,
     ) -> PushedImage:
         """Push ``reference`` with explicit ``credentials`` and return its digest.
 
         Transient failures (5xx, connection reset, timeout) are retried with
         exponential backoff (``backoff`` s, then doubled) up to ``attempts``
-        in all; blobs already in the registry are not sent again.
+        in all; blobs already in the registry are not sent again. While podman
+        stays silent (it reports no bytes while a layer uploads), a "still
+        pushing" line goes to ``reporter.info`` every ``heartbeat`` seconds.
 
         Raises:
             RegistryAuthError: the registry rejected the credentials (401/403).
@@ -651,7 +695,8 @@ class PodmanClient:
         reporter = reporter or NullReporter()
         for attempt in range(1, attempts + 1):
             try:
-                digest = self._push_once(reference, credentials, tls_verify, reporter)
+                with _Heartbeat(reporter, f"Still pushing {reference}", heartbeat) as beat:
+                    digest = self._push_once(reference, credentials, tls_verify, reporter, beat)
                 return PushedImage(reference, digest, attempt)
             except _TransientPushError as e:
                 if attempt == attempts:
@@ -673,6 +718,7 @@ class PodmanClient:
         credentials: RegistryCredentials,
         tls_verify: bool,
         reporter: Reporter,
+        beat: _Heartbeat,
     ) -> str:
         headers = {"X-Registry-Auth": credentials.header()}
         digest: str | None = None
@@ -685,6 +731,7 @@ class PodmanClient:
                 stream=True,
             )
             for record in _push_records(response, reference, secrets):
+                beat.beat()
                 for line in str(record.get("stream") or "").splitlines():
                     if line.strip():
                         reporter.log_line(line.strip())

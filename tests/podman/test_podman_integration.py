@@ -369,6 +369,38 @@ def test_transient_500_is_retried_and_succeeds(
     assert result.digest == registry.manifest_digest(name, "v1")
 
 
+def test_silent_upload_reports_that_the_push_is_still_running(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle, fault_proxy: FaultProxy
+) -> None:
+    """podman says nothing while a layer uploads; a slow link must not look like a hang."""
+    image_id = _unique_image(client, tmp_path)
+    name = f"keynet-test/slow-{uuid.uuid4().hex[:8]}"
+    reference = client.tag(image_id, f"{fault_proxy.host}/{name}", "v1")
+    reporter = RecordingReporter()
+    fault_proxy.slow_uploads(1.0)
+    try:
+        result = client.push(reference, _creds(registry), reporter=reporter, heartbeat=0.3)
+    finally:
+        _remove_image(image_id)
+    still = [text for kind, text in reporter.events if kind == "info" and "Still pushing" in text]
+    assert still, reporter.events
+    assert still[0].startswith(f"Still pushing {reference} (") and still[0].endswith(" s so far)")
+    assert result.digest == registry.manifest_digest(name, "v1")
+
+
+def test_a_push_with_steady_output_reports_no_heartbeat(
+    tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle
+) -> None:
+    image_id = _unique_image(client, tmp_path)
+    reference = client.tag(image_id, f"{registry.host}/keynet-test/quick", "v1")
+    reporter = RecordingReporter()
+    try:
+        client.push(reference, _creds(registry), reporter=reporter, heartbeat=30)
+    finally:
+        _remove_image(image_id)
+    assert not [text for _, text in reporter.events if "Still pushing" in text]
+
+
 def test_persistent_500_gives_up_after_three_attempts(
     tmp_path: Path, client: pc.PodmanClient, registry: RegistryHandle, fault_proxy: FaultProxy
 ) -> None:

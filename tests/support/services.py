@@ -514,7 +514,9 @@ class FaultProxy:
     * :meth:`fail_next` — answer ``status`` (default 500) to the next N requests;
     * :meth:`reject_uploads` — answer ``status`` (default 413) to every blob upload
       (PATCH/PUT under ``/blobs/uploads/``) until :meth:`reset`;
-    * :meth:`drop_next` — close the connection without answering N times.
+    * :meth:`drop_next` — close the connection without answering N times;
+    * :meth:`slow_uploads` — hold every blob upload for some seconds, like a
+      slow link.
 
     Runs in a daemon thread of the current process; :meth:`stop` shuts it down.
     """
@@ -526,6 +528,7 @@ class FaultProxy:
         self._fail_status = 500
         self._drop_remaining = 0
         self._upload_status: int | None = None
+        self._upload_delay = 0.0
         self.requests: list[RecordedRequest] = []
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert), str(key))
@@ -545,6 +548,17 @@ class FaultProxy:
         with self._lock:
             self._upload_status = status
 
+    def slow_uploads(self, seconds: float) -> None:
+        """Hold every blob upload request ``seconds`` before forwarding it, until :meth:`reset`."""
+        with self._lock:
+            self._upload_delay = seconds
+
+    def upload_delay(self, method: str, path: str) -> float:
+        """How long to hold this request (0 unless it is a slowed blob upload)."""
+        with self._lock:
+            is_upload = method in ("PATCH", "PUT") and "/blobs/uploads/" in path
+            return self._upload_delay if is_upload else 0.0
+
     def drop_next(self, count: int) -> None:
         """Close the connection without an answer for the next ``count`` requests."""
         with self._lock:
@@ -555,6 +569,7 @@ class FaultProxy:
         with self._lock:
             self._fail_remaining = self._drop_remaining = 0
             self._upload_status = None
+            self._upload_delay = 0.0
             self.requests.clear()
 
     def stop(self) -> None:
@@ -627,6 +642,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         proxy = self.server.proxy
         body = self._read_body()
+        time.sleep(proxy.upload_delay(self.command, self.path))
         decision = proxy._decide(self.command, self.path)
         if decision == "drop":
             proxy._record(self.command, self.path, 0)
