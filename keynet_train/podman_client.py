@@ -65,6 +65,9 @@ PUSH_ATTEMPTS = 3
 # podman (4.3 and 5, both push endpoints) reports nothing while a layer
 # uploads: a multi-GB layer on a slow link looks like a hang without this.
 PUSH_HEARTBEAT_SECONDS = 30.0
+# How often a long context upload reports how far it got (podman starts
+# printing only once it has the whole tar).
+CONTEXT_PROGRESS_SECONDS = 10.0
 PING_TIMEOUT = 5.0
 SERVICE_START_TIMEOUT = 30.0
 
@@ -318,6 +321,30 @@ def _remove_build_containers(created_since: float) -> None:
         pass
 
 
+def _upload_progress(
+    chunks: Iterator[bytes], total: int, reporter: Reporter, interval: float
+) -> Iterator[bytes]:
+    """Pass ``chunks`` through, reporting how much was sent every ``interval`` s.
+
+    Quiet for uploads shorter than ``interval``. ``total`` is the size of the
+    files (the tar adds headers, hence "about").
+    """
+    from keynet_train.build_context import human_size
+
+    started = last = time.monotonic()
+    sent = 0
+    for chunk in chunks:
+        yield chunk
+        sent += len(chunk)
+        now = time.monotonic()
+        if now - last >= interval:
+            last = now
+            reporter.info(f"Sending build context: {human_size(sent)} of about {human_size(total)}")
+    elapsed = time.monotonic() - started
+    if elapsed >= interval:
+        reporter.info(f"Build context sent: {human_size(sent)} in {elapsed:.0f} s")
+
+
 class _Heartbeat:
     """Reports ``message (N s so far)`` every ``interval`` s while nothing else arrives.
 
@@ -480,11 +507,14 @@ class PodmanClient:
         platform: str | None = DEFAULT_PLATFORM,
         nocache: bool = False,
         reporter: Reporter | None = None,
+        progress_interval: float = CONTEXT_PROGRESS_SECONDS,
     ) -> BuildResult:
         """Build an image from ``summary`` (see :func:`build_context.scan_context`).
 
         The context is streamed as a chunked tar; every output line is passed
-        to ``reporter.log_line`` as it arrives.
+        to ``reporter.log_line`` as it arrives. An upload that takes longer
+        than ``progress_interval`` s reports its progress every that often,
+        and its total at the end, through ``reporter.info``.
 
         Raises:
             BuildError: "Container image build failed at step N: ..." when a step
@@ -501,7 +531,10 @@ class PodmanClient:
             params["buildargs"] = json.dumps(dict(buildargs))
         if tag and not labels:
             params["t"] = tag
-        image_id, steps = self._post_build(params, context_tar_stream(summary), reporter)
+        upload = _upload_progress(
+            context_tar_stream(summary), summary.total_size, reporter, progress_interval
+        )
+        image_id, steps = self._post_build(params, upload, reporter)
         if labels:
             image_id = self.add_labels(image_id, labels, tag=tag, reporter=reporter)
         return BuildResult(image_id, tag, steps)

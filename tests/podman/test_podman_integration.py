@@ -221,6 +221,31 @@ def test_unchanged_context_reuses_the_build_cache(
         _remove_image(tag)
 
 
+def test_long_context_upload_reports_its_progress(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str
+) -> None:
+    """podman prints nothing until it has the whole tar; the upload reports itself."""
+    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nCOPY big.bin /big.bin\n")
+    (tmp_path / "big.bin").write_bytes(os.urandom(8 * 1024 * 1024))
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    reporter = RecordingReporter()
+    tag = f"localhost/keynet-test-upload:{uuid.uuid4().hex[:8]}"
+    try:
+        # Interval 0: every chunk counts as "a long time"; the default is 10 s.
+        client.build(summary, tag=tag, reporter=reporter, progress_interval=0)
+    finally:
+        _remove_image(tag)
+    infos = [text for kind, text in reporter.events if kind == "info"]
+    sending = [text for text in infos if text.startswith("Sending build context: ")]
+    assert sending and sending[0].endswith("of about 8.0 MiB"), infos
+    assert sending[-1].startswith("Sending build context: 8.0 MiB of")
+    assert [text for text in infos if text.startswith("Build context sent: 8.0 MiB in ")]
+    # All of it before podman's first line: the upload precedes the build.
+    first_log = next(i for i, (kind, _) in enumerate(reporter.events) if kind == "log")
+    last_info = max(i for i, (kind, _) in enumerate(reporter.events) if kind == "info")
+    assert last_info < first_log
+
+
 def test_labels_are_added_in_one_step_and_survive_any_characters(
     tmp_path: Path, client: pc.PodmanClient, base_image: str
 ) -> None:
