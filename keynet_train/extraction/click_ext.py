@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -221,16 +223,11 @@ def param_name(spec: ParamSpec) -> tuple[str | None, bool]:
         if decl.isidentifier():
             name = decl
             continue
-        split_char = ";" if decl[:1] == "/" else "/"
-        if split_char in decl:
-            first, second = decl.split(split_char, 1)
-            first = first.rstrip()
-            if first:
-                possible.append(_split_opt(first))
-            if second.lstrip():
-                secondary = True
-        else:
-            possible.append(_split_opt(decl))
+        first, second = split_decl(decl)
+        if first:
+            possible.append(_split_opt(first))
+        if second:
+            secondary = True
     if name is None and possible:
         possible.sort(key=lambda x: -len(x[0]))
         name = possible[0][1].replace("-", "_").lower()
@@ -239,16 +236,29 @@ def param_name(spec: ParamSpec) -> tuple[str | None, bool]:
     return name, secondary
 
 
-def option_flags(spec: ParamSpec) -> tuple[str, ...]:
-    """click's ``opts`` + ``secondary_opts`` of an option: ``--x/--no-x`` gives both."""
+def split_decl(decl: str) -> tuple[str, str]:
+    """click's split of one option declaration into its option and its secondary option.
+
+    ``"--amp/--no-amp"`` → ``("--amp", "--no-amp")``; a declaration starting
+    with ``/`` splits at ``;`` (``"/debug;/no-debug"``); without a separator
+    the secondary part is ``""``.
+    """
+    split_char = ";" if decl[:1] == "/" else "/"
+    if split_char not in decl:
+        return decl, ""
+    first, second = decl.split(split_char, 1)
+    return first.rstrip(), second.lstrip()
+
+
+def option_flags(decls: Iterable[object]) -> tuple[str, ...]:
+    """click's ``opts`` + ``secondary_opts`` for these declarations (names skipped).
+
+    typer hands its option declarations to click, so it uses this too.
+    """
     flags: list[str] = []
-    for decl in spec.decls:
-        if not isinstance(decl, str) or decl.isidentifier():
-            continue
-        split_char = ";" if decl[:1] == "/" else "/"
-        for part in decl.split(split_char, 1) if split_char in decl else [decl]:
-            if part.strip():
-                flags.append(part.strip())
+    for decl in decls:
+        if isinstance(decl, str) and not decl.isidentifier():
+            flags.extend(part for part in split_decl(decl) if part)
     return tuple(dict.fromkeys(flags))
 
 
@@ -387,7 +397,7 @@ def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
     help_text = _cleandoc(help_value) if isinstance(help_value, str) and help_value else None
     if multiple and isinstance(json_default, list) and not json_default:
         json_default = []
-    flags = option_flags(spec) if spec.kind == "option" else ()
+    flags = option_flags(spec.decls) if spec.kind == "option" else ()
     return Argument(name, type_name, json_default, bool(required), help_text, choice_list, flags)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from keynet_train.extraction.click_ext import option_flags
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -208,14 +209,11 @@ def _param_argument(
 
 def _option_flags(name: str, type_name: str, decls: tuple[object, ...]) -> tuple[str, ...]:
     """typer's option strings: the given names, else ``--name`` (``--x/--no-x`` for bools)."""
-    given = [d for d in decls if isinstance(d, str)]
-    if not given:
-        option = "--" + name.lower().replace("_", "-")
-        given = [f"{option}/--no-{option[2:]}" if type_name == "bool" else option]
-    flags: list[str] = []
-    for decl in given:
-        flags.extend(part.strip() for part in decl.split("/") if part.strip())
-    return tuple(dict.fromkeys(flags))
+    flags = option_flags(decls)
+    if flags:
+        return flags
+    option = "--" + name.lower().replace("_", "-")
+    return (option, f"--no-{option[2:]}") if type_name == "bool" else (option,)
 
 
 def _is_context(annotation: object) -> bool:
