@@ -548,27 +548,27 @@ def test_missing_podman_binary_gives_install_hints(
     assert "brew install podman" in (excinfo.value.hint or "")
 
 
-def _external_containers(service: PodmanServiceHandle) -> set[str]:
-    """IDs of all containers in the service's storage, buildah's working containers included."""
-    listed = service.podman("ps", "-a", "--external", "--format", "{{.ID}}")
-    assert listed.returncode == 0, listed.stderr
-    return set(listed.stdout.decode().split())
+def _storage_ids(*what: str) -> set[str]:
+    """Full IDs that ``podman <what> -a -q --no-trunc`` lists.
 
-
-def _local_external_containers() -> set[str]:
-    """Containers in the storage the local podman CLI (and a private service) uses."""
+    The session's services, private services and the local CLI share one
+    storage, so the local CLI sees everything any of them left behind.
+    """
     listed = subprocess.run(
-        ["podman", "ps", "-a", "--external", "-q", "--no-trunc"], capture_output=True, check=False
+        ["podman", *what, "-a", "-q", "--no-trunc"], capture_output=True, check=False
     )
     assert listed.returncode == 0, listed.stderr
     return set(listed.stdout.decode().split())
 
 
-def _all_images(service: PodmanServiceHandle) -> set[str]:
-    """IDs of every image in the service's storage, intermediate ones included."""
-    listed = service.podman("images", "-a", "-q", "--no-trunc")
-    assert listed.returncode == 0, listed.stderr
-    return set(listed.stdout.decode().split())
+def _external_containers() -> set[str]:
+    """Every container in storage, buildah's working containers included."""
+    return _storage_ids("ps", "--external")
+
+
+def _all_images() -> set[str]:
+    """Every image in storage, intermediate ones included."""
+    return _storage_ids("images")
 
 
 def _wait_for_line(stream: IO[str], wanted: str, seen: list[str], timeout: float) -> bool:
@@ -606,7 +606,7 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
         env={**os.environ, pc.RUNTIME_ENV: "runc"},
     )
     seen: list[str] = []
-    containers_before = _local_external_containers()
+    containers_before = _external_containers()
     try:
         assert child.stdout is not None
         service = json.loads(child.stdout.readline())
@@ -626,7 +626,7 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
     assert leftovers.returncode == 1, "the interrupted RUN step is still running"
     # Nor buildah's working container of the killed build (it would keep its
     # overlay mounted and pin the base image).
-    assert _local_external_containers() - containers_before == set()
+    assert _external_containers() - containers_before == set()
 
 
 def test_sigint_with_a_shared_service_leaves_no_image_or_container(
@@ -637,8 +637,8 @@ def test_sigint_with_a_shared_service_leaves_no_image_or_container(
     (tmp_path / "Dockerfile").write_text(
         f"FROM {base_image}\nRUN X={run_id} && echo started-$X && sleep 2\n"
     )
-    before = _external_containers(podman_service)
-    images_before = _all_images(podman_service)
+    before = _external_containers()
+    images_before = _all_images()
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.podman.interrupt_driver", str(tmp_path), podman_service.url],
         cwd=REPO_ROOT,
@@ -659,7 +659,7 @@ def test_sigint_with_a_shared_service_leaves_no_image_or_container(
             child.wait()
     # The step finishes inside the service (~2 s), then podman discards the build.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _external_containers(podman_service) - before:
+    while time.monotonic() < deadline and _external_containers() - before:
         time.sleep(0.5)
-    assert _external_containers(podman_service) - before == set()
-    assert _all_images(podman_service) == images_before
+    assert _external_containers() - before == set()
+    assert _all_images() == images_before
