@@ -8,7 +8,13 @@ from keynet_train.extraction.argparse_ext import HANDLERS as ARGPARSE_HANDLERS
 from keynet_train.extraction.argparse_ext import ParserValue, parser_arguments
 from keynet_train.extraction.click_ext import HANDLERS as CLICK_HANDLERS
 from keynet_train.extraction.click_ext import ClickCommand, command_arguments
-from keynet_train.extraction.interpreter import BudgetExceeded, Interpreter, Invoked, RefHandler
+from keynet_train.extraction.interpreter import (
+    MAX_STEPS,
+    BudgetExceeded,
+    Interpreter,
+    Invoked,
+    RefHandler,
+)
 from keynet_train.extraction.model import Argument, ExtractionResult
 from keynet_train.extraction.stdlib import HANDLERS as STDLIB_HANDLERS
 from keynet_train.extraction.typer_ext import HANDLERS as TYPER_HANDLERS
@@ -24,9 +30,15 @@ _HANDLERS: dict[str, RefHandler] = {
 _PARSER_TYPES = (ParserValue, ClickCommand, TyperApp)
 
 
-def extract_from_tree(tree: ast.Module, path: str) -> ExtractionResult:
-    """Extract from an already parsed module (``path`` is only used in diagnostics)."""
-    interp = Interpreter(tree, path, _HANDLERS)
+def extract_from_tree(
+    tree: ast.Module, path: str, *, max_steps: int = MAX_STEPS
+) -> ExtractionResult:
+    """Extract from an already parsed module (``path`` is only used in diagnostics).
+
+    ``max_steps`` is the evaluation-step budget; past it the result holds what
+    was found so far plus a warning saying where the analysis stopped.
+    """
+    interp = Interpreter(tree, path, _HANDLERS, max_steps=max_steps)
     target: object = None
     line = 0
     try:
@@ -38,7 +50,12 @@ def extract_from_tree(tree: ast.Module, path: str) -> ExtractionResult:
         except Invoked as inv:
             target, line = inv.target, inv.line
     except BudgetExceeded:
-        interp.note(1, "analysis budget exhausted; the result may be incomplete", "warning")
+        interp.note(
+            interp.line,
+            f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
+            "was spent; arguments defined after this point are missing",
+            "warning",
+        )
     if target is not None and not isinstance(target, _PARSER_TYPES):
         target = None
     if target is not None:

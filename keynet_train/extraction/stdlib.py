@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import math
 
-from keynet_train.extraction.interpreter import (
-    MAX_SEQUENCE,
-    MAX_STR,
-    CallArgs,
-    Interpreter,
-    RefHandler,
-    _hashable,
-)
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, RefHandler
+from keynet_train.extraction.operations import MAX_SEQUENCE, MAX_STR, hashable, is_plain, to_set
 from keynet_train.extraction.values import UNKNOWN, ClassValue, EnumMember, PathValue, Ref
 
 
 def _plain_args(call: CallArgs) -> bool:
-    from keynet_train.extraction.interpreter import _is_plain
-
-    return not call.incomplete and all(_is_plain(a) for a in call.args)
+    return not call.incomplete and all(is_plain(a) for a in call.args)
 
 
 def _convert(kind: type) -> RefHandler:
@@ -82,9 +74,7 @@ def _sequence(kind: type) -> RefHandler:
             return seq
         if kind is tuple:
             return tuple(seq)
-        from keynet_train.extraction.interpreter import _to_set
-
-        return _to_set(seq)
+        return to_set(seq)
 
     return handler
 
@@ -260,7 +250,7 @@ def _dict(interp: Interpreter, call: CallArgs) -> object:
             if pairs is None:
                 return UNKNOWN
             for pair in pairs:
-                if not (isinstance(pair, tuple) and len(pair) == 2) or not _hashable(pair[0]):
+                if not (isinstance(pair, tuple) and len(pair) == 2) or not hashable(pair[0]):
                     return UNKNOWN
                 result[pair[0]] = pair[1]
     result.update(call.kwargs)

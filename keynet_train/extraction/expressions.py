@@ -1,0 +1,338 @@
+"""Expression evaluation for the static interpreter (the statement side is in ``interpreter``)."""
+
+from __future__ import annotations
+
+import ast
+
+from keynet_train.extraction.operations import (
+    BINOPS,
+    COMPARE,
+    MAX_SEQUENCE,
+    MAX_STR,
+    binop_is_cheap,
+    hashable,
+    plain_size,
+    size_ok,
+    sorted_if_possible,
+    to_set,
+    unaryop,
+)
+from keynet_train.extraction.runtime import Modelled
+from keynet_train.extraction.values import (
+    UNKNOWN,
+    BoundMethod,
+    ClassValue,
+    EnumMember,
+    FunctionValue,
+    PathValue,
+    Ref,
+    Scope,
+)
+
+
+class ExpressionEvaluator:
+    """Evaluates expressions to values; the subclass supplies statements, calls and attributes.
+
+    Every evaluation spends one step of the budget (:meth:`tick`), and work
+    proportional to a value's size (copying a list to iterate it) spends one
+    step per item (:meth:`charge`), so the budget bounds the real work, not
+    only the number of nodes visited.
+    """
+
+    steps: int
+    max_steps: int
+
+    def tick(self) -> None:
+        """Spend one step. Raises BudgetExceeded when the budget is spent."""
+        raise NotImplementedError
+
+    def charge(self, amount: int) -> None:
+        """Spend ``amount`` steps at once. Raises BudgetExceeded when the budget is spent."""
+        raise NotImplementedError
+
+    def note(self, line: int, message: str, severity: str = "info") -> None:
+        """Record a diagnostic for the module being read."""
+        raise NotImplementedError
+
+    def get_attr(self, obj: object, attr: str) -> object:
+        """``obj.attr``."""
+        raise NotImplementedError
+
+    def assign(self, target: ast.expr, value: object, scope: Scope) -> None:
+        """Bind ``target`` (a name, tuple, attribute or subscript) to ``value``."""
+        raise NotImplementedError
+
+    def eval_call(self, node: ast.Call, scope: Scope) -> object:
+        """Evaluate the call expression ``node``."""
+        raise NotImplementedError
+
+    def eval(self, node: ast.expr | None, scope: Scope) -> object:
+        """The value of ``node`` in ``scope``, or UNKNOWN."""
+        if node is None:
+            return None
+        self.tick()
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return scope.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            return self.get_attr(self.eval(node.value, scope), node.attr)
+        if isinstance(node, ast.Call):
+            return self.eval_call(node, scope)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            items: list[object] = []
+            for elt in node.elts:
+                if isinstance(elt, ast.Starred):
+                    seq = self.iterate(self.eval(elt.value, scope))
+                    if seq is None:
+                        return UNKNOWN
+                    items.extend(seq)
+                else:
+                    items.append(self.eval(elt, scope))
+                if len(items) > MAX_SEQUENCE:
+                    return UNKNOWN
+            if isinstance(node, ast.Tuple):
+                return tuple(items)
+            if isinstance(node, ast.Set):
+                return to_set(items)
+            return items
+        if isinstance(node, ast.Dict):
+            result: dict[object, object] = {}
+            for k, v in zip(node.keys, node.values, strict=False):
+                if k is None:
+                    sub = self.eval(v, scope)
+                    if not isinstance(sub, dict):
+                        return UNKNOWN
+                    result.update(sub)
+                    continue
+                key = self.eval(k, scope)
+                if not hashable(key):
+                    return UNKNOWN
+                result[key] = self.eval(v, scope)
+            return result
+        if isinstance(node, ast.BinOp):
+            return self.binop(node.op, self.eval(node.left, scope), self.eval(node.right, scope))
+        if isinstance(node, ast.UnaryOp):
+            return unaryop(node.op, self.eval(node.operand, scope))
+        if isinstance(node, ast.BoolOp):
+            return self._boolop(node, scope)
+        if isinstance(node, ast.Compare):
+            return self._compare(node, scope)
+        if isinstance(node, ast.IfExp):
+            truth = self.truth(self.eval(node.test, scope))
+            if truth is None:
+                return UNKNOWN
+            return self.eval(node.body if truth else node.orelse, scope)
+        if isinstance(node, ast.JoinedStr):
+            return self._joined_str(node, scope)
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node, scope)
+        if isinstance(node, ast.Lambda):
+            return FunctionValue(
+                node=node,
+                closure=scope,
+                defaults=[self.eval(d, scope) for d in node.args.defaults],
+                kw_defaults=[
+                    self.eval(d, scope) if d is not None else None for d in node.args.kw_defaults
+                ],
+                name="<lambda>",
+            )
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self._comprehension(node, scope)
+        if isinstance(node, ast.NamedExpr):
+            value = self.eval(node.value, scope)
+            self.assign(node.target, value, scope)
+            return value
+        if isinstance(node, ast.Starred):
+            return UNKNOWN
+        return UNKNOWN
+
+    def truth(self, value: object) -> bool | None:
+        """Python truthiness of a known value; None when unknown."""
+        if value is UNKNOWN or isinstance(value, (Ref, Modelled, BoundMethod)):
+            return None
+        if isinstance(value, (list, tuple, dict, set, frozenset, str, bytes)):
+            return len(value) > 0
+        if value is None or isinstance(value, (bool, int, float, complex)):
+            return bool(value)
+        if isinstance(value, (FunctionValue, ClassValue, PathValue, EnumMember)):
+            return True
+        return None
+
+    def _boolop(self, node: ast.BoolOp, scope: Scope) -> object:
+        value: object = UNKNOWN
+        for sub in node.values:
+            value = self.eval(sub, scope)
+            truth = self.truth(value)
+            if truth is None:
+                return UNKNOWN
+            if isinstance(node.op, ast.And) and not truth:
+                return value
+            if isinstance(node.op, ast.Or) and truth:
+                return value
+        return value
+
+    def _compare(self, node: ast.Compare, scope: Scope) -> object:
+        left = self.eval(node.left, scope)
+        for op, comp in zip(node.ops, node.comparators, strict=False):
+            right = self.eval(comp, scope)
+            if not (self.plain(left) and self.plain(right)):
+                return UNKNOWN
+            fn = COMPARE.get(type(op))
+            if fn is None:
+                return UNKNOWN
+            try:
+                ok = fn(left, right)
+            except Exception:  # noqa: BLE001 - e.g. '<' between str and int
+                return UNKNOWN
+            if not ok:
+                return False
+            left = right
+        return True
+
+    def _joined_str(self, node: ast.JoinedStr, scope: Scope) -> object:
+        parts: list[str] = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            elif isinstance(value, ast.FormattedValue):
+                v = self.eval(value.value, scope)
+                if not self.plain(v) or value.format_spec is not None:
+                    return UNKNOWN
+                if value.conversion == ord("r"):
+                    parts.append(repr(v))
+                else:
+                    parts.append(str(v))
+            else:
+                return UNKNOWN
+        text = "".join(parts)
+        return text if len(text) <= MAX_STR else UNKNOWN
+
+    def _subscript(self, node: ast.Subscript, scope: Scope) -> object:
+        obj = self.eval(node.value, scope)
+        if isinstance(obj, Ref) and obj.name == "os.environ":
+            self.note(node.lineno, "os.environ[...] is only known at runtime; value unresolved")
+            return UNKNOWN
+        if isinstance(obj, Ref):
+            # typing constructs in annotations: Optional[int], Annotated[...], List[str]
+            return ("__generic__", obj.name, self.eval(node.slice, scope))
+        if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "__generic__":
+            return UNKNOWN
+        if isinstance(node.slice, ast.Slice):
+            if not isinstance(obj, (list, tuple, str)):
+                return UNKNOWN
+            lo = self.eval(node.slice.lower, scope)
+            hi = self.eval(node.slice.upper, scope)
+            st = self.eval(node.slice.step, scope)
+            if not all(v is None or isinstance(v, int) for v in (lo, hi, st)) or st == 0:
+                return UNKNOWN
+            return obj[slice(lo, hi, st)]  # type: ignore[arg-type]
+        key = self.eval(node.slice, scope)
+        if isinstance(obj, dict) and hashable(key):
+            return obj.get(key, UNKNOWN)
+        if isinstance(obj, (list, tuple, str)) and isinstance(key, int):
+            if -len(obj) <= key < len(obj):
+                return obj[key]
+            return UNKNOWN
+        if isinstance(obj, ClassValue) and obj.is_enum and isinstance(key, str):
+            member = obj.namespace.get(key)
+            return member if isinstance(member, EnumMember) else UNKNOWN
+        if isinstance(obj, (ClassValue, type)) or obj is UNKNOWN:
+            # list[int] and friends in annotations
+            return ("__generic__", getattr(obj, "name", "?"), key)
+        return UNKNOWN
+
+    def _comprehension(
+        self,
+        node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
+        scope: Scope,
+    ) -> object:
+        inner = Scope(scope)
+        results: list[object] = []
+
+        def loop(index: int) -> bool:
+            if index == len(node.generators):
+                if isinstance(node, ast.DictComp):
+                    results.append((self.eval(node.key, inner), self.eval(node.value, inner)))
+                else:
+                    results.append(self.eval(node.elt, inner))
+                return len(results) <= MAX_SEQUENCE
+            gen = node.generators[index]
+            seq = self.iterate(self.eval(gen.iter, inner if index else scope))
+            if seq is None:
+                return False
+            for item in seq:
+                self.assign(gen.target, item, inner)
+                conds = [self.truth(self.eval(c, inner)) for c in gen.ifs]
+                if any(c is None for c in conds):
+                    return False
+                if all(conds) and not loop(index + 1):
+                    return False
+            return True
+
+        if not loop(0):
+            return UNKNOWN
+        if isinstance(node, ast.DictComp):
+            out: dict[object, object] = {}
+            for pair in results:
+                assert isinstance(pair, tuple)
+                if not hashable(pair[0]):
+                    return UNKNOWN
+                out[pair[0]] = pair[1]
+            return out
+        if isinstance(node, ast.SetComp):
+            return to_set(results)
+        return results
+
+    def binop(self, op: ast.operator, left: object, right: object) -> object:
+        """Arithmetic/concatenation on known values, guarded against huge results."""
+        if isinstance(left, PathValue) and isinstance(op, ast.Div):
+            if isinstance(right, (str, PathValue)):
+                r = right if isinstance(right, str) else right.path
+                return PathValue(r if r.startswith("/") else f"{left.path.rstrip('/')}/{r}")
+            return UNKNOWN
+        if not (self.plain(left) and self.plain(right)):
+            return UNKNOWN
+        fn = BINOPS.get(type(op))
+        if fn is None or not binop_is_cheap(op, left, right):
+            return UNKNOWN
+        try:
+            result = fn(left, right)
+        except Exception:  # noqa: BLE001 - ZeroDivision, TypeError, OverflowError...
+            return UNKNOWN
+        if not size_ok(result):
+            return UNKNOWN
+        self.plain(result)  # building the result was work proportional to its size
+        return result
+
+    def plain(self, value: object) -> bool:
+        """:func:`is_plain`, charging the budget one step per value checked."""
+        size = plain_size(value)
+        if size > 1:
+            self.charge(size)
+        return size >= 0
+
+    def iterate(self, value: object) -> list[object] | None:
+        """The items of a known iterable, or None; copying them costs one step per item."""
+        items = self._items(value)
+        if items is not None and len(items) > 1:
+            self.charge(len(items))
+        return items
+
+    def _items(self, value: object) -> list[object] | None:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, str):
+            return list(value) if len(value) <= MAX_SEQUENCE else None
+        if isinstance(value, dict):
+            return list(value.keys())
+        if isinstance(value, (set, frozenset)):
+            return sorted_if_possible(value)
+        if isinstance(value, range):
+            try:
+                return list(value) if len(value) <= MAX_SEQUENCE else None
+            except OverflowError:  # len() of a range beyond sys.maxsize
+                return None
+        if isinstance(value, ClassValue) and value.is_enum:
+            return [value.namespace[m] for m in value.members]
+        return None
