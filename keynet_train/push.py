@@ -390,7 +390,11 @@ def run_push(
         resolve_dockerfile,
         scan_context,
     )
-    from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+    from keynet_train.extraction import (
+        extract_hyperparameters,
+        to_argument_definitions,
+        to_described_arguments,
+    )
     from keynet_train.extraction.command_check import rejected_options
     from keynet_train.podman_client import RegistryCredentials
     from keynet_train.project_file import find_project_settings
@@ -404,7 +408,10 @@ def run_push(
     entry = cwd / options.entrypoint
     reporter.step_started("Validate and extract hyperparameters")
     extraction: ExtractionResult = extract_hyperparameters(entry)
+    # The backend gets exactly the SPEC §4.3 fields; the label and the results
+    # also carry the §6.1 descriptor.
     hyperparameters = to_argument_definitions(extraction)
+    described = to_described_arguments(extraction)
     for diag in extraction.diagnostics:
         where = f"{diag.path}:{diag.line}: " if diag.line else f"{diag.path}: "
         if diag.severity == "warning":
@@ -438,7 +445,7 @@ def run_push(
             summary,
             entry_in_context,
             extraction,
-            hyperparameters,
+            described,
             services,
             reporter,
             options.no_cache,
@@ -483,9 +490,7 @@ def run_push(
         image = f"{repository}/{repository_component(upload.upload_key)}"
         reporter.step_started("Build image")
         held.release()
-        labels = image_labels(
-            settings.context, entry_in_context, upload.upload_key, hyperparameters
-        )
+        labels = image_labels(settings.context, entry_in_context, upload.upload_key, described)
         image_id = engine.add_labels(
             base_build.result(), labels, tag=f"{image}:latest", reporter=reporter
         )
@@ -526,7 +531,7 @@ def run_push(
         project_id=project_id,
         model_name=settings.model_name,
         parser_type=extraction.parser_type,
-        hyperparameters=hyperparameters,
+        hyperparameters=described,
         command=upload.command or "",
     )
 

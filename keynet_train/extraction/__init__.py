@@ -18,6 +18,7 @@ from keynet_train.extraction.model import (
     Diagnostic,
     ExtractionResult,
     to_argument_definitions,
+    to_described_arguments,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ExtractionResult",
     "extract_hyperparameters",
     "to_argument_definitions",
+    "to_described_arguments",
 ]
 
 

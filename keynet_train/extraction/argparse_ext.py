@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -54,6 +56,7 @@ class Action:
         required: object = False,
         help: object = None,
         unresolved_kind: bool = False,
+        group: object = None,
     ) -> None:
         self.option_strings = option_strings
         self.dest = dest
@@ -67,6 +70,8 @@ class Action:
         self.required = required
         self.help = help
         self.unresolved_kind = unresolved_kind
+        # The mutually exclusive group it belongs to (a token; ids are given at output).
+        self.group = group
 
 
 class ParserValue(Modelled):
@@ -99,8 +104,10 @@ class ParserValue(Modelled):
         if name == "add_argument":
             add_argument(interp, self, call)
             return UNKNOWN
-        if name in ("add_argument_group", "add_mutually_exclusive_group"):
+        if name == "add_argument_group":
             return GroupValue(self)
+        if name == "add_mutually_exclusive_group":
+            return GroupValue(self, ExclusiveGroup())
         if name == "set_defaults":
             set_defaults(interp, self, call)
             return None
@@ -117,16 +124,26 @@ class ParserValue(Modelled):
         return super().get_attr(name)
 
 
+class ExclusiveGroup:
+    """Identity of one mutually exclusive group (``exclusive_group`` ids are numbered at output)."""
+
+
 class GroupValue(Modelled):
     """An argument group or mutually exclusive group: its arguments belong to the parser."""
 
-    def __init__(self, parser: ParserValue) -> None:
+    def __init__(self, parser: ParserValue, exclusive: ExclusiveGroup | None = None) -> None:
         self.parser = parser
+        self.exclusive = exclusive
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
-        if name in ("add_argument_group", "add_mutually_exclusive_group"):
-            return GroupValue(self.parser)
-        if name in ("add_argument", "set_defaults"):
+        if name == "add_argument_group":
+            return GroupValue(self.parser, self.exclusive)
+        if name == "add_mutually_exclusive_group":
+            return GroupValue(self.parser, ExclusiveGroup())
+        if name == "add_argument":
+            add_argument(interp, self.parser, call, self.exclusive)
+            return UNKNOWN
+        if name == "set_defaults":
             return self.parser.call_method(interp, name, call)
         return UNKNOWN
 
@@ -214,7 +231,9 @@ def _add_action(parser: ParserValue, action: Action) -> None:
     parser.actions.append(action)
 
 
-def add_argument(interp: Interpreter, parser: ParserValue, call: CallArgs) -> None:
+def add_argument(
+    interp: Interpreter, parser: ParserValue, call: CallArgs, group: ExclusiveGroup | None = None
+) -> None:
     """Model ``parser.add_argument(*flags, **kwargs)`` like argparse does."""
     line = call.line
     kw = call.kwargs
@@ -270,6 +289,7 @@ def add_argument(interp: Interpreter, parser: ParserValue, call: CallArgs) -> No
         required=required,
         help=kw.get("help"),
         unresolved_kind=unresolved_kind,
+        group=group,
     )
     _add_action(parser, action)
 
@@ -333,17 +353,75 @@ def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[
     return "str", False
 
 
-def _flags(actions: list[Action]) -> tuple[str, ...]:
-    """Every option string of one destination, with BooleanOptionalAction's ``--no-`` forms."""
-    flags: list[str] = []
-    for action in actions:
-        for option in action.option_strings:
-            if not isinstance(option, str):
-                continue
-            flags.append(option)
-            if action.kind == "boolopt" and option.startswith("--"):
-                flags.append("--no-" + option[2:])
-    return tuple(dict.fromkeys(flags))
+def _long_first(options: list[str], chars: str) -> tuple[str, ...]:
+    """Option strings without duplicates, long ones (``--x``, ``++x``) first, else as declared."""
+    unique = list(dict.fromkeys(options))
+    return tuple(sorted(unique, key=lambda o: not (len(o) > 2 and o[1] in chars)))
+
+
+class _Descriptor(NamedTuple):
+    kind: str
+    flags: tuple[str, ...]
+    flag_value: object = None
+    negative_flags: tuple[str, ...] = ()
+    list_style: str | None = None
+    nargs: int | str | None = None
+
+
+def _nargs(value: object) -> int | str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if value in ("?", "*", "+", "..."):
+        return str(value)
+    return None
+
+
+def _sets_bool(action: Action) -> bool | None:
+    """The bool an option-only action stores when present (None: it stores something else)."""
+    if action.kind == "store_true":
+        return True
+    if action.kind == "store_false":
+        return False
+    if action.kind == "store_const" and isinstance(action.const, bool):
+        return action.const
+    return None
+
+
+def _descriptor(acts: list[Action], owner: Action, chars: str) -> _Descriptor:
+    """SPEC §6.1 kind and spellings of one destination (its actions in declaration order)."""
+    options = [o for a in acts for o in a.option_strings if isinstance(o, str)]
+    if not options:
+        return _Descriptor("positional", (), nargs=_nargs(owner.nargs))
+    if all(a.kind == "boolopt" for a in acts):
+        positive = [o for o in options]
+        negative = ["--no-" + o[2:] for o in options if o.startswith("--")]
+        return _Descriptor("negatable", _long_first(positive, chars), None, tuple(negative))
+    bools = [_sets_bool(a) for a in acts]
+    if len(acts) > 1 and None not in bools and len(set(bools)) == 2:
+        # --fp16 / --no-fp16 on one dest: an on/off pair, like BooleanOptionalAction.
+        on = [o for a, b in zip(acts, bools, strict=True) if b for o in a.option_strings]
+        off = [o for a, b in zip(acts, bools, strict=True) if not b for o in a.option_strings]
+        return _Descriptor("negatable", _long_first(on, chars), None, _long_first(off, chars))
+    flags = _long_first(options, chars)
+    kind = owner.kind
+    if kind in ("store_true", "store_false", "store_const"):
+        value = {"store_true": True, "store_false": False}.get(kind, owner.const)
+        return _Descriptor("flag", flags, value)
+    if kind in ("count", "append_const"):
+        return _Descriptor("count", flags, owner.const if kind == "append_const" else None)
+    nargs = _nargs(owner.nargs)
+    if kind == "append":
+        return _Descriptor("list", flags, list_style="repeat", nargs=nargs)
+    if kind == "extend" or (nargs is not None and nargs != "?"):
+        return _Descriptor("list", flags, list_style="space", nargs=nargs)
+    return _Descriptor("value", flags, nargs=nargs)
+
+
+def _bounds(choices: object) -> tuple[int | None, int | None]:
+    """``choices=range(a, b)`` (step 1) is the integer range a..b-1."""
+    if isinstance(choices, range) and choices.step == 1 and len(choices):
+        return choices.start, choices.stop - 1
+    return None, None
 
 
 def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]:
@@ -354,6 +432,8 @@ def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]
             continue
         groups.setdefault(action.dest, []).append(action)
     result: list[Argument] = []
+    positions: dict[str, int] = {}
+    group_ids: dict[int, int] = {}
     for dest, acts in groups.items():
         first = acts[0]
         # The value the namespace gets when the option is absent (argparse's order).
@@ -391,8 +471,39 @@ def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]
         if first.help is UNKNOWN:
             interp.note(first.line, f"help of '{dest}' could not be resolved statically")
         required = any(a.required is True for a in acts)
-        flags = _flags(acts)
-        result.append(Argument(dest, type_name, json_default, required, help_text, choices, flags))
+        desc = _descriptor(acts, owner, parser.prefix_chars)
+        flag_value = desc.flag_value
+        if desc.kind in ("flag", "count") and flag_value is not None:
+            try:
+                flag_value = None if unknown(flag_value) else to_json_value(flag_value)
+            except Unresolved:
+                flag_value = None
+        position = None
+        if desc.kind == "positional":
+            position = positions.setdefault(dest, len(positions))
+        group = next((a.group for a in acts if a.group is not None), None)
+        group_id = None if group is None else group_ids.setdefault(id(group), len(group_ids) + 1)
+        low, high = _bounds(first.choices)
+        result.append(
+            Argument(
+                dest,
+                type_name,
+                json_default,
+                required,
+                help_text,
+                choices,
+                desc.flags,
+                kind=desc.kind,
+                flag_value=flag_value,
+                negative_flags=desc.negative_flags,
+                list_style=desc.list_style,
+                nargs=desc.nargs,
+                position=position,
+                min=low,
+                max=high,
+                exclusive_group=None if group_id is None else f"group-{group_id}",
+            )
+        )
     if parser.subcommands:
         interp.note(
             parser.subparsers_line or parser.line,

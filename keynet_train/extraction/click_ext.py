@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
@@ -189,9 +190,31 @@ def _choice(interp: Interpreter, call: CallArgs) -> object:
     return ChoiceType(call.args[0] if call.args else call.kwargs.get("choices", UNKNOWN))
 
 
+class RangeType(Ref):
+    """``click.IntRange(...)``/``click.FloatRange(...)`` with the bounds it enforces."""
+
+    def __init__(self, name: str, args: list[object], kwargs: dict[str, object]) -> None:
+        super().__init__(name)
+        kw = dict(zip(("min", "max", "min_open", "max_open", "clamp"), args, strict=False))
+        kw.update(kwargs)
+        self.min = _number(kw.get("min"))
+        self.max = _number(kw.get("max"))
+        self.min_open = kw.get("min_open") is True
+        self.max_open = kw.get("max_open") is True
+        # A clamping range accepts any number (it clamps): no bound to refuse.
+        if kw.get("clamp") is True:
+            self.min_open = self.max_open = False
+
+
+def _number(value: object) -> int | float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
 def _range(name: str) -> RefHandler:
     def handler(interp: Interpreter, call: CallArgs) -> object:
-        return Ref(name)
+        return RangeType(name, call.args, call.kwargs)
 
     return handler
 
@@ -299,10 +322,14 @@ def _type_of(interp: Interpreter, t: object, line: int, name: str) -> tuple[str,
 def command_arguments(interp: Interpreter, cmd: ClickCommand) -> list[Argument]:
     """The SPEC §6 arguments of a click command or group (its own parameters)."""
     result: list[Argument] = []
+    position = 0
     for spec in cmd.params:
         if spec.kind == "skip" or spec.kwargs.get("expose_value", True) is False:
             continue
         arg = _spec_argument(interp, spec)
+        if arg is not None and arg.kind == "positional":
+            arg = arg._replace(position=position)
+            position += 1
         if arg is not None:
             result.append(arg)
     if cmd.is_group and cmd.subcommands:
@@ -397,8 +424,97 @@ def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
     help_text = _cleandoc(help_value) if isinstance(help_value, str) and help_value else None
     if multiple and isinstance(json_default, list) and not json_default:
         json_default = []
-    flags = option_flags(spec.decls) if spec.kind == "option" else ()
-    return Argument(name, type_name, json_default, bool(required), help_text, choice_list, flags)
+    desc = _descriptor(spec, name, is_flag is True and t is None, flag_value, multiple, count)
+    bounds = t if isinstance(t, RangeType) else None
+    if count and t is None:
+        # click gives a counting option the type IntRange(min=0).
+        bounds = RangeType("click.IntRange", [0], {})
+    return Argument(
+        name,
+        type_name,
+        json_default,
+        bool(required),
+        help_text,
+        choice_list,
+        desc.flags,
+        kind=desc.kind,
+        flag_value=desc.flag_value,
+        negative_flags=desc.negative_flags,
+        list_style=desc.list_style,
+        nargs=desc.nargs,
+        position=desc.position,
+        min=None if bounds is None else bounds.min,
+        max=None if bounds is None else bounds.max,
+        min_open=bounds is not None and bounds.min_open,
+        max_open=bounds is not None and bounds.max_open,
+    )
+
+
+class Descriptor(NamedTuple):
+    """SPEC §6.1 spelling of one click (or typer) parameter."""
+
+    kind: str
+    flags: tuple[str, ...] = ()
+    flag_value: object = None
+    negative_flags: tuple[str, ...] = ()
+    list_style: str | None = None
+    nargs: int | str | None = None
+    position: int | None = None
+
+
+def long_first(flags: Iterable[str]) -> tuple[str, ...]:
+    """Option strings, ``--long`` ones first, otherwise in declaration order."""
+    return tuple(sorted(flags, key=lambda f: not f.startswith("--")))
+
+
+def click_nargs(nargs: object, required: bool) -> int | str | None:
+    """click's ``nargs`` as SPEC §6.1 spells it: ``-1`` is ``*`` (``+`` when required)."""
+    if not isinstance(nargs, int) or isinstance(nargs, bool) or nargs == 1:
+        return None
+    if nargs < 0:
+        return "+" if required else "*"
+    return nargs
+
+
+def _descriptor(
+    spec: ParamSpec,
+    name: str,
+    bool_flag: bool,
+    flag_value: object,
+    multiple: bool,
+    count: bool,
+) -> Descriptor:
+    kw = spec.kwargs
+    if spec.kind != "option":
+        return Descriptor(
+            "positional", nargs=click_nargs(kw.get("nargs", 1), kw.get("required") is True)
+        )
+    positive: list[str] = []
+    negative: list[str] = []
+    for decl in spec.decls:
+        if isinstance(decl, str) and not decl.isidentifier():
+            first, second = split_decl(decl)
+            positive += [first] if first else []
+            negative += [second] if second else []
+    flags = long_first(dict.fromkeys(positive))
+    if count:
+        return Descriptor("count", flags)
+    if bool_flag or flag_value is not _MISSING or kw.get("is_flag") is True:
+        if negative:
+            return Descriptor("negatable", flags, None, long_first(dict.fromkeys(negative)))
+        # click 8.2+: a flag without flag_value stores True when present.
+        value = True if flag_value is _MISSING else flag_value
+        try:
+            value = None if unknown(value) else to_json_value(value)
+        except Unresolved:
+            value = None
+        return Descriptor("flag", flags, value)
+    if multiple:
+        return Descriptor("list", flags, list_style="repeat")
+    nargs = click_nargs(kw.get("nargs", 1), False)
+    if nargs is not None:
+        return Descriptor("list", flags, list_style="space", nargs=nargs)
+    return Descriptor("value", flags)
 
 
 HANDLERS: dict[str, RefHandler] = {

@@ -27,7 +27,7 @@ class RejectedOption:
 
     def message(self, script: str) -> str:
         """One paragraph: what will fail, and how to declare the option so it works."""
-        declared = ", ".join(self.argument.flags)
+        declared = ", ".join(self.argument.accepted_flags())
         first = self.argument.flags[0]
         option = self.option
         if self.argument.type == "bool":
@@ -70,7 +70,7 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
     if start is None:
         return []
     by_name = {a.name: a for a in result.arguments if a.flags}
-    accepted = {flag for a in result.arguments for flag in a.flags}
+    accepted = {flag for a in result.arguments for flag in a.accepted_flags()}
     long_flags = [flag for flag in accepted if flag.startswith("--")]
     found: list[RejectedOption] = []
     for word in words[start:]:

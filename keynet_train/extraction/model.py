@@ -16,8 +16,48 @@ ARGUMENT_TYPES = ("str", "int", "float", "bool")
 JSONValue = object
 
 
+#: ``Argument.kind`` values (SPEC §6.1): how the command line carries the value.
+KINDS = ("value", "flag", "negatable", "count", "list", "positional")
+#: ``Argument.list_style`` values for ``kind == "list"``.
+LIST_STYLES = ("space", "repeat", "literal")
+#: ``Argument.scope`` values: ``global`` options come before the sub-command.
+SCOPES = ("global", "command")
+
+
 class Argument(NamedTuple):
-    """One hyperparameter as the platform sees it (SPEC §6)."""
+    """One hyperparameter as the platform sees it (SPEC §6) and how it is spelled (SPEC §6.1).
+
+    The first six fields are the SPEC §6 / §4.3 object. The rest is the CLI
+    descriptor; every family's extractor must fill it (defaults describe a
+    plain ``--name VALUE`` option):
+
+    - ``flags``: option strings for the value (or for true), long form first;
+      ``()`` for positionals. Negative forms are *not* here.
+    - ``kind``: one of :data:`KINDS`:
+      ``value`` (``FLAG VALUE``; argparse ``nargs="?"`` keeps ``nargs="?"``),
+      ``flag`` (present/absent; ``flag_value`` is what presence stores:
+      ``store_true`` → true, ``store_false`` → false, ``store_const`` → the
+      const, click ``is_flag``/``flag_value``),
+      ``negatable`` (``flags`` set true, ``negative_flags`` set false),
+      ``count`` (the flag repeated), ``list`` (see ``list_style``),
+      ``positional`` (``position`` is its 0-based place among positionals;
+      ``nargs`` says whether it takes several words).
+    - ``list_style``: for ``list`` only, one of :data:`LIST_STYLES`: ``space``
+      (one flag then the values: argparse ``nargs``, click option ``nargs=N``,
+      tyro), ``repeat`` (the flag per value: argparse ``append``, click
+      ``multiple``, typer ``List[...]`` options), ``literal`` (one Python
+      literal: fire).
+    - ``nargs``: the library's count as argparse spells it: an int when fixed,
+      else ``"?"``, ``"*"``, ``"+"`` (click ``nargs=-1`` is ``"*"``, or ``"+"``
+      when required); ``None`` for a single value.
+    - ``min``/``max``/``min_open``/``max_open``: bounds of a range type (click
+      ``IntRange``/``FloatRange``, typer ``min=``/``max=``, argparse
+      ``choices=range(a, b)``); ``None``/``False`` when there is none.
+    - ``scope``: one of :data:`SCOPES`; ``global`` for an option of the parent
+      parser/group when a sub-command is chosen.
+    - ``exclusive_group``: the same id on every member of one mutually
+      exclusive group, else ``None``.
+    """
 
     name: str
     type: str
@@ -25,13 +65,22 @@ class Argument(NamedTuple):
     required: bool = False
     help: str | None = None
     choices: list[str] | None = None
-    # How a command line spells it ("--learning-rate", "-l", "--no-flip");
-    # empty for positionals. Not part of SPEC §6: used to check the platform's
-    # training command against what the script accepts.
     flags: tuple[str, ...] = ()
+    kind: str = "value"
+    flag_value: JSONValue = None
+    negative_flags: tuple[str, ...] = ()
+    list_style: str | None = None
+    nargs: int | str | None = None
+    position: int | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    min_open: bool = False
+    max_open: bool = False
+    scope: str = "command"
+    exclusive_group: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        """The SPEC §6 object: keys name, type, default, required, help, choices."""
+    def to_definition(self) -> dict[str, object]:
+        """The SPEC §4.3 object the backend gets: name, type, default, required, help, choices."""
         return {
             "name": self.name,
             "type": self.type,
@@ -40,6 +89,76 @@ class Argument(NamedTuple):
             "help": self.help,
             "choices": list(self.choices) if self.choices is not None else None,
         }
+
+    def to_json(self) -> dict[str, object]:
+        """The SPEC §6 object plus the §6.1 descriptor (fields that do not apply are absent)."""
+        doc = self.to_definition()
+        doc["flags"] = list(self.flags)
+        doc["kind"] = self.kind
+        if self.kind == "flag" or (self.kind == "count" and self.flag_value is not None):
+            # count: argparse append_const appends flag_value per repetition.
+            doc["flag_value"] = self.flag_value
+        if self.negative_flags:
+            doc["negative_flags"] = list(self.negative_flags)
+        if self.list_style is not None:
+            doc["list_style"] = self.list_style
+        if self.nargs is not None:
+            doc["nargs"] = self.nargs
+        if self.position is not None:
+            doc["position"] = self.position
+        if self.min is not None or self.max is not None:
+            doc["min"] = self.min
+            doc["max"] = self.max
+            doc["min_open"] = self.min_open
+            doc["max_open"] = self.max_open
+        doc["scope"] = self.scope
+        if self.exclusive_group is not None:
+            doc["exclusive_group"] = self.exclusive_group
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, object]) -> Argument:
+        """Rebuild an argument from :meth:`to_json` (e.g. read back from an image label).
+
+        Raises:
+            KeyError / TypeError: ``doc`` lacks ``name`` or ``type``, or is not a dict.
+        """
+
+        def strings(value: object) -> tuple[str, ...]:
+            return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+        choices = doc.get("choices")
+        nargs = doc.get("nargs")
+        position = doc.get("position")
+        bound_min = doc.get("min")
+        bound_max = doc.get("max")
+        group = doc.get("exclusive_group")
+        style = doc.get("list_style")
+        return cls(
+            name=str(doc["name"]),
+            type=str(doc["type"]),
+            default=doc.get("default"),
+            required=doc.get("required") is True,
+            help=doc["help"] if isinstance(doc.get("help"), str) else None,  # type: ignore[arg-type]
+            choices=list(strings(choices)) if isinstance(choices, list) else None,
+            flags=strings(doc.get("flags")),
+            kind=str(doc.get("kind", "value")),
+            flag_value=doc.get("flag_value"),
+            negative_flags=strings(doc.get("negative_flags")),
+            list_style=style if isinstance(style, str) else None,
+            nargs=nargs if isinstance(nargs, (int, str)) else None,
+            position=position if isinstance(position, int) else None,
+            min=bound_min if isinstance(bound_min, (int, float)) else None,
+            max=bound_max if isinstance(bound_max, (int, float)) else None,
+            min_open=doc.get("min_open") is True,
+            max_open=doc.get("max_open") is True,
+            scope=str(doc.get("scope", "command")),
+            exclusive_group=group if isinstance(group, str) else None,
+        )
+
+    def accepted_flags(self) -> tuple[str, ...]:
+        """Every option string the script accepts for this argument (positive and negative)."""
+        return self.flags + self.negative_flags
 
 
 class Diagnostic(NamedTuple):
@@ -62,18 +181,25 @@ class ExtractionResult:
         parser_type: str | None,
         arguments: list[Argument] | None = None,
         diagnostics: list[Diagnostic] | None = None,
+        command: str | None = None,
     ) -> None:
         self.parser_type = parser_type
+        # The sub-command trained with (SPEC §6 "Subcommands"), or None.
+        self.command = command
         self.arguments: list[Argument] = [] if arguments is None else arguments
         self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
 
     def __repr__(self) -> str:
-        return f"ExtractionResult({self.parser_type!r}, {self.arguments!r}, {self.diagnostics!r})"
+        return (
+            f"ExtractionResult({self.parser_type!r}, {self.arguments!r}, "
+            f"{self.diagnostics!r}, command={self.command!r})"
+        )
 
     def to_json(self) -> dict[str, object]:
-        """Exactly the SPEC §6 object ``{"parser_type": ..., "arguments": [...]}``."""
+        """The SPEC §6 object with the §6.1 descriptor: parser_type, command, arguments."""
         return {
             "parser_type": self.parser_type,
+            "command": self.command,
             "arguments": [a.to_json() for a in self.arguments],
         }
 
@@ -82,6 +208,13 @@ def to_argument_definitions(result: ExtractionResult) -> list[dict[str, object]]
     """The backend's ``hyperParameters`` list (SPEC §4.3) for ``result``.
 
     The backend's ArgumentDefinition has the same six fields as SPEC §6 (the
-    names are single words, so camelCase and snake_case agree). Raises nothing.
+    names are single words, so camelCase and snake_case agree); the §6.1
+    descriptor is not sent (the real backend may reject unknown fields).
+    Raises nothing.
     """
+    return [a.to_definition() for a in result.arguments]
+
+
+def to_described_arguments(result: ExtractionResult) -> list[dict[str, object]]:
+    """Every argument with its §6.1 descriptor: for ``--json`` results and the image label."""
     return [a.to_json() for a in result.arguments]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from keynet_train.extraction.click_ext import option_flags
+from keynet_train.extraction.click_ext import Descriptor, long_first, split_decl
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -142,8 +142,12 @@ def function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument]
         if a.kw_defaults[i] is not None:
             defaults[param.arg] = fn.kw_defaults[i]
     result: list[Argument] = []
+    position = 0
     for param in [*positional, *a.kwonlyargs]:
         arg = _param_argument(interp, fn, param, defaults.get(param.arg, _MISSING))
+        if arg is not None and arg.kind == "positional":
+            arg = arg._replace(position=position)
+            position += 1
         if arg is not None:
             result.append(arg)
     return result
@@ -203,17 +207,91 @@ def _param_argument(
     if help_value is UNKNOWN:
         interp.note(line, f"help of '{name}' could not be resolved statically")
     help_text = help_value if isinstance(help_value, str) and help_value else None
-    flags = _option_flags(name, type_name, decls) if info.kind == "option" else ()
-    return Argument(name, type_name, json_default, required, help_text, choices, flags)
+    desc = _descriptor(info, name, type_name, decls, _is_list(annotation), required)
+    low, high = _number(info.kwargs.get("min")), _number(info.kwargs.get("max"))
+    if info.kwargs.get("clamp") is True:
+        low = high = None
+    return Argument(
+        name,
+        type_name,
+        json_default,
+        required,
+        help_text,
+        choices,
+        desc.flags,
+        kind=desc.kind,
+        flag_value=desc.flag_value,
+        negative_flags=desc.negative_flags,
+        list_style=desc.list_style,
+        nargs=desc.nargs,
+        min=low,
+        max=high,
+    )
 
 
-def _option_flags(name: str, type_name: str, decls: tuple[object, ...]) -> tuple[str, ...]:
-    """typer's option strings: the given names, else ``--name`` (``--x/--no-x`` for bools)."""
-    flags = option_flags(decls)
-    if flags:
-        return flags
-    option = "--" + name.lower().replace("_", "-")
-    return (option, f"--no-{option[2:]}") if type_name == "bool" else (option,)
+def _number(value: object) -> int | float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _descriptor(
+    info: ParamInfo,
+    name: str,
+    type_name: str,
+    decls: tuple[object, ...],
+    is_list: bool,
+    required: bool,
+) -> Descriptor:
+    """SPEC §6.1 spelling: typer hands click ``--x/--no-x`` for a bool unless names are given."""
+    if info.kind != "option":
+        return Descriptor("positional", nargs=("+" if required else "*") if is_list else None)
+    positive: list[str] = []
+    negative: list[str] = []
+    for decl in decls:
+        if isinstance(decl, str) and not decl.isidentifier():
+            first, second = split_decl(decl)
+            positive += [first] if first else []
+            negative += [second] if second else []
+    if not positive:
+        option = "--" + name.lower().replace("_", "-")
+        positive = [option]
+        if type_name == "bool" and not is_list:
+            negative = [f"--no-{option[2:]}"]
+    flags = long_first(dict.fromkeys(positive))
+    if info.kwargs.get("count") is True:
+        return Descriptor("count", flags)
+    if is_list:
+        return Descriptor("list", flags, list_style="repeat")
+    if type_name == "bool":
+        if negative:
+            return Descriptor("negatable", flags, None, long_first(dict.fromkeys(negative)))
+        return Descriptor("flag", flags, True)
+    return Descriptor("value", flags)
+
+
+def _is_list(annotation: object) -> bool:
+    """Whether typer makes the parameter ``multiple`` (a ``List[...]``-like annotation)."""
+    for _ in range(10):
+        if not (isinstance(annotation, tuple) and len(annotation) == 3):
+            return False
+        _, base, args = annotation
+        single = not isinstance(args, tuple) or args[:1] == ("__generic__",)
+        parts = (args,) if single else args
+        if base in ("typing.List", "builtins.list"):
+            return True
+        if base in ("typing.Optional", "typing.Annotated"):
+            annotation = parts[0] if parts else None
+        elif base == "typing.Union":
+            rest = [
+                p
+                for p in parts
+                if p is not None and not (isinstance(p, Ref) and p.name == "builtins.None")
+            ]
+            annotation = rest[0] if len(rest) == 1 else None
+        else:
+            return False
+    return False
 
 
 def _is_context(annotation: object) -> bool:

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+from keynet_train.extraction import (
+    extract_hyperparameters,
+    to_argument_definitions,
+    to_described_arguments,
+)
 from keynet_train.push import repository_component
 from tests.e2e.conftest import EXAMPLES, SIMPLE_DOCKERFILE, Cli, make_context
 from tests.support.services import BASE_IMAGE, FaultProxy, RegistryHandle, free_port
@@ -20,6 +24,7 @@ from tests.support.services import BASE_IMAGE, FaultProxy, RegistryHandle, free_
 pytestmark = pytest.mark.integration
 
 UPLOAD_PREFIX = "/v1/projects/"
+FIELDS = ("name", "type", "default", "required", "help", "choices")
 
 
 def _push(
@@ -69,8 +74,12 @@ def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: st
     assert json.loads(labels["ai.keynet.train.hyperparameters"]) == result["hyperparameters"]
     assert datetime.strptime(labels["org.opencontainers.image.created"], "%Y-%m-%dT%H:%M:%SZ")
 
-    expected = to_argument_definitions(extract_hyperparameters(entrypoint))
-    assert result["hyperparameters"] == expected
+    extraction = extract_hyperparameters(entrypoint)
+    expected = to_argument_definitions(extraction)
+    # The result and label carry the SPEC §6.1 descriptor; the backend only the §4.3 fields.
+    assert result["hyperparameters"] == to_described_arguments(extraction)
+    assert all("kind" in h and "flags" in h for h in result["hyperparameters"])
+    assert all(set(h) == set(FIELDS) for h in expected)
     assert result["parser_type"] == example
     assert result["project_id"] == 2
     assert result["model_name"] == "train.py"

@@ -93,14 +93,14 @@ def runtime_extract(path: pathlib.Path) -> dict[str, object]:
     finally:
         sys.argv = old_argv
     if captured is None:
-        return {"parser_type": None, "arguments": []}
+        return {"parser_type": None, "command": None, "arguments": []}
     if captured.kind == "argparse":
         args = _argparse_arguments(captured.target)  # type: ignore[arg-type]
     elif captured.kind == "click":
         args = _click_arguments(captured.target)  # type: ignore[arg-type]
     else:
         args = _typer_arguments(captured.target)
-    return {"parser_type": captured.kind, "arguments": args}
+    return {"parser_type": captured.kind, "command": None, "arguments": args}
 
 
 # ------------------------------------------------------------------ shared rules
@@ -191,6 +191,8 @@ def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, objec
             continue
         by_dest.setdefault(a.dest, []).append(a)
     out = []
+    positions: dict[str, int] = {}
+    groups: dict[int, int] = {}
     for dest, acts in by_dest.items():
         first = acts[0]
         owner = next((a for a in acts if a.default is not SUPPRESS), None)
@@ -233,10 +235,92 @@ def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, objec
                 "required": any(a.required for a in acts),
                 "help": help_text,
                 "choices": choices,
-                "flags": sorted({o for a in acts for o in a.option_strings}),
+                **_argparse_descriptor(parser, acts, owner, positions, groups),
             }
         )
     return out
+
+
+def _long_first(options: list[str], chars: str) -> list[str]:
+    unique = list(dict.fromkeys(options))
+    return sorted(unique, key=lambda o: not (len(o) > 2 and o[1] in chars))
+
+
+def _argparse_descriptor(
+    parser: argparse.ArgumentParser,
+    acts: list[argparse.Action],
+    owner: argparse.Action,
+    positions: dict[str, int],
+    groups: dict[int, int],
+) -> dict[str, object]:
+    """SPEC §6.1 for one destination, read from argparse's own Action objects."""
+    chars = parser.prefix_chars
+    options = [o for a in acts for o in a.option_strings]
+    nargs = owner.nargs if owner.nargs not in (None, argparse.OPTIONAL) or not options else None
+    if owner.nargs == argparse.OPTIONAL:
+        nargs = "?"
+    doc: dict[str, object] = {}
+    if not options:
+        doc = {"flags": [], "kind": "positional"}
+        if owner.nargs is not None:
+            doc["nargs"] = owner.nargs
+        doc["position"] = positions.setdefault(owner.dest, len(positions))
+    elif all(isinstance(a, argparse.BooleanOptionalAction) for a in acts):
+        negative = [o for o in options if o.startswith("--no-") and "--" + o[5:] in options]
+        positive = [o for o in options if o not in negative]
+        doc = {
+            "flags": _long_first(positive, chars),
+            "kind": "negatable",
+            "negative_flags": negative,
+        }
+    else:
+        sets = [
+            a.const
+            if isinstance(a, argparse._StoreConstAction) and isinstance(a.const, bool)
+            else None
+            for a in acts
+        ]
+        if len(acts) > 1 and None not in sets and len(set(sets)) == 2:
+            on = [o for a, b in zip(acts, sets, strict=True) if b for o in a.option_strings]
+            off = [o for a, b in zip(acts, sets, strict=True) if not b for o in a.option_strings]
+            doc = {
+                "flags": _long_first(on, chars),
+                "kind": "negatable",
+                "negative_flags": _long_first(off, chars),
+            }
+        elif isinstance(owner, argparse._StoreConstAction):  # store_true/false are subclasses
+            value = _json(owner.const)
+            doc = {"flags": _long_first(options, chars), "kind": "flag", "flag_value": value}
+        elif isinstance(owner, argparse._CountAction):
+            doc = {"flags": _long_first(options, chars), "kind": "count"}
+        elif isinstance(owner, argparse._AppendConstAction):
+            value = _json(owner.const)
+            doc = {"flags": _long_first(options, chars), "kind": "count", "flag_value": value}
+        elif isinstance(owner, (argparse._AppendAction, argparse._ExtendAction)):
+            style = "space" if isinstance(owner, argparse._ExtendAction) else "repeat"
+            doc = {"flags": _long_first(options, chars), "kind": "list", "list_style": style}
+            if owner.nargs is not None:
+                doc["nargs"] = owner.nargs
+        elif owner.nargs is not None and owner.nargs != argparse.OPTIONAL:
+            doc = {
+                "flags": _long_first(options, chars),
+                "kind": "list",
+                "list_style": "space",
+                "nargs": owner.nargs,
+            }
+        else:
+            doc = {"flags": _long_first(options, chars), "kind": "value"}
+            if nargs is not None:
+                doc["nargs"] = nargs
+    choices = acts[0].choices
+    if isinstance(choices, range) and choices.step == 1 and len(choices):
+        doc.update(min=choices.start, max=choices.stop - 1, min_open=False, max_open=False)
+    doc["scope"] = "command"
+    for group in parser._mutually_exclusive_groups:
+        if any(a in group._group_actions for a in acts):
+            doc["exclusive_group"] = f"group-{groups.setdefault(id(group), len(groups) + 1)}"
+            break
+    return doc
 
 
 # ------------------------------------------------------------------------ click
@@ -254,19 +338,58 @@ def _click_type(pt: Any) -> tuple[str, list[str] | None, bool]:
     return "str", None, False
 
 
-def _click_flags(p: Any) -> list[str]:
-    """What a command line may spell: an option's opts and secondary opts; none for arguments.
+def _click_descriptor(p: Any, position: int) -> dict[str, object]:
+    """SPEC §6.1 for one click parameter, read from click's own Parameter object.
 
     Duck-typed: typer ships its own copy of click, whose classes are not click's.
     """
+
+    def long_first(flags: list[str]) -> list[str]:
+        return sorted(dict.fromkeys(flags), key=lambda f: not f.startswith("--"))
+
+    doc: dict[str, object]
     if getattr(p, "param_type_name", None) != "option":
-        return []
-    return sorted({*p.opts, *p.secondary_opts})
+        doc = {"flags": [], "kind": "positional"}
+        if p.nargs != 1:
+            doc["nargs"] = ("+" if p.required else "*") if p.nargs < 0 else p.nargs
+        doc["position"] = position
+    elif p.count:
+        doc = {"flags": long_first(p.opts), "kind": "count"}
+    elif p.is_flag and p.secondary_opts:
+        doc = {
+            "flags": long_first(p.opts),
+            "kind": "negatable",
+            "negative_flags": long_first(p.secondary_opts),
+        }
+    elif p.is_flag:
+        # click 8.5 resolves a missing flag_value at parse time; typer's own click
+        # copy keeps none: its bool flags store True (the round-trip tests parse it).
+        value = getattr(p, "flag_activation_value", getattr(p, "flag_value", True))
+        doc = {"flags": long_first(p.opts), "kind": "flag", "flag_value": _json(value)}
+    elif p.multiple:
+        doc = {"flags": long_first(p.opts), "kind": "list", "list_style": "repeat"}
+    elif p.nargs != 1:
+        doc = {"flags": long_first(p.opts), "kind": "list", "list_style": "space", "nargs": p.nargs}
+    else:
+        doc = {"flags": long_first(p.opts), "kind": "value"}
+    # click keeps bounds on its IntRange/FloatRange type; typer on the parameter.
+    t = getattr(p, "type", p)
+    low, high = getattr(t, "min", None), getattr(t, "max", None)
+    if not getattr(t, "clamp", False) and (low is not None or high is not None):
+        doc.update(
+            min=low,
+            max=high,
+            min_open=getattr(t, "min_open", False),
+            max_open=getattr(t, "max_open", False),
+        )
+    doc["scope"] = "command"
+    return doc
 
 
 def _click_arguments(cmd: click.Command) -> list[dict[str, object]]:
     unset = getattr(click.core, "UNSET", object())
     out = []
+    position = 0
     for p in cmd.params:
         if not p.expose_value:
             continue
@@ -289,9 +412,10 @@ def _click_arguments(cmd: click.Command) -> list[dict[str, object]]:
                 "required": bool(p.required),
                 "help": help_text,
                 "choices": choices,
-                "flags": _click_flags(p),
+                **_click_descriptor(p, position),
             }
         )
+        position += p.param_type_name != "option"
     return out
 
 
@@ -321,6 +445,7 @@ def _typer_arguments(app: Any) -> list[dict[str, object]]:
 
     cmd = typer.main.get_command(app)
     out = []
+    position = 0
     for p in cmd.params:
         if p.name in ("install_completion", "show_completion"):
             continue
@@ -345,9 +470,10 @@ def _typer_arguments(app: Any) -> list[dict[str, object]]:
                 "required": bool(p.required),
                 "help": getattr(p, "help", None) or None,
                 "choices": choices,
-                "flags": _click_flags(p),
+                **_click_descriptor(p, position),
             }
         )
+        position += p.param_type_name != "option"
     return out
 
 
@@ -359,4 +485,4 @@ def normalise_help(doc: dict[str, object]) -> dict[str, object]:
         if isinstance(a["help"], str):
             a["help"] = " ".join(a["help"].split()) or None
         args.append(a)
-    return {"parser_type": doc["parser_type"], "arguments": args}
+    return {"parser_type": doc["parser_type"], "command": doc.get("command"), "arguments": args}

@@ -24,8 +24,19 @@ def test_table() -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Parser: argparse (3 arguments)"
-    assert lines[1].split() == ["name", "type", "default", "required", "choices", "help"]
-    assert lines[3].split() == ["lr", "float", "0.001", "no", "-", "Learning", "rate"]
+    assert lines[1].split() == [
+        "name",
+        "type",
+        "default",
+        "required",
+        "choices",
+        "spelling",
+        "help",
+    ]
+    assert lines[3].split() == [
+        *("lr", "float", "0.001", "no", "-"),
+        *("--lr", "VALUE", "Learning", "rate"),
+    ]
     assert lines[5].split()[:3] == ["name", "str", '"run"']
     assert err == ""
 
@@ -43,8 +54,9 @@ def test_json_is_exactly_the_spec_object() -> None:
     code, out, err = _run("inspect", str(path), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"parser_type", "arguments"}
+    assert set(doc) == {"parser_type", "command", "arguments"}
     assert doc["parser_type"] == "argparse"
+    assert doc["command"] is None
     first = doc["arguments"][0]
     assert first == {
         "name": "epochs",
@@ -53,6 +65,9 @@ def test_json_is_exactly_the_spec_object() -> None:
         "required": False,
         "help": None,
         "choices": None,
+        "flags": ["--epochs"],
+        "kind": "value",
+        "scope": "command",
     }
     assert out.count("\n") == 1
     assert f"{path}:4: info: environment variable EPOCHS" in err
@@ -61,7 +76,7 @@ def test_json_is_exactly_the_spec_object() -> None:
 def test_no_parser_warns_and_exits_zero() -> None:
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"), "--json")
     assert code == 0
-    assert json.loads(out) == {"parser_type": None, "arguments": []}
+    assert json.loads(out) == {"parser_type": None, "command": None, "arguments": []}
     assert "no argparse, click or typer parser found" in err
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"))
     assert code == 0 and out == ""
@@ -114,3 +129,29 @@ def test_inspect_does_not_import_heavy_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_table_shows_how_each_value_is_spelled(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import argparse\n"
+        "p = argparse.ArgumentParser()\n"
+        "p.add_argument('data')\n"
+        "p.add_argument('-l', '--lr', type=float, default=0.1)\n"
+        "p.add_argument('--amp', action=argparse.BooleanOptionalAction, default=False)\n"
+        "p.add_argument('--fp16', action='store_true')\n"
+        "p.add_argument('--milestones', nargs='+', type=int, default=[30, 60])\n"
+        "p.add_argument('--gpu', action='append', type=int)\n"
+        "p.add_argument('-v', action='count', default=0)\n"
+        "p.parse_args()\n"
+    )
+    code, out, _ = _run("inspect", str(path))
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert "data (positional 0)" in rows["data"]
+    assert "--lr VALUE" in rows["lr"]
+    assert "--amp | --no-amp" in rows["amp"]
+    assert "--fp16 (sets true)" in rows["fp16"]
+    assert "--milestones V1 V2..." in rows["milestones"]
+    assert "--gpu V1 --gpu V2..." in rows["gpu"]
+    assert "-v -v... (count)" in rows["v"]

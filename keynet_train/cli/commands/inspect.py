@@ -17,7 +17,7 @@ from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import add_command
 
 if TYPE_CHECKING:
-    from keynet_train.extraction import ExtractionResult
+    from keynet_train.extraction import Argument, ExtractionResult
 
 EXAMPLE = """\
 examples:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-_COLUMNS = ("name", "type", "default", "required", "choices", "help")
+_COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help")
 
 
 def format_arguments(result: ExtractionResult) -> str:
@@ -86,8 +86,36 @@ def format_arguments(result: ExtractionResult) -> str:
             "-" if arg.default is None else json.dumps(arg.default),
             "yes" if arg.required else "no",
             "-" if arg.choices is None else ",".join(arg.choices),
+            spelling(arg),
             " ".join((arg.help or "-").split()),
         ]
         for arg in result.arguments
     ]
     return format_table(_COLUMNS, rows)
+
+
+def spelling(arg: Argument) -> str:
+    """How the command line writes the argument (SPEC §6.1), e.g. ``--lr VALUE``."""
+    flag = arg.flags[0] if arg.flags else "?"
+    kind = arg.kind
+    if kind == "positional":
+        text = f"{arg.name} (positional {arg.position})"
+    elif kind == "flag":
+        text = f"{flag} (sets {json.dumps(arg.flag_value)})"
+    elif kind == "negatable":
+        text = f"{flag} | {arg.negative_flags[0] if arg.negative_flags else '?'}"
+    elif kind == "count":
+        text = f"{flag} {flag}... (count)"
+    elif kind == "list" and arg.list_style == "repeat":
+        text = f"{flag} V1 {flag} V2..."
+    elif kind == "list" and arg.list_style == "literal":
+        text = f"{flag}=[V1, V2...]"
+    elif kind == "list":
+        text = f"{flag} V1 V2..." if not isinstance(arg.nargs, int) else f"{flag} x{arg.nargs}"
+    else:
+        text = f"{flag} VALUE"
+    if arg.scope == "global":
+        text += " (before the sub-command)"
+    if arg.exclusive_group:
+        text += f" (exclusive: {arg.exclusive_group})"
+    return text
