@@ -13,7 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
-from keynet_train.errors import InputError, KeynetError, NotLoggedInError
+from keynet_train.errors import (
+    ConfigError,
+    HarborProjectNotFoundError,
+    InputError,
+    KeynetError,
+    NotLoggedInError,
+    RegistryPermissionError,
+)
 from keynet_train.urls import host_of, split_http_url
 
 
@@ -57,11 +64,15 @@ def login(
     ca_bundle: str | None = None,
     debug_log: Callable[[str], None] | None = None,
     podman_login: Callable[[str, str, str], None] | None = None,
+    harbor_project: str | None = None,
 ) -> LoginResult:
     """Sign in, verify the Harbor robot credentials, store everything, log podman in.
 
     ``podman_login(host, username, password)`` is best effort: its failure is a
-    warning in the result, not an error.
+    warning in the result, not an error. The robot's push permission is
+    checked on ``harbor_project`` (else the stored preference, else
+    kitech-model); a robot that may log in but not push there is a warning,
+    not a failure: a push may name another project, and push checks again.
 
     Raises:
         AuthenticationError: wrong username or password.
@@ -71,15 +82,34 @@ def login(
         ConfigError: the config file could not be written.
     """
     from keynet_train.backend import BackendClient
+    from keynet_train.push import DEFAULT_HARBOR_PROJECT
     from keynet_train.registry_auth import verify_registry_credentials
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
         signed_in = client.sign_in(username, password)
     harbor = signed_in.harbor
     harbor_password = harbor.password.get_secret_value()
-    verify_registry_credentials(
-        harbor.url, harbor.username, harbor_password, ca_bundle=ca_bundle, debug_log=debug_log
+    warnings: list[str] = []
+    try:
+        previous = store.load()
+    except ConfigError:
+        previous = None  # rewritten below; update() reports what it must
+    project = (
+        harbor_project
+        or (previous.harbor_project if previous is not None else None)
+        or DEFAULT_HARBOR_PROJECT
     )
+    try:
+        verify_registry_credentials(
+            harbor.url,
+            harbor.username,
+            harbor_password,
+            ca_bundle=ca_bundle,
+            debug_log=debug_log,
+            push_project=project,
+        )
+    except (RegistryPermissionError, HarborProjectNotFoundError) as exc:
+        warnings.append(f"{exc.message}. {exc.hint or ''}".strip())
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -99,7 +129,6 @@ def login(
 
     store.update(apply)
 
-    warnings: list[str] = []
     podman_ok = False
     if podman_login is not None:
         try:

@@ -99,7 +99,19 @@ class RegistryError(KeynetError):
 
 
 class RegistryAuthError(RegistryError):
-    """The registry rejected the robot credentials (401/403)."""
+    """The registry rejected the robot credentials (401: wrong or expired robot secret)."""
+
+
+class RegistryPermissionError(RegistryError):
+    """The robot account is valid but may not push to the Harbor project (``denied``)."""
+
+
+class RegistryQuotaError(RegistryError):
+    """The Harbor project's storage or artifact-count quota would be exceeded."""
+
+
+class HarborProjectNotFoundError(RegistryError):
+    """The Harbor project to push to does not exist (Harbor's ``NOT_FOUND``)."""
 
 
 class Interrupted(KeynetError):

@@ -53,6 +53,7 @@ from keynet_train.errors import (
     RegistryError,
     UsageError,
 )
+from keynet_train.harbor_errors import classify_refusal
 from keynet_train.progress import NullReporter, Reporter
 from keynet_train.secrets import redact
 
@@ -720,7 +721,10 @@ class PodmanClient:
         pushing" line goes to ``reporter.info`` every ``heartbeat`` seconds.
 
         Raises:
-            RegistryAuthError: the registry rejected the credentials (401/403).
+            RegistryAuthError: the registry rejected the credentials (401).
+            RegistryQuotaError: Harbor's storage or count quota is exhausted.
+            RegistryPermissionError: the robot may not push to the project (denied).
+            HarborProjectNotFoundError: the Harbor project does not exist.
             RegistryError: 413 (proxy body-size limit), TLS trust failure,
                 unreachable registry, or transient failures on every attempt.
             PodmanUnavailableError: the connection to the service broke.
@@ -763,16 +767,23 @@ class PodmanClient:
                 headers=headers,
                 stream=True,
             )
-            for record in _push_records(response, reference, secrets):
+            for record in _push_records(response, reference, secrets, credentials.username):
                 beat.beat()
                 for line in str(record.get("stream") or "").splitlines():
                     if line.strip():
                         reporter.log_line(line.strip())
                 digest = record.get("manifestdigest") or digest
-            return digest or self._digest_via_compat_push(reference, headers, tls_verify, secrets)
+            return digest or self._digest_via_compat_push(
+                reference, headers, tls_verify, secrets, credentials.username
+            )
 
     def _digest_via_compat_push(
-        self, reference: str, headers: dict[str, str], tls_verify: bool, secrets: list[str]
+        self,
+        reference: str,
+        headers: dict[str, str],
+        tls_verify: bool,
+        secrets: list[str],
+        robot: str,
     ) -> str:
         # podman < 5 does not report the digest on the libpod endpoint; the
         # Docker-compatible one does. Every blob is already there, so this only
@@ -787,7 +798,7 @@ class PodmanClient:
             stream=True,
             compatible=True,
         )
-        for record in _push_records(response, reference, secrets):
+        for record in _push_records(response, reference, secrets, robot):
             found = _COMPAT_DIGEST_RE.search(str(record.get("status") or ""))
             if found:
                 return found.group(1)
@@ -846,19 +857,36 @@ def _registry_of(reference: str) -> str:
     return reference.split("/", 1)[0]
 
 
-def _raise_push_error(text: str, reference: str, secrets: Iterable[str]) -> None:
+def _project_of(reference: str) -> str | None:
+    """``host/project/repo:tag`` → ``project`` (None without a project part)."""
+    parts = reference.split("/")
+    return parts[1] if len(parts) >= 3 and parts[1] else None
+
+
+def _raise_push_error(text: str, reference: str, secrets: Iterable[str], robot: str) -> None:
     """Raise the error matching a push failure podman reported."""
-    raise _classify_push_error(text, reference, secrets)
+    raise _classify_push_error(text, reference, secrets, robot=robot)
 
 
 def _classify_push_error(
-    text: str, reference: str, secrets: Iterable[str], action: str | None = None
+    text: str,
+    reference: str,
+    secrets: Iterable[str],
+    action: str | None = None,
+    robot: str = "",
 ) -> Exception:
-    """Map podman's error text to RegistryAuthError, RegistryError or _TransientPushError."""
+    """Map podman's error text to a RegistryError subclass or _TransientPushError.
+
+    Harbor's quota, missing-project and no-permission answers come first
+    (:mod:`keynet_train.harbor_errors`): they are not credential problems.
+    """
     # Very short "secrets" are skipped: redacting "p" would mangle every word,
     # and podman never echoes passwords anyway; this is defence in depth.
     text = redact(text.strip(), [s for s in secrets if len(s) >= 6])
     registry = _registry_of(reference)
+    refusal = classify_refusal(text, robot or "in use", _project_of(reference))
+    if refusal is not None:
+        return refusal
     if _AUTH_RE.search(text):
         return RegistryAuthError(
             f"Harbor Registry authentication failed for {registry} … {text}",
@@ -890,7 +918,7 @@ def _classify_push_error(
 
 
 def _push_records(
-    response: Any, reference: str, secrets: Iterable[str]
+    response: Any, reference: str, secrets: Iterable[str], robot: str
 ) -> Iterator[dict[str, Any]]:
     """The JSON records of a push response; error records raise. Closes the response.
 
@@ -899,22 +927,22 @@ def _push_records(
         _TransientPushError: a failure worth retrying.
     """
     try:
-        _check_push_status(response, reference, secrets)
+        _check_push_status(response, reference, secrets, robot)
         for record in _json_lines(response):
             if record.get("error"):
-                _raise_push_error(str(record["error"]), reference, secrets)
+                _raise_push_error(str(record["error"]), reference, secrets, robot)
             yield record
     finally:
         response.close()
 
 
-def _check_push_status(response: Any, reference: str, secrets: Iterable[str]) -> None:
+def _check_push_status(response: Any, reference: str, secrets: Iterable[str], robot: str) -> None:
     if response.status_code < 400:
         return
     text = _response_text(response)
     if response.status_code == 404:
         raise BuildError(f"Cannot push {reference}: {text}")
-    _raise_push_error(f"{text} ({response.status_code})", reference, secrets)
+    _raise_push_error(f"{text} ({response.status_code})", reference, secrets, robot)
 
 
 def _raise_for_status(response: Any, error: type[KeynetError], what: str) -> None:
@@ -1057,6 +1085,7 @@ def login(
             registry_host + "/",
             [credentials.password.reveal()],
             action=f"podman login to {registry_host}",
+            robot=credentials.username,
         )
         if isinstance(error, _TransientPushError):
             raise RegistryError(f"podman login to {registry_host} failed … {error}") from None

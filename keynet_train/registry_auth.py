@@ -10,17 +10,28 @@ The Docker registry API v2 answers an anonymous ``GET /v2/`` with 401 and a
 A 200 at the end means the credentials work. The password is never put into
 any message: errors carry the registry's own message (``unauthorized:
 authentication required``) and a hint.
+
+Given a project, the token is requested for ``repository:P/keynet-train-check:push,pull``
+(SPEC §5.3). Harbor answers a robot that may not push with a token that
+simply lacks ``push`` (and an empty grant for a project that does not exist),
+so the granted actions in the token's ``access`` claim are read; when
+``push`` is missing, one more request inside the project tells a missing
+project (Harbor's ``NOT_FOUND``) from a missing permission. The token is
+only decoded, never trusted: the registry checks it again on every push.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from keynet_train.errors import RegistryAuthError, RegistryError
+from keynet_train.errors import RegistryAuthError, RegistryError, RegistryPermissionError
+from keynet_train.harbor_errors import project_not_found_error, push_denied
 from keynet_train.http import (
     CA_BUNDLE_ENV,
     DebugLog,
@@ -36,6 +47,9 @@ RELOGIN_HINT = (
     "The Harbor robot credentials were rejected: re-login to refresh credentials "
     "(keynet-train login <url>); if it persists, ask the platform team to check the robot account."
 )
+
+CHECK_REPOSITORY = "keynet-train-check"
+"""The repository named in the scope of the credential check; nothing is ever pushed to it."""
 
 # Split before each "<scheme> " that starts a new challenge in one header.
 _CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
@@ -89,15 +103,21 @@ def verify_registry_credentials(
     debug_log: DebugLog | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: httpx.Timeout | float | None = None,
+    push_project: str | None = None,
 ) -> None:
     """Succeed if ``username``/``password`` may log in to the registry at ``registry_url``.
 
+    With ``push_project``, a Bearer registry must also grant ``push`` in that
+    Harbor project (Basic registries have no scopes to ask about).
     ``insecure`` disables TLS verification (``--insecure-registry``).
     ``transport`` and ``timeout`` exist for tests.
 
     Raises:
         RegistryAuthError: the registry or its token service rejected the
-            credentials (401/403); includes the registry's message.
+            credentials (401); includes the registry's message.
+        RegistryPermissionError: the credentials work but the robot may not
+            push to ``push_project``, or the registry answered 403 (denied).
+        HarborProjectNotFoundError: ``push_project`` does not exist in Harbor.
         RegistryError: the registry cannot be reached (network, TLS — the hint
             names KEYNET_CA_BUNDLE), answers unexpectedly, or is not a registry.
         ConfigError: the CA bundle is missing or unusable.
@@ -126,9 +146,14 @@ def verify_registry_credentials(
         challenges = parse_challenges(probe.headers.get_list("www-authenticate"))
         schemes = {scheme: params for scheme, params in reversed(challenges)}
         if "bearer" in schemes:
-            token = _fetch_bearer_token(client, base, schemes["bearer"], username, password)
+            params = dict(schemes["bearer"])
+            if push_project:
+                params["scope"] = f"repository:{push_project}/{CHECK_REPOSITORY}:push,pull"
+            token = _fetch_bearer_token(client, base, params, username, password)
             secrets.append(token)
             final = _get(client, f"{base}/v2/", base, secrets, bearer=token)
+            if final.status_code == 200 and push_project:
+                _require_push(client, base, token, username, push_project, secrets)
         elif "basic" in schemes:
             final = _get(client, f"{base}/v2/", base, secrets, basic=(username, password))
         else:
@@ -139,7 +164,9 @@ def verify_registry_credentials(
             )
         if final.status_code == 200:
             return
-        if final.status_code in (401, 403):
+        if final.status_code == 403:
+            raise _denied(final, username, push_project, secrets)
+        if final.status_code == 401:
             raise RegistryAuthError(
                 f"Harbor Registry authentication failed for {username} at {base} "
                 f"({final.status_code}): {_registry_message(final, secrets)}",
@@ -169,8 +196,13 @@ def _fetch_bearer_token(
             "The registry is misconfigured; contact the platform team.",
         )
     query = {key: params[key] for key in ("service", "scope") if params.get(key)}
+    # Harbor and docker send the account name too; httpx percent-encodes it, so
+    # a robot name's "$" and "+" arrive intact (a raw "+" would read as a space).
+    query["account"] = username
     response = _get(client, realm_url, base, secrets, basic=(username, password), params=query)
-    if response.status_code in (401, 403):
+    if response.status_code == 403:
+        raise _denied(response, username, None, secrets)
+    if response.status_code == 401:
         raise RegistryAuthError(
             f"Harbor Registry authentication failed for {username} at {base} "
             f"({response.status_code} from the token service): "
@@ -192,6 +224,76 @@ def _fetch_bearer_token(
             "The registry is misconfigured; contact the platform team.",
         )
     return token
+
+
+def _require_push(
+    client: httpx.Client, base: str, token: str, robot: str, project: str, secrets: list[str]
+) -> None:
+    """Raise unless ``token`` grants ``push`` on the check repository of ``project``.
+
+    A token that is not a readable JWT proves nothing either way: the push
+    itself will then report a refusal.
+
+    Raises:
+        RegistryPermissionError: the grant lacks ``push``.
+        HarborProjectNotFoundError: Harbor says the project does not exist.
+    """
+    repository = f"{project}/{CHECK_REPOSITORY}"
+    granted = granted_actions(token, repository)
+    if granted is None or "push" in granted or "*" in granted:
+        return
+    # Harbor checks that the project exists before it looks at the token's
+    # rights, so a request inside the project tells the two cases apart.
+    probe = _get(client, f"{base}/v2/{repository}/tags/list", base, secrets, bearer=token)
+    if probe.status_code == 404:
+        missing = project_not_found_error(_registry_message(probe, secrets), project)
+        if missing is not None:
+            raise missing
+    have = ", ".join(sorted(granted)) or "nothing"
+    raise push_denied(robot, project, f"the token service granted {have} on {repository}")
+
+
+def granted_actions(token: str, repository: str) -> set[str] | None:
+    """Actions a registry JWT grants on ``repository``; None if it is not a readable JWT.
+
+    Reads the ``access`` claim of the Docker token spec without verifying the
+    signature (the registry does that); never raises.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, binascii.Error):
+        return None
+    access = claims.get("access") if isinstance(claims, dict) else None
+    if not isinstance(access, list):
+        return None
+    actions: set[str] = set()
+    for entry in access:
+        if (
+            isinstance(entry, dict)
+            and entry.get("type") == "repository"
+            and entry.get("name") == repository
+            and isinstance(entry.get("actions"), list)
+        ):
+            actions.update(str(action) for action in entry["actions"])
+    return actions
+
+
+def _denied(
+    response: httpx.Response, robot: str, project: str | None, secrets: list[str]
+) -> RegistryPermissionError:
+    """A 403: the credentials were accepted but the action was not (not a re-login case)."""
+    message = _registry_message(response, secrets)
+    if project:
+        return push_denied(robot, project, message)
+    return RegistryPermissionError(
+        f"The registry denied robot account {robot} access ({response.status_code}): {message}",
+        "The robot credentials work but lack permission: ask the Harbor project admin to "
+        "give the robot account push permission on the project you push to.",
+    )
 
 
 def _get(

@@ -1,6 +1,8 @@
 """Pytest fixtures for real services.
 
-Fixtures: ``registry``, ``fault_proxy``, ``podman_service``, ``base_image``.
+Fixtures: ``registry``, ``fault_proxy``, ``podman_service``, ``base_image``,
+and ``harbor`` (a token-auth registry, its token service and a Harbor-error
+proxy: ``tests/support/harbor.py``).
 
 Loaded from ``tests/conftest.py`` via ``pytest_plugins``. Each service is
 started once per session and stopped by PID at the end, temp dirs removed,
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.harbor import HarborStack, start_harbor
 from tests.support.services import (
     FaultProxy,
     PodmanServiceHandle,
@@ -100,6 +103,27 @@ def fault_proxy(_fault_proxy_session: FaultProxy) -> Iterator[FaultProxy]:
         yield _fault_proxy_session
     finally:
         _fault_proxy_session.reset()
+
+
+@pytest.fixture(scope="session")
+def _harbor_session(services_workdir: Path, registry: RegistryHandle) -> Iterator[HarborStack]:
+    # One TLS certificate for both registries, so one CA bundle trusts both.
+    assert registry.ca_cert is not None and registry.cert_key is not None
+    stack = start_harbor(services_workdir / "harbor", tls=(registry.ca_cert, registry.cert_key))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def harbor(_harbor_session: HarborStack) -> Iterator[HarborStack]:
+    """A Harbor-like registry (token auth, robot scopes, Harbor's errors), reset around each test."""
+    _harbor_session.reset()
+    try:
+        yield _harbor_session
+    finally:
+        _harbor_session.reset()
 
 
 @pytest.fixture(scope="session")

@@ -505,6 +505,13 @@ class RecordedRequest:
     status: int  # 0 when the connection was dropped
 
 
+InjectedAnswer = tuple[int, Mapping[str, str], bytes]
+"""A canned answer of the fault proxy: (status, headers, body)."""
+
+Responder = Callable[[str, str], "InjectedAnswer | None"]
+"""Decides per request (method, path) whether to answer instead of the registry."""
+
+
 class FaultProxy:
     """A TLS reverse proxy in front of the registry that can inject failures.
 
@@ -516,7 +523,10 @@ class FaultProxy:
       (PATCH/PUT under ``/blobs/uploads/``) until :meth:`reset`;
     * :meth:`drop_next` — close the connection without answering N times;
     * :meth:`slow_uploads` — hold every blob upload for some seconds, like a
-      slow link.
+      slow link;
+    * :meth:`answer_with` — let a function answer chosen requests with its own
+      status, headers and body (``tests/support/harbor.py`` uses it to give
+      Harbor's quota, denied and project-not-found answers).
 
     Runs in a daemon thread of the current process; :meth:`stop` shuts it down.
     """
@@ -529,6 +539,7 @@ class FaultProxy:
         self._drop_remaining = 0
         self._upload_status: int | None = None
         self._upload_delay = 0.0
+        self._responder: Responder | None = None
         self.requests: list[RecordedRequest] = []
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert), str(key))
@@ -559,6 +570,11 @@ class FaultProxy:
             is_upload = method in ("PATCH", "PUT") and "/blobs/uploads/" in path
             return self._upload_delay if is_upload else 0.0
 
+    def answer_with(self, responder: Responder | None) -> None:
+        """Ask ``responder`` first for every request until :meth:`reset`; None forwards."""
+        with self._lock:
+            self._responder = responder
+
     def drop_next(self, count: int) -> None:
         """Close the connection without an answer for the next ``count`` requests."""
         with self._lock:
@@ -570,6 +586,7 @@ class FaultProxy:
             self._fail_remaining = self._drop_remaining = 0
             self._upload_status = None
             self._upload_delay = 0.0
+            self._responder = None
             self.requests.clear()
 
     def stop(self) -> None:
@@ -578,8 +595,14 @@ class FaultProxy:
         self._server.server_close()
         self._thread.join(5)
 
-    def _decide(self, method: str, path: str) -> str | int | None:
-        """Return "drop", an HTTP status to answer, or None to forward."""
+    def _decide(self, method: str, path: str) -> str | int | InjectedAnswer | None:
+        """Return "drop", an HTTP status or a whole answer to send, or None to forward."""
+        with self._lock:
+            responder = self._responder
+        if responder is not None:
+            answer = responder(method, path)
+            if answer is not None:
+                return answer
         with self._lock:
             if self._drop_remaining:
                 self._drop_remaining -= 1
@@ -649,6 +672,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if isinstance(decision, tuple):
+            status, headers, payload = decision
+            proxy._record(self.command, self.path, status)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":  # a HEAD answer has headers only
+                self.wfile.write(payload)
             return
         if isinstance(decision, int):
             proxy._record(self.command, self.path, decision)

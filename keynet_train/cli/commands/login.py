@@ -103,6 +103,18 @@ def _gather(args: argparse.Namespace, env: Environment) -> tuple[str, str, str]:
     return server, username, password
 
 
+def _harbor_project(env: Environment) -> str | None:
+    """KEYNET_HARBOR_PROJECT, checked like every project name (None when unset).
+
+    Raises:
+        ConfigError: the variable holds an invalid Harbor project name.
+    """
+    from keynet_train.config import validate_harbor_project
+
+    value = env.environ.get("KEYNET_HARBOR_PROJECT", "").strip()
+    return validate_harbor_project(value) if value else None
+
+
 def run_login(args: argparse.Namespace, env: Environment) -> int:
     """Sign in and store credentials.
 
@@ -134,6 +146,7 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         ca_bundle=bundle,
         debug_log=debug_logger(env),
         podman_login=_podman_login,
+        harbor_project=_harbor_project(env),
     )
     for warning in result.warnings:
         env.err(f"Warning: {warning}")
