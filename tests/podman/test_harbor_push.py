@@ -91,7 +91,7 @@ def _push(
     sleeps = Sleeps()
     try:
         return client.push(reference, credentials, sleep=sleeps), None, sleeps
-    except Exception as error:  # noqa: BLE001 - the test inspects it
+    except Exception as error:  # the test inspects it
         return None, error, sleeps
 
 

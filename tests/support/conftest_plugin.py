@@ -118,7 +118,7 @@ def _harbor_session(services_workdir: Path, registry: RegistryHandle) -> Iterato
 
 @pytest.fixture
 def harbor(_harbor_session: HarborStack) -> Iterator[HarborStack]:
-    """A Harbor-like registry (token auth, robot scopes, Harbor's errors), reset around each test."""
+    """A Harbor-like registry (token auth, robot scopes, Harbor errors), reset per test."""
     _harbor_session.reset()
     try:
         yield _harbor_session
