@@ -3,6 +3,7 @@ registry and the fake backend over real sockets."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -120,8 +121,14 @@ def cli(
         yield Cli(environ, backend)
     finally:
         # login/push install the private CA into certs.d for hosts a test made up.
+        # Only entries holding this session's CA are ours: as root certs.d is
+        # machine-wide, and another test run's live entries must survive.
+        ours = registry.ca_cert.read_bytes() if registry.ca_cert else b""
         if certs_dir_root().exists():
             for leftover in set(certs_dir_root().glob("127.0.0.1:*")) - before:
+                with contextlib.suppress(OSError):
+                    if (leftover / "ca.crt").read_bytes() != ours:
+                        continue
                 shutil.rmtree(leftover, ignore_errors=True)
 
 
