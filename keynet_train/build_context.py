@@ -24,14 +24,12 @@ context is never held in memory or copied to a temporary file.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 import posixpath
 import re
 import stat
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -555,42 +553,3 @@ def context_tar_stream(summary: ContextSummary, chunk_size: int = CHUNK_SIZE) ->
             pending.clear()
     pending += b"\0" * (2 * tarfile.BLOCKSIZE)
     yield bytes(pending)
-
-
-# --------------------------------------------------------------------------- fingerprint
-
-
-def context_fingerprint(
-    summary: ContextSummary, build_args: Mapping[str, str], platform: str | None
-) -> str:
-    """A digest that changes whenever a build of ``summary`` could change.
-
-    Covers the Dockerfile's content, every sent entry's path, type, size,
-    mode, mtime (ns), inode and symlink target — the stat data git's index
-    uses to notice edits without reading files — plus the build args and
-    the platform. Never raises: an entry that cannot be stat'ed makes the
-    fingerprint unique, so the build simply runs.
-    """
-    digest = hashlib.sha256()
-    try:
-        digest.update(summary.dockerfile.read_bytes())
-    except OSError:
-        digest.update(os.urandom(16))
-    digest.update(json.dumps([sorted(build_args.items()), platform]).encode())
-    for entry in summary.entries:
-        source = (
-            summary.dockerfile
-            if entry.path == ".keynet-Dockerfile" and summary.dockerfile_name == entry.path
-            else summary.context_dir / entry.path
-        )
-        try:
-            st = source.lstat()
-            target = os.readlink(source) if entry.kind == "symlink" else ""
-        except OSError:
-            digest.update(os.urandom(16))
-            continue
-        digest.update(
-            f"{entry.path}\0{entry.kind}\0{st.st_size}\0{st.st_mode}\0"
-            f"{st.st_mtime_ns}\0{st.st_ino}\0{target}\n".encode("utf-8", "surrogateescape")
-        )
-    return digest.hexdigest()

@@ -585,6 +585,21 @@ class PodmanClient:
             response = self._client.api.get(f"/images/{reference}/exists")
             return bool(response.status_code == 204)
 
+    def image_id(self, reference: str) -> str | None:
+        """The id of the image ``reference`` names in the service's storage (None: absent).
+
+        Raises:
+            BuildError: the service refused the request.
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        with self._translate("inspect"):
+            response = self._client.api.get(f"/images/{reference}/json")
+            if response.status_code == 404:
+                return None
+            _raise_for_status(response, BuildError, f"Cannot inspect image {reference}")
+            identifier = response.json().get("Id")
+            return str(identifier) if identifier else None
+
     def _post_build(
         self, params: dict[str, Any], context: Iterator[bytes], reporter: Reporter
     ) -> tuple[str, int]:

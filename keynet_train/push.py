@@ -28,7 +28,7 @@ from keynet_train.progress import Background, HeldReporter, Reporter
 
 if TYPE_CHECKING:
     from keynet_train.backend import BackendClient, ProjectsPage
-    from keynet_train.build_cache import BuildCache
+    from keynet_train.build_cache import BuildCache, FileDigests
     from keynet_train.build_context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
@@ -544,24 +544,32 @@ def _build_base(
     services: PushServices,
     reporter: Reporter,
 ) -> str:
-    """Build the user's image, or reuse the build of an unchanged context; return its id.
+    """Build the user's image, or reuse the build of unchanged inputs; return its id.
+
+    Reuse needs the same context content, build args, platform and external
+    image ids (see :mod:`keynet_train.build_cache`). A key is recorded only
+    when the inputs read before and after the build agree: a file edited or
+    a base image re-tagged while podman was building would otherwise map
+    the new inputs to an image built from the old ones.
 
     Raises:
         BuildError / PodmanUnavailableError: see :meth:`PodmanClient.build`.
     """
-    from keynet_train.build_context import context_fingerprint
-
-    cache = None if no_cache else services.build_cache
-    fingerprint = context_fingerprint(summary, settings.build_args, settings.platform)
-    base = cache.lookup(fingerprint) if cache is not None else None
-    if base is not None and engine.image_exists(base):
-        # Every layer would come from the cache anyway; skipping the build
-        # saves sending the whole context to podman again.
-        reporter.info(
-            f"Context unchanged since the build of image {base[:12]}: reusing it "
-            "(--no-cache rebuilds)"
-        )
-        return base
+    cache = services.build_cache
+    digests = cache.file_digests() if cache is not None else None
+    before = _build_inputs(engine, summary, settings, digests) if cache is not None else None
+    if cache is not None and not no_cache and before is not None and before.complete:
+        base = cache.lookup(before.key())
+        if base is not None and engine.image_exists(base):
+            # Every layer would come from the cache anyway; skipping the build
+            # saves sending the whole context to podman again.
+            reporter.info(
+                f"Inputs unchanged since the build of image {base[:12]} (context and base "
+                "images): reusing it (--no-cache rebuilds)"
+            )
+            if digests is not None:
+                digests.save()
+            return base
     base = engine.build(
         summary,
         buildargs=settings.build_args,
@@ -569,9 +577,63 @@ def _build_base(
         nocache=no_cache,
         reporter=reporter,
     ).image_id
-    if services.build_cache is not None:
-        services.build_cache.store(fingerprint, base)
+    if cache is not None and before is not None:
+        after = _build_inputs(engine, summary, settings, digests)
+        if after is not None and after.complete and before.agrees_with(after):
+            cache.store(after.key(), base)
+    if digests is not None:
+        digests.save()
     return base
+
+
+@dataclass(frozen=True)
+class _BuildInputs:
+    """What a build reads: the context fingerprint and each external image's id (None: absent)."""
+
+    context: str
+    images: tuple[tuple[str, str | None], ...]
+
+    @property
+    def complete(self) -> bool:
+        return all(image_id is not None for _, image_id in self.images)
+
+    def key(self) -> str:
+        from keynet_train.build_cache import reuse_key
+
+        return reuse_key(self.context, [(ref, image_id or "") for ref, image_id in self.images])
+
+    def agrees_with(self, after: _BuildInputs) -> bool:
+        # An image absent before the build was pulled by it: its id now is the one used.
+        return self.context == after.context and all(
+            early is None or early == late
+            for (_, early), (_, late) in zip(self.images, after.images, strict=True)
+        )
+
+
+def _build_inputs(
+    engine: PodmanClient,
+    summary: ContextSummary,
+    settings: ResolvedSettings,
+    digests: FileDigests | None,
+) -> _BuildInputs | None:
+    """The inputs of a build of ``summary``; None when they cannot be determined.
+
+    Raises:
+        BuildError / PodmanUnavailableError: the service failed to answer an inspect.
+    """
+    from keynet_train.build_cache import context_fingerprint
+    from keynet_train.dockerfile import SCRATCH, external_images
+
+    context = context_fingerprint(summary, settings.build_args, settings.platform, digests)
+    try:
+        text = summary.dockerfile.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+    references = external_images(text, settings.build_args)
+    if context is None or references is None:
+        return None
+    images = tuple((ref, SCRATCH if ref == SCRATCH else engine.image_id(ref)) for ref in references)
+    return _BuildInputs(context, images)
 
 
 def _dry_run(

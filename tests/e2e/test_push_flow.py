@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,7 +20,13 @@ from keynet_train.extraction import (
 )
 from keynet_train.push import repository_component
 from tests.e2e.conftest import EXAMPLES, SIMPLE_DOCKERFILE, Cli, make_context
-from tests.support.services import BASE_IMAGE, FaultProxy, RegistryHandle, free_port
+from tests.support.services import (
+    BASE_IMAGE,
+    FaultProxy,
+    PodmanServiceHandle,
+    RegistryHandle,
+    free_port,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -359,11 +366,11 @@ def test_unchanged_context_reuses_the_previous_build(
     )
     code, first, err = _push(cli, context / "train.py", "--project", "1")
     assert code == 0, err
-    assert "built-once" in err and "Context unchanged" not in err
+    assert "built-once" in err and "Inputs unchanged" not in err
 
     code, second, err = _push(cli, context / "train.py", "--project", "1")
     assert code == 0, err
-    assert "Context unchanged since the build of image" in err
+    assert "Inputs unchanged since the build of image" in err
     assert "STEP 2/3" not in err  # the user's Dockerfile was not sent again
     repository = second["image"].split("/", 1)[1]
     labels = registry.image_config(repository, "latest")["config"]["Labels"]
@@ -373,11 +380,61 @@ def test_unchanged_context_reuses_the_previous_build(
     (context / "data.bin").write_text("e" * 5001)
     code, _, err = _push(cli, context / "train.py", "--project", "1")
     assert code == 0, err
-    assert "Context unchanged" not in err and "COPY train.py" in err
+    assert "Inputs unchanged" not in err and "COPY train.py" in err
 
     code, _, err = _push(cli, context / "train.py", "--project", "1", "--no-cache")
     assert code == 0, err
-    assert "Context unchanged" not in err and "built-once" in err
+    assert "Inputs unchanged" not in err and "built-once" in err
+
+
+def _build_base(podman_url: str, workdir: Path, tag: str, marker: str) -> str:
+    """Build a tiny base image (FROM scratch, one file) tagged ``tag``; return its id."""
+    from keynet_train import build_context, podman_client
+
+    workdir.mkdir(parents=True)
+    (workdir / "Dockerfile").write_text("FROM scratch\nCOPY marker /marker\n")
+    (workdir / "marker").write_text(marker)
+    with podman_client.connect(podman_url) as client:
+        summary = build_context.scan_context(workdir, workdir / "Dockerfile")
+        return client.build(summary, tag=tag, platform=None).image_id
+
+
+def test_a_rebuilt_base_image_is_not_reused(
+    cli: Cli, registry: RegistryHandle, podman_service: PodmanServiceHandle, tmp_path: Path
+) -> None:
+    """Re-tagging the base (say, a security fix of torch-base:latest) must rebuild the image."""
+    cli.login()
+    base = f"localhost/keynet-rebase-{uuid.uuid4().hex[:8]}:latest"
+    first_base = _build_base(podman_service.url, tmp_path / "base1", base, "base one\n")
+    dockerfile = "ARG BASE\nFROM ${BASE}\nCOPY train.py /app/train.py\n"
+    context = make_context(tmp_path / "ctx", dockerfile)
+    try:
+        code, first, err = _push(
+            cli, context / "train.py", "--project", "1", "--build-arg", f"BASE={base}"
+        )
+        assert code == 0, err
+        code, _, err = _push(
+            cli, context / "train.py", "--project", "1", "--build-arg", f"BASE={base}"
+        )
+        assert code == 0, err
+        assert "Inputs unchanged since the build of image" in err  # nothing changed yet
+
+        second_base = _build_base(podman_service.url, tmp_path / "base2", base, "base two\n")
+        assert second_base != first_base
+        code, second, err = _push(
+            cli, context / "train.py", "--project", "1", "--build-arg", f"BASE={base}"
+        )
+        assert code == 0, err
+        assert "Inputs unchanged" not in err
+        assert "COPY train.py /app/train.py" in err  # the Dockerfile ran again
+
+        def base_layer(result: dict) -> str:  # type: ignore[type-arg]
+            repository = result["image"].split("/", 1)[1]
+            return str(registry.image_config(repository, "latest")["rootfs"]["diff_ids"][0])
+
+        assert base_layer(first) != base_layer(second)
+    finally:
+        subprocess.run(["podman", "rmi", "--force", base], capture_output=True, check=False)
 
 
 def test_insecure_registry_warns_and_still_pushes(

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from keynet_train.build_cache import MAX_ENTRIES, BuildCache, cache_path
-from keynet_train.build_context import context_fingerprint, scan_context
+import pytest
+
+from keynet_train.build_cache import (
+    MAX_ENTRIES,
+    BuildCache,
+    FileDigests,
+    cache_path,
+    context_fingerprint,
+)
+from keynet_train.build_context import scan_context
 
 
 def _context(tmp_path: Path) -> Path:
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY . /app\n")
     (tmp_path / "train.py").write_text("print('x')\n")
     (tmp_path / "data").mkdir()
@@ -17,8 +30,22 @@ def _context(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _fp(ctx: Path, build_args: dict[str, str] | None = None, platform: str = "linux/amd64") -> str:
-    return context_fingerprint(scan_context(ctx, ctx / "Dockerfile"), build_args or {}, platform)
+def _fp(
+    ctx: Path,
+    build_args: dict[str, str] | None = None,
+    platform: str = "linux/amd64",
+    digests: FileDigests | None = None,
+) -> str:
+    fingerprint = context_fingerprint(
+        scan_context(ctx, ctx / "Dockerfile"), build_args or {}, platform, digests
+    )
+    assert fingerprint is not None
+    return fingerprint
+
+
+def _trusting(memo: Path) -> FileDigests:
+    """A memo that treats every file as old enough to trust its stat (the fast path)."""
+    return FileDigests(memo, now=time.time() + 3600)
 
 
 def test_fingerprint_is_stable_for_an_unchanged_context(tmp_path: Path) -> None:
@@ -52,6 +79,129 @@ def test_fingerprint_changes_with_anything_a_build_could_see(tmp_path: Path) -> 
     assert _fp(ctx, platform="linux/arm64") not in seen
 
 
+def test_a_touch_alone_keeps_the_fingerprint(tmp_path: Path) -> None:
+    """Content, not times: re-saving an unchanged file does not force a rebuild."""
+    ctx = _context(tmp_path)
+    before = _fp(ctx)
+    os.utime(ctx / "train.py", ns=(10**18, 10**18))
+    assert _fp(ctx) == before
+
+
+# Each way of changing a file behind the stat data the old fingerprint
+# trusted (size, mtime, inode). The memo is primed and fully trusted first, so
+# the fast path itself has to notice the change.
+
+
+def _cp_p(ctx: Path) -> None:
+    # Same size, other bytes, the same mtime (say, both from one checkout);
+    # cp -p writes in place (same inode) and copies that mtime over.
+    other = ctx.parent / "other.py"
+    other.write_text("print('z')\n")
+    st = (ctx / "train.py").stat()
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    subprocess.run(["cp", "-p", str(other), str(ctx / "train.py")], check=True)
+
+
+def _touch_r(ctx: Path) -> None:
+    reference = ctx.parent / "reference"
+    shutil.copy2(ctx / "train.py", reference)
+    (ctx / "train.py").write_text("print('w')\n")
+    subprocess.run(["touch", "-r", str(reference), str(ctx / "train.py")], check=True)
+
+
+def _same_size_rewrite(ctx: Path) -> None:
+    target = ctx / "data" / "a.bin"
+    st = target.stat()
+    with target.open("r+b") as handle:
+        handle.write(b"9999")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _chmod(ctx: Path) -> None:
+    st = (ctx / "train.py").stat()
+    (ctx / "train.py").chmod(0o600)
+    os.utime(ctx / "train.py", ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _symlink_retarget(ctx: Path) -> None:
+    (ctx / "other.py").write_text("print('x')\n")  # same size, same content as train.py
+    (ctx / "link").unlink()
+    (ctx / "link").symlink_to("other.py")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_cp_p, _touch_r, _same_size_rewrite, _chmod, _symlink_retarget],
+    ids=["cp -p", "touch -r", "same-size rewrite", "chmod", "symlink retarget"],
+)
+def test_changes_that_keep_size_and_mtime_invalidate_the_fingerprint(
+    tmp_path: Path, change: Callable[[Path], None]
+) -> None:
+    ctx = _context(tmp_path / "ctx")
+    (ctx / "other.py").write_text("print('y')\n")
+    (ctx / "link").symlink_to("train.py")
+    memo = tmp_path / "digests.json"
+    digests = _trusting(memo)
+    before = _fp(ctx, digests=digests)
+    digests.save()
+    stats = {p: p.lstat() for p in ctx.rglob("*")}
+
+    change(ctx)
+
+    after_stats = {p: p.lstat() for p in ctx.rglob("*")}
+    if change is not _symlink_retarget:
+        # The change really hides from size and mtime (and the inode stays).
+        assert {(p, s.st_size, s.st_mtime_ns, s.st_ino) for p, s in stats.items()} == {
+            (p, s.st_size, s.st_mtime_ns, s.st_ino) for p, s in after_stats.items()
+        }
+    assert _fp(ctx, digests=_trusting(memo)) != before
+
+
+def test_the_fast_path_reads_no_unchanged_file(tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "ctx")
+    memo = tmp_path / "digests.json"
+    first = _trusting(memo)
+    before = _fp(ctx, digests=first)
+    assert first.files_read == 3  # Dockerfile, train.py, data/a.bin
+    first.save()
+    second = _trusting(memo)
+    assert _fp(ctx, digests=second) == before
+    assert second.files_read == 0
+    (ctx / "train.py").write_text("print('v')\n")
+    third = _trusting(memo)
+    assert _fp(ctx, digests=third) != before
+    assert third.files_read == 1
+
+
+def test_files_changed_just_now_are_not_memoised(tmp_path: Path) -> None:
+    """A write in the same clock tick as our read would not change the stat: re-read those."""
+    ctx = _context(tmp_path / "ctx")
+    memo = tmp_path / "digests.json"
+    first = FileDigests(memo)  # real clock: every file was written a moment ago
+    _fp(ctx, digests=first)
+    first.save()
+    second = FileDigests(memo)
+    _fp(ctx, digests=second)
+    assert second.files_read == 3
+
+
+def test_unreadable_entry_gives_no_fingerprint(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    summary = scan_context(ctx, ctx / "Dockerfile")
+    (ctx / "train.py").unlink()
+    assert context_fingerprint(summary, {}, None) is None
+
+
+def test_corrupt_digest_memo_is_ignored(tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "ctx")
+    memo = tmp_path / "digests.json"
+    memo.write_text("[not a map")
+    before = _fp(ctx)
+    assert _fp(ctx, digests=_trusting(memo)) == before
+    memo.write_text('{"%s": [1, 2, 3]}' % (ctx / "train.py"))
+    assert _fp(ctx, digests=_trusting(memo)) == before
+
+
 def test_ignored_files_do_not_change_the_fingerprint(tmp_path: Path) -> None:
     ctx = _context(tmp_path)
     (ctx / ".dockerignore").write_text("logs/\n")
@@ -71,6 +221,8 @@ def test_cache_round_trip_and_location(tmp_path: Path) -> None:
     cache.store("f2", "sha-2")
     assert BuildCache(path).lookup("f1") == "sha-1"
     assert [p.name for p in path.parent.iterdir()] == ["builds.json"]  # no temp files left
+    digests = cache.file_digests()
+    assert digests.path == path.parent / "file-digests.json"
 
 
 def test_cache_ignores_corruption_and_unwritable_places(tmp_path: Path) -> None:
