@@ -477,8 +477,7 @@ def _tar_header(info: tarfile.TarInfo) -> bytes:
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
-def _tar_info(name: str, source: Path) -> tarfile.TarInfo:
-    st = source.lstat()
+def _tar_info(name: str, source: Path, st: os.stat_result) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.mode = stat.S_IMODE(st.st_mode)
     info.mtime = int(st.st_mtime)
@@ -496,20 +495,54 @@ def _tar_info(name: str, source: Path) -> tarfile.TarInfo:
     return info
 
 
-def _file_chunks(source: Path, size: int, chunk_size: int) -> Iterator[bytes]:
-    """Exactly ``size`` bytes of ``source`` (zero-padded if it shrank meanwhile)."""
+def _file_chunks(
+    source: Path, name: str, scanned: os.stat_result, chunk_size: int
+) -> Iterator[bytes]:
+    """Exactly ``scanned.st_size`` bytes of ``source`` plus the tar padding.
+
+    A file that changes while it is read would otherwise be sent padded with
+    zeros or cut short under a header announcing its old size: a corrupt
+    copy (a checkpoint still being written, say) in the image.
+
+    Raises:
+        BuildError: ``source`` was replaced, grew, shrank or was rewritten since
+            ``scanned`` was taken (the message names ``name``).
+        OSError: it cannot be read.
+    """
+    size = scanned.st_size
     remaining = size
     with source.open("rb") as handle:
+        if _identity(os.fstat(handle.fileno())) != _identity(scanned):
+            raise _changed_while_sent(name, "was replaced or modified")
         while remaining > 0:
             data = handle.read(min(chunk_size, remaining))
             if not data:
-                break
+                raise _changed_while_sent(
+                    name, f"shrank from {size} bytes to {size - remaining} bytes"
+                )
             remaining -= len(data)
             yield data
-    if remaining:
-        yield b"\0" * remaining
+        if handle.read(1):
+            grown = os.fstat(handle.fileno()).st_size
+            raise _changed_while_sent(name, f"grew from {size} bytes to {grown} bytes")
+        if _identity(os.fstat(handle.fileno())) != _identity(scanned):
+            raise _changed_while_sent(name, "was rewritten")
     if size % tarfile.BLOCKSIZE:
         yield b"\0" * (tarfile.BLOCKSIZE - size % tarfile.BLOCKSIZE)
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    """What changes when a file is replaced, resized or written (ctime moves on every write)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _changed_while_sent(name: str, how: str) -> BuildError:
+    return BuildError(
+        f"{name} changed while the build context was being sent (it {how}); "
+        "the build was stopped so the image does not get a corrupt copy of it",
+        hint="Wait until whatever writes it (a running training job saving checkpoints?) "
+        "has finished, or exclude it in .dockerignore, then push again.",
+    )
 
 
 def context_tar_stream(summary: ContextSummary, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -520,7 +553,8 @@ def context_tar_stream(summary: ContextSummary, chunk_size: int = CHUNK_SIZE) ->
     split into thousands of tiny chunks.
 
     Raises:
-        BuildError: a file vanished or became unreadable since the scan.
+        BuildError: a file vanished or became unreadable since the scan, or
+            changed while it was being sent (grew, shrank, was rewritten).
     """
     pending = bytearray()
     for entry in summary.entries:
@@ -530,13 +564,14 @@ def context_tar_stream(summary: ContextSummary, chunk_size: int = CHUNK_SIZE) ->
             else summary.context_dir / entry.path
         )
         try:
-            info = _tar_info(entry.path, source)
+            st = source.lstat()
+            info = _tar_info(entry.path, source, st)
             pending += _tar_header(info)
             if info.type == tarfile.REGTYPE and info.size:
                 if len(pending) >= chunk_size or info.size >= chunk_size:
                     yield bytes(pending)
                     pending.clear()
-                for data in _file_chunks(source, info.size, chunk_size):
+                for data in _file_chunks(source, entry.path, st, chunk_size):
                     if len(data) >= chunk_size:
                         if pending:
                             yield bytes(pending)

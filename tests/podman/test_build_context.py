@@ -227,3 +227,70 @@ def test_tar_stream_memory_is_bounded(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert total > 64 * 1024 * 1024
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes: the stream buffers the context"
+
+
+# A file that changes while it is being sent: the tar header already announced
+# its size, so the stream must stop rather than pad or cut it.
+
+
+def _stream_changing(tmp_path: Path, change: str) -> BuildError:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "ckpt.bin").write_bytes(b"x" * 20_000)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    stream = bc.context_tar_stream(summary, chunk_size=4096)
+    changed = False
+    with pytest.raises(BuildError) as info:
+        for chunk in stream:
+            if chunk.startswith(b"x") and not changed:  # the first piece of ckpt.bin went out
+                changed = True
+                with (tmp_path / "ckpt.bin").open("r+b") as handle:
+                    if change == "grow":
+                        handle.seek(0, os.SEEK_END)
+                        handle.write(b"y" * 5000)
+                    elif change == "shrink":
+                        handle.truncate(6000)
+                    else:  # same size, new bytes further on
+                        handle.seek(15_000)
+                        handle.write(b"z" * 100)
+    return info.value
+
+
+def test_a_file_that_grows_while_sent_stops_the_stream(tmp_path: Path) -> None:
+    error = _stream_changing(tmp_path, "grow")
+    assert "ckpt.bin changed while the build context was being sent" in error.message
+    assert "grew from 20000 bytes to 25000 bytes" in error.message
+    assert error.hint is not None and ".dockerignore" in error.hint
+
+
+def test_a_file_that_shrinks_while_sent_stops_the_stream(tmp_path: Path) -> None:
+    error = _stream_changing(tmp_path, "shrink")
+    assert "ckpt.bin changed while the build context was being sent" in error.message
+    assert "shrank from 20000 bytes to 6000 bytes" in error.message
+
+
+def test_a_file_rewritten_in_place_while_sent_stops_the_stream(tmp_path: Path) -> None:
+    error = _stream_changing(tmp_path, "rewrite")
+    assert "ckpt.bin changed while the build context was being sent (it was rewritten)" in (
+        error.message
+    )
+
+
+def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    stream = bc.context_tar_stream(summary, chunk_size=4096)
+    replacement = tmp_path / "new.bin"
+    replacement.write_bytes(b"2" * 100)
+    # Header first (lstat), then the file is swapped before its bytes are read.
+    real_open = Path.open
+
+    def swapping_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.name == "a.bin":
+            os.replace(replacement, self)
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "open", swapping_open)
+        with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced or modified"):
+            b"".join(stream)

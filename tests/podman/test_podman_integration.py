@@ -246,6 +246,51 @@ def test_long_context_upload_reports_its_progress(
     assert last_info < first_log
 
 
+class _ChangingReporter(RecordingReporter):
+    """Changes a context file once its first MiB went out (the second progress report)."""
+
+    def __init__(self, target: Path, change: str) -> None:
+        super().__init__()
+        self.target, self.change, self.done, self.reports = target, change, False, 0
+
+    def info(self, message: str) -> None:
+        super().info(message)
+        self.reports += message.startswith("Sending build context")
+        # Report 1 follows the headers, report 2 the file's first chunk.
+        if self.reports == 2 and not self.done:
+            self.done = True
+            with self.target.open("r+b") as handle:
+                if self.change == "grow":
+                    handle.seek(0, os.SEEK_END)
+                    handle.write(b"y" * 1024)
+                else:
+                    handle.truncate(1024 * 1024)
+
+
+@pytest.mark.parametrize("change", ["grow", "shrink"])
+def test_a_file_changing_during_the_upload_fails_the_build_naming_it(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str, change: str
+) -> None:
+    """A checkpoint still being written must not reach the image padded or cut short."""
+    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nCOPY ckpt.bin /ckpt.bin\n")
+    (tmp_path / "ckpt.bin").write_bytes(os.urandom(8 * 1024 * 1024))
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    tag = f"localhost/keynet-test-changing:{uuid.uuid4().hex[:8]}"
+    reporter = _ChangingReporter(tmp_path / "ckpt.bin", change)
+    try:
+        with pytest.raises(BuildError) as info:
+            client.build(summary, tag=tag, reporter=reporter, progress_interval=0)
+        assert reporter.done
+        assert "ckpt.bin changed while the build context was being sent" in info.value.message
+        assert ("grew" if change == "grow" else "shrank") in info.value.message
+        assert not client.image_exists(tag)
+        # The service shrugged off the aborted upload: the next build works.
+        again = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+        assert client.build(again, tag=tag).image_id
+    finally:
+        _remove_image(tag)
+
+
 def test_labels_are_added_in_one_step_and_survive_any_characters(
     tmp_path: Path, client: pc.PodmanClient, base_image: str
 ) -> None:
