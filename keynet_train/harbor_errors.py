@@ -40,7 +40,7 @@ _QUOTA_RE = re.compile(
 _PROJECT_NOT_FOUND_RE = re.compile(r"project (?P<project>\S+?) not found", re.IGNORECASE)
 _DENIED_RE = re.compile(
     r"unauthorized to access repository|requested access to the resource is denied"
-    r"|\bdenied\b",
+    r"|\bdenied\b|\b403 forbidden\b|status(?: code)?:? 403\b|\b403\b \(|\(403\)",
     re.IGNORECASE,
 )
 

@@ -929,7 +929,11 @@ def _classify_push_error(
         )
     if _TRANSIENT_RE.search(text):
         return _TransientPushError(text)
-    return RegistryError(f"{action or f'Pushing {reference}'} failed … {text}")
+    return RegistryError(
+        f"{action or f'Pushing {reference}'} failed … {text}",
+        hint="The registry's own words are above; push again, and if it keeps failing "
+        "the same way, contact the platform team with this message.",
+    )
 
 
 def _push_records(

@@ -63,7 +63,15 @@ def test_count_quota() -> None:
     assert "artifact count quota: 10 of 10" in error.message
 
 
-@pytest.mark.parametrize("text", [HARBOR_DENIED, REGISTRY_DENIED])
+@pytest.mark.parametrize(
+    "text",
+    [
+        HARBOR_DENIED,
+        REGISTRY_DENIED,
+        "writing blob: unexpected status code 403 Forbidden",
+        "initiating layer upload: forbidden (403)",
+    ],
+)
 def test_denied_is_a_permission_error_not_a_relogin(text: str) -> None:
     error = _classify_push_error(text, REFERENCE, [], robot=ROBOT)
     assert type(error) is RegistryPermissionError
@@ -96,3 +104,9 @@ def test_bad_secret_stays_an_authentication_failure() -> None:
 def test_without_a_project_nothing_is_reinterpreted() -> None:
     assert classify_refusal(STORAGE, ROBOT, None) is None
     assert classify_refusal("all good", ROBOT, "kitech-model") is None
+
+
+def test_unrecognised_failure_still_has_a_hint() -> None:
+    error = _classify_push_error("something odd happened", REFERENCE, [], robot=ROBOT)
+    assert type(error).__name__ == "RegistryError"
+    assert getattr(error, "hint", None)
