@@ -24,7 +24,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -640,6 +640,14 @@ class ConfigStore:
         never overwritten), or on any OSError; whatever ``mutator`` raises
         propagates and leaves the file unchanged.
         """
+        with self._locked():
+            updated = mutator(self.load())
+            self.save(updated)
+            return updated
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the exclusive lock of :meth:`update`. Raises ConfigError (timeout, OSError)."""
         self._ensure_directory()
         try:
             fd = os.open(
@@ -650,9 +658,7 @@ class ConfigStore:
         try:
             self._acquire(fd)
             try:
-                updated = mutator(self.load())
-                self.save(updated)
-                return updated
+                yield
             finally:
                 _release(fd)
         finally:
@@ -714,15 +720,38 @@ class ConfigStore:
         """Delete the config file; True if one was deleted, False if there was none.
 
         Idempotent. Raises ConfigError naming the path if it exists but cannot
-        be deleted.
+        be deleted, or if the lock cannot be taken (see :meth:`remove`).
         """
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise self._os_error("delete", exc) from exc
-        return True
+        return self.remove()[0]
+
+    def remove(self) -> tuple[bool, Config | None]:
+        """Delete the config file under the lock of :meth:`update`.
+
+        Returns whether a file was deleted and the config it held (None when
+        there was none or it was corrupt: clearing is the way out of a corrupt
+        file). Holding the lock means a concurrent ``login`` or ``config set``
+        either finishes before the file goes, or starts after and sees no
+        file; without it, one that read the file before the delete would
+        write the credentials back after ``logout`` said they were gone.
+
+        Raises:
+            ConfigError: the file exists but cannot be deleted, or the lock
+                cannot be taken within ``lock_timeout`` seconds.
+        """
+        if not self.path.exists() and not self.path.is_symlink():
+            return False, None  # nothing to remove: no need to create the directory
+        with self._locked():
+            try:
+                previous = self.load()
+            except ConfigError:
+                previous = None
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False, None
+            except OSError as exc:
+                raise self._os_error("delete", exc) from exc
+            return True, previous
 
     def _os_error(self, action: str, exc: OSError) -> ConfigError:
         reason = exc.strerror or str(exc)

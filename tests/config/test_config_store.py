@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -432,6 +433,57 @@ def test_update_times_out_when_lock_is_held(tmp_path: Path) -> None:
     finally:
         os.close(holder)
     assert store.load() == Config(username="u")
+
+
+def test_logout_during_a_config_set_does_not_let_the_credentials_come_back(
+    tmp_path: Path,
+) -> None:
+    """clear() takes update()'s lock: a set that read the file first cannot rewrite it after."""
+    cfg = tmp_path / "config.json"
+    store = ConfigStore(cfg)
+    store.save(logged_in_config())
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_set(current: Config | None) -> Config:
+        assert current is not None
+        inside.set()
+        release.wait(30)
+        current.project_id = 5
+        return current
+
+    setter = threading.Thread(target=store.update, args=(slow_set,))
+    setter.start()
+    assert inside.wait(30)
+    removed: list[bool] = []
+    logout = threading.Thread(target=lambda: removed.append(ConfigStore(cfg).clear()))
+    logout.start()
+    # Unlocked, the delete happens now and the set writes everything back;
+    # locked, the logout waits (a correct store passes however long this is).
+    logout.join(0.5)
+    release.set()
+    setter.join(30)
+    logout.join(30)
+    assert removed == [True]
+    assert not cfg.exists()
+    assert store.load() is None
+
+
+def test_logout_returns_what_it_removed_and_waits_for_the_lock(tmp_path: Path) -> None:
+    store = ConfigStore(tmp_path / "config.json", lock_timeout=0.2)
+    store.save(logged_in_config())
+    holder = os.open(store.lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        with pytest.raises(ConfigError, match="Another keynet-train process"):
+            store.remove()
+        assert store.path.exists()
+    finally:
+        os.close(holder)
+    removed, previous = store.remove()
+    assert removed and previous == logged_in_config()
+    assert store.remove() == (False, None)
+    store.path.write_text("{corrupt")
+    assert store.remove() == (True, None)  # clearing is the way out of a corrupt file
 
 
 WORKER = textwrap.dedent(

@@ -132,14 +132,8 @@ def clear_credentials(env: Environment) -> int:
         ConfigError: the file exists but cannot be deleted.
     """
     store = open_store(env)
-    harbor_host = None
-    try:
-        config = store.load()
-        if config is not None and config.harbor is not None:
-            harbor_host = config.harbor_host
-    except ConfigError:
-        pass
-    removed = store.clear()
+    removed, config = store.remove()
+    harbor_host = config.harbor_host if config is not None and config.harbor is not None else None
     if harbor_host:
         from keynet_train.podman_client import logout as podman_logout
 
