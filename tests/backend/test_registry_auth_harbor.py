@@ -7,6 +7,8 @@ granting per robot and project, and the Harbor-error proxy
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from keynet_train.errors import (
@@ -50,6 +52,19 @@ def test_push_robot_passes_and_asks_for_push_scope(harbor: HarborStack) -> None:
     assert request.username == PUSH_ROBOT == request.account
     assert request.scopes == [f"repository:{PROJECT}/{CHECK_REPOSITORY}:push,pull"]
     assert request.granted[0]["actions"] == ["push", "pull"]
+
+
+def test_debug_log_hides_secret_and_tokens(harbor: HarborStack) -> None:
+    lines: list[str] = []
+    check(harbor, PUSH_ROBOT, push_project=PROJECT, debug_log=lines.append)
+    log = "\n".join(lines)
+    assert "/service/token" in log
+    robot = harbor.robot(PUSH_ROBOT)
+    basic = base64.b64encode(f"{robot.name}:{robot.password}".encode()).decode()
+    tokens = [r.token for r in harbor.token_service.requests]
+    assert tokens and all(tokens)
+    for secret in (robot.password, basic, *tokens):
+        assert secret not in log
 
 
 def test_direct_registry_without_proxy(harbor: HarborStack) -> None:

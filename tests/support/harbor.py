@@ -115,6 +115,7 @@ class TokenRequest:
     scopes: list[str]
     status: int
     granted: list[dict[str, Any]] = field(default_factory=list)
+    token: str = field(default="", repr=False)
 
 
 # --------------------------------------------------------------------------- token service
@@ -316,6 +317,7 @@ class _TokenHandler(BaseHTTPRequestHandler):
             return
         record.granted = service.grant(username, scopes)
         token = service.issue(username or "", record.granted)
+        record.token = token
         service._record(record)
         issued = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._send(
