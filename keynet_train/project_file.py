@@ -38,6 +38,7 @@ PROJECT_KEYS: tuple[str, ...] = (
     "tags",
     "build_args",
     "platform",
+    "command",
 )
 
 # Docker's tag grammar: what may follow ':' in an image reference.
@@ -64,6 +65,8 @@ class ProjectSettings:
     tags: list[str] = field(default_factory=list)
     build_args: dict[str, str] = field(default_factory=dict)
     platform: str | None = None
+    #: The sub-command to train with (SPEC §6), for scripts that have several.
+    command: str | None = None
 
 
 def find_project_settings(entrypoint: Path) -> ProjectSettings:
@@ -292,4 +295,5 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         tags=tags,
         build_args=build_args,
         platform=platform,
+        command=check.string("command"),
     )

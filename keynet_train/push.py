@@ -70,6 +70,8 @@ class PushOptions:
     podman_url: str | None = None
     insecure_registry: bool = False
     dry_run: bool = False
+    #: ``--command``: the sub-command to train with (SPEC §6).
+    command: str | None = None
 
 
 @dataclass
@@ -103,6 +105,9 @@ class PushResult:
     parser_type: str | None
     hyperparameters: list[dict[str, object]]
     command: str
+    #: The script's sub-command trained with (SPEC §6); ``command`` above is
+    #: already the platform's training command (SPEC §2.5), hence the name.
+    subcommand: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """The JSON object printed on stdout with ``--json``."""
@@ -116,6 +121,7 @@ class PushResult:
             "parser_type": self.parser_type,
             "hyperparameters": self.hyperparameters,
             "command": self.command,
+            "subcommand": self.subcommand,
         }
 
 
@@ -136,6 +142,7 @@ class DryRunResult:
     hyperparameters: list[dict[str, object]]
     model_name: str
     warnings: list[str]
+    subcommand: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """The JSON object printed on stdout with ``--dry-run --json``."""
@@ -153,6 +160,7 @@ class DryRunResult:
             "model_name": self.model_name,
             "parser_type": self.parser_type,
             "hyperparameters": self.hyperparameters,
+            "subcommand": self.subcommand,
             "warnings": self.warnings,
         }
 
@@ -327,14 +335,21 @@ def image_labels(
     upload_key: str | None,
     hyperparameters: list[dict[str, object]],
     now: datetime | None = None,
+    subcommand: str | None = None,
 ) -> dict[str, str]:
-    """The OCI and KeyNet labels of SPEC §2.5 step 6 (git labels only in a git checkout)."""
+    """The OCI and KeyNet labels of SPEC §2.5 step 6 (git labels only in a git checkout).
+
+    ``subcommand`` (the script's sub-command trained with, SPEC §6) adds
+    ``ai.keynet.train.command``.
+    """
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     labels = {
         "org.opencontainers.image.created": created,
         f"{LABEL_PREFIX}.entrypoint": entrypoint_in_context,
         f"{LABEL_PREFIX}.hyperparameters": json.dumps(hyperparameters, separators=(",", ":")),
     }
+    if subcommand is not None:
+        labels[f"{LABEL_PREFIX}.command"] = subcommand
     if upload_key is not None:
         labels[f"{LABEL_PREFIX}.upload-key"] = upload_key
     revision = _git(context, "rev-parse", "HEAD")
@@ -395,7 +410,7 @@ def run_push(
         to_argument_definitions,
         to_described_arguments,
     )
-    from keynet_train.extraction.command_check import rejected_options
+    from keynet_train.extraction.command_check import rejected_options, subcommand_problems
     from keynet_train.podman_client import RegistryCredentials
     from keynet_train.project_file import find_project_settings
 
@@ -407,7 +422,11 @@ def run_push(
 
     entry = cwd / options.entrypoint
     reporter.step_started("Validate and extract hyperparameters")
-    extraction: ExtractionResult = extract_hyperparameters(entry)
+    # The project file may name the sub-command to train with (SPEC §3.1).
+    project = find_project_settings(entry)
+    extraction: ExtractionResult = extract_hyperparameters(
+        entry, options.command or project.command
+    )
     # The backend gets exactly the SPEC §4.3 fields; the label and the results
     # also carry the §6.1 descriptor.
     hyperparameters = to_argument_definitions(extraction)
@@ -418,12 +437,12 @@ def run_push(
             reporter.warning(where + diag.message)
         else:
             reporter.info(where + diag.message)
+    sub = f" of sub-command {extraction.command!r}" if extraction.command else ""
     reporter.step_finished(
         "Validate and extract hyperparameters",
-        f"{extraction.parser_type or 'no parser'}, {len(hyperparameters)} arguments",
+        f"{extraction.parser_type or 'no parser'}, {len(hyperparameters)} arguments{sub}",
     )
 
-    project = find_project_settings(entry)
     settings = resolve_settings(options, environ, project, config, cwd)
     if settings.project_file is not None:
         reporter.info(f"Using project file {settings.project_file}")
@@ -486,11 +505,20 @@ def run_push(
                 reporter.info(f"Training command: {upload.command}")
                 for rejected in rejected_options(upload.command, extraction):
                     reporter.warning(rejected.message(str(options.entrypoint)))
+                script = str(options.entrypoint)
+                for problem in subcommand_problems(upload.command, extraction, script):
+                    reporter.warning(problem)
 
         image = f"{repository}/{repository_component(upload.upload_key)}"
         reporter.step_started("Build image")
         held.release()
-        labels = image_labels(settings.context, entry_in_context, upload.upload_key, described)
+        labels = image_labels(
+            settings.context,
+            entry_in_context,
+            upload.upload_key,
+            described,
+            subcommand=extraction.command,
+        )
         image_id = engine.add_labels(
             base_build.result(), labels, tag=f"{image}:latest", reporter=reporter
         )
@@ -533,6 +561,7 @@ def run_push(
         parser_type=extraction.parser_type,
         hyperparameters=described,
         command=upload.command or "",
+        subcommand=extraction.command,
     )
 
 
@@ -649,7 +678,9 @@ def _dry_run(
     image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
     with services.open_engine(settings.podman_url) as engine:
         reporter.step_started("Build image (dry run)")
-        labels = image_labels(settings.context, entry_in_context, None, hyperparameters)
+        labels = image_labels(
+            settings.context, entry_in_context, None, hyperparameters, subcommand=extraction.command
+        )
         base = _build_base(engine, summary, settings, options_no_cache, services, reporter)
         image_id = engine.add_labels(base, labels, tag=image, reporter=reporter)
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
@@ -667,6 +698,7 @@ def _dry_run(
         hyperparameters=hyperparameters,
         model_name=settings.model_name,
         warnings=list(summary.warnings),
+        subcommand=extraction.command,
     )
 
 

@@ -10,6 +10,7 @@ the supported constructs, the normalisation rules and the known limits.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 from keynet_train.errors import EntrypointError, ExtractionError, KeynetError
@@ -31,16 +32,27 @@ __all__ = [
 ]
 
 
-def extract_hyperparameters(path: Path) -> ExtractionResult:
+def extract_hyperparameters(
+    path: Path,
+    command: str | None = None,
+    default_command: Callable[[], str | None] | None = None,
+) -> ExtractionResult:
     """Validate ``path`` and extract its hyperparameters statically.
 
-    Never imports or executes the user's code and finishes in bounded time.
+    ``command`` is the sub-command to train with (SPEC §6); when it is None
+    and the script has sub-commands, ``default_command()`` is asked (the
+    project file's ``command``: called only then, so scripts without
+    sub-commands never pay for reading it), else the only one, else one
+    named ``train`` is used. Never imports or executes the user's code and
+    finishes in bounded time.
 
     Raises:
         EntrypointError: the file is missing, not a regular file, too large,
             empty, binary, undecodable, has a syntax error or nests too deeply.
-        ExtractionError: anything else prevented a result (should not happen;
-            reported rather than shown as a traceback).
+        ConfigError: raised by ``default_command``.
+        ExtractionError: the sub-command cannot be chosen (several and no
+            ``train``, or ``command`` is not one of them), or anything else
+            prevented a result (reported rather than shown as a traceback).
     """
     # The cyclic GC finds nothing to free in an AST (it is a tree), yet the
     # allocations of parsing trigger repeated collections that traverse it:
@@ -49,20 +61,22 @@ def extract_hyperparameters(path: Path) -> ExtractionResult:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _extract(Path(path))
+        return _extract(Path(path), command, default_command)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _extract(path: Path) -> ExtractionResult:
+def _extract(
+    path: Path, command: str | None, default_command: Callable[[], str | None] | None
+) -> ExtractionResult:
     from keynet_train.extraction.source import load_source
 
     source = load_source(path)
     try:
         from keynet_train.extraction.select import extract_from_tree
 
-        return extract_from_tree(source.tree, source.display_path)
+        return extract_from_tree(source.tree, source.display_path, command, default_command)
     except KeynetError:
         raise
     except (RecursionError, MemoryError):

@@ -22,6 +22,8 @@ SUPPRESS = "==SUPPRESS=="
 _PARSE_METHODS = frozenset(
     ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args")
 )
+# These return (namespace, remaining strings): the remainder may feed another parser.
+_KNOWN_PARSE_METHODS = frozenset(("parse_known_args", "parse_known_intermixed_args"))
 _ACTION_NAMES = frozenset(
     (
         "store",
@@ -93,13 +95,31 @@ class ParserValue(Modelled):
         self.actions: list[Action] = list()
         self.defaults: dict[str, object] = dict()
         self.subcommands: list[str] = list()
+        #: Sub-command name (and alias) → its parser, from ``add_parser``.
+        self.subparsers: dict[str, ParserValue] = dict()
         self.subparsers_line = subparsers_line
         self.is_subparser = is_subparser
+        #: Pre-parsers whose ``parse_known_args`` remainder this parser parses.
+        self.fed_by: list[ParserValue] = list()
+        #: Helpers that got this parser but cannot be followed: (callee, line).
+        self.escapes: list[tuple[str, int]] = list()
 
     parser_type = "argparse"
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         if name in _PARSE_METHODS:
+            for value in (*call.args, *call.kwargs.values()):
+                if (
+                    isinstance(value, Remainder)
+                    and value.parser is not self
+                    and value.parser not in self.fed_by
+                ):
+                    self.fed_by.append(value.parser)
+            if name in _KNOWN_PARSE_METHODS:
+                # Not necessarily the parse whose result the script uses: a
+                # config pre-parser hands the rest of the command line on.
+                interp.known_parses.append((self, call.line))
+                return (UNKNOWN, Remainder(self))
             raise Invoked(self, call.line)
         if name == "add_argument":
             add_argument(interp, self, call)
@@ -122,6 +142,22 @@ class ParserValue(Modelled):
         if name == "prefix_chars":
             return self.prefix_chars
         return super().get_attr(name)
+
+    def escaped(self, interp: Interpreter, callee: str, line: int) -> None:
+        self.escapes.append((callee, line))
+        interp.note(
+            line,
+            f"the argparse parser defined at line {self.line} is passed to {callee}(), "
+            "which cannot be followed statically; arguments it adds may be missing",
+            "warning",
+        )
+
+
+class Remainder:
+    """The unparsed strings ``parse_known_args`` returns, remembering which parser left them."""
+
+    def __init__(self, parser: ParserValue) -> None:
+        self.parser = parser
 
 
 class ExclusiveGroup:
@@ -147,6 +183,9 @@ class GroupValue(Modelled):
             return self.parser.call_method(interp, name, call)
         return UNKNOWN
 
+    def escaped(self, interp: Interpreter, callee: str, line: int) -> None:
+        self.parser.escaped(interp, callee, line)
+
 
 class SubparsersValue(Modelled):
     """The object ``add_subparsers()`` returns; ``add_parser`` names a subcommand."""
@@ -157,11 +196,22 @@ class SubparsersValue(Modelled):
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         if name == "add_parser":
             sub_name = call.args[0] if call.args else call.kwargs.get("name", "?")
-            self.parser.subcommands.append(sub_name if isinstance(sub_name, str) else "?")
             sub = ParserValue(call.line, is_subparser=True)
             _apply_constructor_kwargs(interp, sub, call.kwargs, call.line)
+            if not isinstance(sub_name, str):
+                interp.note(call.line, "sub-command name not known statically", "warning")
+                self.parser.subcommands.append("?")
+                return sub
+            self.parser.subcommands.append(sub_name)
+            aliases = interp.iterate(call.kwargs.get("aliases", ())) or []
+            for alias in (sub_name, *aliases):
+                if isinstance(alias, str):
+                    self.parser.subparsers[alias] = sub
             return sub
         return UNKNOWN
+
+    def escaped(self, interp: Interpreter, callee: str, line: int) -> None:
+        self.parser.escaped(interp, callee, line)
 
 
 def _new_parser(interp: Interpreter, call: CallArgs) -> object:
@@ -503,13 +553,6 @@ def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]
                 max=high,
                 exclusive_group=None if group_id is None else f"group-{group_id}",
             )
-        )
-    if parser.subcommands:
-        interp.note(
-            parser.subparsers_line or parser.line,
-            "subcommands not extracted (only top-level options are): "
-            + ", ".join(parser.subcommands),
-            "warning",
         )
     return result
 

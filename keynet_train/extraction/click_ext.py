@@ -75,6 +75,8 @@ class ClickCommand(Modelled):
         self.line = line
         self.is_group = is_group
         self.subcommands: list[str] = list()
+        #: Sub-command name → command (a group's commands, in registration order).
+        self.commands: dict[str, ClickCommand] = dict()
 
     parser_type = "click"
 
@@ -91,12 +93,13 @@ class ClickCommand(Modelled):
         if name == "add_command":
             cmd = call.args[0] if call.args else None
             sub = call.args[1] if len(call.args) > 1 else call.kwargs.get("name")
-            if isinstance(sub, str):
-                self.subcommands.append(sub)
-            elif isinstance(cmd, ClickCommand):
-                self.subcommands.append(cmd.name)
+            if not isinstance(sub, str):
+                sub = cmd.name if isinstance(cmd, ClickCommand) else "?"
+            self.subcommands.append(sub)
+            if isinstance(cmd, ClickCommand) and sub != "?":
+                self.commands[sub] = cmd
             else:
-                self.subcommands.append("?")
+                interp.note(call.line, "a sub-command added here is unknown statically", "warning")
             return None
         return UNKNOWN
 
@@ -153,6 +156,7 @@ def _make_command(
     cmd = ClickCommand(name or _command_name(fn), params, fn.node.lineno, is_group)
     if parent is not None:
         parent.subcommands.append(cmd.name)
+        parent.commands[cmd.name] = cmd
     else:
         interp.candidates.append(cmd)
     return cmd
@@ -332,13 +336,6 @@ def command_arguments(interp: Interpreter, cmd: ClickCommand) -> list[Argument]:
             position += 1
         if arg is not None:
             result.append(arg)
-    if cmd.is_group and cmd.subcommands:
-        interp.note(
-            cmd.line,
-            "subcommands not extracted (only the group's options are): "
-            + ", ".join(cmd.subcommands),
-            "warning",
-        )
     return result
 
 

@@ -66,7 +66,7 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
         words = shlex.split(command)
     except ValueError:
         return []
-    start = next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
+    start = _script_end(words)
     if start is None:
         return []
     by_name = {a.name: a for a in result.arguments if a.flags}
@@ -88,6 +88,62 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
                 continue
         found.append(RejectedOption(option, argument, result.parser_type))
     return found
+
+
+def subcommand_problems(command: str, result: ExtractionResult, script: str) -> list[str]:
+    """Where the platform's command puts the sub-command and its options wrongly (SPEC §6).
+
+    A script with sub-commands needs ``python train.py [global options]
+    SUBCOMMAND [its options]``: without the sub-command name it stops with a
+    usage error (or runs another command); a parent option after the name,
+    or a sub-command option before it, is rejected by argparse, click and
+    typer alike. One paragraph per problem; empty when the command is fine
+    or cannot be judged. Raises nothing.
+    """
+    if result.command is None or result.parser_type is None:
+        return []
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return []
+    start = _script_end(words)
+    if start is None:
+        return []
+    rest = words[start:]
+    if result.command not in rest:
+        return [
+            f"The platform's training command runs {script} without its sub-command "
+            f"{result.command!r}, so the training job would stop with a usage error. Push an "
+            f"entry script that runs {result.command!r} directly (or make it the script's "
+            "default), or ask the platform to put the sub-command in the command, then push again."
+        ]
+    split = rest.index(result.command)
+    scope_of = {flag: a.scope for a in result.arguments for flag in a.flags}
+    problems: list[str] = []
+    for position, word in enumerate(rest):
+        if word == "--":
+            break
+        scope = scope_of.get(word.split("=", 1)[0])
+        if scope == "global" and position > split:
+            problems.append(
+                f"The platform's training command passes {word.split('=', 1)[0]} after the "
+                f"sub-command {result.command!r}, but {script} declares it on the parent parser, "
+                "which only accepts it before the sub-command; the training job would stop with "
+                "a usage error. Declare it on the sub-command too, then push again."
+            )
+        elif scope == "command" and position < split:
+            problems.append(
+                f"The platform's training command passes {word.split('=', 1)[0]} before the "
+                f"sub-command {result.command!r}, but {script} declares it on the sub-command, "
+                "which only accepts it after its name; the training job would stop with a usage "
+                "error. Declare it on the parent parser too, then push again."
+            )
+    return problems
+
+
+def _script_end(words: list[str]) -> int | None:
+    """The index just after the ``.py`` script in a command's words, None without one."""
+    return next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
 
 
 def _is_number(token: str) -> bool:

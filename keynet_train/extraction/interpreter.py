@@ -24,6 +24,7 @@ import ast
 import contextlib
 from collections.abc import Iterable
 
+from keynet_train.extraction.escapes import note_opaque_call
 from keynet_train.extraction.expressions import ExpressionEvaluator
 from keynet_train.extraction.model import Diagnostic
 from keynet_train.extraction.operations import (
@@ -103,6 +104,11 @@ class Interpreter(ExpressionEvaluator):
         #: Parsers/commands/apps in creation order (for when none is invoked).
         self.candidates: list[object] = []
         self.called_functions: set[int] = set()
+        #: ``parse_known_args`` calls the program went past (a pre-parser, or
+        #: the real parse when nothing parses the rest): (parser, line).
+        self.known_parses: list[tuple[object, int]] = []
+        #: ``X.parse_args()`` on something not known statically: (line, "X").
+        self.opaque_parses: list[tuple[int, str]] = []
         self.module_scope = Scope()
         self.module_scope.vars["__name__"] = "__main__"
         self.module_scope.vars["__file__"] = path
@@ -331,10 +337,12 @@ class Interpreter(ExpressionEvaluator):
         """
         fake = ast.Call(func=node, args=[], keywords=[])
         fake.lineno = getattr(node, "lineno", 1)
+        if isinstance(deco, Ref) and deco.name not in self.handlers:
+            # An unknown decorator (``@torch.no_grad()``) is not a helper the
+            # parser escapes into: it keeps the function and warns about nothing.
+            return value
         if isinstance(deco, (Modelled, Ref, FunctionValue, BoundMethod)):
             result = self.call(deco, CallArgs([value], {}, fake))
-            if isinstance(deco, Ref) and deco.name not in self.handlers:
-                return value
             if isinstance(deco, FunctionValue):
                 return value if result is UNKNOWN else result
             return result if result is not UNKNOWN else value
@@ -427,6 +435,7 @@ class Interpreter(ExpressionEvaluator):
                     incomplete = True
             else:
                 kwargs[kw.arg] = self.eval(kw.value, scope)
+        note_opaque_call(self, func, node, args, kwargs)
         return self.call(func, CallArgs(args, kwargs, node, incomplete))
 
     def call(self, func: object, call: CallArgs) -> object:

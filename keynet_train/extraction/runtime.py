@@ -83,3 +83,10 @@ class Modelled:
     def call_self(self, interp: Interpreter, call: CallArgs) -> object:
         """Model ``self(...)``; default: unknown result."""
         return UNKNOWN
+
+    def escaped(self, interp: Interpreter, callee: str, line: int) -> None:
+        """``self`` was passed to ``callee``, a function that cannot be followed statically.
+
+        Parsers and their groups override this to warn that the callee may
+        have added arguments nobody can see (SPEC §6).
+        """

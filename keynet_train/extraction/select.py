@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from keynet_train.extraction.argparse_ext import HANDLERS as ARGPARSE_HANDLERS
 from keynet_train.extraction.argparse_ext import ParserValue, parser_arguments
@@ -15,8 +16,15 @@ from keynet_train.extraction.interpreter import (
     Invoked,
     RefHandler,
 )
+from keynet_train.extraction.mechanisms import find_mechanisms
 from keynet_train.extraction.model import Argument, ExtractionResult
 from keynet_train.extraction.stdlib import HANDLERS as STDLIB_HANDLERS
+from keynet_train.extraction.subcommands import (
+    accepted_names,
+    choose_command,
+    command_arguments_of,
+    subcommand_names,
+)
 from keynet_train.extraction.typer_ext import HANDLERS as TYPER_HANDLERS
 from keynet_train.extraction.typer_ext import TyperApp, app_arguments
 
@@ -31,35 +39,35 @@ _PARSER_TYPES = (ParserValue, ClickCommand, TyperApp)
 
 
 def extract_from_tree(
-    tree: ast.Module, path: str, *, max_steps: int = MAX_STEPS
+    tree: ast.Module,
+    path: str,
+    command: str | None = None,
+    default_command: Callable[[], str | None] | None = None,
+    *,
+    max_steps: int = MAX_STEPS,
 ) -> ExtractionResult:
     """Extract from an already parsed module (``path`` is only used in diagnostics).
 
+    ``command`` names the sub-command to train with (``--command``); when
+    None and the script has sub-commands, ``default_command()`` (the project
+    file's ``command``) is asked, then SPEC §6's default applies.
     ``max_steps`` is the evaluation-step budget; past it the result holds what
     was found so far plus a warning saying where the analysis stopped.
+
+    Raises:
+        ExtractionError: the sub-command cannot be chosen (see
+            :func:`~keynet_train.extraction.subcommands.choose_command`).
     """
     interp = Interpreter(tree, path, _HANDLERS, max_steps=max_steps)
-    target: object = None
-    line = 0
-    try:
-        try:
-            interp.run()
-            # Nothing parsed the command line at module level: look inside
-            # functions nobody called (e.g. a console-script entry point).
-            interp.run_uncalled_functions()
-        except Invoked as inv:
-            target, line = inv.target, inv.line
-    except BudgetExceeded:
-        interp.note(
-            interp.line,
-            f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
-            "was spent; arguments defined after this point are missing",
-            "warning",
-        )
+    target, line = _run(interp)
     if target is not None and not isinstance(target, _PARSER_TYPES):
         target = None
     if target is not None:
-        others = [c for c in interp.candidates if c is not target and _is_top(c)]
+        # Pre-parsers and a group's own commands are parts of the target, not rivals.
+        parts: list[object] = list(_feeders(target)) if isinstance(target, ParserValue) else []
+        if isinstance(target, ClickCommand):
+            parts.extend(target.commands.values())
+        others = [c for c in interp.candidates if c is not target and c not in parts and _is_top(c)]
         if others:
             interp.note(
                 line,
@@ -72,16 +80,126 @@ def extract_from_tree(
             target = max(tops, key=_size)
             interp.note(
                 _line(target),
-                f"no call that parses the command line was found; using {_describe(target)}",
+                f"no call that parses the command line was found; using {_describe(target)}"
+                + _opaque_suffix(interp),
                 "warning",
             )
     if target is None:
-        interp.note(1, "no argparse, click or typer parser found; no hyperparameters", "warning")
+        _note_no_parser(interp, tree)
         return ExtractionResult(None, [], interp.diagnostics)
-    arguments = _arguments(interp, target)
+    names = subcommand_names(target)
+    if command is None and names and default_command is not None:
+        command = default_command()
+    chosen = choose_command(names, command, path, accepted_names(target))
+    if chosen is None:
+        arguments = _arguments(interp, target)
+    else:
+        arguments = command_arguments_of(interp, target, chosen)
+    if isinstance(target, ParserValue):
+        arguments = _with_pre_parsers(interp, target, line, arguments, chosen is not None)
+    if not arguments:
+        interp.note(
+            _line(target),
+            f"{_describe(target)} has no arguments that could be read statically; "
+            "if code that cannot be followed adds them, they are missing",
+            "warning",
+        )
     return ExtractionResult(
-        str(getattr(target, "parser_type", None)), arguments, interp.diagnostics
+        str(getattr(target, "parser_type", None)), arguments, interp.diagnostics, chosen
     )
+
+
+def _run(interp: Interpreter) -> tuple[object, int]:
+    """Interpret the module; the parser whose result the script uses, and the line of that parse."""
+    try:
+        try:
+            interp.run()
+            if not interp.known_parses:
+                # Nothing parsed the command line at module level: look inside
+                # functions nobody called (e.g. a console-script entry point).
+                interp.run_uncalled_functions()
+        except Invoked as inv:
+            return inv.target, inv.line
+    except BudgetExceeded:
+        interp.note(
+            interp.line,
+            f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
+            "was spent; arguments defined after this point are missing",
+            "warning",
+        )
+    if interp.known_parses:
+        # parse_known_args was the last parse: its parser is the one used.
+        return interp.known_parses[-1]
+    return None, 0
+
+
+def _with_pre_parsers(
+    interp: Interpreter,
+    target: ParserValue,
+    line: int,
+    arguments: list[Argument],
+    has_command: bool,
+) -> list[Argument]:
+    """Prepend the options of pre-parsers whose remainder ``target`` parses (SPEC §6)."""
+    seen = {a.name for a in arguments}
+    added: list[Argument] = []
+    for pre in _feeders(target):
+        for arg in parser_arguments(interp, pre):
+            if arg.name not in seen:
+                seen.add(arg.name)
+                added.append(arg._replace(scope="global") if has_command else arg)
+        interp.note(
+            line,
+            f"config pre-parser: the parser defined at line {pre.line} reads its options with "
+            f"parse_known_args and hands the rest to {_describe(target)}; "
+            "both parsers' options are reported",
+        )
+    return added + arguments
+
+
+def _feeders(target: ParserValue) -> list[ParserValue]:
+    """Pre-parsers of ``target``, and theirs (a chain of pre-parsers), each once."""
+    order: list[ParserValue] = []
+    stack = list(target.fed_by)
+    while stack:
+        pre = stack.pop(0)
+        if pre is not target and pre not in order:
+            order.append(pre)
+            stack.extend(pre.fed_by)
+    return order
+
+
+def _opaque_suffix(interp: Interpreter) -> str:
+    if not interp.opaque_parses:
+        return ""
+    line, name = interp.opaque_parses[0]
+    return (
+        f"; the command line is parsed at line {line} by {name}, "
+        "which could not be followed statically"
+    )
+
+
+def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
+    mechanisms = find_mechanisms(tree)
+    for mech in mechanisms:
+        interp.note(
+            mech.line,
+            f"this script is configured with {mech.name}, which is not extracted statically; "
+            f"no hyperparameters. {mech.advice}.",
+            "warning",
+        )
+    if mechanisms:
+        return
+    if interp.opaque_parses:
+        line, name = interp.opaque_parses[0]
+        interp.note(
+            line,
+            f"the command line is parsed here by {name}, a parser built by code that cannot be "
+            "followed statically; its arguments are missing",
+            "warning",
+        )
+        return
+    interp.note(1, "no argparse, click or typer parser found; no hyperparameters", "warning")
 
 
 def _arguments(interp: Interpreter, target: object) -> list[Argument]:

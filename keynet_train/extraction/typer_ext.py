@@ -86,7 +86,8 @@ class _AppDecorator(Modelled):
             if self.kind == "callback":
                 self.app.callback = fn
             else:
-                self.app.commands.append((self.name or fn.name.replace("_", "-"), fn))
+                # typer's default command name: the function's, lower-cased, "_" → "-".
+                self.app.commands.append((self.name or fn.name.lower().replace("_", "-"), fn))
         return fn  # typer returns the function itself
 
 
@@ -112,19 +113,17 @@ def _info(kind: str) -> RefHandler:
     return handler
 
 
+def is_single_command(app: TyperApp) -> bool:
+    """typer runs a lone command directly (no sub-command name) when there is no callback."""
+    return app.callback is None and len(app.commands) == 1 and not app.groups
+
+
 def app_arguments(interp: Interpreter, app: TyperApp) -> list[Argument]:
-    """The SPEC §6 arguments of the command typer would build from ``app``."""
-    if app.callback is None and len(app.commands) == 1 and not app.groups:
+    """The SPEC §6 arguments of ``app`` itself: its lone command's, else its callback's."""
+    if is_single_command(app):
         return function_arguments(interp, app.commands[0][1])
     result = function_arguments(interp, app.callback) if app.callback is not None else []
-    names = [n for n, _ in app.commands] + app.groups
-    if names:
-        interp.note(
-            app.line,
-            "subcommands not extracted (only the app callback's options are): " + ", ".join(names),
-            "warning",
-        )
-    else:
+    if not app.commands and not app.groups:
         interp.note(app.line, "typer app has no command", "warning")
     return result
 

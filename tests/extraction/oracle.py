@@ -32,18 +32,48 @@ _PROBES = ("1", "0", "true", "false", "2.5", "abc")
 class Captured(Exception):
     """Raised by the patched parse entry points; carries the parser/command/app."""
 
-    def __init__(self, kind: str, target: object) -> None:
+    def __init__(self, kind: str, target: object, fed_by: list[object] | None = None) -> None:
         super().__init__(kind)
         self.kind = kind
         self.target = target
+        #: Pre-parsers whose parse_known_args remainder the target parses.
+        self.fed_by = fed_by or []
+
+
+class _Remainder(list):  # type: ignore[type-arg]
+    """What a patched parse_known_args returns as the rest: remembers its parser."""
+
+    def __init__(self, items: list[str], parser: argparse.ArgumentParser) -> None:
+        super().__init__(items)
+        self.parser = parser
+
+
+_ORIGINAL_KNOWN = argparse.ArgumentParser.parse_known_args
 
 
 @contextlib.contextmanager
-def _patched() -> Iterator[None]:
+def _patched(known: list[argparse.ArgumentParser]) -> Iterator[None]:
     import typer
 
+    def fed_by(self: object, a: tuple[object, ...], k: dict[str, object]) -> list[object]:
+        return [
+            v.parser
+            for v in (*a, *k.values())
+            if isinstance(v, _Remainder) and v.parser is not self
+        ]
+
     def capture_argparse(self: argparse.ArgumentParser, *a: object, **k: object) -> Any:
-        raise Captured("argparse", self)
+        raise Captured("argparse", self, fed_by(self, a, k))
+
+    def capture_known(self: argparse.ArgumentParser, *a: object, **k: object) -> Any:
+        # A config pre-parser: the script goes on with the rest of the command
+        # line (empty here), exactly as it would at runtime.
+        known.append(self)
+        try:
+            namespace, rest = _ORIGINAL_KNOWN(self, [])
+        except SystemExit:
+            namespace, rest = argparse.Namespace(), []
+        return namespace, _Remainder(list(rest), self)
 
     def capture_click(self: click.Command, *a: object, **k: object) -> Any:
         raise Captured("click", self)
@@ -65,7 +95,8 @@ def _patched() -> Iterator[None]:
     try:
         for cls, name, _ in saved:
             if cls is argparse.ArgumentParser:
-                setattr(cls, name, capture_argparse)
+                known_parse = name in ("parse_known_args", "parse_known_intermixed_args")
+                setattr(cls, name, capture_known if known_parse else capture_argparse)
         click.core.Command.main = capture_click  # type: ignore[method-assign]
         typer.Typer.__call__ = capture_typer  # type: ignore[method-assign]
         yield
@@ -74,13 +105,18 @@ def _patched() -> Iterator[None]:
             setattr(cls, name, original)
 
 
-def runtime_extract(path: pathlib.Path) -> dict[str, object]:
-    """Run ``path`` as __main__ until it parses its command line; SPEC §6 JSON of that parser."""
+def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str, object]:
+    """Run ``path`` as __main__ until it parses its command line; SPEC §6 JSON of that parser.
+
+    With sub-commands, ``command`` (else the only one, else ``train``) is
+    resolved by the library's own parsing, and the parent's options come first.
+    """
     old_argv = sys.argv
     sys.argv = [str(path)]
+    known: list[argparse.ArgumentParser] = []
     try:
         with (
-            _patched(),
+            _patched(known),
             contextlib.redirect_stdout(io.StringIO()),
             contextlib.redirect_stderr(io.StringIO()),
         ):
@@ -89,18 +125,92 @@ def runtime_extract(path: pathlib.Path) -> dict[str, object]:
             except Captured as c:
                 captured: Captured | None = c
             else:
-                captured = None
+                captured = Captured("argparse", known[-1]) if known else None
     finally:
         sys.argv = old_argv
     if captured is None:
-        return {"parser_type": None, "command": None, "arguments": []}
+        return {"parser_type": None, "arguments": [], "command": None}
+    chosen: str | None = None
     if captured.kind == "argparse":
-        args = _argparse_arguments(captured.target)  # type: ignore[arg-type]
-    elif captured.kind == "click":
-        args = _click_arguments(captured.target)  # type: ignore[arg-type]
+        parser: argparse.ArgumentParser = captured.target  # type: ignore[assignment]
+        chosen, sub = _argparse_subcommand(parser, command)
+        args = _argparse_arguments(parser)
+        if sub is not None:
+            args = _scoped(args, "global") + _argparse_arguments(sub)
+        pre_args: list[dict[str, object]] = []
+        names = {a["name"] for a in args}
+        for pre in captured.fed_by:
+            for a in _argparse_arguments(pre):  # type: ignore[arg-type]
+                if a["name"] not in names:
+                    names.add(a["name"])
+                    pre_args.append(a)
+        args = (_scoped(pre_args, "global") if sub is not None else pre_args) + args
     else:
-        args = _typer_arguments(captured.target)
-    return {"parser_type": captured.kind, "command": None, "arguments": args}
+        cmd = captured.target
+        if captured.kind == "typer":
+            import typer.main
+
+            cmd = typer.main.get_command(captured.target)  # type: ignore[arg-type]
+        args = _click_arguments(cmd) if captured.kind == "click" else _typer_arguments(cmd)
+        chosen, sub_cmd = _click_subcommand(cmd, command)
+        if sub_cmd is not None:
+            own = (
+                _click_arguments(sub_cmd) if captured.kind == "click" else _typer_arguments(sub_cmd)
+            )
+            args = _scoped(args, "global") + own
+    return {"parser_type": captured.kind, "arguments": args, "command": chosen}
+
+
+def _scoped(args: list[dict[str, object]], scope: str) -> list[dict[str, object]]:
+    return [{**a, "scope": scope} for a in args]
+
+
+def _default_command(names: list[str], command: str | None) -> str:
+    if command is not None:
+        return command
+    if len(names) == 1:
+        return names[0]
+    if "train" in names:
+        return "train"
+    raise AssertionError(f"fixture has sub-commands {names}; pass the command to use")
+
+
+def _argparse_subcommand(
+    parser: argparse.ArgumentParser, command: str | None
+) -> tuple[str | None, argparse.ArgumentParser | None]:
+    """The sub-parser argparse itself dispatches ``[command]`` to (None: no sub-commands)."""
+    action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if action is None:
+        return None, None
+    primary = list(dict.fromkeys(p.prog.rsplit(" ", 1)[-1] for p in action.choices.values()))
+    name = _default_command(primary, command)
+    parsed: list[argparse.ArgumentParser] = []
+
+    def record(self: argparse.ArgumentParser, *a: Any, **k: Any) -> Any:
+        parsed.append(self)
+        return _ORIGINAL_KNOWN(self, *a, **k)
+
+    argparse.ArgumentParser.parse_known_args = record  # type: ignore[method-assign]
+    try:
+        with contextlib.suppress(SystemExit):  # a required option of the command is missing
+            _ORIGINAL_KNOWN(parser, [name])
+    finally:
+        argparse.ArgumentParser.parse_known_args = _ORIGINAL_KNOWN  # type: ignore[method-assign]
+    return name, parsed[0]
+
+
+def _click_subcommand(cmd: Any, command: str | None) -> tuple[str | None, Any]:
+    """The command a click group (typer's too) resolves ``[command]`` to (None: not a group)."""
+    commands = getattr(cmd, "commands", None)
+    if not commands or not hasattr(cmd, "resolve_command"):
+        return None, None
+    name = _default_command(list(commands), command)
+    # The group's own lookup (token normalisation, aliases of custom groups);
+    # a context without parsing the group's parameters, which a script may
+    # declare so that no command line parses (two nargs=-1 arguments).
+    ctx = type(cmd).context_class(cmd, info_name="prog", resilient_parsing=True)
+    _, sub, _ = cmd.resolve_command(ctx, [name])
+    return name, sub
 
 
 # ------------------------------------------------------------------ shared rules
@@ -440,10 +550,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _typer_arguments(app: Any) -> list[dict[str, object]]:
-    import typer.main
-
-    cmd = typer.main.get_command(app)
+def _typer_arguments(cmd: Any) -> list[dict[str, object]]:
     out = []
     position = 0
     for p in cmd.params:

@@ -46,7 +46,7 @@ def test_table_lists_diagnostics_on_stderr() -> None:
     code, out, err = _run("inspect", str(path))
     assert code == 0
     assert "config" in out
-    assert f"{path}:5: warning: subcommands not extracted" in err
+    assert f"{path}:6: info: training with sub-command 'train'" in err
 
 
 def test_json_is_exactly_the_spec_object() -> None:

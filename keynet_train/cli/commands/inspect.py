@@ -23,6 +23,7 @@ EXAMPLE = """\
 examples:
   keynet-train inspect train.py
   keynet-train inspect train.py --json | jq '.arguments[].name'
+  keynet-train inspect cli.py --command finetune
 """
 
 
@@ -38,6 +39,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
     p.add_argument(
+        "--command",
+        # "command" is the dest of keynet-train's own sub-command.
+        dest="script_command",
+        metavar="NAME",
+        help="the script's sub-command to train with (default: the project file's 'command', "
+        "else the only one, else 'train')",
+    )
+    p.add_argument(
         "--json",
         action="store_true",
         help="print exactly the extractor's JSON object on stdout (diagnostics on stderr)",
@@ -50,16 +59,24 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     Raises:
         EntrypointError: the entrypoint is missing, unreadable or does not parse.
-        ExtractionError: extraction failed unexpectedly.
+        ConfigError: the project file that applies is malformed.
+        ExtractionError: the sub-command cannot be chosen, or extraction failed unexpectedly.
     """
     from keynet_train.extraction import extract_hyperparameters
 
-    result = extract_hyperparameters(Path(args.entrypoint))
+    def project_command() -> str | None:
+        # Read only for a script with sub-commands: keeps plain inspect import-light.
+        from keynet_train.project_file import find_project_settings
+
+        return find_project_settings(Path(args.entrypoint)).command
+
+    result = extract_hyperparameters(Path(args.entrypoint), args.script_command, project_command)
     if args.json:
         env.out(json.dumps(result.to_json()))
     elif result.parser_type is not None:
         count = len(result.arguments)
-        env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''})")
+        sub = f", sub-command {result.command}" if result.command else ""
+        env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''}{sub})")
         if result.arguments:
             env.out(format_arguments(result))
     for diag in result.diagnostics:

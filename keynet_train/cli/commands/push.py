@@ -61,6 +61,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--project", type=int, dest="project_id", metavar="ID", help="project id")
     p.add_argument("--model-name", help="model name sent to the backend (default: script name)")
     p.add_argument(
+        "--command",
+        # "command" is the dest of keynet-train's own sub-command.
+        dest="script_command",
+        metavar="NAME",
+        help="the script's sub-command to train with (default: the only one, else 'train')",
+    )
+    p.add_argument(
         "--tag",
         action="append",
         default=[],
@@ -175,6 +182,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         podman_url=args.podman_url,
         insecure_registry=args.insecure_registry,
         dry_run=args.dry_run,
+        command=args.script_command,
     )
     store = open_store(env)
     reporter = CliReporter(env)
