@@ -18,10 +18,16 @@ def banner(text: str) -> None:
     print(f"\n\033[1m### {text}\033[0m" if sys.stdout.isatty() else f"\n### {text}", flush=True)
 
 
-def run(stack: LocalStack, args: list[str], stdin: str | None = None, echo: bool = True) -> str:
+def run(
+    stack: LocalStack,
+    args: list[str],
+    stdin: str | None = None,
+    echo: bool = True,
+    expect_failure: bool = False,
+) -> str:
     """Run keynet-train like a user would (stderr to the terminal); return its stdout.
 
-    Raises SystemExit if it fails.
+    Raises SystemExit if it fails (or, with ``expect_failure``, if it succeeds).
     """
     shown = " ".join(a if " " not in a else repr(a) for a in args)
     print(f"\n$ keynet-train {shown}", flush=True)
@@ -30,7 +36,7 @@ def run(stack: LocalStack, args: list[str], stdin: str | None = None, echo: bool
     )
     if echo:
         print(done.stdout, end="", flush=True)
-    if done.returncode != 0:
+    if (done.returncode != 0) != expect_failure:
         raise SystemExit(f"keynet-train exited with {done.returncode}")
     return done.stdout
 
@@ -52,40 +58,56 @@ def show_registry(stack: LocalStack, result: dict[str, object]) -> None:
     print(f"backend received hyperParameters: {json.dumps(sent['hyperParameters'])[:300]} ...")
 
 
+def show_harbor_refusal(stack: LocalStack, push_args: list[str]) -> None:
+    """Make the Harbor-like registry refuse the next push over quota, and push again."""
+    from tests.support.harbor import HarborErrors
+
+    assert stack.harbor is not None
+    banner("Harbor refuses a push over the project's storage quota")
+    stack.harbor.proxy.answer_with(HarborErrors.storage_quota("29.0 MiB", "152.4 MiB", "10.0 MiB"))
+    # --no-cache: a new layer, so Harbor sees a blob upload (where it checks the quota).
+    run(stack, [*push_args, "--no-cache"], echo=False, expect_failure=True)
+    stack.harbor.proxy.answer_with(None)
+
+
 def main() -> int:
     """Start the services, log in, push, show the registry, stop everything."""
-    example = sys.argv[1] if len(sys.argv) > 1 else "argparse"
+    arguments = sys.argv[1:]
+    harbor = "--harbor" in arguments
+    arguments = [a for a in arguments if a != "--harbor"]
+    example = arguments[0] if arguments else "argparse"
     entrypoint = ROOT / "examples" / example / "train.py"
     if not entrypoint.is_file():
         print(f"unknown example {example!r}: choose argparse, click or typer", file=sys.stderr)
         return 2
     script = str(entrypoint.relative_to(ROOT))
-    banner("Starting a TLS registry, a private podman service and the fake backend")
-    with local_stack("keynet-demo-", announce=print) as stack:
+    kind = "a Harbor-like registry (token auth)" if harbor else "a TLS registry"
+    banner(f"Starting {kind}, a private podman service and the fake backend")
+    with local_stack("keynet-demo-", announce=print, harbor=harbor) as stack:
         banner("keynet-train login")
         run(stack, stack.login_args(), stdin=stack.backend.password + "\n")
         run(stack, ["projects"])
         run(stack, ["inspect", script])
         banner("keynet-train push")
-        out = run(
-            stack,
-            [
-                "push",
-                script,
-                "--context",
-                str(entrypoint.parent.relative_to(ROOT)),
-                "--project",
-                "1",
-                "--tag",
-                "demo",
-                "--build-arg",
-                f"BASE_IMAGE={stack.base_image}",
-                "--json",
-            ],
-            echo=False,  # the JSON result is read below; the summary went to stderr
-        )
+        push_args = [
+            "push",
+            script,
+            "--context",
+            str(entrypoint.parent.relative_to(ROOT)),
+            "--project",
+            "1",
+            "--tag",
+            "demo",
+            "--build-arg",
+            f"BASE_IMAGE={stack.base_image}",
+            "--json",
+        ]
+        # The JSON result is read below; the summary went to stderr.
+        out = run(stack, push_args, echo=False)
         banner("What the registry holds now")
         show_registry(stack, json.loads(out))
+        if harbor:
+            show_harbor_refusal(stack, push_args)
         banner("Done: everything started by the demo is being stopped")
     return 0
 
