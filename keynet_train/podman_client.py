@@ -270,8 +270,22 @@ class PrivatePodmanService:
         With ``interrupted`` (the caller is leaving on an error or Ctrl-C,
         maybe mid-build), buildah's working containers this service created
         are removed too: killed mid-build, podman leaves them in storage with
-        their overlay mounted and the base image pinned. Never raises.
+        their overlay mounted and the base image pinned.
+
+        Runs shielded from stop signals (:func:`keynet_train.interrupts.shielded`),
+        and its podman commands in their own session: a CI runner signalling
+        the process group again must not leave a half-removed service.
+
+        Raises:
+            Stopped: only a stop signal that arrived while it ran, re-raised
+                once everything is removed.
         """
+        from keynet_train.interrupts import shielded
+
+        with shielded():
+            self._stop(interrupted)
+
+    def _stop(self, interrupted: bool) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             descendants = _descendant_pids(process.pid)
@@ -305,6 +319,7 @@ def _remove_build_containers(created_since: float) -> None:
             capture_output=True,
             timeout=30,
             check=False,
+            start_new_session=True,
         )
         containers = json.loads(listed.stdout or b"[]") if listed.returncode == 0 else []
         doomed = [
@@ -316,7 +331,11 @@ def _remove_build_containers(created_since: float) -> None:
         ]
         if doomed:
             subprocess.run(
-                ["podman", "rm", "--force", *doomed], capture_output=True, timeout=60, check=False
+                ["podman", "rm", "--force", *doomed],
+                capture_output=True,
+                timeout=60,
+                check=False,
+                start_new_session=True,
             )
     except (OSError, ValueError, TypeError, KeyError, AttributeError, subprocess.SubprocessError):
         pass

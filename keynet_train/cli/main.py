@@ -18,6 +18,7 @@ from keynet_train import __version__
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import ArgumentParser
 from keynet_train.cli.status import ExitStatus, render_error
+from keynet_train.interrupts import Stopped, StopSignals
 
 PROG = "keynet-train"
 
@@ -60,6 +61,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     args_list = list(sys.argv[1:] if argv is None else argv)
     # --json must shape even usage errors, so detect it before parsing.
     env.json_output = "--json" in args_list
+    with StopSignals():
+        try:
+            return _run(args_list, env)
+        except Stopped as exc:  # arrived while an earlier error was being printed
+            return render_error(exc, env)
+
+
+def _run(args_list: list[str], env: Environment) -> int:
     try:
         parser = build_parser()
         try:

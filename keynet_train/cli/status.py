@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from enum import IntEnum
 
 from keynet_train.cli.environment import Environment
 from keynet_train.errors import Interrupted, KeynetError, UsageError
+from keynet_train.interrupts import Stopped
 
 
 class ExitStatus(IntEnum):
@@ -17,8 +20,10 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
-def exit_status_for(exc: BaseException) -> ExitStatus:
-    """Map an exception to the exit status the CLI returns."""
+def exit_status_for(exc: BaseException) -> int:
+    """Map an exception to the exit status the CLI returns (a stop signal: 128 + its number)."""
+    if isinstance(exc, Stopped):
+        return 128 + exc.signum
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):
         return ExitStatus.INTERRUPTED
     if isinstance(exc, UsageError):
@@ -26,15 +31,26 @@ def exit_status_for(exc: BaseException) -> ExitStatus:
     return ExitStatus.FAILURE
 
 
-def render_error(exc: BaseException, env: Environment) -> ExitStatus:
+def render_error(exc: BaseException, env: Environment) -> int:
     """Print ``exc`` for a human (stderr) and, with ``--json``, as one JSON object on stdout.
 
     Unknown exceptions get a short message; the traceback only with ``--debug``.
-    Never raises.
+    Never raises: after SIGHUP the terminal may be gone, and a message that
+    cannot be written is dropped.
     """
     status = exit_status_for(exc)
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, Stopped) and exc.signum != signal.SIGINT:
+        exc = Interrupted(
+            f"Stopped by {exc.name}.", "Nothing was left running; run the command again."
+        )
+    elif isinstance(exc, KeyboardInterrupt):
         exc = Interrupted("Interrupted.", "Nothing was left running; run the command again.")
+    with contextlib.suppress(OSError, ValueError):  # a closed terminal or stream
+        _print_error(exc, env)
+    return status
+
+
+def _print_error(exc: BaseException, env: Environment) -> None:
     if isinstance(exc, KeynetError):
         error_type, message, hint = exc.error_type, exc.message, exc.hint
     else:
@@ -53,4 +69,3 @@ def render_error(exc: BaseException, env: Environment) -> ExitStatus:
         import json
 
         env.out(json.dumps(payload))
-    return status
