@@ -490,3 +490,53 @@ def test_insecure_registry_warns_and_still_pushes(
     assert f"--insecure-registry: TLS certificates of {registry.host} are NOT verified" in err
     repository = result["image"].split("/", 1)[1]
     assert registry.manifest_digest(repository, "latest") == result["digest"]
+
+
+SUBCOMMAND_SCRIPT = (
+    "import argparse\n"
+    "p = argparse.ArgumentParser()\n"
+    "p.add_argument('--seed', type=int, default=1)\n"
+    "sub = p.add_subparsers(dest='cmd')\n"
+    "pre = sub.add_parser('pretrain')\n"
+    "pre.add_argument('--steps', type=int, default=10)\n"
+    "fine = sub.add_parser('finetune')\n"
+    "fine.add_argument('--lr', type=float, default=0.1)\n"
+    "p.parse_args()\n"
+)
+
+
+def test_sub_command_is_chosen_recorded_and_checked(
+    cli: Cli, registry: RegistryHandle, tmp_path: Path
+) -> None:
+    """--command / project-file command pick the sub-command; label and --json record it."""
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    (context / "train.py").write_text(SUBCOMMAND_SCRIPT)
+    # Two sub-commands, none named train: nothing is built or registered.
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 1
+    assert "pretrain, finetune" in result["error"]["message"]
+    assert "--command" in result["error"]["hint"]
+    assert _upload_requests(cli) == []
+
+    code, result, err = _push(cli, context / "train.py", "--project", "1", "--command", "finetune")
+    assert code == 0, err
+    assert result["subcommand"] == "finetune"
+    assert [h["name"] for h in result["hyperparameters"]] == ["seed", "lr"]
+    assert [h["scope"] for h in result["hyperparameters"]] == ["global", "command"]
+    (upload,) = _upload_requests(cli)
+    # The backend request keeps the SPEC §4.3 fields only.
+    assert [set(h) for h in upload.json["hyperParameters"]] == [  # type: ignore[attr-defined]
+        {"name", "type", "default", "required", "help", "choices"}
+    ] * 2
+    repository = result["image"].split("/", 1)[1]
+    labels = registry.image_config(repository, "latest")["config"]["Labels"]
+    assert labels["ai.keynet.train.command"] == "finetune"
+    # The fake backend's command has no sub-command: the job would fail, and push says so.
+    assert "without its sub-command 'finetune'" in " ".join(err.split())
+
+    (context / "keynet.toml").write_text('command = "pretrain"\n')
+    code, result, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    assert result["subcommand"] == "pretrain"
+    assert [h["name"] for h in result["hyperparameters"]] == ["seed", "steps"]
