@@ -1,4 +1,4 @@
-"""The push pipeline (SPEC §2.5): validate → extract → project → upload key → build → tag → push.
+"""The push pipeline (SPEC §2.5): validate, extract, project, build, registry check, key, push.
 
 This module decides *what* happens and in which order; it never prints or
 prompts. Progress goes to a :class:`~keynet_train.progress.Reporter`, the
@@ -6,8 +6,9 @@ interactive project pick is a callback supplied by the CLI, and every
 failure is a :class:`~keynet_train.errors.KeynetError`.
 
 Checks that need no network run first (entrypoint, Dockerfile, context,
-tags, podman reachable) so a bad invocation fails before the backend
-registers anything.
+tags), and the upload key, a record on the platform, is requested only after
+the image is built and the registry has accepted the robot credentials: a
+failed build or a rejected robot account leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from keynet_train.errors import ConfigError, InputError
 from keynet_train.progress import Background, HeldReporter, Reporter
 
 if TYPE_CHECKING:
-    from keynet_train.backend import BackendClient, ProjectsPage
+    from keynet_train.backend import BackendClient, ProjectsPage, UploadKeyResponse
     from keynet_train.build_cache import BuildCache, FileDigests
     from keynet_train.build_context import ContextSummary
     from keynet_train.config import Config
@@ -378,6 +379,21 @@ class PushServices:
     load_config: Callable[[], Config | None]
     trust_registry_ca: Callable[[str, Path], object] | None = None
     build_cache: BuildCache | None = None
+    debug_log: Callable[[str], None] | None = None
+
+
+@dataclass
+class PreparedPush:
+    """What the local, offline steps (validate, extract, settings, context) produced."""
+
+    settings: ResolvedSettings
+    extraction: ExtractionResult
+    hyperparameters: list[dict[str, object]]
+    """Exactly the SPEC §4.3 fields: what the backend is sent."""
+    described: list[dict[str, object]]
+    """The same arguments plus the §6.1 descriptor: for the label and the results."""
+    summary: ContextSummary
+    entry_in_context: str
 
 
 def run_push(
@@ -390,47 +406,71 @@ def run_push(
 ) -> PushResult | DryRunResult:
     """Run the whole push (or ``--dry-run``) and return its result.
 
+    Run order (SPEC §2.5): credentials, validate + extract, project, build,
+    registry credential check, upload key, labels, tag, push. The upload key
+    creates a record on the platform, so it is requested only once nothing
+    local can fail any more.
+
     Raises:
         NotLoggedInError: no credentials or an expired token (before any request).
         EntrypointError / ExtractionError: the script is unreadable or unparsable.
         ConfigError / InputError: invalid project file, flags or variables.
         BuildError: Dockerfile/context problems, podman unavailable, build failure.
         AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
-        RegistryError / RegistryAuthError: push failures.
+        RegistryError / RegistryAuthError: credential check or push failures.
     """
+    config = None if options.dry_run else _check_credentials(services, reporter)
+    prepared = _prepare(options, environ, cwd, config, reporter)
+    if options.dry_run:
+        return _dry_run(prepared, services, reporter, options.no_cache)
+    assert config is not None
+    return _push(options, prepared, config, environ, services, reporter)
+
+
+def _check_credentials(services: PushServices, reporter: Reporter) -> Config:
+    """Step 1: the stored login, refused when missing or expired (no request is sent)."""
     from keynet_train.auth import require_credentials
-    from keynet_train.build_context import (
-        check_entrypoint,
-        human_size,
-        resolve_dockerfile,
-        scan_context,
-    )
-    from keynet_train.extraction import (
-        extract_hyperparameters,
-        to_argument_definitions,
-        to_described_arguments,
-    )
-    from keynet_train.extraction.command_check import rejected_options, subcommand_problems
-    from keynet_train.podman_client import RegistryCredentials
+
+    reporter.step_started("Check credentials")
+    config = require_credentials(services.load_config(), datetime.now(timezone.utc))
+    reporter.step_finished("Check credentials", f"{config.username} @ {config.server_url}")
+    return config
+
+
+def _prepare(
+    options: PushOptions,
+    environ: Mapping[str, str],
+    cwd: Path,
+    config: Config | None,
+    reporter: Reporter,
+) -> PreparedPush:
+    """Steps 2-3 and the offline checks of step 6: everything that needs no network."""
+    from keynet_train.extraction import to_described_arguments
     from keynet_train.project_file import find_project_settings
 
-    config: Config | None = None
-    if not options.dry_run:
-        reporter.step_started("Check credentials")
-        config = require_credentials(services.load_config(), datetime.now(timezone.utc))
-        reporter.step_finished("Check credentials", f"{config.username} @ {config.server_url}")
-
     entry = cwd / options.entrypoint
-    reporter.step_started("Validate and extract hyperparameters")
     # The project file may name the sub-command to train with (SPEC §3.1).
     project = find_project_settings(entry)
-    extraction: ExtractionResult = extract_hyperparameters(
-        entry, options.command or project.command
-    )
+    extraction, hyperparameters = _extract(entry, options.command or project.command, reporter)
     # The backend gets exactly the SPEC §4.3 fields; the label and the results
     # also carry the §6.1 descriptor.
-    hyperparameters = to_argument_definitions(extraction)
     described = to_described_arguments(extraction)
+    settings = resolve_settings(options, environ, project, config, cwd)
+    if settings.project_file is not None:
+        reporter.info(f"Using project file {settings.project_file}")
+    summary, entry_in_context = _check_context(settings, entry, reporter)
+    return PreparedPush(settings, extraction, hyperparameters, described, summary, entry_in_context)
+
+
+def _extract(
+    entry: Path, command: str | None, reporter: Reporter
+) -> tuple[ExtractionResult, list[dict[str, object]]]:
+    """Steps 2-3: validate the entrypoint and extract its hyperparameters statically."""
+    from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+
+    reporter.step_started("Validate and extract hyperparameters")
+    extraction = extract_hyperparameters(entry, command)
+    hyperparameters = to_argument_definitions(extraction)
     for diag in extraction.diagnostics:
         where = f"{diag.path}:{diag.line}: " if diag.line else f"{diag.path}: "
         if diag.severity == "warning":
@@ -442,10 +482,19 @@ def run_push(
         "Validate and extract hyperparameters",
         f"{extraction.parser_type or 'no parser'}, {len(hyperparameters)} arguments{sub}",
     )
+    return extraction, hyperparameters
 
-    settings = resolve_settings(options, environ, project, config, cwd)
-    if settings.project_file is not None:
-        reporter.info(f"Using project file {settings.project_file}")
+
+def _check_context(
+    settings: ResolvedSettings, entry: Path, reporter: Reporter
+) -> tuple[ContextSummary, str]:
+    """Dockerfile, ignore rules and the entrypoint's place in the context, before any request."""
+    from keynet_train.build_context import (
+        check_entrypoint,
+        human_size,
+        resolve_dockerfile,
+        scan_context,
+    )
 
     reporter.step_started("Check build context")
     dockerfile = resolve_dockerfile(settings.context, settings.dockerfile)
@@ -457,100 +506,39 @@ def run_push(
         "Check build context",
         f"{summary.file_count} files, {human_size(summary.total_size)} (Dockerfile: {dockerfile})",
     )
+    return summary, entry_in_context
 
-    if options.dry_run:
-        return _dry_run(
-            settings,
-            summary,
-            entry_in_context,
-            extraction,
-            described,
-            services,
-            reporter,
-            options.no_cache,
-        )
-    assert config is not None and config.harbor is not None
-    harbor = config.harbor
-    repository = f"{harbor.host}/{settings.harbor_project}"
 
+def _push(
+    options: PushOptions,
+    prepared: PreparedPush,
+    config: Config,
+    environ: Mapping[str, str],
+    services: PushServices,
+    reporter: Reporter,
+) -> PushResult:
+    """Steps 4-8 in SPEC order: project, build, registry check, upload key, labels, tag, push."""
+    assert config.harbor is not None  # guaranteed by require_credentials
+    settings = prepared.settings
     with services.open_engine(settings.podman_url) as engine:
-        # The user's build needs nothing from the backend (the labels that do
-        # are added afterwards), so it runs while the project is chosen and
-        # the upload key requested; its log is held back until its step.
+        # The user's build needs nothing from the backend, so it starts while
+        # the project is chosen (maybe interactively); its log is held back
+        # until its own step so it does not interleave with a prompt.
         held = HeldReporter(reporter)
-        base_build = Background(
-            lambda: _build_base(engine, summary, settings, options.no_cache, services, held)
-        )
+        summary, no_cache = prepared.summary, options.no_cache
+        build = Background(lambda: _build_base(engine, summary, settings, no_cache, services, held))
         with services.backend_for(config) as backend:
-            project_id = settings.project_id
-            reporter.step_started("Choose project")
-            if project_id is None:
-                project_id = services.choose_project(
-                    lambda page: backend.fetch_trainable_projects(page=page, limit=20)
-                )
-                source = "interactive choice"
-            else:
-                source = settings.project_source or "--project"
-            reporter.step_finished("Choose project", f"{project_id} (from {source})")
-
-            if base_build.failed():
-                # A build that already failed must not register an upload key.
-                reporter.step_started("Build image")
-                held.release()
-                base_build.result()
-            reporter.step_started("Request upload key")
-            upload = backend.request_upload_key(project_id, settings.model_name, hyperparameters)
-            reporter.step_finished("Request upload key", upload.upload_key)
-            if upload.command:
-                reporter.info(f"Training command: {upload.command}")
-                for rejected in rejected_options(upload.command, extraction):
-                    reporter.warning(rejected.message(str(options.entrypoint)))
-                script = str(options.entrypoint)
-                for problem in subcommand_problems(upload.command, extraction, script):
-                    reporter.warning(problem)
-
-        image = f"{repository}/{repository_component(upload.upload_key)}"
-        reporter.step_started("Build image")
-        held.release()
-        labels = image_labels(
-            settings.context,
-            entry_in_context,
-            upload.upload_key,
-            described,
-            subcommand=extraction.command,
+            project_id = _choose_project(settings, services, backend, reporter)
+            base_id = _await_build(build, held, reporter)
+            _check_registry(config, settings.harbor_project, options, environ, services, reporter)
+            upload = _request_upload_key(backend, project_id, prepared, options, reporter)
+        image = (
+            f"{config.harbor.host}/{settings.harbor_project}/"
+            f"{repository_component(upload.upload_key)}"
         )
-        image_id = engine.add_labels(
-            base_build.result(), labels, tag=f"{image}:latest", reporter=reporter
-        )
-        reporter.step_finished("Build image", image_id[:12])
-
-        reporter.step_started("Tag image")
-        references = [f"{image}:latest"] + [f"{image}:{tag}" for tag in settings.tags]
-        references = list(dict.fromkeys(references))
-        for tag in settings.tags:
-            engine.tag(image_id, image, tag)
-        reporter.step_finished("Tag image", ", ".join(references))
-
-        if options.insecure_registry:
-            reporter.warning(
-                f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified."
-            )
-        elif environ.get("KEYNET_CA_BUNDLE") and services.trust_registry_ca is not None:
-            services.trust_registry_ca(harbor.host, Path(environ["KEYNET_CA_BUNDLE"]))
-        reporter.step_started("Push image")
-        credentials = RegistryCredentials(harbor.username, harbor.password)
-        digest: str | None = None
-        for reference in references:
-            reporter.info(f"Pushing {reference}")
-            pushed = engine.push(
-                reference,
-                credentials,
-                tls_verify=not options.insecure_registry,
-                reporter=reporter,
-            )
-            digest = digest or pushed.digest
-        reporter.step_finished("Push image", digest or "")
-
+        image_id = _label_image(engine, base_id, image, prepared, upload.upload_key, reporter)
+        references = _tag_image(engine, image_id, image, settings.tags, reporter)
+        digest = _push_references(engine, references, config, options, environ, services, reporter)
     return PushResult(
         upload_key=upload.upload_key,
         image=image,
@@ -558,11 +546,177 @@ def run_push(
         digest=digest,
         project_id=project_id,
         model_name=settings.model_name,
-        parser_type=extraction.parser_type,
-        hyperparameters=described,
+        parser_type=prepared.extraction.parser_type,
+        hyperparameters=prepared.described,
         command=upload.command or "",
-        subcommand=extraction.command,
+        subcommand=prepared.extraction.command,
     )
+
+
+def _choose_project(
+    settings: ResolvedSettings,
+    services: PushServices,
+    backend: BackendClient,
+    reporter: Reporter,
+) -> int:
+    """Step 4: the configured project, else the interactive pick."""
+    reporter.step_started("Choose project")
+    project_id = settings.project_id
+    if project_id is None:
+        project_id = services.choose_project(
+            lambda page: backend.fetch_trainable_projects(page=page, limit=20)
+        )
+        source = "interactive choice"
+    else:
+        source = settings.project_source or "--project"
+    reporter.step_finished("Choose project", f"{project_id} (from {source})")
+    return project_id
+
+
+def _await_build(build: Background[str], held: HeldReporter, reporter: Reporter) -> str:
+    """Step 6: wait for the background build, showing its log in its own step.
+
+    Raises:
+        BuildError / PodmanUnavailableError: the build failed.
+    """
+    reporter.step_started("Build image")
+    held.release()
+    base_id = build.result()
+    reporter.step_finished("Build image", base_id[:12])
+    return base_id
+
+
+def _check_registry(
+    config: Config,
+    harbor_project: str,
+    options: PushOptions,
+    environ: Mapping[str, str],
+    services: PushServices,
+    reporter: Reporter,
+) -> None:
+    """SPEC §5.3: the registry must accept the robot credentials before a key is requested.
+
+    On a Harbor (Bearer) registry this includes the push permission on
+    ``harbor_project``.
+
+    Raises:
+        RegistryAuthError: the registry rejected the credentials.
+        RegistryPermissionError / HarborProjectNotFoundError: the robot may not
+            push to ``harbor_project``, or it does not exist.
+        RegistryError: the registry cannot be reached or is not a registry.
+        ConfigError: KEYNET_CA_BUNDLE is unusable.
+    """
+    from keynet_train.http import resolve_ca_bundle
+    from keynet_train.registry_auth import verify_registry_credentials
+
+    assert config.harbor is not None
+    harbor = config.harbor
+    reporter.step_started("Check registry credentials")
+    verify_registry_credentials(
+        harbor.url,
+        harbor.username,
+        harbor.password.reveal(),
+        ca_bundle=resolve_ca_bundle(None, environ),
+        insecure=options.insecure_registry,
+        debug_log=services.debug_log,
+        push_project=harbor_project,
+    )
+    reporter.step_finished("Check registry credentials", f"{harbor.username} @ {harbor.host}")
+
+
+def _request_upload_key(
+    backend: BackendClient,
+    project_id: int,
+    prepared: PreparedPush,
+    options: PushOptions,
+    reporter: Reporter,
+) -> UploadKeyResponse:
+    """Step 5: register the hyperparameters; warn if the returned command would be rejected."""
+    from keynet_train.extraction.command_check import rejected_options, subcommand_problems
+
+    reporter.step_started("Request upload key")
+    upload = backend.request_upload_key(
+        project_id, prepared.settings.model_name, prepared.hyperparameters
+    )
+    reporter.step_finished("Request upload key", upload.upload_key)
+    if upload.command:
+        reporter.info(f"Training command: {upload.command}")
+        script = str(options.entrypoint)
+        for rejected in rejected_options(upload.command, prepared.extraction):
+            reporter.warning(rejected.message(script))
+        for problem in subcommand_problems(upload.command, prepared.extraction, script):
+            reporter.warning(problem)
+    return upload
+
+
+def _label_image(
+    engine: PodmanClient,
+    base_id: str,
+    image: str,
+    prepared: PreparedPush,
+    upload_key: str,
+    reporter: Reporter,
+) -> str:
+    """The labels of SPEC §2.5 step 6 (they carry the upload key, so they come after it)."""
+    reporter.step_started("Label image")
+    labels = image_labels(
+        prepared.settings.context,
+        prepared.entry_in_context,
+        upload_key,
+        prepared.described,
+        subcommand=prepared.extraction.command,
+    )
+    image_id = engine.add_labels(base_id, labels, tag=f"{image}:latest", reporter=reporter)
+    reporter.step_finished("Label image", image_id[:12])
+    return image_id
+
+
+def _tag_image(
+    engine: PodmanClient, image_id: str, image: str, tags: list[str], reporter: Reporter
+) -> list[str]:
+    """Step 7: ``:latest`` (set when labelling) plus every ``--tag``; returns all references."""
+    reporter.step_started("Tag image")
+    references = list(dict.fromkeys([f"{image}:latest"] + [f"{image}:{tag}" for tag in tags]))
+    for tag in tags:
+        engine.tag(image_id, image, tag)
+    reporter.step_finished("Tag image", ", ".join(references))
+    return references
+
+
+def _push_references(
+    engine: PodmanClient,
+    references: list[str],
+    config: Config,
+    options: PushOptions,
+    environ: Mapping[str, str],
+    services: PushServices,
+    reporter: Reporter,
+) -> str | None:
+    """Step 8: push every reference with the robot credentials; return the manifest digest."""
+    from keynet_train.podman_client import RegistryCredentials
+
+    assert config.harbor is not None
+    harbor = config.harbor
+    if options.insecure_registry:
+        reporter.warning(
+            f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified."
+        )
+    elif environ.get("KEYNET_CA_BUNDLE") and services.trust_registry_ca is not None:
+        services.trust_registry_ca(harbor.host, Path(environ["KEYNET_CA_BUNDLE"]))
+    reporter.step_started("Push image")
+    credentials = RegistryCredentials(harbor.username, harbor.password)
+    digest: str | None = None
+    for reference in references:
+        reporter.info(f"Pushing {reference}")
+        pushed = engine.push(
+            reference,
+            credentials,
+            tls_verify=not options.insecure_registry,
+            reporter=reporter,
+        )
+        digest = digest or pushed.digest
+    reporter.step_finished("Push image", digest or "")
+    return digest
 
 
 def _build_base(
@@ -666,22 +820,21 @@ def _build_inputs(
 
 
 def _dry_run(
-    settings: ResolvedSettings,
-    summary: ContextSummary,
-    entry_in_context: str,
-    extraction: ExtractionResult,
-    hyperparameters: list[dict[str, object]],
-    services: PushServices,
-    reporter: Reporter,
-    options_no_cache: bool,
+    prepared: PreparedPush, services: PushServices, reporter: Reporter, no_cache: bool
 ) -> DryRunResult:
+    """Step 6 only, tagged locally: what a push would send, and the image it would push."""
+    settings, summary = prepared.settings, prepared.summary
     image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
     with services.open_engine(settings.podman_url) as engine:
         reporter.step_started("Build image (dry run)")
         labels = image_labels(
-            settings.context, entry_in_context, None, hyperparameters, subcommand=extraction.command
+            settings.context,
+            prepared.entry_in_context,
+            None,
+            prepared.described,
+            subcommand=prepared.extraction.command,
         )
-        base = _build_base(engine, summary, settings, options_no_cache, services, reporter)
+        base = _build_base(engine, summary, settings, no_cache, services, reporter)
         image_id = engine.add_labels(base, labels, tag=image, reporter=reporter)
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
     return DryRunResult(
@@ -694,11 +847,11 @@ def _dry_run(
         total_size=summary.total_size,
         largest_files=[(e.path, e.size) for e in summary.largest_files],
         ignore_file=summary.ignore_file,
-        parser_type=extraction.parser_type,
-        hyperparameters=hyperparameters,
+        parser_type=prepared.extraction.parser_type,
+        hyperparameters=prepared.described,
         model_name=settings.model_name,
         warnings=list(summary.warnings),
-        subcommand=extraction.command,
+        subcommand=prepared.extraction.command,
     )
 
 

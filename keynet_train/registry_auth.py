@@ -26,6 +26,8 @@ import base64
 import binascii
 import json
 import re
+import time
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -53,6 +55,12 @@ CHECK_REPOSITORY = "keynet-train-check"
 
 # Split before each "<scheme> " that starts a new challenge in one header.
 _CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
+# The check is idempotent, so transient failures get the same 3 attempts as a
+# push (SPEC §2.5 step 8) instead of failing a push the registry would take.
+_ATTEMPTS = 3
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_BACKOFF = 0.5
+
 _PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
 
@@ -104,13 +112,15 @@ def verify_registry_credentials(
     transport: httpx.BaseTransport | None = None,
     timeout: httpx.Timeout | float | None = None,
     push_project: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Succeed if ``username``/``password`` may log in to the registry at ``registry_url``.
 
     With ``push_project``, a Bearer registry must also grant ``push`` in that
     Harbor project (Basic registries have no scopes to ask about).
     ``insecure`` disables TLS verification (``--insecure-registry``).
-    ``transport`` and ``timeout`` exist for tests.
+    Transient failures (5xx, network) are retried, 3 attempts in all.
+    ``transport``, ``timeout`` and ``sleep`` (the backoff) exist for tests.
 
     Raises:
         RegistryAuthError: the registry or its token service rejected the
@@ -137,7 +147,7 @@ def verify_registry_credentials(
         transport=transport,
         timeout=timeout,
     ) as client:
-        probe = _get(client, f"{base}/v2/", base, secrets)
+        probe = _get(client, f"{base}/v2/", base, secrets, sleep=sleep)
         if probe.status_code == 200:
             return  # an open registry: nothing to check
         if probe.status_code != 401:
@@ -149,13 +159,15 @@ def verify_registry_credentials(
             params = dict(schemes["bearer"])
             if push_project:
                 params["scope"] = f"repository:{push_project}/{CHECK_REPOSITORY}:push,pull"
-            token = _fetch_bearer_token(client, base, params, username, password)
+            token = _fetch_bearer_token(client, base, params, username, password, sleep)
             secrets.append(token)
-            final = _get(client, f"{base}/v2/", base, secrets, bearer=token)
+            final = _get(client, f"{base}/v2/", base, secrets, bearer=token, sleep=sleep)
             if final.status_code == 200 and push_project:
                 _require_push(client, base, token, username, push_project, secrets)
         elif "basic" in schemes:
-            final = _get(client, f"{base}/v2/", base, secrets, basic=(username, password))
+            final = _get(
+                client, f"{base}/v2/", base, secrets, basic=(username, password), sleep=sleep
+            )
         else:
             offered = ", ".join(scheme for scheme, _ in challenges) or "none"
             raise RegistryError(
@@ -176,7 +188,12 @@ def verify_registry_credentials(
 
 
 def _fetch_bearer_token(
-    client: httpx.Client, base: str, params: dict[str, str], username: str, password: str
+    client: httpx.Client,
+    base: str,
+    params: dict[str, str],
+    username: str,
+    password: str,
+    sleep: Callable[[float], None],
 ) -> str:
     """Get a token from the Bearer realm with Basic auth (Docker token protocol)."""
     secrets = [password]
@@ -199,7 +216,9 @@ def _fetch_bearer_token(
     # Harbor and docker send the account name too; httpx percent-encodes it, so
     # a robot name's "$" and "+" arrive intact (a raw "+" would read as a space).
     query["account"] = username
-    response = _get(client, realm_url, base, secrets, basic=(username, password), params=query)
+    response = _get(
+        client, realm_url, base, secrets, basic=(username, password), params=query, sleep=sleep
+    )
     if response.status_code == 403:
         raise _denied(response, username, None, secrets)
     if response.status_code == 401:
@@ -305,22 +324,35 @@ def _get(
     basic: tuple[str, str] | None = None,
     bearer: str | None = None,
     params: dict[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> httpx.Response:
-    """GET ``url``, turning network/TLS failures into :class:`RegistryError`."""
+    """GET ``url``, retrying transient failures.
+
+    Raises:
+        RegistryError: TLS verification failed, or the network failed 3 times.
+    """
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-    try:
-        return client.get(url, auth=basic, headers=headers, params=params)
-    except httpx.TransportError as exc:
-        if is_tls_verification_error(exc):
-            raise RegistryError(
-                f"TLS certificate verification failed for registry {base}: "
-                "certificate signed by an unknown authority or not valid for this host",
-                f"If the registry uses a private CA, set {CA_BUNDLE_ENV} to its PEM file.",
-            ) from None
-        raise RegistryError(
-            f"Cannot reach registry {base}: {redact(describe_transport_error(exc), secrets)}",
-            "Check the network connection, proxy settings and that the registry is up.",
-        ) from None
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            response = client.get(url, auth=basic, headers=headers, params=params)
+        except httpx.TransportError as exc:
+            if is_tls_verification_error(exc):
+                raise RegistryError(
+                    f"TLS certificate verification failed for registry {base}: "
+                    "certificate signed by an unknown authority or not valid for this host",
+                    f"If the registry uses a private CA, set {CA_BUNDLE_ENV} to its PEM file.",
+                ) from None
+            if attempt == _ATTEMPTS:
+                raise RegistryError(
+                    f"Cannot reach registry {base}: "
+                    f"{redact(describe_transport_error(exc), secrets)}",
+                    "Check the network connection, proxy settings and that the registry is up.",
+                ) from None
+        else:
+            if response.status_code not in _RETRY_STATUSES or attempt == _ATTEMPTS:
+                return response
+        sleep(_BACKOFF * 2 ** (attempt - 1))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _registry_message(response: httpx.Response, secrets: list[str]) -> str:

@@ -178,15 +178,28 @@ def test_not_a_registry(httpx_mock: HTTPXMock) -> None:
 
 
 def test_registry_server_error(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(url=f"{REGISTRY}/v2/", status_code=503, text="maintenance")
+    for _ in range(3):
+        httpx_mock.add_response(url=f"{REGISTRY}/v2/", status_code=503, text="maintenance")
+    waits: list[float] = []
     with pytest.raises(RegistryError, match="HTTP 503: maintenance"):
-        verify_registry_credentials(REGISTRY, USER, PASSWORD)
+        verify_registry_credentials(REGISTRY, USER, PASSWORD, sleep=waits.append)
+    assert waits == [0.5, 1.0]  # 3 attempts with backoff, then the error
+
+
+def test_transient_failure_then_success(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("[Errno 104] Connection reset by peer"))
+    httpx_mock.add_response(url=f"{REGISTRY}/v2/", status_code=502)
+    httpx_mock.add_response(url=f"{REGISTRY}/v2/", status_code=200)
+    waits: list[float] = []
+    verify_registry_credentials(REGISTRY, USER, PASSWORD, sleep=waits.append)
+    assert waits == [0.5, 1.0]
 
 
 def test_connection_error(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_exception(httpx.ConnectError("[Errno 111] Connection refused"))
+    for _ in range(3):
+        httpx_mock.add_exception(httpx.ConnectError("[Errno 111] Connection refused"))
     with pytest.raises(RegistryError) as info:
-        verify_registry_credentials(REGISTRY, USER, PASSWORD)
+        verify_registry_credentials(REGISTRY, USER, PASSWORD, sleep=lambda _: None)
     assert not isinstance(info.value, RegistryAuthError)
     assert "Cannot reach registry https://harbor.example.com" in info.value.message
     assert "Connection refused" in info.value.message

@@ -171,16 +171,21 @@ def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
     assert "✨ Push completed successfully!" in result.out
     assert "Upload Key: " in result.out and "Image: " in result.out
     assert "Hyperparameters: 2 arguments sent to Backend" in result.out
-    for step in (
+    # SPEC §2.5 run order: 1-4, build, registry check, upload key, labels, tag, push.
+    steps = (
         "Check credentials",
         "Validate",
         "Choose project",
-        "Request upload key",
         "Build image",
+        "Check registry credentials",
+        "Request upload key",
+        "Label image",
         "Tag image",
         "Push image",
-    ):
-        assert f"==> {step}" in result.err
+    )
+    positions = [result.err.find(f"==> {step}") for step in steps]
+    assert -1 not in positions, result.err
+    assert positions == sorted(positions), result.err
     (upload,) = _upload_requests(cli)
     assert upload.json["modelName"] == "yolo-v9"  # type: ignore[attr-defined]
     assert "training job would stop" not in result.err  # --epochs and --lr are accepted
@@ -290,6 +295,8 @@ def test_registry_rejects_robot_password(cli: Cli, tmp_path: Path) -> None:
     assert "Harbor Registry authentication failed" in err
     assert "login" in err
     assert "not-the-robot-password" not in err + json.dumps(result)
+    # Checked before the key is requested: no orphan record on the platform.
+    assert _upload_requests(cli) == []
 
 
 def test_registry_down(cli: Cli, tmp_path: Path) -> None:
@@ -300,6 +307,7 @@ def test_registry_down(cli: Cli, tmp_path: Path) -> None:
     assert code == 1
     assert result["error"]["type"] == "registry"
     assert "Traceback" not in err
+    assert _upload_requests(cli) == []
 
 
 def test_transient_registry_errors_are_retried(
@@ -307,13 +315,29 @@ def test_transient_registry_errors_are_retried(
 ) -> None:
     cli.login()
     cli.set_harbor(url=fault_proxy.url)
-    fault_proxy.fail_next(2, 500)
+    # Only the image upload fails: the /v2/ credential check goes through.
+    fault_proxy.fail_next(2, 500, path_prefix="/v2/kitech-model/")
     context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "LABEL retry=yes\n")
     code, result, err = _push(cli, context / "train.py", "--project", "1")
     assert code == 0, err
     assert sum(1 for r in fault_proxy.requests if r.status == 500) == 2
     repository = result["image"].split("/", 1)[1]
     assert registry.manifest_digest(repository, "latest") == result["digest"]
+
+
+def test_transient_errors_of_the_credential_check_are_retried(
+    cli: Cli, fault_proxy: FaultProxy, registry: RegistryHandle, tmp_path: Path
+) -> None:
+    """The /v2/ check before the upload key must not make a push less robust than before."""
+    cli.login()
+    cli.set_harbor(url=fault_proxy.url)
+    fault_proxy.fail_next(2, 503)  # the first requests of a push are the /v2/ check
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "LABEL check-retry=yes\n")
+    code, _, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    failed = [r for r in fault_proxy.requests if r.status == 503]
+    assert [r.path for r in failed] == ["/v2/", "/v2/"]
+    assert len(_upload_requests(cli)) == 1
 
 
 def test_413_is_reported_as_proxy_body_limit(
@@ -340,6 +364,7 @@ def test_failing_run_step_names_the_step(cli: Cli, tmp_path: Path) -> None:
     assert "Container image build failed at step 3" in err
     assert "RUN echo preparing && exit 3" in err
     assert "| preparing" in err  # the build log streamed before the error
+    assert _upload_requests(cli) == []  # a failed build leaves no record behind
 
 
 @pytest.mark.parametrize(

@@ -536,6 +536,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._fail_remaining = 0
         self._fail_status = 500
+        self._fail_prefix = ""
         self._drop_remaining = 0
         self._upload_status: int | None = None
         self._upload_delay = 0.0
@@ -549,10 +550,11 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def fail_next(self, count: int, status: int = 500) -> None:
-        """Answer ``status`` to the next ``count`` requests."""
+    def fail_next(self, count: int, status: int = 500, path_prefix: str = "") -> None:
+        """Answer ``status`` to the next ``count`` requests under ``path_prefix``."""
         with self._lock:
             self._fail_remaining, self._fail_status = count, status
+            self._fail_prefix = path_prefix
 
     def reject_uploads(self, status: int = 413) -> None:
         """Answer ``status`` to every blob upload request until :meth:`reset`."""
@@ -607,7 +609,7 @@ class FaultProxy:
             if self._drop_remaining:
                 self._drop_remaining -= 1
                 return "drop"
-            if self._fail_remaining:
+            if self._fail_remaining and path.startswith(self._fail_prefix):
                 self._fail_remaining -= 1
                 return self._fail_status
             if self._upload_status and method in ("PATCH", "PUT") and "/blobs/uploads/" in path:

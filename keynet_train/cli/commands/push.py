@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keynet_train.cli.common import open_store, prompt_text
+from keynet_train.cli.common import debug_logger, open_store, prompt_text
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter, format_table
 from keynet_train.cli.parser import add_command
@@ -193,6 +193,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         load_config=store.load,
         trust_registry_ca=install_registry_ca,
         build_cache=BuildCache(cache_path(env.environ)),
+        debug_log=debug_logger(env),
     )
     result = run_push(
         options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
