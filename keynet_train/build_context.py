@@ -272,6 +272,42 @@ def human_size(size: int) -> str:
     return f"{value:.1f} {unit}"
 
 
+def real_path(path: Path) -> Path:
+    """``path`` made absolute with every directory symlink and ``..`` resolved, as the kernel does.
+
+    The last component stays as it is (it may itself be a symlink: whether
+    that is acceptable is the caller's decision), so a script reached through
+    ``sub/../train.py``, ``../proj/train.py`` or a symlinked directory gets the
+    one spelling the build context uses. Never raises.
+    """
+    # Not os.path.abspath: it folds "link/.." away lexically, before the link is followed.
+    joined = os.path.join(os.getcwd(), os.fspath(path))
+    head, name = os.path.split(joined.rstrip(os.sep) or os.sep)
+    if name in ("", ".", ".."):
+        return Path(os.path.realpath(joined))
+    return Path(os.path.realpath(head)) / name
+
+
+def resolve_context(context_dir: Path) -> Path:
+    """The build context as a real directory path (symlinks and ``..`` resolved).
+
+    Raises:
+        BuildError: it does not exist, or is not a directory.
+    """
+    real = Path(os.path.realpath(context_dir))
+    if not real.exists():
+        raise BuildError(
+            f"Build context not found: {context_dir}",
+            hint="Check the path given to --context (or 'context' in the project file).",
+        )
+    if not real.is_dir():
+        raise BuildError(
+            f"Build context is not a directory: {context_dir}",
+            hint="Use --context to point at the directory holding your code and Dockerfile.",
+        )
+    return real
+
+
 def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
     """Return the Dockerfile to use: the given one, else Containerfile, else Dockerfile.
 
@@ -282,7 +318,7 @@ def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
         BuildError: the file does not exist or is not a regular file.
     """
     if dockerfile is not None:
-        candidate = Path(dockerfile).absolute()
+        candidate = real_path(dockerfile)
         if not candidate.is_file():
             raise BuildError(
                 f"Dockerfile not found: {dockerfile}",
@@ -318,12 +354,7 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
         BuildError: the context is not a directory, the ignore file is invalid
             or unreadable, or an included file cannot be read.
     """
-    context = Path(context_dir).absolute()
-    if not context.is_dir():
-        raise BuildError(
-            f"Build context is not a directory: {context_dir}",
-            hint="Use --context to point at the directory holding your code and Dockerfile.",
-        )
+    context = resolve_context(context_dir)
     ignore_file = find_ignore_file(context)
     patterns: list[str] = []
     if ignore_file is not None:
@@ -334,7 +365,7 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
     label = str(ignore_file) if ignore_file else ".dockerignore"
     matcher = IgnoreMatcher(patterns, label)
 
-    dockerfile = Path(dockerfile).absolute()
+    dockerfile = real_path(dockerfile)
     always = {p.name for p in [ignore_file] if p is not None}
     try:
         dockerfile_name = dockerfile.relative_to(context).as_posix()
@@ -442,20 +473,34 @@ def check_entrypoint(summary: ContextSummary, entrypoint: Path) -> str:
     """Make sure the entrypoint is inside the context and will be sent.
 
     Returns the entrypoint's path relative to the context (slash-separated).
+    Both paths are compared after :func:`real_path`, so ``..``, a symlinked
+    context and symlinked directories do not matter. An entrypoint that is
+    itself a symlink must resolve inside the context: the tar carries only
+    the link, so a target outside would leave the image a dangling script.
 
     Raises:
-        BuildError: the entrypoint is outside the context, or excluded by the
-            ignore file (the message names the pattern and the file to edit).
+        BuildError: the entrypoint (or its symlink's target) is outside the
+            context, or it is excluded by the ignore file (the message names
+            the pattern and the file to edit).
     """
-    resolved = Path(entrypoint).absolute()
+    context = summary.context_dir
+    located = real_path(entrypoint)
     try:
-        relative = resolved.relative_to(summary.context_dir).as_posix()
+        relative = located.relative_to(context).as_posix()
     except ValueError:
         raise BuildError(
-            f"The entrypoint {entrypoint} is outside the build context {summary.context_dir}",
+            f"The entrypoint {entrypoint} is outside the build context {context}",
             hint="Move the script into the context, or pass --context with a directory "
             "that contains it.",
         ) from None
+    target = Path(os.path.realpath(located))
+    if not target.is_relative_to(context):
+        raise BuildError(
+            f"The entrypoint {relative} is a symlink to {target}, outside the build context "
+            f"{context}: the image would get only the link, dangling",
+            hint=f"Copy the script into {context} instead of linking it, or pass --context "
+            "with a directory that contains the real file.",
+        )
     if relative in summary.files:
         return relative
     decider = summary.matcher().deciding_pattern(relative)

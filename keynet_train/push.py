@@ -492,13 +492,17 @@ def _check_context(
     from keynet_train.build_context import (
         check_entrypoint,
         human_size,
+        resolve_context,
         resolve_dockerfile,
         scan_context,
     )
 
     reporter.step_started("Check build context")
-    dockerfile = resolve_dockerfile(settings.context, settings.dockerfile)
-    summary = scan_context(settings.context, dockerfile)
+    # Symlinks and ".." are resolved here, once, for the context; the
+    # entrypoint gets the same treatment in check_entrypoint.
+    context = resolve_context(settings.context)
+    dockerfile = resolve_dockerfile(context, settings.dockerfile)
+    summary = scan_context(context, dockerfile)
     entry_in_context = check_entrypoint(summary, entry)
     for warning in summary.warnings:
         reporter.warning(warning)

@@ -134,7 +134,7 @@ def test_resolve_dockerfile(tmp_path: Path) -> None:
 
 
 def test_context_must_be_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(BuildError, match="not a directory"):
+    with pytest.raises(BuildError, match="Build context not found"):
         bc.scan_context(tmp_path / "missing", tmp_path / "Dockerfile")
 
 
@@ -294,3 +294,89 @@ def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) 
         patch.setattr(Path, "open", swapping_open)
         with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced or modified"):
             b"".join(stream)
+
+
+# ------------------------------------------------------------------ path normalisation (issue 8)
+
+
+def _context(tmp_path: Path, ignore: str | None = None) -> Path:
+    ctx = tmp_path / "proj"
+    (ctx / "sub").mkdir(parents=True)
+    (ctx / "Dockerfile").write_text("FROM scratch\n")
+    (ctx / "train.py").write_text("")
+    if ignore is not None:
+        (ctx / ".dockerignore").write_text(ignore)
+    return ctx
+
+
+def _locate(context: Path, entrypoint: Path) -> str:
+    context = bc.resolve_context(context)
+    summary = bc.scan_context(context, bc.resolve_dockerfile(context, None))
+    return bc.check_entrypoint(summary, entrypoint)
+
+
+def test_dotdot_paths_are_normalised(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    assert _locate(ctx, ctx / "../proj/train.py") == "train.py"
+    assert _locate(ctx, ctx / "sub/../train.py") == "train.py"
+
+
+def test_dotdot_through_a_symlinked_directory_follows_the_link(tmp_path: Path) -> None:
+    """As the kernel does: `link/..` is the parent of the link's target, not the context."""
+    ctx = _context(tmp_path)
+    (tmp_path / "elsewhere/deep").mkdir(parents=True)
+    (tmp_path / "elsewhere/train.py").write_text("")
+    (ctx / "away").symlink_to(tmp_path / "elsewhere/deep")
+    with pytest.raises(BuildError, match="outside the build context"):
+        _locate(ctx, ctx / "away/../train.py")
+
+
+def test_context_given_as_a_symlink_to_a_directory(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    link = tmp_path / "ctx-link"
+    link.symlink_to(ctx)
+    assert _locate(link, ctx / "train.py") == "train.py"
+    assert _locate(ctx, link / "train.py") == "train.py"
+    assert _locate(link, link / "sub/../train.py") == "train.py"
+
+
+def test_symlinked_entrypoint_pointing_outside_the_context_is_refused(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    (tmp_path / "real_train.py").write_text("")
+    (ctx / "link.py").symlink_to(tmp_path / "real_train.py")
+    with pytest.raises(BuildError) as excinfo:
+        _locate(ctx, ctx / "link.py")
+    message = excinfo.value.message
+    assert "link.py is a symlink to" in message and "outside the build context" in message
+    assert "dangling" in message
+    assert "copy" in (excinfo.value.hint or "").lower()
+
+
+def test_symlinked_entrypoint_inside_the_context_is_fine(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    (ctx / "sub/real.py").write_text("")
+    (ctx / "link.py").symlink_to("sub/real.py")
+    assert _locate(ctx, ctx / "link.py") == "link.py"
+    (ctx / "sublink").symlink_to("sub")
+    assert _locate(ctx, ctx / "sublink/real.py") == "sub/real.py"
+
+
+def test_outside_and_excluded_are_told_apart(tmp_path: Path) -> None:
+    ctx = _context(tmp_path, ignore="*.py\n")
+    (tmp_path / "other.py").write_text("")
+    with pytest.raises(BuildError, match="outside the build context") as excinfo:
+        _locate(ctx, ctx / "../other.py")
+    assert ".dockerignore" not in excinfo.value.message
+    with pytest.raises(
+        BuildError, match=r"excluded .* by the pattern '\*\.py' in .*\.dockerignore"
+    ):
+        _locate(ctx, ctx / "sub/../train.py")
+
+
+def test_missing_context_is_named_as_such(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match=r"Build context not found: .*nonexistent") as excinfo:
+        bc.resolve_context(tmp_path / "nonexistent")
+    assert "--context" in (excinfo.value.hint or "")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(BuildError, match="not a directory"):
+        bc.resolve_context(tmp_path / "file")
