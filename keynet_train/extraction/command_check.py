@@ -23,14 +23,23 @@ class RejectedOption:
 
     option: str  # as the command spells it, e.g. "--learning_rate"
     argument: Argument  # the hyperparameter it was meant for
-    parser_type: str  # "argparse" | "click" | "typer"
+    parser_type: str  # "argparse" | "click" | "typer" | "hfargparser" | "fire" | "tyro" | "globals"
 
     def message(self, script: str) -> str:
         """One paragraph: what will fail, and how to declare the option so it works."""
         declared = ", ".join(self.argument.accepted_flags())
         first = self.argument.flags[0]
         option = self.option
-        if self.argument.type == "bool":
+        if self.parser_type == "globals" and option == first:
+            return (
+                f"The platform's training command passes {option} and its value as two "
+                f"words, but {script} reads its options with a configurator that takes only "
+                f"{first}=VALUE, so the training job would stop with an error. The command "
+                f"must spell it {first}=VALUE; fix it on the platform, then push again."
+            )
+        if self.parser_type in _FAMILY_FIXES:
+            how = _FAMILY_FIXES[self.parser_type].format(option=option, first=first)
+        elif self.argument.type == "bool":
             fix = {
                 "argparse": f"add_argument({option!r}, action=argparse.BooleanOptionalAction)",
                 "click": f"@click.option('{option}/--no-{option.lstrip('-')}')",
@@ -72,6 +81,7 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
     by_name = {a.name: a for a in result.arguments if a.flags}
     accepted = {flag for a in result.arguments for flag in a.accepted_flags()}
     long_flags = [flag for flag in accepted if flag.startswith("--")]
+    kind = result.parser_type
     found: list[RejectedOption] = []
     for word in words[start:]:
         if word == "--":
@@ -79,14 +89,25 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
         if not word.startswith("-") or _is_number(word):
             continue
         option = word.split("=", 1)[0]
-        argument = by_name.get(option.lstrip("-").replace("-", "_"))
-        if argument is None or option in accepted:
+        key = option.lstrip("-").replace("-", "_")
+        argument = by_name.get(key)
+        if argument is None and key.startswith("no"):
+            # A negative spelling (--no_x, --no-x, fire's --nox) meant for bool x.
+            negated = by_name.get(key[3:] if key.startswith("no_") else key[2:])
+            argument = negated if negated is not None and negated.type == "bool" else None
+        if argument is None:
             continue
-        if result.parser_type == "argparse" and option.startswith("--"):
+        if kind == "globals":
+            # The configurator reads --key=value only; '--key value' stops the job.
+            if option in accepted and "=" in word:
+                continue
+        elif option in accepted or _family_accepts(kind, option, argument):
+            continue
+        if kind in ("argparse", "hfargparser") and option.startswith("--"):
             matches = [flag for flag in long_flags if flag.startswith(option)]
             if len(matches) == 1:
                 continue
-        found.append(RejectedOption(option, argument, result.parser_type))
+        found.append(RejectedOption(option, argument, kind))
     return found
 
 
@@ -144,6 +165,33 @@ def subcommand_problems(command: str, result: ExtractionResult, script: str) -> 
 def _script_end(words: list[str]) -> int | None:
     """The index just after the ``.py`` script in a command's words, None without one."""
     return next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
+
+
+#: How to make each family accept an option (the argparse/click/typer cases are above).
+_FAMILY_FIXES = {
+    "hfargparser": (
+        "HfArgumentParser spells a field --name and --name-with-dashes, and adds --no_name "
+        "only for a bool field that defaults to True; add {option} to the field's "
+        'metadata={{"aliases": [...]}} or pass the value as {first} VALUE'
+    ),
+    "fire": "fire accepts {first}=VALUE or {first} VALUE for that parameter; use that spelling",
+    "tyro": "tyro accepts {first} VALUE for that field; use that spelling",
+    "globals": (
+        "The configurator reads only --key=VALUE, so write {first}=VALUE (no space, one word)"
+    ),
+}
+
+
+def _family_accepts(kind: str, option: str, argument: Argument) -> bool:
+    """fire and tyro also take spellings their parsers do not list as option strings."""
+    key = option.lstrip("-").replace("-", "_")
+    if kind == "fire":
+        # fire strips any number of leading dashes and reads '-' as '_'.
+        return key == argument.name or (argument.type == "bool" and key == f"no{argument.name}")
+    if kind == "tyro" and option.startswith("--"):
+        # tyro 1.0 reads --exp_name as --exp-name.
+        return any(key == flag[2:].replace("-", "_") for flag in argument.accepted_flags())
+    return False
 
 
 def _is_number(token: str) -> bool:

@@ -356,11 +356,13 @@ class Interpreter(ExpressionEvaluator):
             for b in bases
         )
         cls = ClassValue(stmt.name, {}, bases, stmt.lineno, is_enum=is_enum)
+        cls.node = stmt
         for base in bases:
             if isinstance(base, ClassValue):
                 cls.namespace.update(base.namespace)
                 cls.fields.extend(base.fields)
         body_scope = Scope(scope)
+        cls.scope = body_scope
         auto_counter = 0
         for item in stmt.body:
             if isinstance(item, (ast.Assign, ast.AnnAssign)):

@@ -9,6 +9,7 @@ from keynet_train.extraction.argparse_ext import HANDLERS as ARGPARSE_HANDLERS
 from keynet_train.extraction.argparse_ext import ParserValue, parser_arguments
 from keynet_train.extraction.click_ext import HANDLERS as CLICK_HANDLERS
 from keynet_train.extraction.click_ext import ClickCommand, command_arguments
+from keynet_train.extraction.families import FAMILY_HANDLERS, FAMILY_TARGETS, family_arguments
 from keynet_train.extraction.interpreter import (
     MAX_STEPS,
     BudgetExceeded,
@@ -33,9 +34,10 @@ _HANDLERS: dict[str, RefHandler] = {
     **ARGPARSE_HANDLERS,
     **CLICK_HANDLERS,
     **TYPER_HANDLERS,
+    **FAMILY_HANDLERS,
 }
 
-_PARSER_TYPES = (ParserValue, ClickCommand, TyperApp)
+_PARSER_TYPES = (ParserValue, ClickCommand, TyperApp, *FAMILY_TARGETS)
 
 
 def extract_from_tree(
@@ -105,7 +107,11 @@ def extract_from_tree(
             "warning",
         )
     return ExtractionResult(
-        str(getattr(target, "parser_type", None)), arguments, interp.diagnostics, chosen
+        str(getattr(target, "parser_type", None)),
+        arguments,
+        interp.diagnostics,
+        # fire's dict of commands names the command trained with itself.
+        chosen if chosen is not None else getattr(target, "command", None),
     )
 
 
@@ -203,6 +209,9 @@ def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
 
 
 def _arguments(interp: Interpreter, target: object) -> list[Argument]:
+    family = family_arguments(interp, target)
+    if family is not None:
+        return family
     if isinstance(target, ParserValue):
         return parser_arguments(interp, target)
     if isinstance(target, ClickCommand):

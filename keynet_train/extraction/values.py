@@ -106,6 +106,10 @@ class ClassValue:
         self.is_enum = is_enum
         self.members: list[str] = list()
         self.fields: list[str] = list()
+        # The class statement and its body's scope, for the families that read
+        # a class's annotations, field(...) calls and field docstrings.
+        self.node: ast.ClassDef | None = None
+        self.scope: Scope | None = None
 
 
 class EnumMember:
@@ -187,6 +191,7 @@ _BUILTIN_NAMES = [
     "print",
     "isinstance",
     "open",
+    "exec",
     "type",
     "reversed",
     "any",

@@ -25,6 +25,14 @@ from typing import Any
 import click
 import click.core
 
+from tests.extraction.oracle_families import (
+    FAMILY_KINDS,
+    classify,
+    family_arguments,
+    family_command,
+    family_patches,
+)
+
 SUPPRESS = argparse.SUPPRESS
 _PROBES = ("1", "0", "true", "false", "2.5", "abc")
 
@@ -117,6 +125,7 @@ def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str,
     try:
         with (
             _patched(known),
+            family_patches(Captured),
             contextlib.redirect_stdout(io.StringIO()),
             contextlib.redirect_stderr(io.StringIO()),
         ):
@@ -130,6 +139,13 @@ def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str,
         sys.argv = old_argv
     if captured is None:
         return {"parser_type": None, "arguments": [], "command": None}
+    captured.kind = classify(captured.kind, captured.target)
+    if captured.kind in FAMILY_KINDS:
+        return {
+            "parser_type": captured.kind,
+            "arguments": family_arguments(captured.kind, captured.target, _argparse_arguments),
+            "command": family_command(captured.kind, captured.target),
+        }
     chosen: str | None = None
     if captured.kind == "argparse":
         parser: argparse.ArgumentParser = captured.target  # type: ignore[assignment]

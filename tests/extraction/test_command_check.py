@@ -102,3 +102,53 @@ def test_commands_that_are_not_judged(tmp_path: pathlib.Path, command: str) -> N
 def test_no_parser_means_nothing_to_check(tmp_path: pathlib.Path) -> None:
     result = _result(tmp_path, "print('no parser')\n")
     assert rejected_options("python train.py --learning_rate 1", result) == []
+
+
+FAMILIES = pathlib.Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "command", "rejected"),
+    [
+        # HfArgumentParser: --x and --x-y; --no_x only for bools defaulting to True.
+        (
+            "hf_finetune.py",
+            "python hf_finetune.py --learning_rate 1e-4 --max-seq-length 64 --fp16 "
+            "--no_use_fast_tokenizer --no_fp16 --task_name x --output_dir o",
+            ["--no_fp16"],
+        ),
+        # fire: any dashes, '-' or '_', --noflag for bools.
+        (
+            "fire_function.py",
+            "python fire_function.py --lr=0.1 --batch-size 8 -epochs 3 --nouse_amp "
+            "--no-use-amp --data_dir d",
+            ["--no-use-amp"],
+        ),
+        # tyro: hyphenated flags; tyro 1.0 also reads underscores.
+        (
+            "tyro_dataclass.py",
+            "python tyro_dataclass.py --exp-name a --total_timesteps 5 --no-cuda --nocuda "
+            "--optim.lr 0.1",
+            ["--nocuda"],
+        ),
+        # globals: only --key=value.
+        (
+            "globals_configurator.py",
+            "python globals_configurator.py --batch_size=8 --learning_rate 0.1 --compile=False",
+            ["--learning_rate"],
+        ),
+    ],
+)
+def test_family_spellings(fixture: str, command: str, rejected: list[str]) -> None:
+    result = extract_hyperparameters(FAMILIES / fixture)
+    found = rejected_options(command, result)
+    assert [r.option for r in found] == rejected
+    for r in found:
+        message = r.message(fixture)
+        assert r.option in message and "push again" in message
+
+
+def test_globals_message_says_key_equals_value() -> None:
+    result = extract_hyperparameters(FAMILIES / "globals_configurator.py")
+    (found,) = rejected_options("python globals_configurator.py --dropout 0.1", result)
+    assert "--dropout=VALUE" in found.message("train.py")

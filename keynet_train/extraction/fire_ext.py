@@ -1,0 +1,181 @@
+"""python-fire, modelled: ``fire.Fire(fn | class | dict)`` read from the signature.
+
+fire turns each parameter of the function (of ``__init__`` for a class) into a
+flag: ``--name=value`` or ``--name value``, ``-`` and ``_`` interchangeable,
+bools also as ``--name``/``--noname``. fire itself converts values with
+``ast.literal_eval`` and ignores annotations; the platform's form uses the
+annotation when there is one, else the default's type. Help comes from the
+docstring's ``Args:``/``Parameters`` section. For a dict of commands, the one
+to train with is the only one, else ``train``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from keynet_train.extraction.dataclass_fields import eval_annotation
+from keynet_train.extraction.docstrings import parameter_help
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import type_of_value
+from keynet_train.extraction.targets import (
+    FamilyTarget,
+    annotation_type,
+    json_default,
+    plain_annotation,
+)
+from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue
+
+_MISSING = object()
+
+
+class FireTarget(FamilyTarget):
+    """The component ``fire.Fire`` was given (resolved to one function or class)."""
+
+    parser_type = "fire"
+
+    def __init__(self, line: int, component: object, command: str | None = None) -> None:
+        super().__init__(line)
+        self.component = component
+        self.command = command
+
+    def arguments(self, interp: Interpreter) -> list[Argument]:
+        component = self.component
+        if isinstance(component, FunctionValue):
+            return _function_arguments(interp, component, _doc(component.node), skip_self=False)
+        if isinstance(component, ClassValue):
+            init = component.namespace.get("__init__")
+            methods = [
+                n
+                for n, v in component.namespace.items()
+                if isinstance(v, FunctionValue) and not n.startswith("_")
+            ]
+            if methods:
+                interp.note(
+                    self.line,
+                    "fire exposes the methods of "
+                    f"{component.name} as commands ({', '.join(methods)}); only the "
+                    "constructor's parameters are extracted",
+                    "warning",
+                )
+            if not isinstance(init, FunctionValue):
+                return []
+            helps = _doc(component.node) if component.node is not None else {}
+            helps = {**_doc(init.node), **helps}
+            return _function_arguments(interp, init, helps, skip_self=True)
+        return []
+
+
+def _doc(node: object) -> dict[str, str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return parameter_help(ast.get_docstring(node, clean=False))
+    return {}
+
+
+def _function_arguments(
+    interp: Interpreter, fn: FunctionValue, helps: dict[str, str], *, skip_self: bool
+) -> list[Argument]:
+    node = fn.node
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults: dict[str, object] = {}
+    offset = len(positional) - len(fn.defaults)
+    for i, value in enumerate(fn.defaults):
+        defaults[positional[offset + i].arg] = value
+    for i, param in enumerate(a.kwonlyargs):
+        if a.kw_defaults[i] is not None:
+            defaults[param.arg] = fn.kw_defaults[i]
+    params = [*positional, *a.kwonlyargs]
+    if skip_self and positional:
+        params = params[1:]
+    if a.vararg is not None or a.kwarg is not None:
+        interp.note(
+            node.lineno,
+            f"{fn.name}() also takes *args/**kwargs; fire accepts more flags than are listed",
+        )
+    return [
+        _argument(interp, fn, p, defaults.get(p.arg, _MISSING), helps.get(p.arg)) for p in params
+    ]
+
+
+def _argument(
+    interp: Interpreter, fn: FunctionValue, param: ast.arg, default: object, help_text: str | None
+) -> Argument:
+    name = param.arg
+    required = default is _MISSING
+    value = None if required else default
+    type_name: str | None = None
+    is_list = isinstance(value, (list, tuple))
+    if param.annotation is not None:
+        annotation = eval_annotation(interp, param.annotation, fn.closure)
+        type_name = annotation_type(annotation)
+        is_list = is_list or plain_annotation(annotation)[1]
+        if type_name is None:
+            interp.note(
+                param.lineno,
+                f"annotation of '{name}' is not int/float/str/bool; typed from its default",
+            )
+    if type_name is None:
+        type_name = type_of_value(value) or "str"
+    flags = (f"--{name}", f"--{name.replace('_', '-')}") if "_" in name else (f"--{name}",)
+    descriptor: dict[str, object] = {"kind": "value"}
+    if is_list:
+        # fire reads one Python literal: --sizes=[1,2,3]
+        descriptor = {"kind": "list", "list_style": "literal"}
+    elif type_name == "bool":
+        descriptor = {"kind": "negatable", "negative_flags": tuple(f"--no{f[2:]}" for f in flags)}
+    return Argument(
+        name,
+        type_name,
+        json_default(interp, value, name, param.lineno),
+        required,
+        help_text,
+        None,
+        flags,
+        **descriptor,  # type: ignore[arg-type]
+    )
+
+
+def _fire(interp: Interpreter, call: CallArgs) -> object:
+    component = call.args[0] if call.args else call.kwargs.get("component", None)
+    if component is None:
+        interp.note(
+            call.line,
+            "fire.Fire() without a component exposes every global of the module; "
+            "pass the training function (fire.Fire(train)) to get its hyperparameters",
+            "warning",
+        )
+        raise Invoked(FireTarget(call.line, UNKNOWN), call.line)
+    command: str | None = None
+    if isinstance(component, dict):
+        names = [k for k in component if isinstance(k, str)]
+        if len(names) == 1:
+            command = names[0]
+        elif "train" in names:
+            command = "train"
+        else:
+            interp.note(
+                call.line,
+                "fire commands found, none named 'train': " + ", ".join(names),
+                "warning",
+            )
+            raise Invoked(FireTarget(call.line, UNKNOWN), call.line)
+        interp.note(
+            call.line,
+            f"fire command '{command}' is used; the training command must name it "
+            f"(python script.py {command} --flag=value)",
+        )
+        component = component[command]
+    if not isinstance(component, (FunctionValue, ClassValue)):
+        interp.note(
+            call.line,
+            "the component given to fire.Fire was not resolved statically; no hyperparameters",
+            "warning",
+        )
+    raise Invoked(FireTarget(call.line, component, command), call.line)
+
+
+HANDLERS: dict[str, RefHandler] = {
+    "fire.Fire": _fire,
+    "fire.core.Fire": _fire,
+}

@@ -1,0 +1,295 @@
+"""transformers' ``HfArgumentParser``, modelled: an argparse parser filled from dataclasses.
+
+``HfArgumentParser`` is an ``ArgumentParser`` subclass, so it is modelled as
+one (``add_argument`` after it is built works, and the arguments are reported
+like argparse's); its constructor adds one argument per dataclass field with
+the rules of ``HfArgumentParser._parse_dataclass_field``:
+
+- ``Union[X, None]`` → X; a Union without ``None`` must contain ``str`` and
+  takes the other member;
+- ``Literal[...]``/``Enum`` → ``choices`` (the Enum's values); required
+  without a default;
+- ``bool`` → ``--x`` taking an optional value (``--x``, ``--x false``), default
+  False unless given, plus ``--no_x``/``--no-x`` for fields defaulting to True;
+- ``list[X]`` → ``nargs="+"`` of X, default from ``default_factory``;
+- anything else → ``type=X``; required without ``default``/``default_factory``;
+- ``metadata`` is passed on to ``add_argument`` (``help``, ``choices``,
+  ``aliases`` as more option strings); each ``snake_case`` field also accepts
+  ``--snake-case``.
+"""
+
+from __future__ import annotations
+
+from keynet_train.extraction.argparse_ext import (
+    Action,
+    ParserValue,
+    _add_action,
+    _apply_constructor_kwargs,
+    parser_arguments,
+)
+from keynet_train.extraction.dataclass_fields import (
+    MISSING,
+    DataField,
+    dataclass_fields,
+    is_builtin,
+    is_dataclass,
+    list_element,
+    literal_values,
+    union_parts,
+)
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import type_of_value
+from keynet_train.extraction.values import UNKNOWN, ClassValue, EnumMember, Ref
+
+#: The methods that parse the command line (or a config file standing in for it).
+_PARSE_METHODS = frozenset(
+    (
+        "parse_args_into_dataclasses",
+        "parse_json_file",
+        "parse_yaml_file",
+        "parse_dict",
+        "parse_args",
+        "parse_known_args",
+    )
+)
+_TRUE = ("yes", "true", "t", "y", "1")
+_FALSE = ("no", "false", "f", "n", "0")
+
+
+class HfParserValue(ParserValue):
+    """An ``HfArgumentParser``: argparse plus the dataclasses it fills."""
+
+    parser_type = "hfargparser"
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        #: bool field → (its --x options, its --no_x options, whether --x alone sets True)
+        self.bool_fields: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name in _PARSE_METHODS:
+            if name != "parse_args_into_dataclasses":
+                interp.note(
+                    call.line,
+                    f"the script can also read its arguments with {name}(); "
+                    "the command-line options are reported",
+                )
+            raise Invoked(self, call.line)
+        return super().call_method(interp, name, call)
+
+
+def _new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
+    parser = HfParserValue(call.line)
+    kwargs = dict(call.kwargs)
+    types = call.args[0] if call.args else kwargs.pop("dataclass_types", None)
+    kwargs.pop("dataclass_types", None)
+    _apply_constructor_kwargs(interp, parser, kwargs, call.line)
+    items = [types] if isinstance(types, ClassValue) else interp.iterate(types)
+    if types is None:
+        items = []
+    if items is None:
+        interp.note(
+            call.line,
+            "the dataclasses given to HfArgumentParser were not resolved statically; "
+            "their fields are missing",
+            "warning",
+        )
+        items = []
+    for dtype in items:
+        if is_dataclass(interp, dtype):
+            assert isinstance(dtype, ClassValue)
+            for f in dataclass_fields(interp, dtype):
+                if f.init:
+                    _add_field(interp, parser, f)
+        else:
+            what = dtype.name if isinstance(dtype, (Ref, ClassValue)) else "a value"
+            interp.note(
+                call.line,
+                f"dataclass {what} given to HfArgumentParser was not found in the project "
+                "or an installed library's source; its fields are missing",
+                "warning",
+            )
+    interp.candidates.append(parser)
+    return parser
+
+
+def _resolve_union(interp: Interpreter, f: DataField) -> object:
+    """HfArgumentParser's own narrowing of ``Union`` types (see the module docstring)."""
+    field_type = f.annotation
+    parts = union_parts(field_type)
+    if parts is None:
+        return field_type
+    has_none = any(p is None for p in parts)
+    if not any(is_builtin(p, "str") for p in parts) and not (len(parts) == 2 and has_none):
+        interp.note(
+            f.line,
+            f"HfArgumentParser rejects the Union type of '{f.name}' at runtime "
+            "(only Optional[X] or a Union with str is allowed); sent as str",
+            "warning",
+        )
+        return UNKNOWN
+    if not has_none:
+        return parts[0] if is_builtin(parts[1], "str") else parts[1]
+    if not any(is_builtin(p, "bool") for p in parts):
+        return parts[0] if parts[1] is None else parts[1]
+    return field_type  # Optional[bool] is kept, and handled as bool
+
+
+def _is_bool(field_type: object) -> bool:
+    if is_builtin(field_type, "bool"):
+        return True
+    parts = union_parts(field_type)
+    return (
+        parts is not None
+        and len(parts) == 2
+        and any(is_builtin(p, "bool") for p in parts)
+        and any(p is None for p in parts)
+    )
+
+
+def _string_to_bool(value: object) -> object:
+    """transformers' ``string_to_bool`` on a string default (argparse converts those)."""
+    if isinstance(value, str):
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+    return value
+
+
+def _add_field(interp: Interpreter, parser: HfParserValue, f: DataField) -> None:
+    field_type = _resolve_union(interp, f)
+    kwargs = dict(f.metadata)
+    aliases = kwargs.pop("aliases", [])
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    options = [f"--{f.name}"]
+    if "_" in f.name:
+        options.append(f"--{f.name.replace('_', '-')}")
+    options += [
+        a for a in (aliases if isinstance(aliases, (list, tuple)) else []) if isinstance(a, str)
+    ]
+    values = literal_values(field_type)
+    enum = field_type if isinstance(field_type, ClassValue) and field_type.is_enum else None
+    element = list_element(field_type)
+    default: object = None
+    required = False
+    nargs: object = kwargs.get("nargs")
+    const: object = None
+    value_type: object = field_type
+    bool_field = False
+    if values is not None or enum is not None:
+        if values is not None:
+            choices = list(values)
+        else:
+            assert enum is not None
+            choices = [_enum_value(enum, m) for m in enum.members]
+        kwargs["choices"] = choices
+        value_type = _choice_type(choices)
+        if f.default is not MISSING:
+            default = _choice_default(f.default, choices)
+        else:
+            required = True
+    elif _is_bool(field_type):
+        bool_field = True
+        value_type = Ref("builtins.bool")
+        if is_builtin(field_type, "bool") or (f.default is not None and f.default is not MISSING):
+            default = False if f.default is MISSING else _string_to_bool(f.default)
+            nargs, const = "?", True
+    elif element is not MISSING:
+        value_type = element
+        nargs = "+"
+        if f.factory is not MISSING:
+            default = f.factory
+        elif f.default is MISSING:
+            required = True
+    elif f.default is not MISSING:
+        default = f.default
+    elif f.factory is not MISSING:
+        default = f.factory
+    else:
+        required = True
+    if value_type is UNKNOWN or (isinstance(value_type, ClassValue) and not value_type.is_enum):
+        value_type = Ref("builtins.str")
+    action = Action(
+        option_strings=options,
+        dest=f.name,
+        kind="store",
+        line=f.line,
+        default=default,
+        type=value_type,
+        const=const,
+        nargs=nargs,
+        choices=kwargs.get("choices"),
+        required=required,
+        help=kwargs.get("help"),
+    )
+    _add_action(parser, action)
+    negative: tuple[str, ...] = ()
+    if bool_field and f.default is True:
+        negative = (f"--no_{f.name}", f"--no-{f.name.replace('_', '-')}")
+        _add_action(
+            parser,
+            Action(
+                option_strings=list(negative),
+                dest=f.name,
+                kind="store_false",
+                line=f.line,
+                default=False,
+                help=kwargs.get("help"),
+            ),
+        )
+    if bool_field:
+        parser.bool_fields[f.name] = (tuple(options), negative, nargs == "?")
+
+
+def hf_arguments(interp: Interpreter, parser: HfParserValue) -> list[Argument]:
+    """argparse's arguments of the parser, with the bool fields described as HF spells them.
+
+    ``--x`` takes an optional value, so argparse alone would call it a value
+    option; for the platform it is a switch: ``--x`` sets True, and ``--no_x``
+    (fields defaulting to True) sets False.
+    """
+    result = []
+    for argument in parser_arguments(interp, parser):
+        info = parser.bool_fields.get(argument.name)
+        described = argument
+        if info is not None:
+            positive, negative, alone = info
+            flags = tuple(f for f in argument.accepted_flags() if f in positive)
+            if negative:
+                described = argument._replace(
+                    kind="negatable", flags=flags, negative_flags=negative, nargs=None
+                )
+            elif alone:
+                described = argument._replace(kind="flag", flag_value=True, flags=flags, nargs=None)
+        result.append(described)
+    return result
+
+
+def _enum_value(enum: ClassValue, member: str) -> object:
+    value = enum.namespace.get(member)
+    return value.value if isinstance(value, EnumMember) else UNKNOWN
+
+
+def _choice_type(choices: list[object]) -> object:
+    """The builtin the choices are made of (``Literal[1, 2]`` → int); str when mixed."""
+    kinds = {type_of_value(c) for c in choices}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return Ref(f"builtins.{kind or 'str'}")
+
+
+def _choice_default(default: object, choices: list[object]) -> object:
+    """argparse passes a string default through the choice mapping: "1" → 1 for Literal[1, 2]."""
+    if isinstance(default, str):
+        for choice in choices:
+            if not isinstance(choice, EnumMember) and str(choice) == default:
+                return choice
+    return default
+
+
+HANDLERS: dict[str, RefHandler] = {
+    "transformers.HfArgumentParser": _new_hf_parser,
+    "transformers.hf_argparser.HfArgumentParser": _new_hf_parser,
+}

@@ -1,0 +1,228 @@
+"""The hfargparser, fire, tyro and globals families against the real libraries.
+
+``test_oracle_corpus`` compares the extracted fields with what each library
+builds. These tests go one step further: a command line written with the
+spellings the extractor reports, carrying every default, is parsed by the
+library itself (or, for globals, by our nanoGPT-style configurator really
+executed), and must give back exactly those defaults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import pathlib
+import re
+import runpy
+import shutil
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from keynet_train.extraction import Argument, extract_hyperparameters
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+
+
+def _load(name: str) -> dict[str, Any]:
+    """Run one of our fixtures as a module (not as __main__: nothing is parsed).
+
+    transformers' version checks, which example scripts call at import, are
+    switched off as in the oracle (this environment has no ``datasets``).
+    """
+    import transformers.utils
+    import transformers.utils.versions
+
+    saved = (transformers.utils.check_min_version, transformers.utils.versions.require_version)
+    transformers.utils.check_min_version = lambda *a, **k: None
+    transformers.utils.versions.require_version = lambda *a, **k: None
+    # A registered module, so typing.get_type_hints and tyro's source reading find it.
+    module_name = f"_keynet_fixture_{pathlib.Path(name).stem}"
+    spec = importlib.util.spec_from_file_location(module_name, FIXTURES / name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+        return vars(module)
+    finally:
+        transformers.utils.check_min_version, transformers.utils.versions.require_version = saved
+
+
+def _word(value: object) -> str:
+    return str(value)
+
+
+def _with_defaults(arguments: list[Argument]) -> list[Argument]:
+    return [a for a in arguments if a.default is not None and not a.required]
+
+
+# ---------------------------------------------------------------------- hfargparser
+@pytest.mark.parametrize("fixture", ["hf_finetune.py", "hf_single_dataclass.py"])
+def test_hf_parses_the_platform_spelling_back_to_the_defaults(fixture: str) -> None:
+    import transformers
+
+    module = _load(fixture)
+    result = extract_hyperparameters(FIXTURES / fixture)
+    assert result.parser_type == "hfargparser"
+    argv: list[str] = []
+    for a in result.arguments:
+        value = a.default
+        if a.required:
+            value = "x"
+        if value is None:
+            continue
+        # --name VALUE for everything; HfArgumentParser reads 'true'/'false' for bools.
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and not value:
+            continue
+        argv += [a.flags[0], *(_word(v) for v in values)]
+    if fixture == "hf_finetune.py":
+        parser = transformers.HfArgumentParser(
+            (module["ModelArguments"], module["DataArguments"], module["TrainArguments"])
+        )
+    else:
+        parser = transformers.HfArgumentParser(module["ScriptArguments"])
+        parser.add_argument("--log_every", type=int, default=10)
+    namespace, _ = parser.parse_known_args(argv)
+    for a in result.arguments:
+        got = getattr(namespace, a.name)
+        got = got.value if hasattr(got, "value") else got
+        expected = "x" if a.required else a.default
+        assert got == expected or (isinstance(got, tuple) and list(got) == expected), a.name
+
+
+# ----------------------------------------------------------------------------- fire
+@pytest.mark.parametrize("fixture", ["fire_function.py", "fire_class.py", "fire_commands.py"])
+def test_fire_binds_every_reported_spelling(fixture: str) -> None:
+    import fire
+
+    module = _load(fixture)
+    result = extract_hyperparameters(FIXTURES / fixture)
+    assert result.parser_type == "fire"
+    component: Any = {
+        "fire_function.py": lambda: module["train"],
+        "fire_class.py": lambda: module["Trainer"],
+        "fire_commands.py": lambda: {"train": module["train"], "eval": module["evaluate"]},
+    }[fixture]()
+    prefix = ["train"] if fixture == "fire_commands.py" else []
+    for spelling_index in range(3):
+        argv = list(prefix)
+        expected: dict[str, object] = {}
+        for a in result.arguments:
+            value = "x" if a.required else a.default
+            expected[a.name] = value
+            flag = a.flags[min(spelling_index, len(a.flags) - 1)]
+            if a.kind == "negatable" and isinstance(value, bool):
+                argv.append(flag if value else a.negative_flags[0])
+            elif spelling_index == 1:
+                argv.append(f"{flag}={value!r}")  # fire reads Python literals
+            else:
+                argv += [flag, repr(value)]
+        with contextlib.redirect_stdout(io.StringIO()):
+            got = fire.Fire(component, command=argv)
+        if fixture == "fire_class.py":
+            got = tuple(getattr(got, name) for name in expected)
+        assert list(got) == list(expected.values()), argv
+
+
+# ----------------------------------------------------------------------------- tyro
+@pytest.mark.parametrize("fixture", ["tyro_dataclass.py", "tyro_function.py"])
+def test_tyro_parses_the_reported_spellings_back_to_the_defaults(fixture: str) -> None:
+    import tyro
+
+    module = _load(fixture)
+    result = extract_hyperparameters(FIXTURES / fixture)
+    assert result.parser_type == "tyro"
+    argv: list[str] = []
+    for a in result.arguments:
+        value = "x" if a.required else a.default
+        if a.kind == "negatable" and isinstance(value, bool):
+            argv.append(a.flags[0] if value else a.negative_flags[0])
+        elif isinstance(value, list):
+            argv += [a.flags[0], *(_word(v) for v in value)]
+        else:
+            argv += [a.flags[0], _word(value)]
+    seen: dict[str, object] = {}
+    if fixture == "tyro_function.py":
+        target = module["main"]
+
+        def record(**kwargs: object) -> None:
+            seen.update(kwargs)
+
+        record.__signature__ = __import__("inspect").signature(target)  # type: ignore[attr-defined]
+        record.__annotations__ = target.__annotations__
+        tyro.cli(record, args=argv)
+    else:
+        instance = tyro.cli(module["Args"], args=argv)
+        for a in result.arguments:
+            obj: Any = instance
+            for part in a.name.split("."):
+                obj = getattr(obj, part)
+            seen[a.name] = obj
+    for a in result.arguments:
+        got = seen[a.name]
+        got = got.name if hasattr(got, "name") and not isinstance(got, str) else got
+        got = list(got) if isinstance(got, tuple) else got
+        assert got == ("x" if a.required else a.default), a.name
+
+
+# -------------------------------------------------------------------------- globals
+@contextlib.contextmanager
+def _nanogpt_project(tmp_path: pathlib.Path) -> Iterator[pathlib.Path]:
+    """Our globals fixture laid out as nanoGPT is: configurator.py in the working directory."""
+    script = tmp_path / "train.py"
+    text = (FIXTURES / "globals_configurator.py").read_text()
+    script.write_text(
+        re.sub(r"exec\(open\(.*\)\.read\(\)\)", 'exec(open("configurator.py").read())', text)
+    )
+    shutil.copy(FIXTURES / "support" / "configurator.py", tmp_path / "configurator.py")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        yield script
+    finally:
+        os.chdir(old)
+
+
+def _run_globals(script: pathlib.Path, argv: list[str]) -> dict[str, Any]:
+    saved = sys.argv
+    sys.argv = [str(script), *argv]
+    try:
+        return runpy.run_path(str(script), run_name="__main__")
+    finally:
+        sys.argv = saved
+
+
+def test_globals_configurator_really_overrides_each_reported_key(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORCE_CPU", raising=False)
+    with _nanogpt_project(tmp_path) as script:
+        result = extract_hyperparameters(script)
+        assert result.parser_type == "globals"
+        assert not [d for d in result.diagnostics if "not found" in d.message]
+        defaults = _run_globals(script, [])["config"]
+        assert {a.name: a.default for a in result.arguments} == defaults
+        new_value = {"bool": lambda v: not v, "str": lambda v: v + "2"}
+        changed = {
+            a.name: new_value.get(a.type, lambda v: v * 2)(a.default) for a in result.arguments
+        }
+        argv = [f"{a.flags[0]}={changed[a.name]}" for a in result.arguments]
+        assert _run_globals(script, argv)["config"] == changed
+        # '--key value' is not what the configurator reads.
+        with pytest.raises(SystemExit):
+            _run_globals(script, ["--batch_size", "8"])
+
+
+def test_globals_configurator_without_argv_gets_a_warning(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "configurator.py").write_text("batch_size = 3\n")
+    script = tmp_path / "train.py"
+    script.write_text("batch_size = 1\nexec(open('configurator.py').read())\n")
+    result = extract_hyperparameters(script)
+    assert [a.name for a in result.arguments] == ["batch_size"]
+    assert any("does not read sys.argv" in d.message for d in result.diagnostics)
