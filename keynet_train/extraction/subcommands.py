@@ -40,7 +40,8 @@ def subcommand_names(target: object) -> list[str]:
     if isinstance(target, TyperApp):
         if is_single_command(target):
             return []
-        return list(dict.fromkeys([name for name, _ in target.commands] + target.groups))
+        names = [name for name, _ in target.commands] + target.opaque_commands + target.groups
+        return list(dict.fromkeys(names))
     return []
 
 
@@ -117,11 +118,12 @@ def command_arguments_of(interp: Interpreter, target: object, command: str) -> l
         fn = next((f for n, f in target.commands if n == command), None)
         line = target.line
         if not isinstance(fn, FunctionValue):
-            interp.note(
-                target.line,
-                f"sub-command {command!r} is a nested typer app, not extracted",
-                "warning",
-            )
+            if command not in target.opaque_commands:  # those were warned about already
+                interp.note(
+                    target.line,
+                    f"sub-command {command!r} is a nested typer app, not extracted",
+                    "warning",
+                )
             return [a._replace(scope="global") for a in parent]
         own = function_arguments(interp, fn)
         line = fn.node.lineno

@@ -57,6 +57,8 @@ class TyperApp(Modelled):
         self.commands: list[tuple[str, FunctionValue]] = list()
         self.callback = callback
         self.groups: list[str] = list()
+        #: Commands whose function cannot be read statically (names only).
+        self.opaque_commands: list[str] = list()
 
     parser_type = "typer"
 
@@ -88,6 +90,18 @@ class _AppDecorator(Modelled):
             else:
                 # typer's default command name: the function's, lower-cased, "_" → "-".
                 self.app.commands.append((self.name or fn.name.lower().replace("_", "-"), fn))
+        elif self.kind == "command":
+            # A command defined where the interpreter cannot read it (an
+            # unresolved import): it exists, so its options are missing, loudly.
+            tail = fn.name.rsplit(".", 1)[-1] if isinstance(fn, Ref) else "?"
+            name = self.name or tail.lower().replace("_", "-")
+            self.app.opaque_commands.append(name)
+            interp.note(
+                call.line,
+                f"the typer command {name!r} is defined in code that cannot be followed "
+                "statically; its options are missing",
+                "warning",
+            )
         return fn  # typer returns the function itself
 
 
@@ -115,15 +129,20 @@ def _info(kind: str) -> RefHandler:
 
 def is_single_command(app: TyperApp) -> bool:
     """typer runs a lone command directly (no sub-command name) when there is no callback."""
-    return app.callback is None and len(app.commands) == 1 and not app.groups
+    return (
+        app.callback is None
+        and len(app.commands) + len(app.opaque_commands) == 1
+        and not app.groups
+    )
 
 
 def app_arguments(interp: Interpreter, app: TyperApp) -> list[Argument]:
     """The SPEC §6 arguments of ``app`` itself: its lone command's, else its callback's."""
     if is_single_command(app):
-        return function_arguments(interp, app.commands[0][1])
+        # A lone opaque command was warned about where it was registered.
+        return function_arguments(interp, app.commands[0][1]) if app.commands else []
     result = function_arguments(interp, app.callback) if app.callback is not None else []
-    if not app.commands and not app.groups:
+    if not app.commands and not app.groups and not app.opaque_commands:
         interp.note(app.line, "typer app has no command", "warning")
     return result
 

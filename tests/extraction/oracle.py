@@ -133,6 +133,12 @@ def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str,
                 runpy.run_path(str(path), run_name="__main__")
             except Captured as c:
                 captured: Captured | None = c
+            except Exception:
+                # The script went on after a parse_known_args and failed later
+                # (a public script in a scratch environment): that parse was the one.
+                if not known:
+                    raise
+                captured = Captured("argparse", known[-1])
             else:
                 captured = Captured("argparse", known[-1]) if known else None
     finally:

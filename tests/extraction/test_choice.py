@@ -383,3 +383,46 @@ def test_inspect_names_the_mechanism(tmp_path: pathlib.Path) -> None:
     code, _out, err = _run("inspect", str(path))
     assert code == 0
     assert "configured with Hydra (@hydra.main)" in err
+
+
+def test_a_typer_command_that_cannot_be_read_is_named_and_warned(tmp_path: pathlib.Path) -> None:
+    result = _extract(
+        tmp_path,
+        """
+        import typer
+        from mypackage.run.train import train
+
+        app = typer.Typer()
+        app.command(help="Train a model")(train)
+
+        @app.command()
+        def version():
+            print("1.0")
+
+        if __name__ == "__main__":
+            app()
+        """,
+    )
+    # Two commands (one unreadable): "train" is chosen, and its options are
+    # reported missing rather than the other command's being used silently.
+    assert result.command == "train" and result.arguments == []
+    warnings = _warnings(result)
+    assert any(
+        "typer command 'train' is defined in code that cannot be followed" in w for w in warnings
+    )
+    assert any("has no arguments" in w for w in warnings)
+
+
+def test_a_lone_unreadable_typer_command_is_warned(tmp_path: pathlib.Path) -> None:
+    result = _extract(
+        tmp_path,
+        """
+        import typer
+        from elsewhere import main
+        app = typer.Typer()
+        app.command()(main)
+        app()
+        """,
+    )
+    assert result.command is None and result.arguments == []
+    assert any("typer command 'main'" in w for w in _warnings(result))

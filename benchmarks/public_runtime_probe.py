@@ -1,0 +1,169 @@
+"""Runtime side of the public-script measurement: run a script to its parse, print the oracle JSON.
+
+Run by ``benchmarks/measure_public.py`` with a *scratch* interpreter (a venv
+holding click/typer/fire/tyro/transformers, never torch), in a subprocess
+with a timeout, because it executes third-party code up to the point where
+it parses its command line. Modules that are not installed (torch,
+torchvision, numpy, ...) are replaced by permissive stubs: any attribute is
+another stub, stubs can be called, subclassed, iterated (empty) and used as
+decorators (which then return the decorated function unchanged), so module
+level code runs far enough to build the parser. Values computed from stubs
+are not JSON-native, so the oracle reports them as null, as the static side
+does for values it cannot know.
+
+Usage: python benchmarks/public_runtime_probe.py REPO_ROOT SCRIPT [COMMAND]
+(REPO_ROOT is this repository, for ``tests.extraction.oracle``.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import sys
+import types
+from collections.abc import Sequence
+from typing import Any
+
+
+class _StubMeta(type):
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _stub_class(f"{cls.__name__}.{name}")
+
+    def __iter__(cls) -> Any:
+        return iter(())
+
+    def __getitem__(cls, item: object) -> Any:
+        return cls
+
+    def __or__(cls, other: object) -> Any:
+        return cls
+
+    def __ror__(cls, other: object) -> Any:
+        return cls
+
+
+class _Stub(metaclass=_StubMeta):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __new__(cls, *args: object, **kwargs: object) -> Any:
+        # ``@torch.jit.script``-style decorators called with the function:
+        # hand the function back so the script keeps calling it.
+        if len(args) == 1 and not kwargs and isinstance(args[0], types.FunctionType):
+            return args[0]
+        return super().__new__(cls)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Stub()
+
+    def __call__(self, *args: object, **kwargs: object) -> Any:
+        if len(args) == 1 and not kwargs and isinstance(args[0], (types.FunctionType, type)):
+            return args[0]
+        return _Stub()
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, item: object) -> Any:
+        return _Stub()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def __add__(self, other: object) -> Any:
+        return _Stub()
+
+    __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
+    __rtruediv__ = __floordiv__ = __mod__ = __pow__ = __or__ = __ror__ = __add__
+
+
+def _stub_class(name: str) -> type:
+    return _StubMeta(name, (_Stub,), {})
+
+
+class _StubModule(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        if name == "__version__":
+            return "99.0.0"  # version checks (torch.__version__ >= "1.8") pass
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        value = _stub_class(f"{self.__name__}.{name}")
+        setattr(self, name, value)
+        return value
+
+
+class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on sys.meta_path: whatever no real finder found becomes a stub package."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        top, _, _ = fullname.partition(".")
+        if top in sys.stdlib_module_names:
+            return None  # _winapi & co.: the stdlib handles their absence itself
+        parent = sys.modules.get(fullname.rpartition(".")[0]) if "." in fullname else None
+        if parent is not None and not isinstance(parent, _StubModule):
+            return None  # a real package's missing submodule is a real ImportError
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = _StubModule(spec.name)
+        module.__path__ = []
+        stubbed.append(spec.name)
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
+stubbed: list[str] = []
+
+
+def main(argv: list[str]) -> int:
+    repo_root, script = argv[0], os.path.abspath(argv[1])
+    command = argv[2] if len(argv) > 2 and argv[2] else None
+    sys.path.insert(0, repo_root)
+    from tests.extraction.oracle import runtime_extract  # our oracle; imports click/typer
+
+    sys.path.remove(repo_root)
+    # As `python SCRIPT` would: the script's directory first on sys.path, run from there.
+    sys.path.insert(0, os.path.dirname(script))
+    os.chdir(os.path.dirname(script))
+    # Submodules that libraries reach as attributes of a package someone else
+    # imported first (``packaging.version``): imported up front when installed.
+    for name in ("packaging.version", "importlib.metadata"):
+        with contextlib.suppress(ImportError):
+            __import__(name)
+    sys.meta_path.append(_StubFinder())
+    import pathlib
+
+    try:
+        doc = runtime_extract(pathlib.Path(script), command)
+        error = None
+    except BaseException as e:  # noqa: BLE001 - third-party code may raise anything
+        doc = {"parser_type": None, "arguments": [], "command": None}
+        error = f"{type(e).__name__}: {e}"[:300]
+    doc["error"] = error
+    doc["stubbed"] = sorted({m.split(".")[0] for m in stubbed})
+    print("@@RUNTIME@@" + json.dumps(doc, default=lambda v: None))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
