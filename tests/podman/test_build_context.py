@@ -12,6 +12,7 @@ import pytest
 
 from keynet_train import build_context as bc
 from keynet_train.errors import BuildError
+from tests.podman.docker_ignore_vectors import INVALID, VECTORS, Vector
 from tests.podman.ignore_cases import CASES, IgnoreCase, make_tree
 
 
@@ -380,3 +381,33 @@ def test_missing_context_is_named_as_such(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(BuildError, match="not a directory"):
         bc.resolve_context(tmp_path / "file")
+
+
+# Docker's documented rules, as vectors (tests/podman/docker_ignore_vectors.py).
+
+
+def make_vector_tree(root: Path, vector: Vector, dockerfile: str) -> None:
+    """The vector's files (each holding its own name), its ignore file and a Dockerfile."""
+    root.mkdir(parents=True, exist_ok=True)
+    for relative in vector.verdicts:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dockerfile if relative == "Dockerfile" else relative)
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / ".dockerignore").write_text(vector.ignore)
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v.name)
+def test_docker_ignore_vectors(tmp_path: Path, vector: Vector) -> None:
+    make_vector_tree(tmp_path, vector, "FROM scratch\n")
+    in_image = _included(tmp_path)
+    assert {path: path not in in_image for path in vector.verdicts} == vector.verdicts
+
+
+@pytest.mark.parametrize("ignore", INVALID)
+def test_patterns_docker_refuses_are_refused(tmp_path: Path, ignore: str) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".dockerignore").write_text(ignore)
+    with pytest.raises(BuildError, match=r"\.dockerignore") as info:
+        bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert info.value.hint is not None and ".dockerignore" in info.value.hint

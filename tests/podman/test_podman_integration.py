@@ -27,7 +27,14 @@ from keynet_train import podman_client as pc
 from keynet_train.config import Secret
 from keynet_train.errors import BuildError, PodmanUnavailableError, RegistryAuthError, RegistryError
 from keynet_train.progress import RecordingReporter
+from tests.podman.docker_ignore_vectors import (
+    PODMAN_CLI_DIFFERS,
+    PODMAN_SERVICE_ALSO_EXCLUDES,
+    VECTORS,
+    Vector,
+)
 from tests.podman.ignore_cases import CASES, IgnoreCase, make_tree
+from tests.podman.test_build_context import make_vector_tree
 from tests.support.services import (
     FaultProxy,
     PodmanServiceHandle,
@@ -145,6 +152,62 @@ def test_ignore_table_through_our_streamed_context(tmp_path: Path, client: pc.Po
         if got != case.expected:
             mismatches[case.name] = (sorted(got - case.expected), sorted(case.expected - got))
     assert not mismatches
+
+
+def _sent_and_built(client: pc.PodmanClient, vector: Vector, workdir: Path) -> frozenset[str]:
+    """The vector's files in the image podman builds from OUR streamed tar."""
+    context = workdir / f"ours-{vector.name}"
+    make_vector_tree(context, vector, "FROM scratch\nCOPY . /ctx\n")
+    result = client.build(bc.scan_context(context, context / "Dockerfile"), platform=None)
+    try:
+        return _image_files(result.image_id) & vector.verdicts.keys()
+    finally:
+        _remove_image(result.image_id)
+
+
+def _podman_cli_vector(vector: Vector, workdir: Path) -> frozenset[str]:
+    """The vector's files in the image `podman build` makes with its own matcher."""
+    context = workdir / f"cli-{vector.name}"
+    make_vector_tree(context, vector, "FROM scratch\nCOPY . /ctx\n")
+    result = subprocess.run(
+        ["podman", "build", "--layers=false", "-q", str(context)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    image_id = result.stdout.strip().splitlines()[-1]
+    try:
+        return _image_files(image_id) & vector.verdicts.keys()
+    finally:
+        _remove_image(image_id)
+
+
+def test_docker_vectors_hold_in_the_image_built_from_our_tar(
+    tmp_path: Path, client: pc.PodmanClient
+) -> None:
+    """podman re-applies the ignore file it finds in our tar; the image must still be Docker's."""
+    mismatches = {}
+    for vector in VECTORS:
+        expected = vector.kept - PODMAN_SERVICE_ALSO_EXCLUDES.get(vector.name, frozenset())
+        got = _sent_and_built(client, vector, tmp_path)
+        if got != expected:
+            mismatches[vector.name] = (sorted(got - expected), sorted(expected - got))
+    assert not mismatches
+
+
+def test_podman_build_differs_from_docker_only_where_documented(
+    tmp_path: Path, podman_service: PodmanServiceHandle
+) -> None:
+    """`podman build` with its own matcher: docs/dockerignore.md lists each difference."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda v: _podman_cli_vector(v, tmp_path), VECTORS))
+    differences = {
+        vector.name: (kept - vector.kept) | (vector.kept - kept)
+        for vector, kept in zip(VECTORS, got, strict=True)
+        if kept != vector.kept
+    }
+    assert differences == PODMAN_CLI_DIFFERS
 
 
 # --------------------------------------------------------------------------- build
