@@ -11,6 +11,8 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from keynet_train.cli.output import fit_stream, neutralise
+
 
 class Environment:
     """Streams, environment variables and terminal facts for one CLI run.
@@ -68,14 +70,16 @@ class Environment:
         """Colours/spinners only on a TTY, never with NO_COLOR or --no-color."""
         return self.stderr_isatty and not self.no_color and "NO_COLOR" not in self.environ
 
+    # Every line the CLI prints passes here: control characters are
+    # neutralised and the text fitted to the stream's encoding (SPEC §7).
     def out(self, text: str = "") -> None:
         """Write a result line to stdout."""
-        self.stdout.write(text + "\n")
+        self.stdout.write(fit_stream(neutralise(text), self.stdout) + "\n")
         self.stdout.flush()
 
     def err(self, text: str = "") -> None:
         """Write a human message line to stderr."""
-        self.stderr.write(text + "\n")
+        self.stderr.write(fit_stream(neutralise(text), self.stderr) + "\n")
         self.stderr.flush()
 
 
