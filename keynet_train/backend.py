@@ -41,7 +41,7 @@ from keynet_train.http import (
     is_tls_verification_error,
     json_object,
 )
-from keynet_train.secrets import redact, redact_json, redact_text_fields
+from keynet_train.secrets import Redactor, redact_json, redact_text_fields
 from keynet_train.urls import host_of
 
 SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
@@ -248,24 +248,18 @@ class BackendClient:
             access_token.get_secret_value() if isinstance(access_token, SecretStr) else access_token
         )
         self._token = token or None
-        self._secrets: list[str] = [token] if token else []
+        # Known secret values, scrubbed from debug logs and error texts; the
+        # HTTP layer adds those it reads in response bodies as they arrive.
+        self._redactor = Redactor([token])
         self._sleep = sleep
         self._retry_base_delay = retry_base_delay
         self._max_attempts = max(1, max_attempts)
-        wrapped_log = None
-        if debug_log is not None:
-            log = debug_log
-
-            def wrapped_log(text: str) -> None:
-                # Headers and secret-named fields are redacted by name in
-                # http.py; this catches the known values wherever they appear.
-                log(redact(text, self._secrets))
-
         try:
             self._client = create_http_client(
                 self.server_url,
                 ca_bundle=ca_bundle,
-                debug_log=wrapped_log,
+                debug_log=debug_log,
+                redactor=self._redactor,
                 timeout=timeout,
                 transport=transport,
                 headers={"Accept": "application/json"},
@@ -300,7 +294,7 @@ class BackendClient:
             ValidationError: the request was rejected (400/422).
             BackendError: network failure, 429/5xx, or an invalid response.
         """
-        self._secrets.append(password)
+        self._redactor.add(password)
         body = SignInRequest(username=username, password=SecretStr(password)).to_wire()
         endpoint = f"POST {SIGN_IN_PATH}"
         response = self._send("POST", SIGN_IN_PATH, endpoint=endpoint, json_body=body, auth=False)
@@ -313,8 +307,9 @@ class BackendClient:
         self._raise_for_status(response, endpoint)
         result = self._parse(response, SignInResponse, endpoint)
         # Learned secrets are scrubbed from anything this client reports later.
-        self._secrets.append(result.access_token.get_secret_value())
-        self._secrets.append(result.harbor.password.get_secret_value())
+        self._redactor.add(
+            result.access_token.get_secret_value(), result.harbor.password.get_secret_value()
+        )
         return result
 
     def fetch_trainable_projects(self, page: int = 0, limit: int = 20) -> ProjectsPage:
@@ -603,7 +598,7 @@ class BackendClient:
         return f" (server said: {message})"
 
     def _scrub(self, text: str) -> str:
-        return redact_text_fields(redact(text, self._secrets))
+        return redact_text_fields(self._redactor(text))
 
 
 def _invalid_url_error(server_url: str, exc: Exception) -> ConfigError:

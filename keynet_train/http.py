@@ -21,6 +21,7 @@ from keynet_train import __version__
 from keynet_train.errors import ConfigError
 from keynet_train.secrets import (
     REDACTED,
+    Redactor,
     is_secret_name,
     redact_headers,
     redact_json,
@@ -119,6 +120,7 @@ def create_http_client(
     timeout: httpx.Timeout | float | None = None,
     transport: httpx.BaseTransport | None = None,
     headers: Mapping[str, str] | None = None,
+    redactor: Redactor | None = None,
 ) -> httpx.Client:
     """Build the configured :class:`httpx.Client` every request goes through.
 
@@ -133,6 +135,9 @@ def create_http_client(
         timeout: override of the 10 s connect / 60 s read default (tests).
         transport: an httpx transport to use instead of the network (tests).
         headers: extra default headers.
+        redactor: known secret values to scrub from debug logs; secrets found
+            in response bodies are added to it as they are logged. A private
+            one is used when not given.
 
     Raises:
         ConfigError: the CA bundle is missing or unusable.
@@ -155,8 +160,9 @@ def create_http_client(
 
     event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
     if debug_log is not None:
-        event_hooks["request"].append(_request_logger(debug_log))
-        event_hooks["response"].append(_response_logger(debug_log))
+        known = redactor if redactor is not None else Redactor()
+        event_hooks["request"].append(_request_logger(debug_log, known))
+        event_hooks["response"].append(_response_logger(debug_log, known))
 
     all_headers = {"User-Agent": USER_AGENT}
     all_headers.update(headers or {})
@@ -207,22 +213,30 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
 # ------------------------------------------------------------------ debug logging
 
 
-def _format_body(content: bytes, content_type: str) -> str:
-    """A redacted, truncated rendering of a request/response body."""
+def _format_body(content: bytes, content_type: str, redactor: Redactor) -> str:
+    """A redacted, truncated rendering of a request/response body.
+
+    Redaction happens on the whole body, parsed when it is JSON, and only
+    then is the result cut for display: a cut first would break the JSON and
+    leave the secrets to a text scan. Secret-named values found on the way
+    are handed to ``redactor`` before anything is logged.
+    """
     if not content:
         return ""
-    # Cut before redacting: a huge body must not cost regex time, and a cut
-    # never exposes more than the full text would.
     total = len(content)
-    text = content[: _DEBUG_BODY_LIMIT * 4].decode("utf-8", errors="replace")
+    text = content.decode("utf-8", errors="replace")
+    rendered: str | None = None
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
-            rendered = json.dumps(redact_json(json.loads(text)), ensure_ascii=False)
-        except ValueError:
-            rendered = redact_text_fields(text)
-    else:
+            data = json.loads(text)
+            redactor.learn(data)
+            rendered = json.dumps(redact_json(data), ensure_ascii=False)
+        except (ValueError, RecursionError):
+            rendered = None  # not JSON after all (or absurdly deep): scan it as text
+    if rendered is None:
         rendered = redact_text_fields(text)
-    if len(rendered) > _DEBUG_BODY_LIMIT or total > _DEBUG_BODY_LIMIT * 4:
+    rendered = redactor(rendered)
+    if len(rendered) > _DEBUG_BODY_LIMIT:
         rendered = rendered[:_DEBUG_BODY_LIMIT] + f"… ({total} bytes)"
     return rendered
 
@@ -243,28 +257,28 @@ def _format_headers(headers: httpx.Headers) -> str:
     return "".join(f"\n  {name}: {value}" for name, value in redact_headers(headers.items()))
 
 
-def _request_logger(debug_log: DebugLog) -> Callable[[httpx.Request], None]:
+def _request_logger(debug_log: DebugLog, redactor: Redactor) -> Callable[[httpx.Request], None]:
     def log_request(request: httpx.Request) -> None:
         body = ""
         # Streaming uploads have no .content until read; we only ever send
         # small JSON bodies, so anything else is logged by size only.
         try:
-            body = _format_body(request.content, request.headers.get("content-type", ""))
+            body = _format_body(request.content, request.headers.get("content-type", ""), redactor)
         except httpx.RequestNotRead:
             body = "<streamed body>"
         text = f"> {request.method} {_format_url(request.url)}{_format_headers(request.headers)}"
         if body:
             text += f"\n  body: {body}"
-        debug_log(text)
+        debug_log(redactor(text))
 
     return log_request
 
 
-def _response_logger(debug_log: DebugLog) -> Callable[[httpx.Response], None]:
+def _response_logger(debug_log: DebugLog, redactor: Redactor) -> Callable[[httpx.Response], None]:
     def log_response(response: httpx.Response) -> None:
         # Reading here is safe: no caller streams responses through these clients.
         response.read()
-        body = _format_body(response.content, response.headers.get("content-type", ""))
+        body = _format_body(response.content, response.headers.get("content-type", ""), redactor)
         request = response.request
         text = (
             f"< {response.status_code} {response.reason_phrase} "
@@ -273,6 +287,6 @@ def _response_logger(debug_log: DebugLog) -> Callable[[httpx.Response], None]:
         )
         if body:
             text += f"\n  body: {body}"
-        debug_log(text)
+        debug_log(redactor(text))
 
     return log_response

@@ -54,8 +54,15 @@ _METADATA_SUFFIXES = ("expiresat", "expiresin", "expiry", "expiration", "type")
 # `key=` / `"key": "` in non-JSON text (form bodies, query strings, half-broken
 # JSON). Keys start at a word boundary (the look-behind) and values are matched
 # separately, so scanning stays linear even on huge runs of word characters.
-_KEY_SEP_RE = re.compile(r"""(?<![\w\-])(?P<key>[\w\-]+)["']?[ \t]*[:=][ \t]*["']?""")
+_KEY_SEP_RE = re.compile(r"""(?<![\w\-])(?P<key>[\w\-]+)["']?[ \t]*[:=][ \t]*(?P<quote>["']?)""")
+# An unquoted value (form data, query strings) ends at these characters...
 _VALUE_RE = re.compile(r"""[^"'&\s,;}]+""")
+# ...a quoted one only at its closing quote (escapes skipped), or at the end
+# of a truncated text: a token may contain any of the characters above.
+_QUOTED_VALUE_RE = {
+    '"': re.compile(r'(?:[^"\\]|\\.)*\\?', re.S),
+    "'": re.compile(r"(?:[^'\\]|\\.)*\\?", re.S),
+}
 
 
 def mask_secret(value: str) -> str:
@@ -91,12 +98,68 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
             continue
         variants.add(secret)
         variants.add(json.dumps(secret)[1:-1])
+        variants.add(json.dumps(secret, ensure_ascii=False)[1:-1])
         variants.add(quote(secret, safe=""))
         variants.add(quote(secret))
     for variant in sorted(variants, key=len, reverse=True):
-        if variant:
+        if not variant:
+            continue
+        text = text.replace(variant, REDACTED)
+        # A replacement can join its neighbours into the secret again
+        # ("x***" in "xx***"); each pass shortens the text, so this ends.
+        while len(variant) > len(REDACTED) and variant in text:
             text = text.replace(variant, REDACTED)
     return text
+
+
+class Redactor:
+    """The secret values known so far, scrubbed from any text passed through it.
+
+    Fed as soon as a value is known (the password before sign-in is sent, a
+    token while its response is being logged), so nothing logged afterwards,
+    or at the same moment, can show it.
+    """
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str | None) -> None:
+        """Remember more secret values (empty/None ignored). Never raises."""
+        for secret in secrets:
+            if secret and secret not in self._secrets:
+                self._secrets.append(secret)
+
+    def learn(self, value: Any) -> None:
+        """Remember every string held by a secret-named field of a decoded JSON value.
+
+        Never raises (deep nesting is cut off rather than recursed into).
+        """
+        stack: list[tuple[Any, int]] = [(value, 0)]
+        while stack:
+            item, depth = stack.pop()
+            if depth > _MAX_LEARN_DEPTH:
+                continue
+            if isinstance(item, Mapping):
+                for key, child in item.items():
+                    if isinstance(key, str) and is_secret_name(key) and isinstance(child, str):
+                        self.add(child)
+                    else:
+                        stack.append((child, depth + 1))
+            elif isinstance(item, list):
+                stack.extend((child, depth + 1) for child in item)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The known values (a copy)."""
+        return list(self._secrets)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every known secret replaced by ``***`` (see :func:`redact`)."""
+        return redact(text, self._secrets)
+
+
+_MAX_LEARN_DEPTH = 100
 
 
 def redact_json(value: Any) -> Any:
@@ -120,8 +183,9 @@ def redact_text_fields(text: str) -> str:
     """Scrub ``name=value`` / ``"name": "value"`` pairs with secret names from text.
 
     For bodies that are not valid JSON (form data, query strings, truncated
-    JSON). Best effort: the value ends at a quote, ``&``, ``,``, ``;``, ``}``
-    or whitespace. Never raises.
+    JSON). A quoted value is redacted whole, up to its closing quote (or the
+    end of the text when it was cut off); an unquoted one ends at ``&``,
+    ``,``, ``;``, ``}``, a quote or whitespace. Never raises.
     """
 
     parts: list[str] = []
@@ -129,8 +193,10 @@ def redact_text_fields(text: str) -> str:
     for match in _KEY_SEP_RE.finditer(text):
         if match.start() < position or not is_secret_name(match.group("key")):
             continue
-        value = _VALUE_RE.match(text, match.end())
-        if value is None:
+        quote_char = match.group("quote")
+        pattern = _QUOTED_VALUE_RE[quote_char] if quote_char else _VALUE_RE
+        value = pattern.match(text, match.end())
+        if value is None or value.end() == match.end():
             continue
         parts.append(text[position : match.end()])
         parts.append(REDACTED)
