@@ -30,40 +30,66 @@ _MISSING = object()
 
 
 class FireTarget(FamilyTarget):
-    """The component ``fire.Fire`` was given (resolved to one function or class)."""
+    """The component ``fire.Fire`` was given: a function, a class, or a dict of commands.
+
+    fire's commands are sub-commands (SPEC §6): the keys of a dict, or the
+    public methods of a class (whose constructor's flags fire accepts before
+    or after the method name; they are reported with scope ``global``).
+    """
 
     parser_type = "fire"
 
-    def __init__(self, line: int, component: object, command: str | None = None) -> None:
+    def __init__(self, line: int, component: object) -> None:
         super().__init__(line)
         self.component = component
-        self.command = command
+
+    def _commands(self) -> dict[str, object]:
+        component = self.component
+        if isinstance(component, dict):
+            return {k: v for k, v in component.items() if isinstance(k, str)}
+        if isinstance(component, ClassValue):
+            return {
+                n: v
+                for n, v in component.namespace.items()
+                if isinstance(v, FunctionValue) and not n.startswith("_")
+            }
+        return {}
+
+    def subcommand_names(self) -> list[str]:
+        return list(self._commands())
 
     def arguments(self, interp: Interpreter) -> list[Argument]:
         component = self.component
         if isinstance(component, FunctionValue):
             return _function_arguments(interp, component, _doc(component.node), skip_self=False)
         if isinstance(component, ClassValue):
-            init = component.namespace.get("__init__")
-            methods = [
-                n
-                for n, v in component.namespace.items()
-                if isinstance(v, FunctionValue) and not n.startswith("_")
-            ]
-            if methods:
-                interp.note(
-                    self.line,
-                    "fire exposes the methods of "
-                    f"{component.name} as commands ({', '.join(methods)}); only the "
-                    "constructor's parameters are extracted",
-                    "warning",
-                )
-            if not isinstance(init, FunctionValue):
-                return []
-            helps = _doc(component.node) if component.node is not None else {}
-            helps = {**_doc(init.node), **helps}
-            return _function_arguments(interp, init, helps, skip_self=True)
+            return _constructor_arguments(interp, component)
         return []
+
+    def command_arguments(self, interp: Interpreter, command: str) -> list[Argument]:
+        chosen = self._commands().get(command)
+        interp.note(self.line, f"training with fire command {command!r}")
+        if isinstance(self.component, ClassValue) and isinstance(chosen, FunctionValue):
+            parent = _constructor_arguments(interp, self.component)
+            own = _function_arguments(interp, chosen, _doc(chosen.node), skip_self=True)
+            return [a._replace(scope="global") for a in parent] + own
+        if isinstance(chosen, ClassValue) and FireTarget(self.line, chosen).subcommand_names():
+            interp.note(self.line, f"the methods of fire command {command!r} are not extracted")
+        if isinstance(chosen, (FunctionValue, ClassValue)):
+            return FireTarget(self.line, chosen).arguments(interp)
+        interp.note(
+            self.line, f"fire command {command!r} was not resolved statically; no hyperparameters"
+        )
+        return []
+
+
+def _constructor_arguments(interp: Interpreter, cls: ClassValue) -> list[Argument]:
+    init = cls.namespace.get("__init__")
+    if not isinstance(init, FunctionValue):
+        return []
+    helps = _doc(cls.node) if cls.node is not None else {}
+    helps = {**_doc(init.node), **helps}
+    return _function_arguments(interp, init, helps, skip_self=True)
 
 
 def _doc(node: object) -> dict[str, str]:
@@ -146,33 +172,13 @@ def _fire(interp: Interpreter, call: CallArgs) -> object:
             "warning",
         )
         raise Invoked(FireTarget(call.line, UNKNOWN), call.line)
-    command: str | None = None
-    if isinstance(component, dict):
-        names = [k for k in component if isinstance(k, str)]
-        if len(names) == 1:
-            command = names[0]
-        elif "train" in names:
-            command = "train"
-        else:
-            interp.note(
-                call.line,
-                "fire commands found, none named 'train': " + ", ".join(names),
-                "warning",
-            )
-            raise Invoked(FireTarget(call.line, UNKNOWN), call.line)
-        interp.note(
-            call.line,
-            f"fire command '{command}' is used; the training command must name it "
-            f"(python script.py {command} --flag=value)",
-        )
-        component = component[command]
-    if not isinstance(component, (FunctionValue, ClassValue)):
+    if not isinstance(component, (FunctionValue, ClassValue, dict)):
         interp.note(
             call.line,
             "the component given to fire.Fire was not resolved statically; no hyperparameters",
             "warning",
         )
-    raise Invoked(FireTarget(call.line, component, command), call.line)
+    raise Invoked(FireTarget(call.line, component), call.line)
 
 
 HANDLERS: dict[str, RefHandler] = {

@@ -110,8 +110,7 @@ def extract_from_tree(
         str(getattr(target, "parser_type", None)),
         arguments,
         interp.diagnostics,
-        # fire's dict of commands names the command trained with itself.
-        chosen if chosen is not None else getattr(target, "command", None),
+        chosen,
     )
 
 

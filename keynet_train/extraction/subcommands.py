@@ -14,6 +14,7 @@ from keynet_train.extraction.argparse_ext import ParserValue, parser_arguments
 from keynet_train.extraction.click_ext import ClickCommand, command_arguments
 from keynet_train.extraction.interpreter import Interpreter
 from keynet_train.extraction.model import Argument
+from keynet_train.extraction.targets import FamilyTarget
 from keynet_train.extraction.typer_ext import (
     TyperApp,
     app_arguments,
@@ -42,6 +43,8 @@ def subcommand_names(target: object) -> list[str]:
             return []
         names = [name for name, _ in target.commands] + target.opaque_commands + target.groups
         return list(dict.fromkeys(names))
+    if isinstance(target, FamilyTarget):
+        return target.subcommand_names()
     return []
 
 
@@ -127,6 +130,8 @@ def command_arguments_of(interp: Interpreter, target: object, command: str) -> l
             return [a._replace(scope="global") for a in parent]
         own = function_arguments(interp, fn)
         line = fn.node.lineno
+    elif isinstance(target, FamilyTarget):
+        return target.command_arguments(interp, command)
     else:
         return []
     if nested:

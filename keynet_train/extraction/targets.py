@@ -33,6 +33,14 @@ class FamilyTarget(Modelled):
         """The SPEC §6 arguments the library would accept; raises nothing."""
         raise NotImplementedError
 
+    def subcommand_names(self) -> list[str]:
+        """The library's sub-commands (fire's commands), in declaration order."""
+        return []
+
+    def command_arguments(self, interp: Interpreter, command: str) -> list[Argument]:
+        """The arguments when training with sub-command ``command``; raises nothing."""
+        return self.arguments(interp)
+
 
 def json_default(interp: Interpreter, value: object, name: str, line: int) -> object:
     """``value`` as JSON, or None with a warning when it is not known statically."""

@@ -28,6 +28,7 @@ import dataclasses
 import enum
 import inspect
 import sys
+import types
 import typing
 import warnings
 from collections.abc import Iterator
@@ -131,11 +132,23 @@ def family_command(kind: str, target: Any) -> str | None:
     if kind != "fire":
         return None
     args, kwargs = target
-    component = args[0] if args else kwargs.get("component")
-    if not isinstance(component, dict):
+    names = _fire_commands(args[0] if args else kwargs.get("component"))
+    if not names:
         return None
-    names = list(component)
     return names[0] if len(names) == 1 else "train" if "train" in names else None
+
+
+def _fire_commands(component: Any) -> list[str]:
+    """What fire takes as a command: a dict's keys, a class's public methods."""
+    if isinstance(component, dict):
+        return list(component)
+    if inspect.isclass(component):
+        return [
+            name
+            for name, member in vars(component).items()
+            if inspect.isfunction(member) and not name.startswith("_")
+        ]
+    return []
 
 
 # ------------------------------------------------------------------ shared rules
@@ -240,16 +253,27 @@ def _hf_arguments(
 
 # ------------------------------------------------------------------------- fire
 def _fire_arguments(captured: Any) -> list[dict[str, object]]:
-    import fire.docstrings
-    import fire.inspectutils
 
     args, kwargs = captured
     component = args[0] if args else kwargs.get("component")
+    command = family_command("fire", captured)
     if isinstance(component, dict):
-        command = family_command("fire", captured)
         if command is None:
             return []
-        component = component[command]
+        return _fire_component_arguments(component[command])
+    if command is not None:
+        # A class's method: fire takes the constructor's flags before or after its name.
+        parent = [{**doc, "scope": "global"} for doc in _fire_component_arguments(component)]
+        # Bound to a stand-in instance: fire's argspec of a method skips self.
+        method = types.MethodType(vars(component)[command], object())
+        return parent + _fire_component_arguments(method)
+    return _fire_component_arguments(component)
+
+
+def _fire_component_arguments(component: Any) -> list[dict[str, object]]:
+    import fire.docstrings
+    import fire.inspectutils
+
     if not callable(component):
         return []
     spec = fire.inspectutils.GetFullArgSpec(component)

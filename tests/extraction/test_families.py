@@ -97,7 +97,9 @@ def test_hf_parses_the_platform_spelling_back_to_the_defaults(fixture: str) -> N
 
 
 # ----------------------------------------------------------------------------- fire
-@pytest.mark.parametrize("fixture", ["fire_function.py", "fire_class.py", "fire_commands.py"])
+@pytest.mark.parametrize(
+    "fixture", ["fire_function.py", "fire_class.py", "fire_commands.py", "fire_class_methods.py"]
+)
 def test_fire_binds_every_reported_spelling(fixture: str) -> None:
     import fire
 
@@ -108,8 +110,10 @@ def test_fire_binds_every_reported_spelling(fixture: str) -> None:
         "fire_function.py": lambda: module["train"],
         "fire_class.py": lambda: module["Trainer"],
         "fire_commands.py": lambda: {"train": module["train"], "eval": module["evaluate"]},
+        "fire_class_methods.py": lambda: module["Runner"],
     }[fixture]()
-    prefix = ["train"] if fixture == "fire_commands.py" else []
+    # The command first, then every flag (fire takes a class's flags on either side).
+    prefix = [result.command] if result.command else []
     for spelling_index in range(3):
         argv = list(prefix)
         expected: dict[str, object] = {}
@@ -226,3 +230,27 @@ def test_globals_configurator_without_argv_gets_a_warning(tmp_path: pathlib.Path
     result = extract_hyperparameters(script)
     assert [a.name for a in result.arguments] == ["batch_size"]
     assert any("does not read sys.argv" in d.message for d in result.diagnostics)
+
+
+def test_fire_commands_follow_the_subcommand_rules(tmp_path: pathlib.Path) -> None:
+    from keynet_train.errors import ExtractionError
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import fire\n"
+        "def fit(lr=0.1):\n    pass\n"
+        "def evaluate(path='x'):\n    pass\n"
+        "fire.Fire({'fit': fit, 'evaluate': evaluate})\n"
+    )
+    with pytest.raises(ExtractionError, match="fit, evaluate"):
+        extract_hyperparameters(script)
+    chosen = extract_hyperparameters(script, command="evaluate")
+    assert chosen.command == "evaluate"
+    assert [(a.name, a.default, a.scope) for a in chosen.arguments] == [("path", "x", "command")]
+    methods = extract_hyperparameters(FIXTURES / "fire_class_methods.py")
+    assert methods.command == "train"
+    assert [(a.name, a.scope) for a in methods.arguments][:3] == [
+        ("workdir", "global"),
+        ("seed", "global"),
+        ("epochs", "command"),
+    ]
