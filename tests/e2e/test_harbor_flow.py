@@ -19,7 +19,9 @@ from tests.e2e.conftest import SIMPLE_DOCKERFILE, Cli, make_context
 from tests.support.fake_backend import FakeBackend
 from tests.support.harbor import (
     ADMIN,
+    MISSING_PROJECT,
     PROJECT,
+    PULL_ROBOT,
     PUSH_ROBOT,
     HarborErrors,
     HarborStack,
@@ -107,6 +109,25 @@ def test_push_to_harbor(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
     assert pushes and all(r.username == r.account == PUSH_ROBOT for r in pushes)
 
 
+@pytest.mark.parametrize("robot_name", [PULL_ROBOT])
+def test_robot_without_push_permission(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
+    login = cli(
+        "login", cli.backend.url, "-u", cli.backend.username, "--password-stdin",
+        stdin=cli.backend.password + "\n",
+    )  # fmt: skip
+    assert login.code == 0, login.err
+    needle = f"robot account {PULL_ROBOT} cannot push to Harbor project {PROJECT}"
+    assert needle in login.err  # a warning at login: the robot may push elsewhere
+    code, result, err = _push(cli, tmp_path)
+    assert code == 1
+    _assert_error(result, err, needle, "push permission")
+    assert _upload_requests(cli) == []  # caught before an upload key was registered
+    # One check at login, one before the push: a refusal is not retried.
+    scope = f"repository:{PROJECT}/keynet-train-check:push,pull"
+    checks = [r for r in _robot_token_requests(harbor) if r.scopes == [scope]]
+    assert len(checks) == 2
+
+
 def test_storage_quota_on_first_blob(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
     cli.login()
     harbor.proxy.answer_with(HarborErrors.storage_quota("29.0 MiB", "152.4 MiB", "10.0 MiB"))
@@ -134,6 +155,30 @@ def test_count_quota_on_manifest(cli: Cli, harbor: HarborStack, tmp_path: Path) 
     )
     refused = [r for r in harbor.proxy.requests if r.status == 403]
     assert len(refused) == 1 and "/manifests/" in refused[0].path
+
+
+def test_missing_project(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
+    cli.login()
+    harbor.proxy.answer_with(HarborErrors.project_not_found(MISSING_PROJECT))
+    code, result, err = _push(cli, tmp_path, "--harbor-project", MISSING_PROJECT)
+    assert code == 1
+    _assert_error(
+        result,
+        err,
+        f"Harbor project {MISSING_PROJECT} does not exist; "
+        "check --harbor-project / KEYNET_HARBOR_PROJECT",
+    )
+    assert _upload_requests(cli) == []
+
+
+def test_bad_robot_secret(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
+    cli.login()
+    cli.set_harbor(password="not-the-robot-secret")
+    code, result, err = _push(cli, tmp_path)
+    assert code == 1
+    _assert_error(result, err, "Harbor Registry authentication failed", "re-login")
+    assert "not-the-robot-secret" not in err + json.dumps(result)
+    assert _upload_requests(cli) == []
 
 
 def test_login_with_bad_robot_secret_fails(harbor: HarborStack, cli: Cli) -> None:
