@@ -66,8 +66,9 @@ class DataField(NamedTuple):
     factory: object  # the value default_factory() returns, MISSING when absent
     metadata: dict[str, object]
     init: bool
-    doc: str | None  # the attribute docstring or comment documenting it (tyro)
+    doc: str | None  # the attribute docstring under it (tyro's help)
     line: int
+    comment: str | None  # the comment documenting it (tyro's help, last resort)
 
 
 def is_dataclass(interp: Interpreter, value: object) -> bool:
@@ -84,19 +85,20 @@ def is_dataclass(interp: Interpreter, value: object) -> bool:
 
 
 def dataclass_fields(
-    interp: Interpreter, cls: ClassValue, source: str | None = None
+    interp: Interpreter, cls: ClassValue, *, comments: bool = False
 ) -> list[DataField]:
     """The fields of dataclass ``cls`` and its dataclass bases, in ``dataclasses.fields`` order.
 
-    ``source`` (the module's text) lets comments serve as help, as tyro reads
-    them; without it only attribute docstrings do. Raises nothing.
+    With ``comments``, the comments documenting each field are read from the
+    file's text too (tyro shows them as help). Raises nothing.
     """
     fields: dict[str, DataField] = {}
-    for klass in _mro(cls):
+    for klass in mro(cls):
         if not is_dataclass(interp, klass):
             continue
         assert klass.node is not None and klass.scope is not None
-        comments = _comments(source, klass.node) if source is not None else {}
+        source = class_source(interp) if comments else None
+        notes = _comments(source, klass.node) if source is not None else {}
         body = klass.node.body
         for i, stmt in enumerate(body):
             if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
@@ -109,12 +111,13 @@ def dataclass_fields(
                 continue
             if isinstance(annotation, Ref) and annotation.name == "typing.ClassVar":
                 continue
-            doc = _docstring_after(body, i) or comments.get(stmt.lineno)
-            fields[stmt.target.id] = _field(interp, klass, stmt, annotation, doc)
+            fields[stmt.target.id] = _field(
+                interp, klass, stmt, annotation, _docstring_after(body, i)
+            )._replace(comment=notes.get(stmt.lineno))
     return list(fields.values())
 
 
-def _mro(cls: ClassValue) -> list[ClassValue]:
+def mro(cls: ClassValue) -> list[ClassValue]:
     """``cls`` and its user-class bases, bases first (single inheritance order)."""
     out: list[ClassValue] = []
     seen: set[int] = set()
@@ -176,6 +179,7 @@ def _field(
         init,
         doc,
         stmt.lineno,
+        None,
     )
 
 
@@ -209,30 +213,66 @@ def _docstring_after(body: list[ast.stmt], index: int) -> str | None:
 
 
 def _comments(source: str, node: ast.ClassDef) -> dict[int, str]:
-    """Comments documenting fields: ``x: int = 1  # help``, or a comment alone on the line above."""
+    """``{field line: help}`` from comments, by tyro's rules.
+
+    A comment at the end of the field's line wins; else the comment lines
+    right above it (blank lines between do not matter; any other code does),
+    which also serve the fields on the lines that directly follow (a comment
+    over a group); a ``#:`` comment serves one field only.
+    """
     lines = source.splitlines(keepends=True)
-    start, end = node.lineno - 1, getattr(node, "end_lineno", node.lineno) or node.lineno
-    text = "".join(lines[start:end])
-    found: dict[int, str] = {}
-    own_line: dict[int, str] = {}
+    start = node.lineno - 1
+    end = getattr(node, "end_lineno", None) or node.lineno
+    if not 0 <= start < len(lines) or f"class {node.name}" not in lines[start]:
+        return {}  # not this class's text (the source given is another file's)
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        tokens = list(tokenize.generate_tokens(io.StringIO("".join(lines[start:end])).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return {}
-    code_lines: set[int] = set()
+    fields = {
+        stmt.lineno
+        for stmt in node.body
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+    }
+    by_line: dict[int, list[tokenize.TokenInfo]] = {}
     for tok in tokens:
-        line = tok.start[0] + start
-        if tok.type == tokenize.COMMENT:
-            comment = tok.string.lstrip("#").strip()
-            if line in code_lines:
-                found[line] = comment
-            else:
-                own_line[line] = comment
-        elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
-            code_lines.add(line)
-    for line, comment in own_line.items():
-        found.setdefault(line + 1, comment)
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            by_line.setdefault(tok.start[0] + start, []).append(tok)
+    found: dict[int, str] = {}
+    buffer: list[tuple[str, bool]] = []
+    ordered = sorted(line for line in by_line if line > node.lineno)
+    for index, line in enumerate(ordered):
+        toks = by_line[line]
+        if line in fields:
+            if toks[-1].type == tokenize.COMMENT:
+                found[line] = _comment_text(toks[-1].string)
+                buffer = []
+            elif buffer:
+                found[line] = " ".join(text for text, _ in buffer)
+                next_is_field = index + 1 < len(ordered) and ordered[index + 1] in fields
+                if any(sphinx for _, sphinx in buffer) or not next_is_field:
+                    buffer = []
+        elif len(toks) == 1 and toks[0].type == tokenize.COMMENT:
+            buffer.append((_comment_text(toks[0].string), toks[0].string.startswith("#:")))
+        else:
+            buffer = []
     return found
+
+
+def _comment_text(comment: str) -> str:
+    return comment[2:].strip() if comment.startswith("#:") else comment[1:].strip()
+
+
+def class_source(interp: Interpreter) -> str | None:
+    """The text of the file being interpreted (for comments), read once; None if unreadable."""
+    cache: dict[str, str | None] = interp.__dict__.setdefault("_family_sources", {})
+    if interp.path not in cache:
+        try:
+            with open(interp.path, encoding="utf-8-sig") as f:
+                cache[interp.path] = f.read(5 * 1024 * 1024)
+        except (OSError, UnicodeDecodeError, ValueError):
+            cache[interp.path] = None
+    return cache[interp.path]
 
 
 # ----------------------------------------------------------------- annotations

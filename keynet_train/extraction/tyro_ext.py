@@ -25,6 +25,7 @@ from keynet_train.extraction.dataclass_fields import (
     eval_annotation,
     is_dataclass,
     literal_values,
+    mro,
     strip_annotated,
     union_parts,
 )
@@ -96,7 +97,10 @@ def _dataclass_arguments(
 ) -> list[Argument]:
     result: list[Argument] = []
     nested: list[Argument] = []  # tyro lists a nested dataclass's options after the others
-    for f in dataclass_fields(interp, cls):
+    class_docs = [
+        parameter_help(ast.get_docstring(k.node)) for k in reversed(mro(cls)) if k.node is not None
+    ]
+    for f in dataclass_fields(interp, cls, comments=True):
         if not f.init:
             continue
         default = f.default if f.default is not MISSING else f.factory
@@ -109,7 +113,12 @@ def _dataclass_arguments(
                 continue
             nested += _dataclass_arguments(interp, base, f"{prefix}{f.name}.", default, depth + 1)
             continue
-        help_text = f.doc if f.doc is not None else f.metadata.get("help")
+        # tyro's order: metadata help, the class docstring's Args, the
+        # attribute docstring, then a comment.
+        help_text = f.metadata.get("help")
+        if not isinstance(help_text, str):
+            from_class = next((d[f.name] for d in class_docs if f.name in d), None)
+            help_text = from_class or f.doc or f.comment
         spec = _Spec(prefix + f.name, f.annotation, default, help_text, f.line)
         result.append(_argument(interp, spec))
     return result + nested

@@ -209,6 +209,12 @@ def _tyro_field(draw: st.DrawFn, name: str, consts: list[str], required: bool) -
         }[kind]()
     doc = draw(st.none() | st.text(alphabet="abc xyz.,", min_size=1, max_size=20))
     if doc is not None and doc.strip():
+        # tyro reads the attribute docstring, else a comment on the line or above it.
+        style = draw(st.sampled_from(["docstring", "inline", "above"]))
+        if style == "inline":
+            return [f"{line}  # {doc}"]
+        if style == "above":
+            return [f"# {doc}", line]
         return [line, f'"""{doc}"""']
     return [line]
 
