@@ -181,6 +181,21 @@ def test_bad_robot_secret(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None
     assert _upload_requests(cli) == []
 
 
+def test_login_checks_the_project_from_the_environment(cli: Cli, harbor: HarborStack) -> None:
+    harbor.proxy.answer_with(HarborErrors.project_not_found(MISSING_PROJECT))
+    result = cli(
+        "login", cli.backend.url, "-u", cli.backend.username, "--password-stdin",
+        stdin=cli.backend.password + "\n", KEYNET_HARBOR_PROJECT=MISSING_PROJECT,
+    )  # fmt: skip
+    assert result.code == 0, result.err  # the credentials work: a warning, not a failure
+    assert (
+        f"Warning: Harbor project {MISSING_PROJECT} does not exist; "
+        "check --harbor-project / KEYNET_HARBOR_PROJECT"
+    ) in result.err
+    scopes = [r.scopes for r in _robot_token_requests(harbor)]
+    assert [f"repository:{MISSING_PROJECT}/keynet-train-check:push,pull"] in scopes
+
+
 def test_login_with_bad_robot_secret_fails(harbor: HarborStack, cli: Cli) -> None:
     cli.backend.harbor_password = "not-the-robot-secret"
     result = cli(

@@ -18,8 +18,24 @@ module rebuilds that arrangement from real parts on 127.0.0.1:
   completed blob upload, the count quota on the manifest put, ``denied`` for
   a push the robot may not do, ``NOT_FOUND`` for a project that does not exist.
 
-Used by the pytest fixtures and usable from the demo and benchmarks, so no
+Used by the pytest fixtures and the demo (``scripts/demo --harbor``), so no
 pytest import here.
+
+Facts this relies on, checked against docker-registry 2.8.2 and podman 4.3.1:
+
+* distribution 2.8 verifies a token's signing key from the ``x5c`` header
+  (chain checked against ``rootcertbundle``), else a ``jwk`` header, else a
+  ``kid`` that must equal the libtrust fingerprint of a bundle key; ``aud``
+  is a single string compared with ``service``.
+* podman asks the token service with ``account=<robot>`` percent-encoded
+  (``robot%24p%2Bci``) and, for a push, the scope
+  ``repository:P/R:pull,push``; the realm's TLS is checked with the
+  registry host's certs.d entry.
+* distribution answers a token without ``push`` with ``denied: requested
+  access to the resource is denied``; podman retries a 404 on the upload
+  start (Harbor's missing project) a few times before it reports it.
+* A HEAD answer must not carry a body, or podman reads the next answer on
+  that connection wrongly.
 """
 
 from __future__ import annotations
