@@ -27,10 +27,10 @@ Facts this relies on, checked against docker-registry 2.8.2 and podman 4.3.1:
   (chain checked against ``rootcertbundle``), else a ``jwk`` header, else a
   ``kid`` that must equal the libtrust fingerprint of a bundle key; ``aud``
   is a single string compared with ``service``.
-* podman asks the token service with ``account=<robot>`` percent-encoded
-  (``robot%24p%2Bci``) and, for a push, the scope
-  ``repository:P/R:pull,push``; the realm's TLS is checked with the
-  registry host's certs.d entry.
+* podman asks the token service with ``account=<robot>`` (its ``+``
+  percent-encoded: the name arrives intact) and, for a push, the scope
+  ``repository:P/R:pull,push``; it checks the realm's TLS with the registry
+  host's certs.d entry (the token service's own port needs none).
 * distribution answers a token without ``push`` with ``denied: requested
   access to the resource is denied``; podman retries a 404 on the upload
   start (Harbor's missing project) a few times before it reports it.
