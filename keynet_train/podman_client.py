@@ -907,7 +907,8 @@ def _classify_push_error(
     reference: str,
     secrets: Iterable[str],
     action: str | None = None,
-    robot: str = "",
+    *,
+    robot: str,
 ) -> Exception:
     """Map podman's error text to a RegistryError subclass or _TransientPushError.
 
@@ -918,7 +919,7 @@ def _classify_push_error(
     # and podman never echoes passwords anyway; this is defence in depth.
     text = redact(text.strip(), [s for s in secrets if len(s) >= 6])
     registry = _registry_of(reference)
-    refusal = classify_refusal(text, robot or "in use", _project_of(reference))
+    refusal = classify_refusal(text, robot, _project_of(reference))
     if refusal is not None:
         return refusal
     if _AUTH_RE.search(text):
