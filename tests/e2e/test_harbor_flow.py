@@ -128,6 +128,23 @@ def test_robot_without_push_permission(cli: Cli, harbor: HarborStack, tmp_path: 
     assert len(checks) == 2
 
 
+def test_harbor_denies_the_push_itself(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
+    """Permission revoked after the check: Harbor's own 401 "… action: push" on the upload."""
+    cli.login()
+    harbor.proxy.answer_with(HarborErrors.push_denied(harbor.token_service.realm))
+    code, result, err = _push(cli, tmp_path)
+    assert code == 1
+    _assert_error(
+        result,
+        err,
+        f"robot account {PUSH_ROBOT} cannot push to Harbor project {PROJECT}",
+        "unauthorized to access repository",
+        "push permission",
+    )
+    assert "re-login" not in result["error"]["hint"]
+    assert "retrying" not in err  # not retried
+
+
 def test_storage_quota_on_first_blob(cli: Cli, harbor: HarborStack, tmp_path: Path) -> None:
     cli.login()
     harbor.proxy.answer_with(HarborErrors.storage_quota("29.0 MiB", "152.4 MiB", "10.0 MiB"))
