@@ -35,14 +35,16 @@ from keynet_train.errors import (
     ValidationError,
 )
 from keynet_train.http import (
+    MAX_RESPONSE_BYTES,
     DebugLog,
+    ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
     is_tls_verification_error,
     json_object,
 )
 from keynet_train.secrets import Redactor, redact_json, redact_text_fields
-from keynet_train.urls import host_of
+from keynet_train.urls import host_of, split_http_url
 
 SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
 PROJECTS_PATH = "/v1/projects/trainable"
@@ -113,6 +115,10 @@ class HarborCredentials(_WireModel):
     def _url_has_host(cls, value: str) -> str:
         if not value.strip().strip("/"):
             raise ValueError("empty registry URL")
+        # Checked here, where it enters: an unusable host (``https://../../etc``)
+        # would otherwise fail later inside httpx's IDNA encoder.
+        if split_http_url(value) is None:
+            raise ValueError("not an http(s) URL with a valid host name")
         return value.strip()
 
     @property
@@ -482,6 +488,13 @@ class BackendClient:
                 f"TLS certificate verification failed for {self.server_url} ({endpoint})",
                 "If the server uses a private CA, set KEYNET_CA_BUNDLE to its PEM file.",
             )
+        if isinstance(exc, ResponseTooLargeError):
+            return BackendError(
+                f"The response of {endpoint} on {self.server_url} is larger than "
+                f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB: refusing to read it",
+                "The server URL may point at the wrong service; check it, or contact the "
+                "platform team.",
+            )
         cause = self._scrub(describe_transport_error(exc))
         if isinstance(exc, httpx.TimeoutException):
             return BackendError(
@@ -542,6 +555,11 @@ class BackendClient:
         """
         try:
             data = json.loads(response.content)
+        except RecursionError:
+            raise BackendError(
+                f"Invalid response from {endpoint}: its JSON is nested too deeply to read",
+                "The server sent a malformed answer; contact the platform team.",
+            ) from None
         except ValueError:
             content_type = response.headers.get("content-type") or "none"
             raise BackendError(

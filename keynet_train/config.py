@@ -513,6 +513,8 @@ class ConfigStore:
             raise self._corrupt(
                 f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise self._corrupt("its JSON is nested too deeply to read") from None
         if not isinstance(data, dict):
             raise self._corrupt(f"expected a JSON object, found {_type_name(data)}")
         return data

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -42,12 +42,52 @@ _DEBUG_BODY_LIMIT = 2000
 
 DebugLog = Callable[[str], None]
 
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+"""No API or registry answer we read is anywhere near this; a bigger body is refused while
+it streams in, so a wrong URL (a file server, a proxy's error loop) cannot exhaust memory."""
+
+
+class ResponseTooLargeError(httpx.TransportError):
+    """A response body passed :data:`MAX_RESPONSE_BYTES` (raised while it is read)."""
+
+
+class _CappedStream(httpx.SyncByteStream):
+    """Passes a response body through, raising once more than ``limit`` bytes arrived."""
+
+    def __init__(self, inner: httpx.SyncByteStream, limit: int, request: httpx.Request) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        for chunk in self._inner:
+            received += len(chunk)
+            if received > self._limit:
+                raise ResponseTooLargeError(
+                    f"response body over {self._limit} bytes", request=self._request
+                )
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _cap_response(response: httpx.Response) -> None:
+    """Event hook: bound the body before anything (the debug log, ``.read()``) reads it."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise ResponseTooLargeError(f"response body of {declared} bytes", request=response.request)
+    if isinstance(response.stream, httpx.SyncByteStream):
+        response.stream = _CappedStream(response.stream, MAX_RESPONSE_BYTES, response.request)
+
 
 def json_object(content: bytes) -> dict[str, Any] | None:
     """A response body decoded as a JSON object, or None if it is not one. Never raises."""
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return data if isinstance(data, dict) else None
 
@@ -158,7 +198,8 @@ def create_http_client(
     else:
         timeout_setting = httpx.Timeout(timeout)
 
-    event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
+    # The size cap comes first: the debug logger reads the body.
+    event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_cap_response]}
     if debug_log is not None:
         known = redactor if redactor is not None else Redactor()
         event_hooks["request"].append(_request_logger(debug_log, known))

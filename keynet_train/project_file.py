@@ -125,6 +125,8 @@ def _toml_loads(text: str) -> dict[str, Any]:
         result: dict[str, Any] = module.loads(text)
     except module.TOMLDecodeError as exc:
         raise _TomlSyntaxError(str(exc)) from None
+    except RecursionError:  # tables/arrays nested thousands deep
+        raise _TomlSyntaxError("nested too deeply to read") from None
     return result
 
 

@@ -36,7 +36,9 @@ from keynet_train.errors import RegistryAuthError, RegistryError, RegistryPermis
 from keynet_train.harbor_errors import project_not_found_error, push_denied
 from keynet_train.http import (
     CA_BUNDLE_ENV,
+    MAX_RESPONSE_BYTES,
     DebugLog,
+    ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
     is_tls_verification_error,
@@ -232,7 +234,7 @@ def _fetch_bearer_token(
         raise _unexpected(response, base, secrets, what="token service")
     try:
         data = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     token = None
     if isinstance(data, dict):
@@ -336,6 +338,12 @@ def _get(
         try:
             response = client.get(url, auth=basic, headers=headers, params=params)
         except httpx.TransportError as exc:
+            if isinstance(exc, ResponseTooLargeError):
+                raise RegistryError(
+                    f"Registry {base} sent an answer larger than "
+                    f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB to {urlsplit(url).path}",
+                    "The Harbor URL may point at the wrong service; contact the platform team.",
+                ) from None
             if is_tls_verification_error(exc):
                 raise RegistryError(
                     f"TLS certificate verification failed for registry {base}: "

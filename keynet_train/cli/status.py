@@ -54,7 +54,9 @@ def _print_error(exc: BaseException, env: Environment) -> None:
     if isinstance(exc, KeynetError):
         error_type, message, hint = exc.error_type, exc.message, exc.hint
     else:
-        error_type = "internal"
+        # error.type must stay within the SPEC §2.5 list; an error nobody
+        # anticipated gets the root error's type, as any unclassified KeynetError does.
+        error_type = KeynetError.error_type
         message = f"Unexpected internal error: {type(exc).__name__}: {exc}"
         hint = "Re-run with --debug for the traceback and report it with the output."
     if env.debug and not isinstance(exc, Interrupted):

@@ -80,8 +80,13 @@ FAILURE_MODES = (
     "wrong_schema",  # 200 with JSON of the wrong shape
     "invalid_upload_key",  # upload-key endpoint only: a key that is not a NanoID
     "drop",  # close the connection without answering
+    "deep_json",  # 200 with JSON nested 100,000 levels deep
+    "huge",  # 200 with a JSON body of HUGE_BODY_BYTES, streamed without Content-Length
 )
 """Modes accepted by :meth:`FakeBackend.fail` (status modes may also be ints)."""
+
+HUGE_BODY_BYTES = 64 * 1024 * 1024
+"""Size of the body of the ``huge`` failure mode."""
 
 _DEFAULT_MESSAGES = {
     400: "Invalid request",
@@ -547,6 +552,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             elif failure.mode == "invalid_upload_key":
                 invalid_key = True
+            elif failure.mode == "deep_json":
+                depth = 100_000
+                self._send(200, b"[" * depth + b"]" * depth, "application/json")
+                return
+            elif failure.mode == "huge":
+                self._send_huge()
+                return
 
         status, payload = self._route(request, invalid_key)
         self._send_json(status, payload)
@@ -594,6 +606,22 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             # The client gave up (e.g. its read timeout fired during "slow").
             self.close_connection = True
+
+    def _send_huge(self) -> None:
+        """A JSON string of HUGE_BODY_BYTES, chunked: its size shows only by reading it."""
+        chunk = b"x" * (1024 * 1024)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            parts = [b'"', *([chunk] * (HUGE_BODY_BYTES // len(chunk) - 1)), chunk[:-2], b'"']
+            for part in parts:
+                self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client stopped reading: exactly what a size cap does
+        self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
