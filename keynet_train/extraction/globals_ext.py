@@ -11,7 +11,9 @@ configurator runs. Only ``--key=value`` is understood (never ``--key value``).
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
@@ -67,8 +69,8 @@ def _open(interp: Interpreter, call: CallArgs) -> object:
     mode = call.args[1] if len(call.args) > 1 else call.kwargs.get("mode", "r")
     if mode not in ("r", "rt"):
         return UNKNOWN
-    # A path built at runtime (os.path.join(os.path.dirname(__file__), ...)) is
-    # kept as unknown: exec() of the text still marks the configurator pattern.
+    # A path not known statically is kept as unknown: exec() of its text may
+    # still be the configurator pattern.
     return _OpenFile(path if isinstance(path, str) else None)
 
 
@@ -76,7 +78,8 @@ def _exec(interp: Interpreter, call: CallArgs) -> object:
     code = call.args[0] if call.args else None
     if not isinstance(code, _FileText) or len(call.args) > 1:
         return UNKNOWN
-    _check_configurator(interp, code.path, call.line)
+    if not _is_configurator(interp, code.path, call.line):
+        return UNKNOWN
     values: dict[str, object] = {
         name: value
         for name, value in interp.module_scope.vars.items()
@@ -85,36 +88,68 @@ def _exec(interp: Interpreter, call: CallArgs) -> object:
     raise Invoked(GlobalsTarget(call.line, values), call.line)
 
 
-def _check_configurator(interp: Interpreter, name: str | None, line: int) -> None:
-    """Say when the configurator is missing or does not look at the command line."""
+def _is_configurator(interp: Interpreter, name: str | None, line: int) -> bool:
+    """Whether the file run with exec() is a command-line configurator; notes say why.
+
+    A file found that reads ``sys.argv`` is one; a file found that does not
+    is something else (``exec(open("version.py").read())``) and the script
+    goes on. A file not found counts only under nanoGPT's name
+    ``configurator.py``; a path computed at runtime is assumed to be one.
+    """
     if name is None:
         interp.note(
             line,
             "the file run with exec(open(...).read()) is not known statically; assuming it "
-            "overrides the module's globals from --key=value",
+            "is a configurator that overrides the module's globals from --key=value",
         )
-        return
-    path = Path(interp.path).parent / name
-    try:
-        with path.open("rb") as f:
-            text = f.read(_MAX_CONFIGURATOR_BYTES).decode("utf-8", "replace")
-    except OSError:
+        return True
+    text = _read_near(interp, name)
+    if text is None:
+        if Path(name).name != "configurator.py":
+            interp.note(line, f"{name} (run with exec) was not found; it is not followed")
+            return False
         interp.note(
             line,
             f"{name} (run with exec) was not found next to the script; assuming it "
             "overrides the module's globals from --key=value",
         )
-        return
+        return True
     if not _ARGV.search(text):
         interp.note(
             line,
-            f"{name} (run with exec) does not read sys.argv; the globals listed may not "
-            "be settable from the command line",
-            "warning",
+            f"{name} (run with exec) does not read sys.argv, so it is not a command-line "
+            "configurator; it is not followed",
         )
+        return False
+    return True
+
+
+def _read_near(interp: Interpreter, name: str) -> str | None:
+    """The text of ``name``: next to the script, else as given (a path built from __file__)."""
+    for path in (Path(interp.path).parent / name, Path(name)):
+        try:
+            with path.open("rb") as f:
+                return f.read(_MAX_CONFIGURATOR_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+    return None
+
+
+def _path_function(function: Callable[[str], str]) -> RefHandler:
+    """``os.path.dirname``/``basename``/``abspath``... of a known string (pure functions)."""
+
+    def handler(interp: Interpreter, call: CallArgs) -> object:
+        if len(call.args) == 1 and not call.kwargs and isinstance(call.args[0], str):
+            return function(call.args[0])
+        return UNKNOWN
+
+    return handler
 
 
 HANDLERS: dict[str, RefHandler] = {
     "builtins.open": _open,
     "builtins.exec": _exec,
+    # configurator paths are often built from __file__
+    "os.path.dirname": _path_function(os.path.dirname),
+    "os.path.basename": _path_function(os.path.basename),
 }

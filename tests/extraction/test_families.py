@@ -223,13 +223,27 @@ def test_globals_configurator_really_overrides_each_reported_key(
             _run_globals(script, ["--batch_size", "8"])
 
 
-def test_globals_configurator_without_argv_gets_a_warning(tmp_path: pathlib.Path) -> None:
-    (tmp_path / "configurator.py").write_text("batch_size = 3\n")
+def test_exec_of_a_file_that_ignores_argv_is_not_a_configurator(tmp_path: pathlib.Path) -> None:
+    # exec() of a settings file, then argparse: the argparse parser is the CLI.
+    (tmp_path / "settings.py").write_text("batch_size = 3\n")
     script = tmp_path / "train.py"
-    script.write_text("batch_size = 1\nexec(open('configurator.py').read())\n")
+    script.write_text(
+        "import argparse\nbatch_size = 1\nexec(open('settings.py').read())\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--lr', type=float, default=0.1)\n"
+        "p.parse_args()\n"
+    )
     result = extract_hyperparameters(script)
-    assert [a.name for a in result.arguments] == ["batch_size"]
+    assert result.parser_type == "argparse"
+    assert [a.name for a in result.arguments] == ["lr"]
     assert any("does not read sys.argv" in d.message for d in result.diagnostics)
+
+
+def test_missing_configurator_is_assumed_only_under_its_usual_name(tmp_path: pathlib.Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("lr = 0.1\nexec(open('configurator.py').read())\n")
+    assert extract_hyperparameters(script).parser_type == "globals"
+    script.write_text("lr = 0.1\nexec(open('other.py').read())\n")
+    assert extract_hyperparameters(script).parser_type is None
 
 
 def test_fire_commands_follow_the_subcommand_rules(tmp_path: pathlib.Path) -> None:

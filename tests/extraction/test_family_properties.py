@@ -307,5 +307,5 @@ def test_tyro_scripts_agree_with_runtime(source: str) -> None:
 @given(globals_scripts())
 def test_globals_scripts_agree_with_runtime(source: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        (pathlib.Path(tmp) / "configurator.py").write_text("import sys\n")
+        (pathlib.Path(tmp) / "configurator.py").write_text("import sys\nargs = sys.argv[1:]\n")
         _check(source, pathlib.Path(tmp))
