@@ -97,10 +97,26 @@ def _stub_class(name: str) -> type:
     return _StubMeta(name, (_Stub,), {})
 
 
+class _AnyVersion(str):
+    """A stub library's ``__version__``: equal to, and at least, any version checked against."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    def __ge__(self, other: object) -> bool:
+        return True
+
+    __le__ = __ge__
+    __hash__ = str.__hash__
+
+
 class _StubModule(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name == "__version__":
-            return "99.0.0"  # version checks (torch.__version__ >= "1.8") pass
+            return _AnyVersion("99.0.0")  # version checks (torch.__version__ >= "1.8") pass
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         value = _stub_class(f"{self.__name__}.{name}")
@@ -147,9 +163,13 @@ def main(argv: list[str]) -> int:
     os.chdir(os.path.dirname(script))
     # Submodules that libraries reach as attributes of a package someone else
     # imported first (``packaging.version``): imported up front when installed.
-    for name in ("packaging.version", "importlib.metadata"):
+    # The oracles' own libraries are imported before any stub exists, so that
+    # transformers sees no (stub) torch and never asks for accelerate.
+    for name in ("packaging.version", "importlib.metadata", "fire", "tyro", "typer", "yaml"):
         with contextlib.suppress(ImportError):
             __import__(name)
+    with contextlib.suppress(ImportError):
+        from transformers import HfArgumentParser, TrainingArguments  # noqa: F401
     sys.meta_path.append(_StubFinder())
     import pathlib
 
