@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,8 +44,13 @@ _STORAGE_DIR: Path | None = None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Point every podman process of this session at a private storage."""
+    """Point every podman process of this session at a private storage; let SIGINT through."""
     global _STORAGE_DIR
+    # A shell that starts the suite in the background sets SIGINT to "ignore",
+    # which every CLI child would inherit (and keynet-train, like Python,
+    # keeps an ignored signal ignored): the Ctrl-C tests need it delivered.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     _STORAGE_DIR = Path(tempfile.mkdtemp(prefix="keynet-test-storage-"))
     os.environ.update(isolated_storage(_STORAGE_DIR))
 
