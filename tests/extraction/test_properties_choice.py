@@ -90,3 +90,68 @@ def test_pre_parsers_and_sub_commands_agree_with_runtime(case: tuple[str, str | 
     assert json.dumps(actual, sort_keys=True) == json.dumps(expected, sort_keys=True), source
     if "rest)" in source:
         assert any("config pre-parser" in d.message for d in result.diagnostics), source
+
+
+@st.composite
+def _params(draw: st.DrawFn, style: str) -> list[str]:
+    """click decorators or typer parameters for a few options."""
+    out = []
+    for name in draw(st.lists(st.sampled_from(_NAMES), max_size=3, unique=True)):
+        kind = draw(st.sampled_from(["int", "float", "str", "bool"]))
+        value = {"int": draw(st.integers(-5, 500)), "float": 0.25, "str": "x", "bool": False}[kind]
+        if style == "click":
+            flag = "--" + name.replace("_", "-")
+            extra = ", is_flag=True" if kind == "bool" else f", type={kind}"
+            out.append(f"@click.option({flag!r}, default={value!r}{extra})")
+        else:
+            out.append(f"{name}: {kind} = {value!r}")
+    return out
+
+
+def _click_params(decos: list[str]) -> str:
+    return ", ".join(d.split("'--", 1)[1].split("'", 1)[0].replace("-", "_") for d in decos)
+
+
+@st.composite
+def group_scripts(draw: st.DrawFn) -> tuple[str, str | None]:
+    """A click group or a typer app with one to three commands: (source, command)."""
+    commands = draw(st.lists(st.sampled_from(_COMMANDS), min_size=1, max_size=3, unique=True))
+    lines: list[str]
+    if draw(st.booleans()):
+        parent = draw(_params("click"))
+        lines = ["import click", "", "@click.group()", *parent]
+        lines += [f"def cli({_click_params(parent)}):", "    pass", ""]
+        for name in commands:
+            own = draw(_params("click"))
+            lines += [f"@cli.command({name!r})", *own]
+            lines += [f"def cmd_{name}({_click_params(own)}):", "    pass", ""]
+        lines.append("cli()")
+    else:
+        callback = draw(st.booleans())
+        lines = ["import typer", "", "app = typer.Typer()", ""]
+        if callback:
+            lines += ["@app.callback()", f"def common({', '.join(draw(_params('typer')))}):"]
+            lines += ["    pass", ""]
+        for name in commands:
+            # typer names a command after its function: fit_run -> fit-run
+            lines += ["@app.command()", f"def {name}({', '.join(draw(_params('typer')))}):"]
+            lines += ["    pass", ""]
+        lines.append("app()")
+    needs_choice = len(commands) > 1 and "train" not in commands
+    command = draw(st.sampled_from(commands)) if needs_choice or draw(st.booleans()) else None
+    if command is not None and lines[0] == "import typer":
+        single = len(commands) == 1 and "@app.callback()" not in lines
+        command = None if single else command  # a lone command without callback is no group
+    return "\n".join(lines) + "\n", command
+
+
+@SETTINGS
+@given(group_scripts())
+def test_click_groups_and_typer_apps_agree_with_runtime(case: tuple[str, str | None]) -> None:
+    source, command = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "script.py"
+        path.write_text(source, encoding="utf-8")
+        expected = normalise_help(runtime_extract(path, command))
+        actual = normalise_help(extract_hyperparameters(path, command).to_json())
+    assert json.dumps(actual, sort_keys=True) == json.dumps(expected, sort_keys=True), source
