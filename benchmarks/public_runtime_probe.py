@@ -171,6 +171,18 @@ def main(argv: list[str]) -> int:
     with contextlib.suppress(ImportError):
         from transformers import HfArgumentParser, TrainingArguments  # noqa: F401
     sys.meta_path.append(_StubFinder())
+    # Some scripts size a progress bar from ``stty size`` at import time; the
+    # probe has no terminal, so answer as a 24x80 one would.
+    real_popen = os.popen
+
+    def popen(cmd: str, *args: Any, **kwargs: Any) -> Any:
+        if cmd.strip().startswith("stty size"):
+            import io
+
+            return io.StringIO("24 80\n")
+        return real_popen(cmd, *args, **kwargs)
+
+    os.popen = popen  # type: ignore[assignment]
     import pathlib
 
     try:
