@@ -274,6 +274,22 @@ def report(outcomes: list[Outcome]) -> str:
     return "\n".join(parts)
 
 
+def _write_docs(path: Path, text: str) -> None:
+    """Replace what is between ``<!-- measure:begin -->`` and ``<!-- measure:end -->``."""
+    begin, end = "<!-- measure:begin -->", "<!-- measure:end -->"
+    doc = path.read_text(encoding="utf-8")
+    head, _, rest = doc.partition(begin)
+    _, _, tail = rest.partition(end)
+    revision = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    stamp = f"Measured at keynet-train {revision or '?'} by `benchmarks/measure_public.py`."
+    path.write_text(f"{head}{begin}\n{stamp}\n\n{text}\n{end}{tail}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=Path, required=True, help="scratch dir of owner+name/")
@@ -283,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", help="measure entries whose repo or script contains this")
     parser.add_argument("--json", type=Path, help="write the raw outcomes here")
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        help="also put the report between the measure markers of this markdown file",
+    )
     args = parser.parse_args(argv)
     entries = tomllib.loads(args.manifest.read_text())["script"]
     if args.only:
@@ -297,7 +318,10 @@ def main(argv: list[str] | None = None) -> int:
             f"wrong {len(outcome.wrong)}",
             file=sys.stderr,
         )
-    print(report(outcomes))
+    text = report(outcomes)
+    print(text)
+    if args.docs:
+        _write_docs(args.docs, text)
     if args.json:
         args.json.write_text(
             json.dumps([o.__dict__ for o in outcomes], indent=1, default=str), encoding="utf-8"
