@@ -79,7 +79,8 @@ class HfParserValue(ParserValue):
         return super().call_method(interp, name, call)
 
 
-def _new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
+def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
+    """``HfArgumentParser(dataclass_types, **kwargs)``: a parser with one argument per field."""
     parser = HfParserValue(call.line)
     kwargs = dict(call.kwargs)
     types = call.args[0] if call.args else kwargs.pop("dataclass_types", None)
@@ -210,7 +211,17 @@ def _add_field(interp: Interpreter, parser: HfParserValue, f: DataField) -> None
         default = f.factory
     else:
         required = True
-    if value_type is UNKNOWN or (isinstance(value_type, ClassValue) and not value_type.is_enum):
+    if isinstance(value_type, ClassValue) and not value_type.is_enum:
+        if any(
+            not isinstance(b, ClassValue) and b != Ref("builtins.object") for b in value_type.bases
+        ):
+            interp.note(
+                f.line,
+                f"type of '{f.name}' is the class {value_type.name}, whose base classes were "
+                "not resolved (an Enum?); sent as str without choices",
+            )
+        value_type = Ref("builtins.str")
+    elif value_type is UNKNOWN:
         value_type = Ref("builtins.str")
     action = Action(
         option_strings=options,
@@ -290,6 +301,6 @@ def _choice_default(default: object, choices: list[object]) -> object:
 
 
 HANDLERS: dict[str, RefHandler] = {
-    "transformers.HfArgumentParser": _new_hf_parser,
-    "transformers.hf_argparser.HfArgumentParser": _new_hf_parser,
+    "transformers.HfArgumentParser": new_hf_parser,
+    "transformers.hf_argparser.HfArgumentParser": new_hf_parser,
 }

@@ -268,3 +268,59 @@ def test_fire_commands_follow_the_subcommand_rules(tmp_path: pathlib.Path) -> No
         ("seed", "global"),
         ("epochs", "command"),
     ]
+
+
+# ------------------------------------------------------- transformers' TrainingArguments
+def _training_arguments_statically() -> tuple[list[dict[str, object]], list[str]]:
+    """HfArgumentParser(TrainingArguments) modelled from transformers' installed source.
+
+    The module is read and walked by our interpreter, never imported by it
+    (the test imports transformers separately, for the reference). Without
+    the project loader, its relative imports stay unresolved.
+    """
+    import ast
+
+    import transformers.training_args as module
+
+    from keynet_train.extraction.hf_ext import hf_arguments, new_hf_parser
+    from keynet_train.extraction.interpreter import CallArgs, Interpreter
+    from keynet_train.extraction.select import _HANDLERS
+
+    path = pathlib.Path(module.__file__)
+    interp = Interpreter(ast.parse(path.read_text(encoding="utf-8")), str(path), _HANDLERS)
+    interp.run()
+    cls = interp.module_scope.vars["TrainingArguments"]
+    call = CallArgs([cls], {}, ast.Call(ast.Name("HfArgumentParser"), [], []))
+    call.node.lineno = 1
+    parser = new_hf_parser(interp, call)
+    arguments = [a.to_json() for a in hf_arguments(interp, parser)]  # type: ignore[arg-type]
+    return arguments, [d.message for d in interp.diagnostics]
+
+
+def test_training_arguments_read_from_transformers_source_agree_with_runtime() -> None:
+    import transformers
+
+    from tests.extraction.oracle import _argparse_arguments, normalise_help
+    from tests.extraction.oracle_families import _hf_arguments
+
+    static, messages = _training_arguments_statically()
+    real = _hf_arguments(
+        transformers.HfArgumentParser(transformers.TrainingArguments), _argparse_arguments
+    )
+    assert len(real) >= 100
+    static = normalise_help({"parser_type": None, "arguments": static})["arguments"]  # type: ignore[assignment]
+    real = normalise_help({"parser_type": None, "arguments": real})["arguments"]  # type: ignore[assignment]
+    assert [a["name"] for a in static] == [a["name"] for a in real]
+    unresolved = []
+    for got, want in zip(static, real, strict=True):
+        for key in sorted(set(got) | set(want)):
+            if key == "choices" and got[key] is None and want[key] is not None:
+                # An Enum imported from another transformers module (relative
+                # import): without the loader its members are unknown, and a
+                # diagnostic says so. Everything else must agree exactly.
+                unresolved.append(got["name"])
+                continue
+            assert got.get(key) == want.get(key), (got["name"], key)
+    for name in unresolved:
+        assert any(f"'{name}'" in m for m in messages), name
+    assert len(unresolved) <= 10
