@@ -126,12 +126,22 @@ def _run(interp: Interpreter) -> tuple[object, int]:
         except Invoked as inv:
             return inv.target, inv.line
     except BudgetExceeded:
-        interp.note(
-            interp.line,
-            f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
-            "was spent; arguments defined after this point are missing",
-            "warning",
-        )
+        if interp.known_parses:
+            # The command line was already parsed (parse_known_args): what the
+            # budget cut short is the training code after it, not arguments.
+            interp.note(
+                interp.line,
+                f"analysis stopped here (budget of {interp.max_steps} evaluation steps), after "
+                f"the parse_known_args at line {interp.known_parses[-1][1]}; a parser that "
+                "parses its remainder later, if any, was not seen",
+            )
+        else:
+            interp.note(
+                interp.line,
+                f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
+                "was spent; arguments defined after this point are missing",
+                "warning",
+            )
     if interp.known_parses:
         # parse_known_args was the last parse: its parser is the one used.
         return interp.known_parses[-1]

@@ -426,3 +426,31 @@ def test_a_lone_unreadable_typer_command_is_warned(tmp_path: pathlib.Path) -> No
     )
     assert result.command is None and result.arguments == []
     assert any("typer command 'main'" in w for w in _warnings(result))
+
+
+def test_training_code_after_parse_known_args_does_not_count_as_missing_arguments(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import argparse
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args, unknown = parser.parse_known_args()
+            total = 0
+            for epoch in range(1000):
+                for step in range(1000):
+                    total = total + step
+            """
+        )
+    )
+    from keynet_train.extraction.select import extract_from_tree
+    from keynet_train.extraction.source import load_source
+
+    source = load_source(path)
+    result = extract_from_tree(source.tree, source.display_path, max_steps=5_000)
+    assert [a.name for a in result.arguments] == ["lr"]
+    assert _warnings(result) == []
+    assert any("after the parse_known_args at line 5" in d.message for d in result.diagnostics)
