@@ -324,3 +324,19 @@ def test_training_arguments_read_from_transformers_source_agree_with_runtime() -
     for name in unresolved:
         assert any(f"'{name}'" in m for m in messages), name
     assert len(unresolved) <= 10
+
+
+def test_inspect_table_spells_each_family_as_its_library_reads_it() -> None:
+    from keynet_train.cli.commands.inspect import format_arguments
+
+    def rows(fixture: str) -> str:
+        return format_arguments(extract_hyperparameters(FIXTURES / fixture))
+
+    assert "--batch_size=VALUE" in rows("globals_configurator.py")
+    fire_rows = rows("fire_function.py")
+    assert "--lr=VALUE" in fire_rows and "--use_amp | --nouse_amp" in fire_rows
+    tyro_rows = rows("tyro_dataclass.py")
+    assert "--exp-name VALUE" in tyro_rows and "--hidden-sizes V1 V2..." in tyro_rows
+    hf_rows = rows("hf_finetune.py")
+    assert "--use_fast_tokenizer | --no_use_fast_tokenizer" in hf_rows
+    assert "--pad_to_max_length (sets true)" in hf_rows

@@ -103,7 +103,7 @@ def format_arguments(result: ExtractionResult) -> str:
             "-" if arg.default is None else json.dumps(arg.default),
             "yes" if arg.required else "no",
             "-" if arg.choices is None else ",".join(arg.choices),
-            spelling(arg),
+            spelling(arg, joined=result.parser_type in JOINED_VALUES),
             " ".join((arg.help or "-").split()),
         ]
         for arg in result.arguments
@@ -111,7 +111,12 @@ def format_arguments(result: ExtractionResult) -> str:
     return format_table(_COLUMNS, rows)
 
 
-def spelling(arg: Argument) -> str:
+#: Families whose values are written ``--name=VALUE``: a nanoGPT configurator
+#: reads only that form; fire's documented form (it also takes ``--name VALUE``).
+JOINED_VALUES = ("globals", "fire")
+
+
+def spelling(arg: Argument, *, joined: bool = False) -> str:
     """How the command line writes the argument (SPEC §6.1), e.g. ``--lr VALUE``."""
     flag = arg.flags[0] if arg.flags else "?"
     kind = arg.kind
@@ -130,7 +135,7 @@ def spelling(arg: Argument) -> str:
     elif kind == "list":
         text = f"{flag} V1 V2..." if not isinstance(arg.nargs, int) else f"{flag} x{arg.nargs}"
     else:
-        text = f"{flag} VALUE"
+        text = f"{flag}=VALUE" if joined else f"{flag} VALUE"
     if arg.scope == "global":
         text += " (before the sub-command)"
     if arg.exclusive_group:
