@@ -16,8 +16,6 @@ interpreter gives for plain names (``Ref("builtins.int")``, a ``ClassValue``).
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 from typing import NamedTuple
 
 from keynet_train.extraction.interpreter import CallArgs, Interpreter
@@ -220,6 +218,10 @@ def _comments(source: str, node: ast.ClassDef) -> dict[int, str]:
     which also serve the fields on the lines that directly follow (a comment
     over a group); a ``#:`` comment serves one field only.
     """
+    # Imported here: tokenize costs inspect's start-up ~10 ms, and only tyro needs it.
+    import io
+    import tokenize
+
     lines = source.splitlines(keepends=True)
     start = node.lineno - 1
     end = getattr(node, "end_lineno", None) or node.lineno

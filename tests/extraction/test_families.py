@@ -340,3 +340,19 @@ def test_inspect_table_spells_each_family_as_its_library_reads_it() -> None:
     hf_rows = rows("hf_finetune.py")
     assert "--use_fast_tokenizer | --no_use_fast_tokenizer" in hf_rows
     assert "--pad_to_max_length (sets true)" in hf_rows
+
+
+def test_families_cost_nothing_at_start_up_when_unused() -> None:
+    """inspect of an argparse script imports neither inspect nor tokenize (~20 ms together)."""
+    code = (
+        "import io, sys\n"
+        "from keynet_train.cli.main import main\n"
+        "from keynet_train.cli.environment import Environment\n"
+        "env = Environment(io.StringIO(), io.StringIO(), io.StringIO(), {})\n"
+        f"assert main(['inspect', {str(FIXTURES / 'ap_basic.py')!r}, '--json'], env=env) == 0\n"
+        "print([m for m in ('inspect', 'tokenize', 'dataclasses') if m in sys.modules])\n"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
