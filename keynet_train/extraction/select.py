@@ -194,6 +194,10 @@ def _opaque_suffix(interp: Interpreter) -> str:
     )
 
 
+#: What "no parser found" means, as the user reads it.
+_SUPPORTED = "argparse, click, typer, HfArgumentParser, fire, tyro or configurator globals"
+
+
 def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
     mechanisms = find_mechanisms(tree)
     for mech in mechanisms:
@@ -214,7 +218,7 @@ def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
             "warning",
         )
         return
-    interp.note(1, "no argparse, click or typer parser found; no hyperparameters", "warning")
+    interp.note(1, f"no parser found ({_SUPPORTED}); no hyperparameters", "warning")
 
 
 def _arguments(interp: Interpreter, target: object) -> list[Argument]:

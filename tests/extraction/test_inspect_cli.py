@@ -77,10 +77,10 @@ def test_no_parser_warns_and_exits_zero() -> None:
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"), "--json")
     assert code == 0
     assert json.loads(out) == {"parser_type": None, "command": None, "arguments": []}
-    assert "no argparse, click or typer parser found" in err
+    assert "no parser found (argparse, click, typer, HfArgumentParser, fire, tyro or" in err
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"))
     assert code == 0 and out == ""
-    assert "Warning: no argparse, click or typer parser found" in err
+    assert "Warning: no hyperparameters could be extracted from" in err
 
 
 def test_syntax_error(tmp_path: pathlib.Path) -> None:

@@ -83,8 +83,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         env.err(str(diag))
     if result.parser_type is None:
         env.err(
-            f"Warning: no argparse, click or typer parser found in {args.entrypoint}; "
-            "push would send no hyperparameters."
+            f"Warning: no hyperparameters could be extracted from {args.entrypoint} "
+            "(the diagnostics above say why); push would send none."
         )
     return 0
 
