@@ -59,6 +59,7 @@ class Outcome:
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     warnings: int = 0
+    first_warning: str | None = None
     error: str | None = None
     runtime_error: str | None = None
     stubbed: list[str] = field(default_factory=list)
@@ -143,6 +144,8 @@ def measure(entry: dict[str, object], repos: Path, python: str) -> Outcome:
     outcome.runtime_error = runtime.get("error")
     outcome.stubbed = list(runtime.get("stubbed", []))
     outcome.warnings = sum(": warning: " in d for d in diagnostics)
+    first = next((d for d in diagnostics if ": warning: " in d), None)
+    outcome.first_warning = first.split(": warning: ", 1)[1] if first else None
     if static.get("error"):
         outcome.error = str(static["error"])
     s_args = {a["name"]: a for a in static.get("arguments", [])}
@@ -267,6 +270,8 @@ def report(outcomes: list[Outcome]) -> str:
             notes.append(f"- {label}: static: {o.error}")
         for w in o.wrong:
             notes.append(f"- {label}: {w}")
+        if o.static_type is None and o.first_warning:
+            notes.append(f"- {label}: static warning: {o.first_warning[:200]}")
         if o.missing:
             notes.append(f"- {label}: missing statically: {', '.join(o.missing[:12])}")
     if notes:
