@@ -92,6 +92,7 @@ def dataclass_fields(
     """
     fields: dict[str, DataField] = {}
     for klass in mro(cls):
+        _note_unread_bases(interp, klass)
         if not is_dataclass(interp, klass):
             continue
         assert klass.node is not None and klass.scope is not None
@@ -113,6 +114,20 @@ def dataclass_fields(
                 interp, klass, stmt, annotation, _docstring_after(body, i)
             )._replace(comment=notes.get(stmt.lineno))
     return list(fields.values())
+
+
+def _note_unread_bases(interp: Interpreter, klass: ClassValue) -> None:
+    """Warn that fields inherited from a base class whose source was not read are missing."""
+    for base in klass.bases:
+        if isinstance(base, ClassValue) or base == Ref("builtins.object"):
+            continue
+        what = base.name if isinstance(base, Ref) else "a base class not known statically"
+        interp.note(
+            klass.line,
+            f"{klass.name} inherits from {what}, whose source was not read; "
+            "the fields it inherits are missing",
+            "warning",
+        )
 
 
 def mro(cls: ClassValue) -> list[ClassValue]:

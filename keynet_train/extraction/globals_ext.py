@@ -11,6 +11,7 @@ configurator runs. Only ``--key=value`` is understood (never ``--key value``).
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from collections.abc import Callable
@@ -58,9 +59,11 @@ class GlobalsTarget(FamilyTarget):
     def arguments(self, interp: Interpreter) -> list[Argument]:
         result = []
         for name, value in self.values.items():
-            type_name = type_of_value(value)
-            assert type_name is not None
-            result.append(Argument(name, type_name, value, False, None, None, (f"--{name}",)))
+            if isinstance(value, _Computed):
+                type_name, default = value.type_name, None
+            else:
+                type_name, default = type_of_value(value) or "str", value
+            result.append(Argument(name, type_name, default, False, None, None, (f"--{name}",)))
         return result
 
 
@@ -80,12 +83,83 @@ def _exec(interp: Interpreter, call: CallArgs) -> object:
         return UNKNOWN
     if not _is_configurator(interp, code.path, call.line):
         return UNKNOWN
-    values: dict[str, object] = {
-        name: value
-        for name, value in interp.module_scope.vars.items()
-        if not name.startswith("_") and isinstance(value, (bool, int, float, str))
-    }
+    values: dict[str, object] = {}
+    assigned = _module_assignments(interp.tree)
+    for name, value in interp.module_scope.vars.items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, (bool, int, float, str)):
+            values[name] = value
+        elif value is UNKNOWN and name in assigned:
+            _computed_global(interp, name, assigned[name], values)
     raise Invoked(GlobalsTarget(call.line, values), call.line)
+
+
+def _module_assignments(tree: ast.Module) -> dict[str, ast.Assign]:
+    """The last top-level ``name = ...`` of each name (where a computed global comes from)."""
+    found: dict[str, ast.Assign] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = stmt
+    return found
+
+
+def _computed_global(
+    interp: Interpreter, name: str, stmt: ast.Assign, values: dict[str, object]
+) -> None:
+    """A global computed at runtime: listed (default null) when its type is clear, else noted.
+
+    ``dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"`` is
+    a str whatever the machine; the configurator can set it, so it is listed.
+    """
+    if isinstance(stmt.value, _NOT_SCALAR):
+        return  # a list/dict/... (config_keys = [k for k in globals() ...]): never an option
+    kinds = {type_of_value(v) for v in _literal_outcomes(stmt.value)}
+    if len(kinds) == 1 and None not in kinds:
+        values[name] = _Computed(kinds.pop() or "str")
+        interp.note(
+            stmt.lineno,
+            f"default of '{name}' is computed at runtime; sent as null",
+            "warning",
+        )
+    else:
+        interp.note(
+            stmt.lineno,
+            f"global '{name}' is computed at runtime and not listed; if it is an int, float, "
+            "bool or str the configurator can set it too",
+            "warning",
+        )
+
+
+def _literal_outcomes(node: ast.expr) -> list[object]:
+    """The constants an expression can give (``a if c else b``); [None] for anything else."""
+    if isinstance(node, ast.IfExp):
+        return _literal_outcomes(node.body) + _literal_outcomes(node.orelse)
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    return [None]
+
+
+_NOT_SCALAR = (
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Set,
+    ast.ListComp,
+    ast.DictComp,
+    ast.SetComp,
+    ast.GeneratorExp,
+    ast.Lambda,
+)
+
+
+class _Computed:
+    """A global of a known type whose value is only known at runtime."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
 
 
 def _is_configurator(interp: Interpreter, name: str | None, line: int) -> bool:

@@ -356,3 +356,45 @@ def test_families_cost_nothing_at_start_up_when_unused() -> None:
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fields_inherited_from_an_unread_base_are_reported_missing(tmp_path: pathlib.Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        "from dataclasses import dataclass\n"
+        "import transformers\n"
+        "from somewhere_else import BaseArgs\n"
+        "@dataclass\n"
+        "class Args(transformers.TrainingArguments):\n"
+        "    lr: float = 0.1\n"
+        "@dataclass\n"
+        "class More(BaseArgs):\n"
+        "    seed: int = 0\n"
+        "transformers.HfArgumentParser((Args, More)).parse_args_into_dataclasses()\n"
+    )
+    result = extract_hyperparameters(script)
+    assert [a.name for a in result.arguments] == ["lr", "seed"]
+    warnings = [d.message for d in result.diagnostics if d.severity == "warning"]
+    assert any("inherits from transformers.TrainingArguments" in m for m in warnings)
+    assert any("inherits from somewhere_else.BaseArgs" in m for m in warnings)
+
+
+def test_globals_computed_at_runtime_are_never_dropped_silently(tmp_path: pathlib.Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import torch\n"
+        "lr = 0.1\n"
+        "dtype = 'bfloat16' if torch.cuda.is_available() else 'float16'\n"
+        "device = torch.device('cuda')\n"
+        "keys = [k for k in globals()]\n"
+        "exec(open('configurator.py').read())\n"
+    )
+    result = extract_hyperparameters(script)
+    assert [(a.name, a.type, a.default) for a in result.arguments] == [
+        ("lr", "float", 0.1),
+        ("dtype", "str", None),
+    ]
+    warnings = [d.message for d in result.diagnostics if d.severity == "warning"]
+    assert any("'dtype' is computed at runtime; sent as null" in m for m in warnings)
+    assert any("global 'device' is computed at runtime and not listed" in m for m in warnings)
+    assert not any("'keys'" in m for m in warnings)
