@@ -117,7 +117,7 @@ class PushedImage:
     """A finished push of one reference."""
 
     reference: str
-    digest: str
+    digest: str | None  # None only when a digest_lookup could not tell
     attempts: int
 
 
@@ -745,8 +745,14 @@ class PodmanClient:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         heartbeat: float = PUSH_HEARTBEAT_SECONDS,
+        digest_lookup: Callable[[str], str | None] | None = None,
     ) -> PushedImage:
         """Push ``reference`` with explicit ``credentials`` and return its digest.
+
+        podman 5 reports the digest in the push stream. For podman 4.3,
+        ``digest_lookup(reference)`` asks the registry; without one, the digest
+        comes from a re-push through the Docker-compatible endpoint, which
+        leaves a ``digest.txtNNN`` file in the service's TMPDIR each time.
 
         Transient failures (5xx, connection reset, timeout) are retried with
         exponential backoff (``backoff`` s, then doubled) up to ``attempts``
@@ -767,7 +773,9 @@ class PodmanClient:
         for attempt in range(1, attempts + 1):
             try:
                 with _Heartbeat(reporter, f"Still pushing {reference}", heartbeat) as beat:
-                    digest = self._push_once(reference, credentials, tls_verify, reporter, beat)
+                    digest = self._push_once(
+                        reference, credentials, tls_verify, reporter, beat, digest_lookup
+                    )
                 return PushedImage(reference, digest, attempt)
             except _TransientPushError as e:
                 if attempt == attempts:
@@ -790,7 +798,8 @@ class PodmanClient:
         tls_verify: bool,
         reporter: Reporter,
         beat: _Heartbeat,
-    ) -> str:
+        digest_lookup: Callable[[str], str | None] | None,
+    ) -> str | None:
         headers = {"X-Registry-Auth": credentials.header()}
         digest: str | None = None
         secrets = [credentials.password.reveal()]
@@ -807,7 +816,11 @@ class PodmanClient:
                     if line.strip():
                         reporter.log_line(line.strip())
                 digest = record.get("manifestdigest") or digest
-            return digest or self._digest_via_compat_push(
+            if digest:
+                return str(digest)
+            if digest_lookup is not None:
+                return digest_lookup(reference)
+            return self._digest_via_compat_push(
                 reference, headers, tls_verify, secrets, credentials.username
             )
 

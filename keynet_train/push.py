@@ -710,6 +710,11 @@ def _push_references(
     reporter.step_started("Push image")
     credentials = RegistryCredentials(harbor.username, harbor.password)
     digest: str | None = None
+
+    def lookup(reference: str) -> str | None:
+        # Every tag names the same manifest: ask the registry once.
+        return digest or _registry_digest(reference, config, options, environ, services)
+
     for reference in references:
         reporter.info(f"Pushing {reference}")
         pushed = engine.push(
@@ -717,10 +722,41 @@ def _push_references(
             credentials,
             tls_verify=not options.insecure_registry,
             reporter=reporter,
+            digest_lookup=lookup,
         )
         digest = digest or pushed.digest
+    if digest is None:
+        reporter.warning(
+            f"The push succeeded but {harbor.host} did not report the manifest digest."
+        )
     reporter.step_finished("Push image", digest or "")
     return digest
+
+
+def _registry_digest(
+    reference: str,
+    config: Config,
+    options: PushOptions,
+    environ: Mapping[str, str],
+    services: PushServices,
+) -> str | None:
+    """The registry's digest of a pushed ``host/repository:tag`` reference (None if unknown)."""
+    from keynet_train.http import resolve_ca_bundle
+    from keynet_train.registry_auth import manifest_digest
+
+    assert config.harbor is not None
+    name, _, tag = reference.rpartition(":")
+    repository = name.split("/", 1)[1]
+    return manifest_digest(
+        config.harbor.url,
+        repository,
+        tag,
+        config.harbor.username,
+        config.harbor.password.reveal(),
+        ca_bundle=resolve_ca_bundle(None, environ),
+        insecure=options.insecure_registry,
+        debug_log=services.debug_log,
+    )
 
 
 def _build_base(

@@ -32,7 +32,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from keynet_train.errors import RegistryAuthError, RegistryError, RegistryPermissionError
+from keynet_train.errors import (
+    KeynetError,
+    RegistryAuthError,
+    RegistryError,
+    RegistryPermissionError,
+)
 from keynet_train.harbor_errors import project_not_found_error, push_denied
 from keynet_train.http import (
     CA_BUNDLE_ENV,
@@ -401,3 +406,76 @@ def _unexpected(
         f"Unexpected answer from the {what} of {base}: HTTP {status}: {message}",
         "Try again later; if it persists, contact the platform team.",
     )
+
+
+# Every manifest kind podman may push; the registry answers with the digest of
+# the one it stored.
+_MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    )
+)
+
+
+def manifest_digest(
+    registry_url: str,
+    repository: str,
+    tag: str,
+    username: str,
+    password: str,
+    *,
+    ca_bundle: str | None = None,
+    insecure: bool = False,
+    debug_log: DebugLog | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> str | None:
+    """The digest the registry holds for ``repository:tag``, or None if it cannot tell.
+
+    ``HEAD /v2/<repository>/manifests/<tag>`` with the robot credentials
+    (Basic, or a Bearer token for ``repository:<repository>:pull``); the
+    ``Docker-Content-Digest`` header is the answer. This is how a push learns
+    its digest without podman 4.3's Docker-compatible push endpoint, which
+    leaves a ``digest.txtNNN`` file in the service's TMPDIR for every call.
+    The push has already succeeded when this runs, so it never raises: any
+    failure is a None.
+    """
+    secrets = [password]
+
+    def scrubbed_log(text: str) -> None:
+        if debug_log is not None:
+            debug_log(redact(text, secrets))
+
+    try:
+        base = normalise_registry_url(registry_url)
+        with create_http_client(
+            None,
+            ca_bundle=ca_bundle,
+            verify=not insecure,
+            debug_log=scrubbed_log if debug_log is not None else None,
+            transport=transport,
+        ) as client:
+            url = f"{base}/v2/{repository}/manifests/{tag}"
+            headers = {"Accept": _MANIFEST_TYPES}
+            response = client.head(url, headers=headers)
+            if response.status_code == 401:
+                challenges = parse_challenges(response.headers.get_list("www-authenticate"))
+                schemes = {scheme: params for scheme, params in reversed(challenges)}
+                if "bearer" in schemes:
+                    params = {"scope": f"repository:{repository}:pull", **schemes["bearer"]}
+                    token = _fetch_bearer_token(
+                        client, base, params, username, password, time.sleep
+                    )
+                    secrets.append(token)
+                    headers["Authorization"] = f"Bearer {token}"
+                    response = client.head(url, headers=headers)
+                elif "basic" in schemes:
+                    response = client.head(url, headers=headers, auth=(username, password))
+    except (KeynetError, httpx.HTTPError):
+        return None
+    digest = str(response.headers.get("docker-content-digest", ""))
+    if response.status_code != 200 or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        return None
+    return digest

@@ -19,6 +19,7 @@ from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError
 from keynet_train.registry_auth import (
+    manifest_digest,
     normalise_registry_url,
     parse_challenges,
     verify_registry_credentials,
@@ -319,3 +320,42 @@ def test_environment_is_not_read_implicitly(
     monkeypatch.setitem(os.environ, "KEYNET_CA_BUNDLE", str(registry.ca_cert))
     with pytest.raises(RegistryError, match="TLS"):
         verify_registry_credentials(registry.url, registry.username, registry.password)
+
+
+# ---------------------------------------------------------------------------- manifest digest
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def test_manifest_digest_through_the_bearer_flow(httpx_mock: HTTPXMock) -> None:
+    manifest = f"{REGISTRY}/v2/proj/repo/manifests/v1"
+    httpx_mock.add_response(url=manifest, method="HEAD", status_code=401,
+                            headers=bearer_challenge())  # fmt: skip
+    httpx_mock.add_response(
+        url=f"{REALM}?service=harbor-registry&scope=repository%3Aproj%2Frepo%3Apull&account={USER}",
+        match_headers={"Authorization": basic()},
+        json={"token": REGISTRY_TOKEN},
+    )
+    httpx_mock.add_response(
+        url=manifest,
+        method="HEAD",
+        match_headers={"Authorization": f"Bearer {REGISTRY_TOKEN}"},
+        headers={"Docker-Content-Digest": DIGEST},
+    )
+    lines: list[str] = []
+    assert (
+        manifest_digest(REGISTRY, "proj/repo", "v1", USER, PASSWORD, debug_log=lines.append)
+        == DIGEST
+    )
+    assert REGISTRY_TOKEN not in "\n".join(lines) and PASSWORD not in "\n".join(lines)
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_manifest_digest_unknown_is_none(httpx_mock: HTTPXMock, status: int) -> None:
+    httpx_mock.add_response(method="HEAD", status_code=status)
+    assert manifest_digest(REGISTRY, "proj/repo", "v1", USER, PASSWORD) is None
+
+
+def test_manifest_digest_network_failure_is_none(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"))
+    assert manifest_digest(REGISTRY, "proj/repo", "v1", USER, PASSWORD) is None
