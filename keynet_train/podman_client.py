@@ -6,7 +6,7 @@ transport errors underneath (requests, urllib3, OSError) are translated here
 with ``raise ... from e``.
 
 Facts this module relies on, verified against podman 4.3.1 with podman-py 5.8
-(see ``TESTING.md``):
+(see ``docs/testing.md``):
 
 * ``/build`` and ``/images/{name}/push`` stream JSON lines when posted with
   ``stream=True``; errors arrive *inside* the stream with HTTP 200, so the

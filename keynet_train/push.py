@@ -324,7 +324,8 @@ def _git(context: Path, *args: str) -> str | None:
 def _strip_userinfo(url: str) -> str:
     """Remove ``user:token@`` from a remote URL: CI remotes often embed a token."""
     parts = urlsplit(url)
-    if parts.scheme and parts.netloc and "@" in parts.netloc:
+    # No scheme needed: a scheme-relative "//user:token@host/repo" holds one too.
+    if "@" in parts.netloc:
         host = parts.netloc.rsplit("@", 1)[1]
         return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     return url

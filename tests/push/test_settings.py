@@ -224,3 +224,28 @@ def test_labels_in_git_checkout_strip_credentials(tmp_path: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{40}", labels["org.opencontainers.image.revision"])
     assert labels["org.opencontainers.image.source"] == "https://git.example.com/team/model.git"
     assert "ai.keynet.train.upload-key" not in labels
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [
+        # A CI token in the remote must not reach the image label.
+        ("https://ci:tok3n@git.example.com/team/m.git", "https://git.example.com/team/m.git"),
+        (
+            "https://tok3n@git.example.com:8443/m.git?x=1#f",
+            "https://git.example.com:8443/m.git?x=1#f",
+        ),
+        # A password holding '@': everything up to the last '@' is userinfo.
+        ("https://u:p@ss@git.example.com/m.git", "https://git.example.com/m.git"),
+        ("//ci:tok3n@git.example.com/m.git", "//git.example.com/m.git"),
+        # Nothing to strip: unchanged.
+        ("https://git.example.com/team/m.git", "https://git.example.com/team/m.git"),
+        ("git@github.com:team/m.git", "git@github.com:team/m.git"),
+        ("/srv/git/m.git", "/srv/git/m.git"),
+        ("file:///srv/git/m@2.git", "file:///srv/git/m@2.git"),
+    ],
+)
+def test_strip_userinfo(remote: str, expected: str) -> None:
+    from keynet_train.push import _strip_userinfo
+
+    assert _strip_userinfo(remote) == expected

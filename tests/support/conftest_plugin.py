@@ -10,7 +10,7 @@ even when tests fail. Every podman process of the session (the services,
 the podman CLI, the private services keynet-train starts) uses one private
 containers-storage, deleted at the end, so runs never leave images behind in
 the machine's own storage. A missing binary is always a failure, never a skip
-(TESTING.md: setup installs every service, so a skip could only hide a broken
+(docs/testing.md: setup installs every service, so a skip could only hide a broken
 machine), with or without ``CI`` set.
 """
 

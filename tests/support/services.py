@@ -6,7 +6,7 @@ listens on 127.0.0.1 only. Every process is stopped by its PID and every file
 written outside the caller's work directory (certs.d entries) is removed by
 ``stop()``, which is safe to call twice.
 
-Facts this relies on are in ``TESTING.md``: RUN steps need runc, the podman
+Facts this relies on are in ``docs/testing.md``: RUN steps need runc, the podman
 service reads registries.conf at start, there is no base image to pull.
 """
 

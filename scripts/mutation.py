@@ -1,0 +1,275 @@
+"""Mutation testing of the security-relevant code with cosmic-ray (issue 10 item 5).
+
+Run through ``scripts/mutation`` (it installs cosmic-ray). For each target
+below, cosmic-ray mutates the module one change at a time and runs the
+target's tests; a mutant the tests still pass on "survived". Only mutants
+inside the listed functions count (the rest of a module is marked skipped
+before the run), so a big module such as ``push.py`` can be scored on its
+URL stripper alone.
+
+Mutation happens in a copy of the repository (tracked and untracked files,
+ignored ones excluded), never in the working tree. Prints a score per
+target and every survivor with its diff; writes the same as JSON with
+``--json FILE``. Exit status 1 when a target scores under ``--threshold``
+(default 90 %).
+
+    scripts/mutation                    # every target
+    scripts/mutation secrets ignore     # some targets
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A module, the functions in it that count (None: all), and the tests that guard them."""
+
+    name: str
+    module: str
+    functions: tuple[str, ...] | None
+    tests: tuple[str, ...]
+
+
+TARGETS = (
+    Target(
+        "secrets",
+        "keynet_train/secrets.py",
+        None,
+        ("tests/backend/test_secrets.py",),
+    ),
+    Target(
+        "userinfo",
+        "keynet_train/push.py",
+        ("_strip_userinfo",),
+        ("tests/push/test_settings.py",),
+    ),
+    Target(
+        "config-masking",
+        "keynet_train/config.py",
+        (
+            "Secret.masked",
+            "Secret.__str__",
+            "Secret.__repr__",
+            "Config.to_json_dict",
+            "_mask_unknown",
+        ),
+        ("tests/config/test_config_model.py",),
+    ),
+    Target(
+        "ignore",
+        "keynet_train/build_context.py",
+        (
+            "_go_clean",
+            "parse_ignore_lines",
+            "IgnorePattern.matches",
+            "IgnorePattern.matches_or_parent",
+            "_translate",
+            "_python_classes",
+            "_check_glob",
+            "compile_patterns",
+            "IgnoreMatcher.__init__",
+            "IgnoreMatcher.deciding_pattern",
+            "IgnoreMatcher.excluded",
+            "IgnoreMatcher.may_reinclude_below",
+        ),
+        ("tests/podman/test_build_context.py",),
+    ),
+    Target(
+        "command-check",
+        "keynet_train/extraction/command_check.py",
+        None,
+        ("tests/extraction/test_command_check.py",),
+    ),
+)
+
+
+def function_spans(source: str, names: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(first line, last line) of each named function (``Class.method`` for methods).
+
+    Raises:
+        SystemExit: a name is not found (the target list is out of date).
+    """
+    tree = ast.parse(source)
+    found: dict[str, tuple[int, int]] = {}
+
+    def visit(nodes: list[ast.stmt], prefix: str) -> None:
+        for node in nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno is not None
+                found[prefix + node.name] = (node.lineno, node.end_lineno)
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, prefix + node.name + ".")
+
+    visit(tree.body, "")
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise SystemExit(f"mutation: functions not found: {', '.join(missing)}")
+    return [found[n] for n in names]
+
+
+def copy_repo(destination: Path) -> None:
+    """Tracked and untracked (not ignored) files of the repository into ``destination``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in listed:
+        if not raw:
+            continue
+        relative = raw.decode()
+        source = REPO / relative
+        if source.is_file():
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def skip_outside(session: Path, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """Mark mutants outside ``spans`` skipped; return (counted, skipped)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    counted = skipped = 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            lines = [m.start_pos[0] for m in item.mutations]
+            if any(first <= line <= last for line in lines for first, last in spans):
+                counted += 1
+                continue
+            db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+            skipped += 1
+    return counted, skipped
+
+
+def run_target(target: Target, workdir: Path, timeout: float) -> dict[str, object]:
+    """Init, filter and execute one cosmic-ray session; return its summary."""
+    config = workdir / f"{target.name}.toml"
+    session = workdir / f"{target.name}.sqlite"
+    # --noconftest: these unit tests need none of the suite's services, and
+    # starting them for each of hundreds of mutants would dominate the run.
+    command = " ".join(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--noconftest",
+         *target.tests]
+    )  # fmt: skip
+    config.write_text(
+        "[cosmic-ray]\n"
+        f'module-path = "{target.module}"\n'
+        f"timeout = {timeout}\n"
+        "excluded-modules = []\n"
+        f'test-command = "{command}"\n'
+        "[cosmic-ray.distributor]\n"
+        'name = "local"\n'
+    )
+    baseline = subprocess.run(
+        command.split(), cwd=workdir, capture_output=True, text=True, check=False
+    )
+    if baseline.returncode != 0:
+        raise SystemExit(f"mutation: the tests of {target.name} fail unmutated:\n{baseline.stdout}")
+    cosmic = [sys.executable, "-m", "cosmic_ray.cli"]
+    subprocess.run([*cosmic, "init", str(config), str(session)], cwd=workdir, check=True)
+    if target.functions is not None:
+        spans = function_spans((workdir / target.module).read_text(), target.functions)
+        counted, skipped = skip_outside(session, spans)
+        print(f"{target.name}: {counted} mutants ({skipped} outside the functions)", flush=True)
+    started = time.monotonic()
+    subprocess.run([*cosmic, "exec", str(config), str(session)], cwd=workdir, check=True)
+    return summarize(target, session, time.monotonic() - started)
+
+
+def summarize(target: Target, session: Path, seconds: float) -> dict[str, object]:
+    """Killed/survived counts, the score, and each survivor's diff."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    killed = survived = 0
+    survivors: list[dict[str, object]] = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            if result.worker_outcome == WorkerOutcome.NORMAL and (
+                result.test_outcome == TestOutcome.SURVIVED
+            ):
+                survived += 1
+                mutation = item.mutations[0]
+                survivors.append(
+                    {
+                        "line": mutation.start_pos[0],
+                        "operator": mutation.operator_name,
+                        "occurrence": mutation.occurrence,
+                        "diff": result.diff,
+                    }
+                )
+            else:
+                # Killed by a failing test, a timeout or an exception on import.
+                killed += 1
+    total = killed + survived
+    return {
+        "target": target.name,
+        "module": target.module,
+        "functions": list(target.functions or ["(whole module)"]),
+        "tests": list(target.tests),
+        "mutants": total,
+        "killed": killed,
+        "survived": survived,
+        "score": round(100.0 * killed / total, 1) if total else 100.0,
+        "seconds": round(seconds),
+        "survivors": sorted(survivors, key=lambda s: (s["line"], str(s["operator"]))),
+    }
+
+
+def main() -> int:
+    """Run the chosen targets; 1 if any scores under the threshold."""
+    parser = argparse.ArgumentParser(description="Mutation testing of the security code.")
+    parser.add_argument("targets", nargs="*", help=f"of {', '.join(t.name for t in TARGETS)}")
+    parser.add_argument("--threshold", type=float, default=90.0)
+    parser.add_argument("--timeout", type=float, default=120.0, help="per mutant, seconds")
+    parser.add_argument("--json", type=Path, help="write the report here")
+    args = parser.parse_args()
+    chosen = [t for t in TARGETS if not args.targets or t.name in args.targets]
+    unknown = set(args.targets) - {t.name for t in TARGETS}
+    if unknown:
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="keynet-mutation-") as tmp:
+        workdir = Path(tmp)
+        copy_repo(workdir)
+        for target in chosen:
+            report = run_target(target, workdir, args.timeout)
+            reports.append(report)
+            print(
+                f"{target.name}: {report['score']}% killed "
+                f"({report['killed']}/{report['mutants']}, {report['seconds']} s)",
+                flush=True,
+            )
+            for survivor in report["survivors"]:  # type: ignore[attr-defined]
+                print(f"  survived line {survivor['line']} {survivor['operator']}")
+                print("    " + str(survivor["diff"]).replace("\n", "\n    "))
+    if args.json:
+        args.json.write_text(json.dumps({"commit": commit, "targets": reports}, indent=2) + "\n")
+    low = [r["target"] for r in reports if float(r["score"]) < args.threshold]  # type: ignore[arg-type]
+    if low:
+        print(f"under {args.threshold}%: {', '.join(map(str, low))}")
+    return 1 if low else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
