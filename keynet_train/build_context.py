@@ -526,7 +526,49 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
         patterns=tuple(patterns),
         entries=tuple(entries),
     )
-    return dataclasses.replace(summary, warnings=tuple(_size_warnings(summary)))
+    warnings = [*_size_warnings(summary), *_git_credential_warnings(summary)]
+    return dataclasses.replace(summary, warnings=tuple(warnings))
+
+
+# A remote URL with userinfo (``https://user:token@host``, ``https://token@host``)
+# or an extra HTTP header carrying an Authorization value: how CI checkouts
+# usually leave a token in .git/config.
+_GIT_CREDENTIAL_RES = (
+    re.compile(r"(?i)^\s*(?:url|pushurl)\s*=\s*[a-z][a-z0-9+.-]*://(?P<secret>[^/@\s]+)@"),
+    re.compile(r"(?i)^\s*extraheader\s*=\s*(?:authorization|[\w-]*token)\s*:\s*(?P<secret>.+)$"),
+)
+
+
+def _git_credential_warnings(summary: ContextSummary) -> list[str]:
+    """Warn when the context sends a ``.git/config`` holding credentials (never shown).
+
+    ``.git`` is not excluded by default: the ignore file keeps Docker's
+    semantics, and some builds need the history (e.g. setuptools-scm). But a
+    token in it would end up in the image of any ``COPY . .``.
+    """
+    if ".git/config" not in summary.files:
+        return []
+    config = summary.context_dir / ".git" / "config"
+    try:
+        lines = config.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    where = summary.ignore_file or summary.context_dir / ".dockerignore"
+    warnings = []
+    for number, line in enumerate(lines, start=1):
+        for pattern in _GIT_CREDENTIAL_RES:
+            match = pattern.search(line)
+            if match:
+                shown = (
+                    line[: match.start("secret")] + "***" + line[match.end("secret") :]
+                ).strip()
+                warnings.append(
+                    f"{config}:{number} holds credentials ({shown}) and .git is part of the "
+                    f"build context, so a COPY of the context puts them in the image; "
+                    f"add the line '.git' to {where}"
+                )
+                break
+    return warnings
 
 
 def _size(path: Path) -> int:

@@ -71,3 +71,16 @@ def test_missing_context_is_not_blamed_on_the_dockerfile(cli: Cli, tmp_path: Pat
     assert result.code == 1
     assert "Build context not found" in result.err
     assert "Dockerfile not found" not in result.err
+
+
+def test_git_credentials_in_the_context_are_warned_about(cli: Cli, tmp_path: Path) -> None:
+    token = "glpat-CANARY0123456789abcdef"
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    (context / ".git").mkdir()
+    (context / ".git/config").write_text(f'[remote "origin"]\n\turl = https://ci:{token}@h/r.git\n')
+    result = cli("push", str(context / "train.py"), "--context", str(context), "--dry-run")
+    assert result.code == 0, result.err
+    warning = " ".join(result.err.split())
+    assert f"{context / '.git/config'}:2 holds credentials" in warning
+    assert f"add the line '.git' to {context / '.dockerignore'}" in warning
+    assert token not in result.out + result.err

@@ -411,3 +411,45 @@ def test_patterns_docker_refuses_are_refused(tmp_path: Path, ignore: str) -> Non
     with pytest.raises(BuildError, match=r"\.dockerignore") as info:
         bc.scan_context(tmp_path, tmp_path / "Dockerfile")
     assert info.value.hint is not None and ".dockerignore" in info.value.hint
+
+
+# ------------------------------------------------------------------ .git credentials (issue 8)
+
+TOKEN = "ghp_CANARYtoken0123456789abcdef"
+
+
+def _git_context(tmp_path: Path, config: str, ignore: str | None = None) -> Path:
+    ctx = _context(tmp_path, ignore)
+    (ctx / ".git").mkdir()
+    (ctx / ".git/config").write_text(config)
+    (ctx / ".git/HEAD").write_text("ref: refs/heads/main\n")
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("line", "lineno"),
+    [
+        (f"\turl = https://ci-bot:{TOKEN}@github.com/org/repo.git", 4),
+        (f"\turl = https://{TOKEN}@gitlab.example.com/org/repo.git", 4),
+        (f"\textraheader = AUTHORIZATION: basic {TOKEN}", 4),
+    ],
+)
+def test_git_credentials_in_the_context_are_warned_about(
+    tmp_path: Path, line: str, lineno: int
+) -> None:
+    config = '[core]\n\tbare = false\n[remote "origin"]\n' + line + "\n"
+    ctx = _git_context(tmp_path, config)
+    summary = bc.scan_context(ctx, ctx / "Dockerfile")
+    [warning] = [w for w in summary.warnings if ".git" in w]
+    assert f"{ctx / '.git/config'}:{lineno}" in warning
+    assert TOKEN not in warning and TOKEN[:10] not in warning
+    assert "add the line '.git' to" in warning and str(ctx / ".dockerignore") in warning
+
+
+def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
+    clean = _git_context(tmp_path / "a", '[remote "origin"]\n\turl = https://github.com/o/r.git\n')
+    assert not [w for w in bc.scan_context(clean, clean / "Dockerfile").warnings if ".git" in w]
+    ignored = _git_context(
+        tmp_path / "b", f'[remote "o"]\n\turl = https://u:{TOKEN}@h/r\n', ignore=".git\n"
+    )
+    assert not [w for w in bc.scan_context(ignored, ignored / "Dockerfile").warnings if ".git" in w]
