@@ -14,6 +14,7 @@ from pathlib import Path
 
 from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
 from keynet_train.errors import (
+    AuthenticationError,
     ConfigError,
     HarborProjectNotFoundError,
     InputError,
@@ -87,6 +88,15 @@ def login(
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
         signed_in = client.sign_in(username, password)
+    expires = signed_in.access_token_expires_at
+    if expires <= datetime.now(timezone.utc):
+        # Storing it would only turn the next command into "token expired".
+        raise AuthenticationError(
+            f"The server issued an access token that had already expired "
+            f"(at {expires:%Y-%m-%d %H:%M:%S} UTC); nothing was stored",
+            "Check that this computer's clock and time zone are right, then log in again; "
+            "if they are, report it to the platform team.",
+        )
     harbor = signed_in.harbor
     harbor_password = harbor.password.get_secret_value()
     warnings: list[str] = []

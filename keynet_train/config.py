@@ -529,6 +529,16 @@ class ConfigStore:
         mode = stat.S_IMODE(os.fstat(fd).st_mode)
         if not mode & 0o077:
             return
+        if self.path.is_symlink():
+            # The link's target is someone's own file (dotfiles, a mounted
+            # secret): say so, but never change a mode through a link.
+            target = self.path.resolve()
+            self._warn(
+                f"{self.path} is a symlink to {target}, which is accessible by other users "
+                f"(mode {mode:04o}) and contains credentials; not changing a file through a "
+                f"link: restrict it yourself with: chmod 600 {target}"
+            )
+            return
         try:
             os.fchmod(fd, 0o600)
         except OSError as exc:
@@ -584,7 +594,11 @@ class ConfigStore:
     def _ensure_directory(self) -> None:
         directory = self.path.parent
         try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Path.mkdir(parents=True) gives the parents 0777 & ~umask (0777 under
+            # umask 000); each missing level is created 0700 here instead.
+            missing = [d for d in (directory, *directory.parents) if not d.exists()]
+            for level in reversed(missing):
+                level.mkdir(mode=0o700, exist_ok=True)
             info = directory.stat()
         except OSError as exc:
             raise self._os_error("create the directory for", exc) from exc

@@ -169,17 +169,21 @@ class DryRunResult:
 # --------------------------------------------------------------------------- settings
 
 
-def _env_int(environ: Mapping[str, str], name: str) -> int | None:
+def _env_project_id(environ: Mapping[str, str], name: str) -> int | None:
+    """``KEYNET_PROJECT_ID`` under the rule of ``config set project_id`` (a positive integer).
+
+    Raises:
+        ConfigError: it is set but not a positive integer.
+    """
+    from keynet_train.config import validate_project_id
+
     raw = environ.get(name, "").strip()
     if not raw:
         return None
     try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a project id (an integer).") from None
-    if value < 0:
-        raise ConfigError(f"{name}={raw!r} is not a project id (must be 0 or more).")
-    return value
+        return validate_project_id(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{name}: {exc.message}", exc.hint) from None
 
 
 def resolve_settings(
@@ -196,11 +200,17 @@ def resolve_settings(
 
     Raises:
         InputError: an invalid tag, platform, build-arg name or Harbor project name.
-        ConfigError: ``KEYNET_PROJECT_ID`` is not an integer.
+        InputError: ``--project`` is not a positive integer.
+        ConfigError: ``KEYNET_PROJECT_ID`` is not a positive integer.
     """
     project_id: int | None = None
     project_source: str | None = None
-    env_project = _env_int(environ, "KEYNET_PROJECT_ID")
+    if options.project_id is not None and options.project_id <= 0:
+        raise InputError(
+            f"--project must be a positive integer, got {options.project_id}.",
+            "List the projects you can train in with: keynet-train projects",
+        )
+    env_project = _env_project_id(environ, "KEYNET_PROJECT_ID")
     for candidate, source in (
         (options.project_id, "--project"),
         (env_project, "KEYNET_PROJECT_ID"),

@@ -65,3 +65,22 @@ def host_of(url: str) -> str:
     """``https://harbor.example.com:8443/`` → ``harbor.example.com:8443`` (the registry host)."""
     url = url.strip()
     return url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def is_cleartext_remote(url: str) -> bool:
+    """True for an ``http://`` URL whose host is not this machine (loopback).
+
+    A password sent there crosses the network unencrypted. Never raises.
+    """
+    import ipaddress
+
+    parts = split_http_url(url)
+    if parts is None or parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True

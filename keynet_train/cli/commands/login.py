@@ -126,6 +126,7 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.config import Secret
     from keynet_train.podman_client import RegistryCredentials, install_registry_ca
     from keynet_train.podman_client import login as podman_login
+    from keynet_train.urls import is_cleartext_remote
 
     server, username, password = _gather(args, env)
     store = open_store(env)
@@ -137,6 +138,13 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
             install_registry_ca(host, Path(bundle))
         podman_login(host, RegistryCredentials(user, Secret(secret)))
 
+    if is_cleartext_remote(server):
+        # Said before anything is sent: the user can still stop here.
+        env.err(
+            f"Warning: {server} uses plain http:// to a host that is not this machine: "
+            "your password and the returned tokens cross the network unencrypted. "
+            "Use https:// unless this network is trusted."
+        )
     env.err(f"Signing in to {server} as {username} ...")
     result = login(
         server,
