@@ -470,6 +470,7 @@ def _prepare(
     if settings.project_file is not None:
         reporter.info(f"Using project file {settings.project_file}")
     summary, entry_in_context = _check_context(settings, entry, reporter)
+    reporter.info(expected_command_line(extraction, entry_in_context))
     return PreparedPush(settings, extraction, hyperparameters, described, summary, entry_in_context)
 
 
@@ -647,7 +648,11 @@ def _request_upload_key(
     reporter: Reporter,
 ) -> UploadKeyResponse:
     """Step 5: register the hyperparameters; warn if the returned command would be rejected."""
-    from keynet_train.extraction.command_check import rejected_options, subcommand_problems
+    from keynet_train.extraction.command_check import (
+        rejected_options,
+        subcommand_problems,
+        value_problems,
+    )
 
     reporter.step_started("Request upload key")
     upload = backend.request_upload_key(
@@ -661,6 +666,8 @@ def _request_upload_key(
             reporter.warning(rejected.message(script))
         for problem in subcommand_problems(upload.command, prepared.extraction, script):
             reporter.warning(problem)
+        for value in value_problems(upload.command, prepared.extraction):
+            reporter.warning(value.message(script))
     return upload
 
 
@@ -768,6 +775,23 @@ def _registry_digest(
         insecure=options.insecure_registry,
         debug_log=services.debug_log,
     )
+
+
+def expected_command_line(extraction: ExtractionResult, entry_in_context: str) -> str:
+    """One line: the command the script accepts for its defaults (SPEC §6.1), or why none.
+
+    Raises nothing.
+    """
+    from keynet_train.extraction.render import UnrenderableError, render_command
+
+    try:
+        rendering = render_command(extraction, program=("python", entry_in_context))
+    except UnrenderableError as e:
+        return (
+            "Expected training command for the defaults: none; the platform must supply "
+            + "; ".join(str(r) for r in e.refusals)
+        )
+    return f"Expected training command for the defaults: {rendering.shell}"
 
 
 def _build_base(

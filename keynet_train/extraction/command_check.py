@@ -7,14 +7,57 @@ always does for multi-word parameters) or ``--no-flip`` with ``dest="flip"``
 does not accept that spelling, and the training job would stop with a usage
 error after the image was pulled and the GPU reserved. Catching it at push
 time costs nothing: the extractor already knows every option string.
+
+Beyond spellings and sub-commands, :func:`value_problems` uses the SPEC §6.1
+descriptor to explain values the script would reject or misread: a flag
+given a value (``--amp True`` for ``store_true``, ``BooleanOptionalAction``,
+click ``is_flag``, typer bools), a list written as a literal
+(``--milestones [30, 60]``), and a negative value without ``=`` (argparse
+reads ``--lr -1e-05`` as two options).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from keynet_train.extraction.model import Argument, ExtractionResult
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_BOOL_WORDS = frozenset(("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"))
+#: Families whose flags take no value (HfArgumentParser bools take an optional one;
+#: fire, tyro and the globals configurator have their own value syntax).
+_FLAG_FAMILIES = frozenset(("argparse", "click", "typer"))
+#: Families built on argparse: a value starting with '-' needs '='.
+_ARGPARSE_FAMILIES = frozenset(("argparse", "hfargparser"))
+
+
+class CommandProblem(NamedTuple):
+    """Something in the platform's command the script would reject or misread."""
+
+    kind: str  # flag_value | list_literal | negative_value
+    option: str  # as the command spells it, e.g. "--learning_rate" or "--amp True"
+    argument: Argument  # the hyperparameter it was meant for
+    parser_type: str
+    accepted: str  # the spelling the script accepts instead
+
+    def message(self, script: str) -> str:
+        """One paragraph: what will fail, and what the script accepts instead."""
+        name = f"'{self.argument.name}'"
+        what = {
+            "flag_value": f"but {name} is a flag that takes no value",
+            "list_literal": f"but {name} takes its values as separate words, not a list literal",
+            "negative_value": f"but {self.parser_type} reads a value starting with '-' "
+            f"after {name}'s option as another option",
+        }[self.kind]
+        return (
+            f"The platform's training command passes {self.option}, {what}, so the training "
+            f"job would stop with a usage error. The script accepts: {self.accepted}. "
+            "Fix the hyperparameter definition (or the script's declaration), then push again."
+        )
 
 
 @dataclass(frozen=True)
@@ -111,6 +154,28 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
     return found
 
 
+def value_problems(command: str, result: ExtractionResult) -> list[CommandProblem]:
+    """Values in ``command`` the script would reject or misread, in command order.
+
+    Judged only for options that belong to an extracted argument (by option
+    string, argparse prefix, or the ``--name`` spelling the backend uses), so
+    anything the extractor could not see is never reported; spellings and
+    sub-commands are :func:`rejected_options` and :func:`subcommand_problems`.
+    A command that does not run a ``.py`` file, or cannot be split like a
+    shell would, is not judged. Raises nothing.
+    """
+    if result.parser_type is None:
+        return []
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return []
+    start = _script_end(words)
+    if start is None:
+        return []
+    return _Checker(result).run(words[start:])
+
+
 def subcommand_problems(command: str, result: ExtractionResult, script: str) -> list[str]:
     """Where the platform's command puts the sub-command and its options wrongly (SPEC §6).
 
@@ -200,3 +265,143 @@ def _is_number(token: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class _Checker:
+    def __init__(self, result: ExtractionResult) -> None:
+        self.result = result
+        self.family = result.parser_type or ""
+        self.by_flag = {f: a for a in result.arguments for f in a.accepted_flags()}
+        self.by_name = {a.name: a for a in result.arguments if a.flags}
+        self.negative_like = any(_NEGATIVE_NUMBER.match(f) for f in self.by_flag)
+        self.problems: list[CommandProblem] = []
+        # "--amp True": True may also be a positional value; decided at the end.
+        self.pending: list[CommandProblem] = []
+        self.free_words = 0
+
+    def problem(self, kind: str, option: str, argument: Argument, accepted: str) -> None:
+        self.problems.append(CommandProblem(kind, option, argument, self.family, accepted))
+
+    def run(self, words: list[str]) -> list[CommandProblem]:
+        command = self.result.command
+        i = 0
+        while i < len(words):
+            word = words[i]
+            i += 1
+            if word == "--":
+                break
+            if word == command:
+                continue
+            if not word.startswith("-") or len(word) == 1 or _NUMBER.match(word):
+                self.free_words += 1
+                continue
+            option, eq, inline = word.partition("=")
+            argument = self._argument(option)
+            if argument is not None:
+                i = self._value(argument, option, eq, inline, words, i)
+        if self.pending and self._positionals_can_take(self.free_words + len(self.pending)):
+            # The words after the flags may be the script's positionals: not judged.
+            self.problems = [p for p in self.problems if p not in self.pending]
+        return self.problems
+
+    def _positionals_can_take(self, count: int) -> bool:
+        """Whether the script's positionals could take ``count`` words."""
+        capacity = 0
+        for argument in self.result.arguments:
+            if argument.kind != "positional":
+                continue
+            if argument.nargs in ("*", "+"):
+                return True
+            capacity += argument.nargs if isinstance(argument.nargs, int) else 1
+        return count <= capacity
+
+    def _argument(self, option: str) -> Argument | None:
+        if option in self.by_flag:
+            return self.by_flag[option]
+        if self.family in _ARGPARSE_FAMILIES and option.startswith("--"):
+            matches = {a for f, a in self.by_flag.items() if f.startswith(option)}
+            if len(matches) == 1:
+                return matches.pop()
+        stem = option.lstrip("-").replace("-", "_")
+        argument = self.by_name.get(stem)
+        if argument is None and stem.startswith("no_"):
+            argument = self.by_name.get(stem[3:])
+            if argument is not None and argument.kind != "negatable":
+                argument = None if argument.type != "bool" else argument
+        return argument
+
+    def _value(
+        self, argument: Argument, option: str, eq: str, inline: str, words: list[str], i: int
+    ) -> int:
+        """Judge the value(s) after ``option``; return the index of the next word."""
+        kind = argument.kind
+        if kind in ("flag", "negatable", "count"):
+            if self.family not in _FLAG_FAMILIES:
+                return i  # their bools take values (HfArgumentParser --x True, fire, tyro)
+            if eq:
+                self.problem("flag_value", f"{option}={inline}", argument, _accepted(argument))
+            elif i < len(words) and (
+                words[i].lower() in _BOOL_WORDS or (kind == "count" and words[i].isdigit())
+            ):
+                shown = f"{option} {words[i]}"
+                problem = CommandProblem("flag_value", shown, argument, self.family, "")
+                self.pending.append(problem._replace(accepted=_accepted(argument)))
+                self.problems.append(self.pending[-1])
+                return i + 1
+            return i
+        if eq:
+            if inline.startswith(("[", "(")) and argument.list_style in ("space", "repeat"):
+                shown = f"{option}={inline}"
+                self.problem("list_literal", shown, argument, _accepted(argument))
+            return i
+        if i >= len(words):
+            return i
+        value = words[i]
+        if value.startswith(("[", "(")) and argument.list_style != "literal":
+            literal = [value]
+            while not literal[-1].endswith(("]", ")")) and i + len(literal) < len(words):
+                literal.append(words[i + len(literal)])
+            if argument.kind == "list" or _looks_like_list(literal):
+                shown = f"{option} {' '.join(literal)}"
+                self.problem("list_literal", shown, argument, _accepted(argument))
+                return i + len(literal)
+        if (
+            self.family in _ARGPARSE_FAMILIES
+            and _NUMBER.match(value)
+            and value.startswith("-")
+            and (self.negative_like or not _NEGATIVE_NUMBER.match(value))
+        ):
+            flag = argument.flags[0] if argument.flags else option
+            self.problem("negative_value", f"{option} {value}", argument, f"{flag}={value}")
+            return i + 1
+        variable = not isinstance(argument.nargs, int)
+        if kind == "list" and argument.list_style == "space" and variable:
+            while i < len(words) and not words[i].startswith("-"):
+                i += 1
+            return i
+        return i + 1
+
+
+def _looks_like_list(words: list[str]) -> bool:
+    text = " ".join(words)
+    return text[:1] in "[(" and text[-1:] in "])" and ("," in text or len(text) > 2)
+
+
+def _accepted(argument: Argument) -> str:
+    """How the script takes this argument, e.g. ``--amp / --no-amp`` or ``--gpu V --gpu V``."""
+    flag = argument.flags[0] if argument.flags else f"<{argument.name}>"
+    kind = argument.kind
+    if kind == "flag":
+        return f"{flag} (sets {argument.flag_value!r}) or nothing (leaves {argument.default!r})"
+    if kind == "negatable":
+        negative = argument.negative_flags[0] if argument.negative_flags else "nothing"
+        return f"{flag} (true) or {negative} (false)"
+    if kind == "count":
+        return f"{flag} repeated N times"
+    if kind == "list" and argument.list_style == "repeat":
+        return f"{flag} V1 {flag} V2 ... (the option once per value)"
+    if kind == "list" and argument.list_style == "literal":
+        return f"{flag}=[V1, V2]"
+    if kind == "list":
+        return f"{flag} V1 V2 ... (separate words)"
+    return f"{flag} VALUE (or {flag}=VALUE)" if flag.startswith("--") else f"{flag} VALUE"

@@ -90,6 +90,28 @@ def _call(interp: Interpreter, obj: object, name: str, call: CallArgs) -> object
                 return [tuple(kv) for kv in obj.items()]
             if name == "copy":
                 return dict(obj)
+            # Helpers fill in keyword dicts before passing them on (kw.setdefault("help", ...)).
+            if name == "setdefault" and call.args and hashable(call.args[0]):
+                if len(obj) >= MAX_SEQUENCE:
+                    return UNKNOWN
+                fallback = call.args[1] if len(call.args) > 1 else None
+                return obj.setdefault(call.args[0], fallback)
+            if name == "pop" and call.args and hashable(call.args[0]):
+                return (
+                    obj.pop(call.args[0], *call.args[1:2])
+                    if call.args[0] in obj or len(call.args) > 1
+                    else UNKNOWN
+                )
+            if name == "update" and len(call.args) <= 1:
+                other = call.args[0] if call.args else {}
+                if (
+                    not isinstance(other, dict)
+                    or len(obj) + len(other) + len(call.kwargs) > MAX_SEQUENCE
+                ):
+                    return UNKNOWN
+                obj.update(other)
+                obj.update(call.kwargs)
+                return None
         if isinstance(obj, PathValue) and name in ("resolve", "expanduser", "absolute"):
             return UNKNOWN
     except Exception:  # noqa: BLE001 - bad arguments to a str method etc.

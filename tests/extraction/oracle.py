@@ -19,7 +19,7 @@ import pathlib
 import runpy
 import sys
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -615,3 +615,157 @@ def normalise_help(doc: dict[str, object]) -> dict[str, object]:
             a["help"] = " ".join(a["help"].split()) or None
         args.append(a)
     return {"parser_type": doc["parser_type"], "command": doc.get("command"), "arguments": args}
+
+
+# ------------------------------------------------------------ parse a command line
+class ParseFailed(Exception):
+    """The library rejected the command line (its usage error text is the message)."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        # click BadParameter: the parameter whose type rejected its value.
+        self.param = param
+
+
+def _capture(path: pathlib.Path) -> Captured | None:
+    """Run the script until it parses its command line (as runtime_extract does).
+
+    The last few scripts are remembered by content: the parse and converter
+    views of one script then share one run.
+    """
+    source = path.read_bytes()
+    key = (str(path), source)
+    if key in _CAPTURED:
+        return _CAPTURED[key]
+    old_argv = sys.argv
+    sys.argv = [str(path)]
+    known: list[argparse.ArgumentParser] = []
+    captured: Captured | None = None
+    try:
+        with (
+            _patched(known),
+            family_patches(Captured),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            try:
+                runpy.run_path(str(path), run_name="__main__")
+            except Captured as c:
+                captured = c
+            except Exception:
+                if not known:
+                    raise
+                captured = Captured("argparse", known[-1])
+            else:
+                captured = Captured("argparse", known[-1]) if known else None
+    finally:
+        sys.argv = old_argv
+    if len(_CAPTURED) >= 4:
+        _CAPTURED.pop(next(iter(_CAPTURED)))
+    _CAPTURED[key] = captured
+    return captured
+
+
+_CAPTURED: dict[tuple[str, bytes], Captured | None] = {}
+
+
+def runtime_parser(path: pathlib.Path) -> Callable[[list[str]], dict[str, object]]:
+    """A function that parses an argv with the parser ``path`` builds, by the library itself.
+
+    The script runs once (until it would parse its command line); each call
+    then parses with the captured parser/command. It returns every
+    destination's value, JSON-normalised (tuples → lists, enums → their
+    value, paths → str), and raises ParseFailed with the library's usage
+    error when the library rejects the argv.
+    """
+    captured = _capture(path)
+    if captured is None:
+        raise ParseFailed("no parser")
+    if captured.kind == "argparse":
+        parser: argparse.ArgumentParser = captured.target  # type: ignore[assignment]
+
+        def error(message: str) -> Any:
+            # Straight to the message: argparse 3.11 cannot format the usage of
+            # a parser with an empty mutually exclusive group.
+            raise ParseFailed(message)
+
+        parser.error = error  # type: ignore[method-assign]
+    elif captured.kind == "click":
+        command: Any = captured.target
+    else:
+        import typer.main
+
+        command = typer.main.get_command(captured.target)  # type: ignore[arg-type]
+    if captured.kind != "argparse" and hasattr(command, "no_args_is_help"):
+        # A group's own options are parsed without a sub-command (issue 7 adds those).
+        command.no_args_is_help = False
+
+    def parse(argv: list[str]) -> dict[str, object]:
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                if captured.kind == "argparse":
+                    return {k: _parsed(v) for k, v in vars(parser.parse_args(argv)).items()}
+                ctx = command.make_context("train.py", list(argv))
+                params = {k: _parsed(v) for k, v in ctx.params.items()}
+                rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+                if rest and hasattr(command, "resolve_command"):
+                    # A group: its sub-command parses the rest, as click would.
+                    name, sub, rest = command.resolve_command(ctx, rest)
+                    sub_ctx = sub.make_context(name, list(rest), parent=ctx)
+                    params.update({k: _parsed(v) for k, v in sub_ctx.params.items()})
+                return params
+        except SystemExit:
+            raise ParseFailed(err.getvalue().strip()) from None
+        except Exception as e:  # click's usage errors (click's own classes or typer's copy)
+            if hasattr(e, "format_message"):
+                param = getattr(e, "param", None) if type(e).__name__ == "BadParameter" else None
+                raise ParseFailed(
+                    f"{type(e).__name__}: {e.format_message()}",
+                    getattr(param, "name", None),
+                ) from None
+            raise
+
+    return parse
+
+
+def _parsed(v: object) -> object:
+    """JSON-normalised like ``_json``, but an object (a file...) is "<object>", not None."""
+    if isinstance(v, (list, tuple)):
+        return [_parsed(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return "<non-finite>"
+    out = _json(v)
+    return "<object>" if out is None and v is not None else out
+
+
+def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
+    """For argparse: each destination's ``type=`` callable (None: the word is kept as str).
+
+    click and typer always convert with the parameter's type: None.
+    """
+    captured = _capture(path)
+    if captured is None or captured.kind != "argparse":
+        return None
+    parser: argparse.ArgumentParser = captured.target  # type: ignore[assignment]
+    out: dict[str, Any] = {}
+    for group in parser._mutually_exclusive_groups:
+        if group.required:
+            out.setdefault(REQUIRED_GROUP, []).append(group._group_actions[0].dest)
+    for action in parser._actions:
+        if type(action).__module__ == "__main__":
+            out.setdefault(action.dest, CUSTOM_ACTION)
+        out.setdefault(action.dest, action.type)
+    return out
+
+
+#: ``runtime_converters`` value for a destination stored by the script's own Action class.
+CUSTOM_ACTION = object()
+#: ``runtime_converters`` key listing the first member of each required exclusive group.
+REQUIRED_GROUP = "<required exclusive groups>"
+
+
+def has_preparser(path: pathlib.Path) -> bool:
+    """Whether the script's parser parses a config pre-parser's remainder (SPEC §6)."""
+    captured = _capture(path)
+    return captured is not None and bool(captured.fed_by)

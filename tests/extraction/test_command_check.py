@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import pathlib
+import shlex
 import textwrap
 
 import pytest
 
-from keynet_train.extraction import extract_hyperparameters
-from keynet_train.extraction.command_check import rejected_options
+from keynet_train.extraction import Argument, ExtractionResult, extract_hyperparameters
+from keynet_train.extraction.command_check import (
+    rejected_options,
+    subcommand_problems,
+    value_problems,
+)
+from keynet_train.extraction.render import render_command
+from tests.extraction.oracle import ParseFailed, runtime_parser
 
 
 def _result(tmp_path: pathlib.Path, source: str):  # type: ignore[no-untyped-def]
@@ -152,3 +159,198 @@ def test_globals_message_says_key_equals_value() -> None:
     result = extract_hyperparameters(FAMILIES / "globals_configurator.py")
     (found,) = rejected_options("python globals_configurator.py --dropout 0.1", result)
     assert "--dropout=VALUE" in found.message("train.py")
+
+
+# ---------------------------------------------------------------- wrong commands, table
+# Backend-style commands built to be wrong. Each row: the script, the command,
+# the problems the check must report (kind, option), and what the library
+# itself does with the command (tests/extraction/oracle.py): it must reject it
+# or misread the value, so every warning is about a real failure.
+SCRIPTS = {
+    "argparse": """
+        import argparse
+        p = argparse.ArgumentParser()
+        p.add_argument("--learning-rate", type=float, default=0.1)
+        p.add_argument("--amp", action="store_true")
+        p.add_argument("--pretrained", action="store_true")
+        p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
+        p.add_argument("--milestones", nargs="+", type=int, default=[30, 60])
+        p.add_argument("--gpu", action="append", type=int)
+        p.add_argument("--shift", type=float, default=0.0)
+        p.add_argument("-v", "--verbose", action="count", default=0)
+        p.parse_args()
+    """,
+    "click": """
+        import click
+        @click.command()
+        @click.option("--learning-rate", type=float, default=0.1)
+        @click.option("--amp", is_flag=True)
+        @click.option("--flip/--no-flip", default=True)
+        @click.option("--gpu", multiple=True, type=int)
+        @click.option("--shift", type=float, default=0.0)
+        def main(learning_rate, amp, flip, gpu, shift):
+            pass
+        main()
+    """,
+    "typer": """
+        from typing import List
+        import typer
+        def main(learning_rate: float = 0.1, amp: bool = False,
+                 gpu: List[int] = typer.Option([0])):
+            pass
+        typer.run(main)
+    """,
+}
+
+WRONG = [
+    # bool flags given a value (issue 8 item 13)
+    ("argparse", "--amp True", [("flag_value", "--amp True")], {"amp": True}),
+    (
+        "argparse",
+        "--pretrained False",
+        [("flag_value", "--pretrained False")],
+        {"pretrained": False},
+    ),
+    ("argparse", "--flip False", [("flag_value", "--flip False")], {"flip": False}),
+    ("argparse", "--amp=true", [("flag_value", "--amp=true")], {"amp": True}),
+    ("argparse", "--verbose 2", [("flag_value", "--verbose 2")], {"verbose": 2}),
+    ("click", "--amp True", [("flag_value", "--amp True")], {"amp": True}),
+    ("click", "--flip false", [("flag_value", "--flip false")], {"flip": False}),
+    ("typer", "--amp True", [("flag_value", "--amp True")], {"amp": True}),
+    # lists written as literals
+    (
+        "argparse",
+        "--milestones [30, 60, 90]",
+        [("list_literal", "--milestones [30, 60, 90]")],
+        {"milestones": [30, 60, 90]},
+    ),
+    (
+        "argparse",
+        "--milestones [30,60]",
+        [("list_literal", "--milestones [30,60]")],
+        {"milestones": [30, 60]},
+    ),
+    ("argparse", "--gpu [0, 1]", [("list_literal", "--gpu [0, 1]")], {"gpu": [0, 1]}),
+    ("click", "--gpu '[0, 1]'", [("list_literal", "--gpu [0, 1]")], {"gpu": [0, 1]}),
+    ("typer", "--gpu [0,1]", [("list_literal", "--gpu [0,1]")], {"gpu": [0, 1]}),
+    # negative values without '='
+    ("argparse", "--shift -1e-05", [("negative_value", "--shift -1e-05")], {"shift": -1e-05}),
+    (
+        "argparse",
+        "--learning-rate -2.5e-3",
+        [("negative_value", "--learning-rate -2.5e-3")],
+        {"learning_rate": -2.5e-3},
+    ),
+    # wrong spellings: _ vs -, negative forms
+    ("argparse", "--learning_rate 0.1", [("spelling", "--learning_rate")], {"learning_rate": 0.1}),
+    ("argparse", "--no_flip", [("spelling", "--no_flip")], {"flip": False}),
+    ("click", "--learning_rate 0.1", [("spelling", "--learning_rate")], {"learning_rate": 0.1}),
+    ("click", "--no_flip", [("spelling", "--no_flip")], {"flip": False}),
+    ("typer", "--learning_rate 0.1", [("spelling", "--learning_rate")], {"learning_rate": 0.1}),
+    ("typer", "--no_amp", [("spelling", "--no_amp")], {"amp": False}),
+    # several at once, in command order
+    (
+        "argparse",
+        "--learning_rate 0.1 --amp True --milestones [1, 2]",
+        [
+            ("spelling", "--learning_rate"),
+            ("flag_value", "--amp True"),
+            ("list_literal", "--milestones [1, 2]"),
+        ],
+        {"learning_rate": 0.1, "amp": True, "milestones": [1, 2]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("family", "args", "problems", "intended"), WRONG)
+def test_wrong_commands_are_explained(
+    tmp_path: pathlib.Path,
+    family: str,
+    args: str,
+    problems: list[tuple[str, str]],
+    intended: dict[str, object],
+) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(SCRIPTS[family]))
+    result = extract_hyperparameters(path)
+    command = f"python train.py {args}"
+    spelling = [("spelling", r.option) for r in rejected_options(command, result)]
+    values = value_problems(command, result)
+    assert sorted(spelling + [(p.kind, p.option) for p in values]) == sorted(problems)
+    for problem in values:
+        text = problem.message("train.py")
+        assert f"'{problem.argument.name}'" in text and "The script accepts:" in text
+    # The library agrees the command is wrong: it rejects it or misreads a value.
+    parse = runtime_parser(path)
+    try:
+        parsed = parse(shlex.split(args))
+    except ParseFailed:
+        return
+    assert any(parsed.get(k) != v for k, v in intended.items()), parsed
+
+
+def test_flag_messages_say_what_the_script_accepts(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(SCRIPTS["argparse"]))
+    result = extract_hyperparameters(path)
+    found = value_problems(
+        "python train.py --pretrained False --flip False --shift -1e-05 --gpu [0, 1]", result
+    )
+    pretrained, flip, shift, gpu = (p.message("train.py") for p in found)
+    assert "'pretrained' is a flag that takes no value" in pretrained
+    assert "--pretrained (sets True) or nothing (leaves False)" in pretrained
+    assert "--flip (true) or --no-flip (false)" in flip
+    assert "The script accepts: --shift=-1e-05" in shift
+    assert "--gpu V1 --gpu V2 ... (the option once per value)" in gpu
+
+
+def test_missing_subcommand_and_global_option_order(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import argparse
+            p = argparse.ArgumentParser()
+            p.add_argument("--seed", type=int, default=0)
+            sub = p.add_subparsers(dest="cmd", required=True)
+            t = sub.add_parser("train")
+            t.add_argument("--lr", type=float, default=0.1)
+            p.parse_args()
+            """
+        )
+    )
+    # The descriptor h-choice's sub-command selection produces for `--command train`.
+    result = ExtractionResult(
+        "argparse",
+        [
+            Argument("seed", "int", 0, flags=("--seed",), scope="global"),
+            Argument("lr", "float", 0.1, flags=("--lr",)),
+        ],
+        command="train",
+    )
+    parse = runtime_parser(path)
+    missing = subcommand_problems("python train.py --seed 1 --lr 0.2", result, "train.py")
+    assert len(missing) == 1 and "without its sub-command 'train'" in missing[0]
+    with pytest.raises(ParseFailed):
+        parse(["--seed", "1", "--lr", "0.2"])
+    late = subcommand_problems("python train.py train --lr 0.2 --seed 1", result, "train.py")
+    assert len(late) == 1 and "passes --seed after the sub-command 'train'" in late[0]
+    with pytest.raises(ParseFailed):
+        parse(["train", "--lr", "0.2", "--seed", "1"])
+    good = render_command(result, {"seed": 1, "lr": 0.2}).shell
+    assert good == "python train.py --seed 1 train --lr 0.2"
+    assert subcommand_problems(good, result, "train.py") == []
+    assert value_problems(good, result) == []
+    assert parse(shlex.split(good)[2:]) == {"seed": 1, "cmd": "train", "lr": 0.2}
+
+
+def test_accepted_values_are_not_reported(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(SCRIPTS["argparse"]))
+    result = extract_hyperparameters(path)
+    command = (
+        "python train.py --learning-rate=-1e-05 --amp --no-flip --milestones 1 2 "
+        "--gpu 0 --gpu 1 --shift -1 -vv --learn 0.2"
+    )
+    assert value_problems(command, result) == []
+    assert rejected_options(command, result) == []
