@@ -752,7 +752,12 @@ def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
     for group in parser._mutually_exclusive_groups:
         if group.required:
             out.setdefault(REQUIRED_GROUP, []).append(group._group_actions[0].dest)
+    actions = list(parser._actions)
     for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            # The sub-commands' options are parsed by their own parsers.
+            actions += [a for sub in action.choices.values() for a in sub._actions]
+    for action in actions:
         if type(action).__module__ == "__main__":
             out.setdefault(action.dest, CUSTOM_ACTION)
         out.setdefault(action.dest, action.type)

@@ -28,9 +28,9 @@ from keynet_train.extraction.model import Argument
 from keynet_train.extraction.render import UnrenderableError, render_parts
 from tests.extraction.oracle import (
     CUSTOM_ACTION,
-    has_preparser,
     REQUIRED_GROUP,
     ParseFailed,
+    has_preparser,
     runtime_converters,
     runtime_parser,
 )
