@@ -136,17 +136,37 @@ def render_parts(
         except _Refused as refused:
             refusals.append(Refusal(argument.name, value, refused.reason))
     refusals += _exclusive_conflicts(result.arguments, words)
-    positionals = sorted(
-        (a for a in result.arguments if a.kind == "positional"),
-        key=lambda a: a.position if a.position is not None else 0,
-    )
+    # With a sub-command, the parent's positionals come before its name.
+    before = _positionals(result, "global") if result.command else []
+    positionals = _positionals(result, "command" if result.command else None)
+    # The sub-command's name follows the parent's positionals: none may be left out.
+    refusals += _place_positionals(before, values, words, context, True, followed=True)
     refusals += _place_positionals(positionals, values, words, context, explicit_defaults)
+    for argument in before:
+        if argument.nargs in ("*", "+"):
+            refusals.append(
+                Refusal(
+                    argument.name,
+                    values.get(argument.name, argument.default),
+                    "a variable-length positional before the sub-command would take its name",
+                )
+            )
+        elif any(word[:1] and word[0] in prefixes for word in words.get(argument.name, [])):
+            refusals.append(
+                Refusal(
+                    argument.name,
+                    values.get(argument.name, argument.default),
+                    "a positional before the sub-command cannot start with '-' ('--' would "
+                    "end the options before the sub-command)",
+                )
+            )
     if refusals:
         raise UnrenderableError(refusals)
     argv: list[str] = []
     for argument in result.arguments:
         if argument.scope == "global" and argument.kind != "positional":
             argv += words[argument.name]
+    argv += [word for a in before for word in words[a.name]]
     if result.command:
         argv.append(result.command)
     for argument in result.arguments:
@@ -162,6 +182,18 @@ def render_parts(
     if tail and (greedy or any(word[:1] and word[0] in prefixes for word in tail)):
         argv.append("--")
     return RenderedParts(argv + tail, words)
+
+
+def _positionals(result: ExtractionResult, scope: str | None) -> list[Argument]:
+    """The positionals of one scope (None: all), by position."""
+    return sorted(
+        (
+            a
+            for a in result.arguments
+            if a.kind == "positional" and (scope is None or a.scope == scope)
+        ),
+        key=lambda a: a.position if a.position is not None else 0,
+    )
 
 
 class _Context(NamedTuple):
@@ -404,6 +436,7 @@ def _place_positionals(
     words: dict[str, list[str]],
     context: _Context,
     explicit_defaults: bool,
+    followed: bool = False,
 ) -> list[Refusal]:
     """Choose which positionals equal to their default to leave out, so that the library
     hands every word to the positional it is meant for (``words`` is updated).
@@ -422,6 +455,8 @@ def _place_positionals(
     full = {a.name: words[a.name] for a in positionals}
     left_out = {a.name: [] if a in optional else full[a.name] for a in positionals}
     layouts = [full, left_out] if explicit_defaults else [left_out, full]
+    if followed:
+        layouts = [full]
     for layout in layouts:
         counts = [len(layout[a.name]) for a in positionals]
         if _assigned(context.family, positionals, counts) == counts:

@@ -78,6 +78,8 @@ DOCUMENTED_LIMITS = (
     "takes exactly",
     "a positional value '--' is read as the end of options",
     "would not hand each of the positionals",
+    "a positional before the sub-command cannot start with",
+    "a variable-length positional before the sub-command would take its name",
     "mutually exclusive with",
     "each ",
     "the script has no option that sets",
