@@ -41,6 +41,7 @@ class Target:
     module: str
     functions: tuple[str, ...] | None
     tests: tuple[str, ...]
+    select: str | None = None  # a pytest -k expression, to run only the tests that matter
 
 
 TARGETS = (
@@ -86,6 +87,7 @@ TARGETS = (
             "IgnoreMatcher.may_reinclude_below",
         ),
         ("tests/podman/test_build_context.py",),
+        "ignore or pattern or vector or always_sent or containerignore or excluded",
     ),
     Target(
         "command-check",
@@ -139,85 +141,162 @@ def copy_repo(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
-def skip_outside(session: Path, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """Mark mutants outside ``spans`` skipped; return (counted, skipped)."""
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """((line, col), (end line, end col)) of every annotation in ``source``.
+
+    The project's modules use ``from __future__ import annotations``: an
+    annotation is never evaluated, so mutating one (``str | None`` to
+    ``str + None``) cannot change behaviour. Those mutants are equivalent by
+    construction and are skipped rather than counted as survivors.
+    """
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        annotations: list[ast.expr | None] = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            annotations.append(node.returns)
+        elif isinstance(node, (ast.arg, ast.AnnAssign)):
+            annotations.append(node.annotation)
+        for annotation in annotations:
+            if annotation is not None and annotation.end_lineno is not None:
+                spans.append(
+                    (
+                        (annotation.lineno, annotation.col_offset),
+                        (annotation.end_lineno, annotation.end_col_offset or 0),
+                    )
+                )
+    return spans
+
+
+def skip_outside(
+    session: Path,
+    spans: list[tuple[int, int]] | None,
+    annotations: list[tuple[tuple[int, int], tuple[int, int]]],
+) -> tuple[int, int, int]:
+    """Skip mutants outside ``spans`` (None: none are) or in an annotation.
+
+    Returns (counted, skipped outside, skipped annotations).
+    """
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    counted = skipped = 0
+    counted = outside = annotated = 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
-            lines = [m.start_pos[0] for m in item.mutations]
-            if any(first <= line <= last for line in lines for first, last in spans):
+            starts = [tuple(m.start_pos) for m in item.mutations]
+            if spans is not None and not any(
+                first <= start[0] <= last for start in starts for first, last in spans
+            ):
+                outside += 1
+            elif any(begin <= start < end for start in starts for begin, end in annotations):
+                annotated += 1
+            else:
                 counted += 1
                 continue
             db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
-            skipped += 1
-    return counted, skipped
+    return counted, outside, annotated
 
 
-def run_target(target: Target, workdir: Path, timeout: float) -> dict[str, object]:
-    """Init, filter and execute one cosmic-ray session; return its summary."""
-    config = workdir / f"{target.name}.toml"
-    session = workdir / f"{target.name}.sqlite"
+def shard_filter(session: Path, shard: int, shards: int) -> None:
+    """Leave pending only every ``shards``-th remaining mutant, starting at ``shard``."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        pending = sorted(db.pending_work_items, key=lambda item: item.job_id)
+        for index, item in enumerate(pending):
+            if index % shards != shard:
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def run_target(target: Target, workdir: Path, timeout: float, jobs: int) -> dict[str, object]:
+    """Init, filter and execute one cosmic-ray session per shard; return the merged summary.
+
+    Each shard mutates its own copy of the tree (cosmic-ray edits files in
+    place), so ``jobs`` shards run side by side.
+    """
     # --noconftest: these unit tests need none of the suite's services, and
     # starting them for each of hundreds of mutants would dominate the run.
-    command = " ".join(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--noconftest",
-         *target.tests]
-    )  # fmt: skip
-    config.write_text(
-        "[cosmic-ray]\n"
-        f'module-path = "{target.module}"\n'
-        f"timeout = {timeout}\n"
-        "excluded-modules = []\n"
-        f'test-command = "{command}"\n'
-        "[cosmic-ray.distributor]\n"
-        'name = "local"\n'
-    )
-    baseline = subprocess.run(
-        command.split(), cwd=workdir, capture_output=True, text=True, check=False
-    )
+    command = [
+        sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--noconftest",
+        *target.tests,
+    ]  # fmt: skip
+    if target.select:
+        command += ["-k", target.select]
+    baseline = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
     if baseline.returncode != 0:
         raise SystemExit(f"mutation: the tests of {target.name} fail unmutated:\n{baseline.stdout}")
-    cosmic = [sys.executable, "-m", "cosmic_ray.cli"]
-    subprocess.run([*cosmic, "init", str(config), str(session)], cwd=workdir, check=True)
-    if target.functions is not None:
-        spans = function_spans((workdir / target.module).read_text(), target.functions)
-        counted, skipped = skip_outside(session, spans)
-        print(f"{target.name}: {counted} mutants ({skipped} outside the functions)", flush=True)
+    source = (workdir / target.module).read_text()
+    spans = None if target.functions is None else function_spans(source, target.functions)
+    shells = " ".join(f"'{part}'" if " " in part else part for part in command)
+    sessions = []
+    for shard in range(jobs):
+        copy = workdir.parent / f"{workdir.name}-{target.name}-{shard}"
+        if not copy.exists():
+            shutil.copytree(workdir, copy)
+        config = copy / f"{target.name}.toml"
+        session = copy / f"{target.name}.sqlite"
+        config.write_text(
+            "[cosmic-ray]\n"
+            f'module-path = "{target.module}"\n'
+            f"timeout = {timeout}\n"
+            "excluded-modules = []\n"
+            f"test-command = {json.dumps(shells)}\n"
+            "[cosmic-ray.distributor]\n"
+            'name = "local"\n'
+        )
+        cosmic = [sys.executable, "-m", "cosmic_ray.cli"]
+        subprocess.run([*cosmic, "init", str(config), str(session)], cwd=copy, check=True)
+        counted, outside, annotated = skip_outside(session, spans, annotation_spans(source))
+        shard_filter(session, shard, jobs)
+        sessions.append((copy, config, session))
+    print(
+        f"{target.name}: {counted} mutants ({outside} outside the functions, "
+        f"{annotated} in annotations skipped), {jobs} jobs",
+        flush=True,
+    )
     started = time.monotonic()
-    subprocess.run([*cosmic, "exec", str(config), str(session)], cwd=workdir, check=True)
-    return summarize(target, session, time.monotonic() - started)
+    running = [
+        subprocess.Popen([*cosmic, "exec", str(config), str(session)], cwd=copy)
+        for copy, config, session in sessions
+    ]
+    for process in running:
+        if process.wait() != 0:
+            raise SystemExit(f"mutation: cosmic-ray exec failed for {target.name}")
+    report = summarize(target, [s for _, _, s in sessions], time.monotonic() - started)
+    report["skipped_annotations"] = annotated
+    return report
 
 
-def summarize(target: Target, session: Path, seconds: float) -> dict[str, object]:
-    """Killed/survived counts, the score, and each survivor's diff."""
+def summarize(target: Target, sessions: list[Path], seconds: float) -> dict[str, object]:
+    """Killed/survived counts over all shards, the score, and each survivor's diff."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     killed = survived = 0
     survivors: list[dict[str, object]] = []
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        for item, result in db.completed_work_items:
-            if result.worker_outcome == WorkerOutcome.SKIPPED:
-                continue
-            if result.worker_outcome == WorkerOutcome.NORMAL and (
-                result.test_outcome == TestOutcome.SURVIVED
-            ):
-                survived += 1
-                mutation = item.mutations[0]
-                survivors.append(
-                    {
-                        "line": mutation.start_pos[0],
-                        "operator": mutation.operator_name,
-                        "occurrence": mutation.occurrence,
-                        "diff": result.diff,
-                    }
-                )
-            else:
-                # Killed by a failing test, a timeout or an exception on import.
-                killed += 1
+    results = []
+    for session in sessions:
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            results += list(db.completed_work_items)
+    for item, result in results:
+        if result.worker_outcome == WorkerOutcome.SKIPPED:
+            continue
+        if result.worker_outcome == WorkerOutcome.NORMAL and (
+            result.test_outcome == TestOutcome.SURVIVED
+        ):
+            survived += 1
+            mutation = item.mutations[0]
+            survivors.append(
+                {
+                    "line": mutation.start_pos[0],
+                    "operator": mutation.operator_name,
+                    "occurrence": mutation.occurrence,
+                    "diff": result.diff,
+                }
+            )
+        else:
+            # Killed by a failing test, a timeout or an exception on import.
+            killed += 1
     total = killed + survived
     return {
         "target": target.name,
@@ -240,6 +319,7 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=90.0)
     parser.add_argument("--timeout", type=float, default=120.0, help="per mutant, seconds")
     parser.add_argument("--json", type=Path, help="write the report here")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested side by side")
     args = parser.parse_args()
     chosen = [t for t in TARGETS if not args.targets or t.name in args.targets]
     unknown = set(args.targets) - {t.name for t in TARGETS}
@@ -250,10 +330,11 @@ def main() -> int:
     ).stdout.strip()
     reports = []
     with tempfile.TemporaryDirectory(prefix="keynet-mutation-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(tmp) / "tree"
+        workdir.mkdir()
         copy_repo(workdir)
         for target in chosen:
-            report = run_target(target, workdir, args.timeout)
+            report = run_target(target, workdir, args.timeout, max(1, args.jobs))
             reports.append(report)
             print(
                 f"{target.name}: {report['score']}% killed "

@@ -186,6 +186,26 @@ def test_show_masks_secret_looking_unknown_keys() -> None:
     assert config.to_json_dict(reveal=True)["refresh_token"] == "refresh-token-canary-123"
 
 
+def test_show_masks_secret_looking_unknown_keys_in_harbor_and_nested() -> None:
+    config = full_config()
+    assert config.harbor is not None
+    config.harbor.extra = {"robot_secret": "robot-secret-canary-456", "robot_id": 42}
+    config.extra = {"future": {"client_secret": "nested-secret-canary-789", "n": 1}}
+    data = config.to_json_dict(reveal=False)
+    harbor = data["harbor"]
+    assert isinstance(harbor, dict)
+    assert harbor["robot_secret"] == "robot-...456"
+    assert harbor["robot_id"] == 42
+    assert data["future"] == {"client_secret": "nested...789", "n": 1}
+    shown = config.to_json_dict(reveal=True)
+    assert isinstance(shown["harbor"], dict)
+    assert shown["harbor"]["robot_secret"] == "robot-secret-canary-456"
+    assert shown["future"] == {"client_secret": "nested-secret-canary-789", "n": 1}
+    # Known keys win over unknown ones of the same name.
+    config.harbor.extra = {"password": "shadow"}
+    assert config.to_json_dict(reveal=True)["harbor"]["password"] == config.harbor.password.reveal()  # type: ignore[index]
+
+
 def test_unknown_keys_preserved_including_nested_harbor() -> None:
     data = full_config().to_json_dict(reveal=True)
     data["future_feature"] = {"a": [1, 2]}
