@@ -19,6 +19,7 @@ import ast
 from typing import NamedTuple
 
 from keynet_train.extraction.interpreter import CallArgs, Interpreter
+from keynet_train.extraction.library_dataclasses import library_dataclass
 from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref, Scope
 
 #: A field without ``default`` (or ``default_factory``).
@@ -67,6 +68,7 @@ class DataField(NamedTuple):
     doc: str | None  # the attribute docstring under it (tyro's help)
     line: int
     comment: str | None  # the comment documenting it (tyro's help, last resort)
+    path: str | None = None  # the library file it was read from (None: the script's)
 
 
 def is_dataclass(interp: Interpreter, value: object) -> bool:
@@ -91,34 +93,46 @@ def dataclass_fields(
     file's text too (tyro shows them as help). Raises nothing.
     """
     fields: dict[str, DataField] = {}
-    for klass in mro(cls):
+    for klass in mro(cls, interp):
         _note_unread_bases(interp, klass)
         if not is_dataclass(interp, klass):
             continue
-        assert klass.node is not None and klass.scope is not None
-        source = class_source(interp) if comments else None
-        notes = _comments(source, klass.node) if source is not None else {}
-        body = klass.node.body
-        for i, stmt in enumerate(body):
-            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
-                continue
-            annotation = eval_annotation(interp, stmt.annotation, klass.scope)
-            if isinstance(annotation, Generic) and annotation.base in (
-                "typing.ClassVar",
-                "dataclasses.InitVar",
-            ):
-                continue
-            if isinstance(annotation, Ref) and annotation.name == "typing.ClassVar":
-                continue
-            fields[stmt.target.id] = _field(
-                interp, klass, stmt, annotation, _docstring_after(body, i)
-            )._replace(comment=notes.get(stmt.lineno))
+        script_path = interp.path
+        interp.path = klass.path or script_path  # notes about a library's fields name its file
+        try:
+            _class_fields(interp, klass, comments, fields)
+        finally:
+            interp.path = script_path
     return list(fields.values())
+
+
+def _class_fields(
+    interp: Interpreter, klass: ClassValue, comments: bool, fields: dict[str, DataField]
+) -> None:
+    """Add (or override) the fields ``klass`` itself declares."""
+    assert klass.node is not None and klass.scope is not None
+    source = class_source(interp) if comments else None
+    notes = _comments(source, klass.node) if source is not None else {}
+    body = klass.node.body
+    for i, stmt in enumerate(body):
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        annotation = eval_annotation(interp, stmt.annotation, klass.scope)
+        if isinstance(annotation, Generic) and annotation.base in (
+            "typing.ClassVar",
+            "dataclasses.InitVar",
+        ):
+            continue
+        if isinstance(annotation, Ref) and annotation.name == "typing.ClassVar":
+            continue
+        fields[stmt.target.id] = _field(
+            interp, klass, stmt, annotation, _docstring_after(body, i)
+        )._replace(comment=notes.get(stmt.lineno), path=klass.path)
 
 
 def _note_unread_bases(interp: Interpreter, klass: ClassValue) -> None:
     """Warn that fields inherited from a base class whose source was not read are missing."""
-    for base in klass.bases:
+    for base in _bases(interp, klass):
         if isinstance(base, ClassValue) or base == Ref("builtins.object"):
             continue
         what = base.name if isinstance(base, Ref) else "a base class not known statically"
@@ -130,7 +144,14 @@ def _note_unread_bases(interp: Interpreter, klass: ClassValue) -> None:
         )
 
 
-def mro(cls: ClassValue) -> list[ClassValue]:
+def _bases(interp: Interpreter | None, klass: ClassValue) -> list[object]:
+    """``klass``'s bases, transformers' argument dataclasses read from the library's source."""
+    if interp is None:
+        return list(klass.bases)
+    return [library_dataclass(interp, base, klass.line) for base in klass.bases]
+
+
+def mro(cls: ClassValue, interp: Interpreter | None = None) -> list[ClassValue]:
     """``cls`` and its user-class bases, bases first (single inheritance order)."""
     out: list[ClassValue] = []
     seen: set[int] = set()
@@ -139,7 +160,7 @@ def mro(cls: ClassValue) -> list[ClassValue]:
         if id(klass) in seen or depth > _MAX_DEPTH:
             return
         seen.add(id(klass))
-        for base in klass.bases:
+        for base in _bases(interp, klass):
             if isinstance(base, ClassValue):
                 visit(base, depth + 1)
         out.append(klass)

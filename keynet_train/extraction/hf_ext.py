@@ -38,6 +38,7 @@ from keynet_train.extraction.dataclass_fields import (
     union_parts,
 )
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
+from keynet_train.extraction.library_dataclasses import library_dataclass
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import type_of_value
 from keynet_train.extraction.values import UNKNOWN, ClassValue, EnumMember, Ref
@@ -66,6 +67,8 @@ class HfParserValue(ParserValue):
         super().__init__(line)
         #: bool field → (its --x options, its --no_x options, whether --x alone sets True)
         self.bool_fields: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+        #: field → (file, line) for fields of a library's dataclass (for diagnostics)
+        self.library_fields: dict[str, tuple[str, int]] = {}
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         if name in _PARSE_METHODS:
@@ -86,7 +89,7 @@ def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
     types = call.args[0] if call.args else kwargs.pop("dataclass_types", None)
     kwargs.pop("dataclass_types", None)
     _apply_constructor_kwargs(interp, parser, kwargs, call.line)
-    items = [types] if isinstance(types, ClassValue) else interp.iterate(types)
+    items = [types] if isinstance(types, (ClassValue, Ref)) else interp.iterate(types)
     if types is None:
         items = []
     if items is None:
@@ -97,7 +100,8 @@ def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
             "warning",
         )
         items = []
-    for dtype in items:
+    for item in items:
+        dtype = library_dataclass(interp, item, call.line)
         if is_dataclass(interp, dtype):
             assert isinstance(dtype, ClassValue)
             for f in dataclass_fields(interp, dtype):
@@ -160,6 +164,20 @@ def _string_to_bool(value: object) -> object:
 
 
 def _add_field(interp: Interpreter, parser: HfParserValue, f: DataField) -> None:
+    if f.path is None:
+        _add_field_here(interp, parser, f)
+        return
+    # A library dataclass's field: diagnostics name the library's file.
+    parser.library_fields[f.name] = (f.path, f.line)
+    script_path = interp.path
+    interp.path = f.path
+    try:
+        _add_field_here(interp, parser, f)
+    finally:
+        interp.path = script_path
+
+
+def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) -> None:
     field_type = _resolve_union(interp, f)
     kwargs = dict(f.metadata)
     aliases = kwargs.pop("aliases", [])
@@ -263,7 +281,10 @@ def hf_arguments(interp: Interpreter, parser: HfParserValue) -> list[Argument]:
     (fields defaulting to True) sets False.
     """
     result = []
-    for argument in parser_arguments(interp, parser):
+    first_new = len(interp.diagnostics)
+    arguments = parser_arguments(interp, parser)
+    _name_library_files(interp, parser, first_new)
+    for argument in arguments:
         info = parser.bool_fields.get(argument.name)
         described = argument
         if info is not None:
@@ -277,6 +298,16 @@ def hf_arguments(interp: Interpreter, parser: HfParserValue) -> list[Argument]:
                 described = argument._replace(kind="flag", flag_value=True, flags=flags, nargs=None)
         result.append(described)
     return result
+
+
+def _name_library_files(interp: Interpreter, parser: HfParserValue, start: int) -> None:
+    """Diagnostics about a library dataclass's fields point into the library's file."""
+    for index in range(start, len(interp.diagnostics)):
+        diag = interp.diagnostics[index]
+        for name, (path, line) in parser.library_fields.items():
+            if diag.line == line and f"'{name}'" in diag.message:
+                interp.diagnostics[index] = diag._replace(path=path)
+                break
 
 
 def _enum_value(enum: ClassValue, member: str) -> object:

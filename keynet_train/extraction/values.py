@@ -110,6 +110,8 @@ class ClassValue:
         # a class's annotations, field(...) calls and field docstrings.
         self.node: ast.ClassDef | None = None
         self.scope: Scope | None = None
+        # The file it was read from when that is not the script (a library's).
+        self.path: str | None = None
 
 
 class EnumMember:
