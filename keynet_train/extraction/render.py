@@ -18,6 +18,7 @@ prefix character). A value starting with ``-`` is written ``FLAG=VALUE``
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import shlex
@@ -289,8 +290,35 @@ def _option_value(argument: Argument, text: str, context: _Context) -> list[str]
     return [flag + text]  # argparse, click and typer all read -xVALUE as one option and value
 
 
+#: Families that read a value as a Python literal and want it joined: ``--name=VALUE``
+#: (a nanoGPT configurator reads nothing else; fire's documented spelling).
+_LITERAL_FAMILIES = ("globals", "fire")
+
+
 def _as_value(argument: Argument, value: object, context: _Context) -> list[str]:
-    return _option_value(argument, _text(argument, value), context)
+    text = _text(argument, value)
+    if context.family in _LITERAL_FAMILIES and argument.flags:
+        return [f"{argument.flags[0]}={_python_word(argument, value, text)}"]
+    return _option_value(argument, text, context)
+
+
+def _python_word(argument: Argument, value: object, text: str) -> str:
+    """The word ``ast.literal_eval`` (fire, a configurator) turns back into ``value``.
+
+    A bool is ``True``/``False``; a string that would read as another literal
+    (``"123"``, ``"None"``) is quoted; anything else is the text itself (a
+    word that is not a literal is kept as a string by both).
+    """
+    if isinstance(value, bool):
+        return repr(value)
+    if argument.type == "str":
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return text
+        if not isinstance(parsed, str) or parsed != text:
+            return repr(text)
+    return text
 
 
 def _as_flag(argument: Argument, value: object, context: _Context) -> list[str]:
