@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import child_environment, keynet_command, precompile, time_once
+from fresh_install import fresh_install
+from measure import child_environment, time_once
 
 TARGET_LINES = 3000
 
@@ -106,13 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the measurements as JSON")
     ap.add_argument("--max-ratio", type=float, default=None, help="exit 1 if the ratio is above")
     args = ap.parse_args(argv)
-    precompile()
     with tempfile.TemporaryDirectory() as tmp:
+        # A wheel in a fresh venv, compared with that venv's own interpreter.
+        bin_dir = fresh_install(Path(tmp))
         env = dict(child_environment(tmp), NO_COLOR="1")
         script = Path(tmp) / "big_train.py"
         script.write_text(generate_script(args.lines), encoding="utf-8")
-        baseline = [sys.executable, "-c", f"import ast; ast.parse(open({str(script)!r}).read())"]
-        inspect_cmd = [*keynet_command(), "inspect", str(script), "--json"]
+        py = str(bin_dir / "python")
+        baseline = [py, "-c", f"import ast; ast.parse(open({str(script)!r}).read())"]
+        inspect_cmd = [str(bin_dir / "keynet-train"), "inspect", str(script), "--json"]
         # Sanity: it must work and find the 60 arguments.
         out = subprocess.run(inspect_cmd, check=True, capture_output=True, text=True, env=env)
         found = len(json.loads(out.stdout)["arguments"])

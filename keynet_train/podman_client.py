@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from keynet_train import podman_connection
 from keynet_train.config import Secret
 from keynet_train.errors import (
     BuildError,
@@ -54,7 +55,7 @@ from keynet_train.errors import (
     UsageError,
 )
 from keynet_train.harbor_errors import classify_refusal
-from keynet_train.progress import NullReporter, Reporter
+from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progress
 from keynet_train.secrets import redact
 
 if TYPE_CHECKING:
@@ -173,11 +174,7 @@ def validate_repository(repository: str) -> str:
 
 def default_socket_url(environ: Mapping[str, str] | None = None) -> str:
     """The podman socket this user's service listens on by default (SPEC §5.1)."""
-    environ = os.environ if environ is None else environ
-    if os.geteuid() == 0:
-        return "unix:///run/podman/podman.sock"
-    runtime_dir = environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.geteuid()}"
-    return f"unix://{runtime_dir}/podman/podman.sock"
+    return podman_connection.default_socket_url(environ)
 
 
 def choose_podman_url(
@@ -188,8 +185,42 @@ def choose_podman_url(
 
 
 def _normalize_url(url: str) -> str:
-    # A bare socket path is accepted for convenience; podman-py wants a scheme.
-    return f"unix://{url}" if url.startswith("/") else url
+    return podman_connection.normalize_url(url)
+
+
+def choose_service(
+    url: str | None, source: str, environ: Mapping[str, str]
+) -> podman_connection.ServiceChoice:
+    """Which service :func:`connect` would use for ``url`` (see ``podman_connection``).
+
+    Raises:
+        UsageError: ``CONTAINER_CONNECTION`` names an unknown connection.
+    """
+    return podman_connection.choose_service(
+        url,
+        source,
+        environ,
+        ping=lambda target, identity: ping(target, identity=identity),
+        socket=default_socket_url(environ),
+    )
+
+
+# sockaddr_un.sun_path holds 108 bytes on Linux, 104 on macOS (with the NUL).
+MAX_SOCKET_PATH = 103
+
+
+def private_service_dir() -> Path:
+    """A new private directory for a service socket, in TMPDIR when the path fits.
+
+    A long TMPDIR (a CI workspace, pytest's temp dirs for a long user name)
+    would make ``<dir>/podman.sock`` too long to bind ("bind: invalid
+    argument"); /tmp is used then.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="keynet-podman-"))
+    if len(str(directory / "podman.sock")) <= MAX_SOCKET_PATH:
+        return directory
+    directory.rmdir()
+    return Path(tempfile.mkdtemp(prefix="keynet-podman-", dir="/tmp"))
 
 
 class PrivatePodmanService:
@@ -223,7 +254,7 @@ class PrivatePodmanService:
         podman = shutil.which("podman")
         if podman is None:
             raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
-        self.directory = Path(tempfile.mkdtemp(prefix="keynet-podman-"))
+        self.directory = private_service_dir()
         # Whole seconds: podman reports container creation times that way.
         self.started_at = float(int(time.time()))
         try:
@@ -303,6 +334,24 @@ class PrivatePodmanService:
         directory, self.directory = self.directory, None
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
+            if directory.exists() and os.geteuid() != 0:
+                # Rootless: an interrupted build leaves scratch files owned by
+                # sub-uids, which only the user namespace may delete.
+                _unshare_remove(directory)
+
+
+def _unshare_remove(directory: Path) -> None:
+    """``podman unshare rm -rf directory``. Never raises."""
+    podman = shutil.which("podman")
+    if podman is None:
+        return
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            [podman, "unshare", "rm", "-rf", str(directory)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
 
 
 def _remove_build_containers(created_since: float) -> None:
@@ -344,22 +393,35 @@ def _remove_build_containers(created_since: float) -> None:
 def _upload_progress(
     chunks: Iterator[bytes], total: int, reporter: Reporter, interval: float
 ) -> Iterator[bytes]:
-    """Pass ``chunks`` through, reporting how much was sent every ``interval`` s.
+    """Pass ``chunks`` through, reporting how much was sent.
 
-    Quiet for uploads shorter than ``interval``. ``total`` is the size of the
-    files (the tar adds headers, hence "about").
+    On a terminal (the reporter has a live display) a bar shows bytes and
+    rate throughout; otherwise a line every ``interval`` s, quiet for uploads
+    shorter than that. ``total`` is the size of the files (the tar adds
+    headers, hence "about").
     """
     from keynet_train.build_context import human_size
 
+    live = live_progress(reporter)
+    task = live.transfer("Sending build context", total) if live is not None else None
     started = last = time.monotonic()
     sent = 0
-    for chunk in chunks:
-        yield chunk
-        sent += len(chunk)
-        now = time.monotonic()
-        if now - last >= interval:
-            last = now
-            reporter.info(f"Sending build context: {human_size(sent)} of about {human_size(total)}")
+    try:
+        for chunk in chunks:
+            yield chunk
+            sent += len(chunk)
+            if task is not None:
+                task.advance(sent)
+                continue
+            now = time.monotonic()
+            if now - last >= interval:
+                last = now
+                reporter.info(
+                    f"Sending build context: {human_size(sent)} of about {human_size(total)}"
+                )
+    finally:
+        if task is not None:
+            task.close()
     elapsed = time.monotonic() - started
     if elapsed >= interval:
         reporter.info(f"Build context sent: {human_size(sent)} in {elapsed:.0f} s")
@@ -421,12 +483,24 @@ def _descendant_pids(root: int) -> list[int]:
     return found
 
 
-def ping(url: str, timeout: float = PING_TIMEOUT) -> bool:
-    """True if a podman service answers at ``url``. Never raises."""
+def ping(
+    url: str, timeout: float = PING_TIMEOUT, identity: str | None = None, ssh_checked: bool = False
+) -> bool:
+    """True if a podman service answers at ``url``. Never raises.
+
+    An ``ssh://`` URL is checked with a fail-fast ssh first (see
+    :func:`keynet_train.podman_connection.check_ssh`).
+    """
     import podman
 
+    if url.startswith("ssh://") and not ssh_checked:
+        try:
+            podman_connection.check_ssh(url, identity, timeout=max(timeout, 5.0))
+        except KeynetError:
+            return False
+    kwargs: dict[str, Any] = {"identity": identity} if identity else {}
     try:
-        with podman.PodmanClient(base_url=_normalize_url(url), timeout=timeout) as client:
+        with podman.PodmanClient(base_url=_normalize_url(url), timeout=timeout, **kwargs) as client:
             response = client.api.get("/_ping", timeout=timeout)
             return bool(response.ok)
     except Exception:  # noqa: BLE001 - any failure means "does not answer"
@@ -439,42 +513,51 @@ def connect(
     *,
     environ: Mapping[str, str] | None = None,
     reporter: Reporter | None = None,
+    source: str = "flag",
 ) -> Iterator[PodmanClient]:
     """Connect to podman per SPEC §5.1 and yield a :class:`PodmanClient`.
 
-    ``url`` is what the caller resolved (see :func:`choose_podman_url`). With an
-    explicit URL that does not answer, this fails. Without one the default
-    socket is tried, and if nothing answers a private service is started (with
-    ``--runtime $KEYNET_PODMAN_RUNTIME`` if set) and stopped when the block
-    exits, however it exits.
+    ``url`` is what the caller resolved (see :func:`choose_podman_url`) and
+    ``source`` where it came from (flag, env or config). With an explicit URL
+    or a podman connection that does not answer, this fails. Otherwise the
+    default socket is tried, and if nothing answers a private service is
+    started (with ``--runtime $KEYNET_PODMAN_RUNTIME`` if set) and stopped
+    when the block exits, however it exits. The reporter is told which
+    service is used and why.
 
     Raises:
         PodmanUnavailableError: nothing answers and no service can be started.
+        UsageError: ``CONTAINER_CONNECTION`` names an unknown connection.
     """
     environ = os.environ if environ is None else environ
     reporter = reporter or NullReporter()
     private: PrivatePodmanService | None = None
     try:
-        if url:
-            target = _normalize_url(url)
-            if not ping(target):
+        choice = choose_service(url, source, environ)
+        target = choice.url
+        if target is not None and choice.source not in ("socket", "machine"):
+            if target.startswith("ssh://"):
+                # Fails fast with ssh's own reason instead of a 300 s wait.
+                podman_connection.check_ssh(target, choice.identity)
+            if not ping(target, identity=choice.identity, ssh_checked=True):
                 raise PodmanUnavailableError(
-                    f"No podman service answers at {url}",
-                    hint="Start it with `podman system service --time=0 <url>`, or drop "
-                    "--podman-url/CONTAINER_HOST to let keynet-train start one.",
+                    f"No podman service answers at {target} ({choice.reason})",
+                    hint="Start it with `podman system service --time=0 <url>` (a podman "
+                    "machine: `podman machine start`), or drop --podman-url/CONTAINER_HOST "
+                    "to let keynet-train start one.",
                 )
+        if target is None:
+            if shutil.which("podman") is None:
+                raise PodmanUnavailableError(
+                    "podman is not installed and no podman service is running",
+                    hint=INSTALL_HINT,
+                )
+            reporter.info("No podman service running; starting a private one")
+            private = PrivatePodmanService(runtime=environ.get(RUNTIME_ENV) or None)
+            target = private.start(ping)
         else:
-            target = default_socket_url(environ)
-            if not ping(target):
-                if shutil.which("podman") is None:
-                    raise PodmanUnavailableError(
-                        "podman is not installed and no podman service is running",
-                        hint=INSTALL_HINT,
-                    )
-                reporter.info("No podman service running; starting a private one")
-                private = PrivatePodmanService(runtime=environ.get(RUNTIME_ENV) or None)
-                target = private.start(ping)
-        client = PodmanClient(target, private_service=private)
+            reporter.info(f"Podman service: {choice.describe()}")
+        client = PodmanClient(target, private_service=private, identity=choice.identity)
         try:
             yield client
         finally:
@@ -494,7 +577,12 @@ def connect(
 class PodmanClient:
     """Build, tag, push and inspect images through a podman service."""
 
-    def __init__(self, url: str, private_service: PrivatePodmanService | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        private_service: PrivatePodmanService | None = None,
+        identity: str | None = None,
+    ) -> None:
         import podman
 
         self.url = url
@@ -503,7 +591,8 @@ class PodmanClient:
         # No client-wide timeout: a silent RUN step or a big layer upload can
         # legitimately take long; Ctrl-C is the way out.
         # Typed as Any: podman-py's annotations do not admit a generator body.
-        self._client: Any = podman.PodmanClient(base_url=url)
+        kwargs: dict[str, Any] = {"identity": identity} if identity else {}
+        self._client: Any = podman.PodmanClient(base_url=url, **kwargs)
 
     @property
     def private(self) -> bool:
@@ -770,11 +859,16 @@ class PodmanClient:
             PodmanUnavailableError: the connection to the service broke.
         """
         reporter = reporter or NullReporter()
+        live = live_progress(reporter)
+        # On a terminal a spinner shows the elapsed time instead of the
+        # 30-second lines, which stay for logs.
+        interval = 0.0 if live is not None else heartbeat
         for attempt in range(1, attempts + 1):
+            spinner = live.activity(f"Pushing {reference}") if live is not None else None
             try:
-                with _Heartbeat(reporter, f"Still pushing {reference}", heartbeat) as beat:
+                with _Heartbeat(reporter, f"Still pushing {reference}", interval) as beat:
                     digest = self._push_once(
-                        reference, credentials, tls_verify, reporter, beat, digest_lookup
+                        reference, credentials, tls_verify, reporter, beat, digest_lookup, spinner
                     )
                 return PushedImage(reference, digest, attempt)
             except _TransientPushError as e:
@@ -789,6 +883,9 @@ class PodmanClient:
                     f"(attempt {attempt + 1}/{attempts})"
                 )
                 sleep(delay)
+            finally:
+                if spinner is not None:
+                    spinner.close()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _push_once(
@@ -799,6 +896,7 @@ class PodmanClient:
         reporter: Reporter,
         beat: _Heartbeat,
         digest_lookup: Callable[[str], str | None] | None,
+        spinner: LiveTask | None = None,
     ) -> str | None:
         headers = {"X-Registry-Auth": credentials.header()}
         digest: str | None = None
@@ -815,6 +913,8 @@ class PodmanClient:
                 for line in str(record.get("stream") or "").splitlines():
                     if line.strip():
                         reporter.log_line(line.strip())
+                        if spinner is not None:
+                            spinner.describe(f"Pushing {reference}: {line.strip()[:60]}")
                 digest = record.get("manifestdigest") or digest
             if digest:
                 return str(digest)
@@ -1058,13 +1158,20 @@ def certs_dir(registry_host: str) -> Path:
     return Path.home() / ".config/containers/certs.d" / registry_host
 
 
+# Written next to a CA that login/push installed, listing the directories that
+# were created for it, so logout removes exactly what we added. podman reads
+# only *.crt, *.cert and *.key files from certs.d, so this name is ignored.
+CA_MARKER = "keynet-train.installed"
+
+
 def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
     """Install ``ca_pem`` as the CA podman trusts for ``registry_host``.
 
     Writes ``certs.d/<host:port>/ca.crt`` (``/etc/containers`` as root,
     ``~/.config/containers`` otherwise). Podman reads certs.d on every push,
-    so a running service picks it up. Unchanged content is not rewritten.
-    Returns the installed path.
+    so a running service picks it up. Unchanged content is not rewritten. A
+    CA that was not there before is recorded (:data:`CA_MARKER`) so
+    :func:`remove_registry_ca` can take it away again. Returns the installed path.
 
     Raises:
         RegistryError: the PEM cannot be read or the target cannot be written.
@@ -1076,15 +1183,56 @@ def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
             raise RegistryError(f"{ca_pem} is not a PEM certificate (KEYNET_CA_BUNDLE)")
         if target.exists() and target.read_bytes() == content:
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
+        ours = not target.exists() or (target.parent / CA_MARKER).exists()
+        created = _make_dirs(target.parent)
         temporary = target.with_suffix(".tmp")
         temporary.write_bytes(content)
         os.replace(temporary, target)
+        if ours:
+            marker = target.parent / CA_MARKER
+            previous = marker.read_text().splitlines() if marker.exists() else []
+            marker.write_text("".join(f"{d}\n" for d in [*previous, *map(str, created)]))
     except OSError as e:
         raise RegistryError(
             f"Cannot install the registry CA for {registry_host} at {target}: {e.strerror}",
             hint="Copy the CA there yourself (it may need sudo), or use --insecure-registry.",
         ) from e
+    return target
+
+
+def _make_dirs(directory: Path) -> list[Path]:
+    """``mkdir -p directory``; returns the directories it created, deepest first."""
+    missing = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_registry_ca(registry_host: str) -> Path | None:
+    """Remove the CA :func:`install_registry_ca` installed for ``registry_host``.
+
+    Only a CA installed by keynet-train (it left :data:`CA_MARKER`) is
+    removed, with the directories created for it once they are empty; a CA
+    the user put there stays. Returns the removed path, or None. Never raises.
+    """
+    directory = certs_dir(registry_host)
+    marker = directory / CA_MARKER
+    try:
+        created = [Path(line) for line in marker.read_text().splitlines() if line]
+    except OSError:
+        return None
+    target = directory / "ca.crt"
+    with contextlib.suppress(OSError):
+        target.unlink()
+    with contextlib.suppress(OSError):
+        marker.unlink()
+    # Deepest first; a directory that holds anything else is kept (rmdir fails).
+    for path in sorted(set(created), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            path.rmdir()
     return target
 
 

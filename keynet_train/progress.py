@@ -34,6 +34,39 @@ class Reporter(Protocol):
         """One line of streamed build/push output from podman."""
 
 
+class LiveTask(Protocol):
+    """One line of a live display: a transfer with a byte count, or a spinner."""
+
+    def advance(self, done: int) -> None:
+        """``done`` bytes of the total are through (ignored by a spinner)."""
+
+    def describe(self, text: str) -> None:
+        """Replace the line's text."""
+
+    def close(self) -> None:
+        """Remove the line; the task is over (also after an error)."""
+
+
+class LiveProgress(Protocol):
+    """A live display on a terminal: bars with bytes and rate, spinners with elapsed time."""
+
+    def transfer(self, label: str, total: int | None) -> LiveTask:
+        """Start a byte transfer of ``total`` bytes (None: unknown)."""
+
+    def activity(self, label: str) -> LiveTask:
+        """Start a spinner with elapsed time, for work that reports no progress."""
+
+
+def live_progress(reporter: object) -> LiveProgress | None:
+    """The reporter's live display (``reporter.live``), or None for plain periodic lines.
+
+    Only a reporter writing to a terminal has one; logs, ``--quiet``, CI and
+    reporters that hold events back (a prompt is on screen) get periodic lines.
+    """
+    live = getattr(reporter, "live", None)
+    return live if live is not None else None
+
+
 class NullReporter:
     """A :class:`Reporter` that discards everything."""
 

@@ -33,6 +33,7 @@ class Environment:
         debug: bool = False,
         no_color: bool = False,
         json_output: bool = False,
+        quiet: bool = False,
         extra: dict[str, object] | None = None,
     ) -> None:
         self.stdin = stdin
@@ -45,6 +46,8 @@ class Environment:
         self.debug = debug
         self.no_color = no_color
         self.json_output = json_output
+        # --quiet: only warnings, errors and the result (SPEC §7).
+        self.quiet = quiet
         self.extra: dict[str, object] = {} if extra is None else extra
 
     @classmethod
@@ -67,8 +70,27 @@ class Environment:
 
     @property
     def color(self) -> bool:
-        """Colours/spinners only on a TTY, never with NO_COLOR or --no-color."""
-        return self.stderr_isatty and not self.no_color and "NO_COLOR" not in self.environ
+        """Colours/spinners on a TTY or with FORCE_COLOR; never with NO_COLOR or --no-color.
+
+        Per no-color.org and force-color.org an empty variable counts as unset.
+        """
+        if self.no_color or self.environ.get("NO_COLOR"):
+            return False
+        return self.stderr_isatty or self.force_color
+
+    @property
+    def force_color(self) -> bool:
+        """FORCE_COLOR is set to a non-empty value (styling even when not a terminal)."""
+        return bool(self.environ.get("FORCE_COLOR"))
+
+    @property
+    def ci_folding(self) -> str | None:
+        """``"github"`` or ``"gitlab"`` when running there: long logs go into foldable sections."""
+        if self.environ.get("GITHUB_ACTIONS") == "true":
+            return "github"
+        if self.environ.get("GITLAB_CI") == "true":
+            return "gitlab"
+        return None
 
     # Every line the CLI prints passes here: control characters are
     # neutralised and the text fitted to the stream's encoding (SPEC §7).

@@ -16,7 +16,12 @@ from typing import NoReturn
 
 from keynet_train import __version__
 from keynet_train.cli.environment import Environment
-from keynet_train.cli.parser import ArgumentParser
+from keynet_train.cli.parser import (
+    ArgumentParser,
+    HelpFormatter,
+    add_global_flags,
+    unrecognized_arguments_error,
+)
 from keynet_train.cli.status import ExitStatus, render_error
 from keynet_train.interrupts import Stopped, StopSignals
 
@@ -33,24 +38,21 @@ Typical use:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argparse tree (cheap: imports no heavy library)."""
-    from keynet_train.cli.commands import config_cmd, inspect, login, projects, push
+    from keynet_train.cli.commands import (
+        completion,
+        config_cmd,
+        inspect,
+        login,
+        projects,
+        push,
+        whoami,
+    )
 
-    parser = ArgumentParser(
-        prog=PROG,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = ArgumentParser(prog=PROG, description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="log HTTP requests/responses (secrets redacted) and show tracebacks",
-    )
-    parser.add_argument(
-        "--no-color", action="store_true", help="no colours or spinners (also: NO_COLOR=1)"
-    )
+    add_global_flags(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for module in (login, config_cmd, projects, inspect, push):
+    for module in (login, config_cmd, projects, whoami, inspect, push, completion):
         module.register(sub)
     return parser
 
@@ -75,12 +77,17 @@ def _run(args_list: list[str], env: Environment) -> int:
             # argparse prints --help/--version to sys.stdout; send it to the
             # injected stream so in-process runs capture it like any result.
             with contextlib.redirect_stdout(env.stdout):
-                args = parser.parse_args(args_list)
+                args, extras = parser.parse_known_args(args_list)
         except SystemExit as exc:  # --help / --version
             return int(exc.code or 0)
+        if extras:
+            # Reported by the sub-command that was reached, so the hint names
+            # its --help (and the option that was probably meant).
+            raise unrecognized_arguments_error(getattr(args, "_parser", parser), extras)
         env.debug = bool(args.debug)
         env.no_color = bool(args.no_color)
         env.json_output = bool(getattr(args, "json", False))
+        env.quiet = bool(getattr(args, "quiet", False))
         if args.command is None:
             parser.print_help(env.stderr)
             return ExitStatus.USAGE

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import codecs
 import functools
+import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from keynet_train.cli.environment import Environment
@@ -101,17 +102,49 @@ def _markup(text: str, *, multiline: bool = False) -> str:
     return escape(neutralise(text, multiline=multiline))
 
 
+def make_console(env: Environment, file: TextIO) -> Any:
+    """A rich Console on ``file`` that obeys our colour decision, not rich's own env reading.
+
+    rich reads ``os.environ``; the CLI's environment is injected (tests), and
+    FORCE_COLOR must style output that is not a terminal.
+    """
+    from rich.console import Console
+
+    return Console(
+        file=file,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=True if env.force_color else None,
+        no_color=False,
+    )
+
+
 class CliReporter:
-    """A :class:`keynet_train.progress.Reporter` that writes to stderr."""
+    """A :class:`keynet_train.progress.Reporter` that writes to stderr.
+
+    With ``--quiet`` only warnings pass (errors and the result are printed by
+    the command). On GitHub Actions or GitLab CI each step's podman log is
+    folded into a collapsible section, so a job log shows the steps and
+    opens the build log on demand. On a real terminal it has a live display
+    (:attr:`live`) for progress bars and spinners.
+    """
 
     def __init__(self, env: Environment) -> None:
         self._env = env
         self._console: Any = None
+        self._quiet = env.quiet
+        self._folding = env.ci_folding
+        self._step = ""
+        self._section: str | None = None
+        self._sections = 0
+        # A live display (progress bars, spinners) only on a real terminal:
+        # FORCE_COLOR into a log file, --quiet and CI logs get plain lines.
+        self.live: RichLiveProgress | None = None
         # rich only where it can print its symbols; otherwise plain ASCII lines.
         if env.color and stream_is_unicode(env.stderr):
-            from rich.console import Console
-
-            self._console = Console(file=env.stderr, highlight=False, soft_wrap=True)
+            self._console = make_console(env, env.stderr)
+            if env.stderr_isatty and not env.quiet and env.ci_folding is None:
+                self.live = RichLiveProgress(self._console)
 
     def _line(self, plain: str, styled: str | None = None) -> None:
         if self._console is not None and styled is not None:
@@ -119,32 +152,136 @@ class CliReporter:
         else:
             self._env.err(plain)
 
+    def _open_section(self) -> None:
+        if self._folding is None or self._section is not None:
+            return
+        self._sections += 1
+        self._section = f"keynet_step_{self._sections}"
+        title = neutralise(f"{self._step or 'podman'} log", multiline=False)
+        if self._folding == "github":
+            self._env.err(f"::group::{title}")
+        else:
+            stamp = int(time.time())
+            self._env.err(
+                f"\x1b[0Ksection_start:{stamp}:{self._section}[collapsed=true]\r\x1b[0K{title}"
+            )
+
+    def _close_section(self) -> None:
+        section, self._section = self._section, None
+        if section is None:
+            return
+        if self._folding == "github":
+            self._env.err("::endgroup::")
+        else:
+            self._env.err(f"\x1b[0Ksection_end:{int(time.time())}:{section}\r\x1b[0K")
+
     # Every event may carry outside text (titles with project names, registry
     # and podman messages): the one-line parts are neutralised with newlines
     # shown, so a log line cannot fake a "==>" step line either.
     def step_started(self, title: str) -> None:
         """Print a step's start line."""
+        self._close_section()
+        self._step = title
+        if self._quiet:
+            return
         plain = neutralise(title, multiline=False)
         self._line(f"==> {plain} ...", f"[bold cyan]==>[/] [bold]{_markup(title)}[/] ...")
 
     def step_finished(self, title: str, detail: str = "") -> None:
         """Print a step's finish line."""
+        self._close_section()
+        if self._quiet:
+            return
         suffix = f": {detail}" if detail else ""
         plain = neutralise(title + suffix, multiline=False)
         self._line(f" ok {plain}", f" [green]✓[/] {_markup(title + suffix)}")
 
     def info(self, message: str) -> None:
         """Print an informational line."""
+        if self._quiet:
+            return
         self._line(f"    {message}", f"    {_markup(message, multiline=True)}")
 
     def warning(self, message: str) -> None:
-        """Print a warning line."""
+        """Print a warning line (also with ``--quiet``)."""
+        self._close_section()  # a warning must not hide in a folded log
         self._line(f"Warning: {message}", f"[yellow]Warning:[/] {_markup(message, multiline=True)}")
 
     def log_line(self, line: str) -> None:
         """Print one streamed podman output line, indented."""
+        if self._quiet:
+            return
+        self._open_section()
         plain = neutralise(line, multiline=False)
         self._line(f"    | {plain}", f"    [dim]│ {_markup(line)}[/]")
+
+    def close(self) -> None:
+        """End an open CI section (the command is over, maybe by an error)."""
+        self._close_section()
+
+
+class RichLiveProgress:
+    """:class:`keynet_train.progress.LiveProgress` drawn with rich on the reporter's console.
+
+    Lines printed through the same console while a task is live appear above
+    it (rich moves the live region down), so the build log and step lines stay
+    readable. Each task is transient: it disappears when closed.
+    """
+
+    def __init__(self, console: Any) -> None:
+        self._console = console
+
+    def transfer(self, label: str, total: int | None) -> _RichTask:
+        """A bar with bytes, rate and elapsed time."""
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
+        progress = Progress(
+            TextColumn("    {task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeElapsedColumn(),
+            console=self._console,
+            transient=True,
+        )
+        return _RichTask(progress, progress.add_task(_markup(label), total=total))
+
+    def activity(self, label: str) -> _RichTask:
+        """A spinner with elapsed time."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress = Progress(
+            TextColumn("   "),
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self._console,
+            transient=True,
+        )
+        return _RichTask(progress, progress.add_task(_markup(label), total=None))
+
+
+class _RichTask:
+    def __init__(self, progress: Any, task: Any) -> None:
+        self._progress = progress
+        self._task = task
+        progress.start()
+
+    def advance(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
+
+    def describe(self, text: str) -> None:
+        self._progress.update(self._task, description=_markup(text))
+
+    def close(self) -> None:
+        self._progress.stop()
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -171,12 +308,11 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def print_table(env: Environment, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print a table to stdout: rich on a colour TTY, aligned plain text otherwise."""
     if env.color and env.stdout_isatty and stream_is_unicode(env.stdout):
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(*headers, header_style="bold")
         for row in rows:
             table.add_row(*(_markup(c) for c in row))
-        Console(file=env.stdout).print(table)
+        make_console(env, env.stdout).print(table)
     else:
         env.out(format_table(headers, rows))

@@ -1,23 +1,117 @@
-"""argparse pieces shared by the command modules."""
+"""argparse pieces shared by the command modules.
+
+Conventions every command gets from here (SPEC §2): no abbreviated options
+(``allow_abbrev=False``: a new flag must never change what an old script
+meant), the global flags accepted after the sub-command too, "did you mean"
+for a mistyped command or option, and help text wrapped to the terminal while
+example blocks keep their layout.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn, TypeVar
+import re
+from collections.abc import Iterable
+from typing import Any, NoReturn, TypeVar
 
 from keynet_train.errors import UsageError
+
+_INVALID_CHOICE_RE = re.compile(r"invalid choice: '?([^'\s]+)'?")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose paragraphs to the terminal; keeps indented example blocks verbatim.
+
+    A paragraph (text between blank lines) whose continuation lines are
+    indented is an example or a list: it is printed as written. Every other
+    paragraph is re-flowed, so long descriptions do not run off a narrow
+    terminal.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        paragraphs = text.strip("\n").split("\n\n")
+        out = []
+        for paragraph in paragraphs:
+            lines = paragraph.splitlines()
+            if any(line[:1].isspace() for line in lines) or paragraph.rstrip().endswith(":"):
+                out.append("\n".join(indent + line for line in lines))
+            else:
+                out.append(
+                    textwrap.fill(
+                        " ".join(lines),
+                        width,
+                        initial_indent=indent,
+                        subsequent_indent=indent,
+                        break_on_hyphens=False,
+                    )
+                )
+        return "\n\n".join(out) + "\n"
 
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` instead of exiting, so tests stay in-process."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         """Raise a usage error (exit status 2) instead of printing and exiting.
+
+        A mistyped sub-command gets the closest valid one as its hint.
 
         Raises:
             UsageError: always.
         """
-        raise UsageError(f"{self.prog}: {message}", f"Run '{self.prog} --help' for usage.")
+        hint = f"Run '{self.prog} --help' for usage."
+        match = _INVALID_CHOICE_RE.search(message)
+        if match:
+            guess = closest(match.group(1), _command_names(self))
+            if guess:
+                # The choice list argparse appends is noise next to a suggestion.
+                message = message.split(" (choose from", 1)[0]
+                hint = f"Did you mean '{self.prog} {guess}'? " + hint
+        raise UsageError(f"{self.prog}: {message}", hint)
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like ``word`` (difflib, cutoff 0.6), or None."""
+    import difflib  # only on a usage error: not needed to start up
+
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    names: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            names.extend(action.choices)
+    return names
+
+
+def add_global_flags(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """``--debug`` and ``--no-color``, on the top parser and again on every sub-command.
+
+    On sub-commands the default is SUPPRESS, so a flag given before the
+    sub-command is not reset by the sub-parser's default.
+    """
+    default: Any = False if top_level else argparse.SUPPRESS
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="log HTTP requests/responses (secrets redacted) and show tracebacks",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        default=default,
+        help="no colours or spinners (also: NO_COLOR=1)",
+    )
 
 
 ParserT = TypeVar("ParserT", bound=argparse.ArgumentParser)
@@ -31,11 +125,31 @@ def add_command(
     description: str,
     epilog: str,
 ) -> ParserT:
-    """Add a sub-command whose help keeps the example layout of ``epilog``."""
-    return sub.add_parser(
+    """Add a sub-command that accepts the global flags and wraps its help text."""
+    parser = sub.add_parser(
         name,
         help=help,
         description=description,
         epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
+    add_global_flags(parser, top_level=False)
+    # main() reports leftover arguments with this parser's own usage and options.
+    parser.set_defaults(_parser=parser)
+    return parser
+
+
+def unrecognized_arguments_error(parser: argparse.ArgumentParser, extras: list[str]) -> UsageError:
+    """The usage error for arguments ``parser`` (the innermost sub-command) did not take.
+
+    Names the sub-command's ``--help`` and, for a mistyped option such as
+    ``--dryrun``, the closest real one.
+    """
+    hint = f"Run '{parser.prog} --help' for its options."
+    first = next((e for e in extras if e.startswith("-")), None)
+    if first is not None:
+        options = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
+        guess = closest(first.split("=", 1)[0], options)
+        if guess:
+            hint = f"Did you mean {guess}? " + hint
+    return UsageError(f"{parser.prog}: unrecognized arguments: {' '.join(extras)}", hint)

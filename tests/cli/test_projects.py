@@ -29,8 +29,17 @@ def test_json(cli: CliRunner, offline_backend: FakeBackend, logged_in: Config) -
 
     assert result.exit_code == 0, result
     page = result.json()
-    assert page["content"] == offline_backend.projects
-    assert page["meta"] == {"total": 3, "page": 0, "limit": 20, "maxPage": 0}
+    # snake_case like every other --json, although the backend speaks camelCase.
+    first = offline_backend.projects[0]
+    assert page["content"][0] == {
+        "id": first["id"],
+        "title": first["title"],
+        "summary": first["summary"],
+        "task_type": first["taskType"],
+        "author": {"id": first["author"]["id"], "display_name": first["author"]["displayName"]},
+    }
+    assert [p["id"] for p in page["content"]] == [p["id"] for p in offline_backend.projects]
+    assert page["meta"] == {"total": 3, "page": 0, "limit": 20, "max_page": 0}
 
 
 def test_page_and_limit(cli: CliRunner, offline_backend: FakeBackend, logged_in: Config) -> None:

@@ -110,6 +110,8 @@ def cli(
     # podman login/logout run as subprocesses: keep them off the machine's auth file.
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
     before = set(certs_dir_root().glob("127.0.0.1:*")) if certs_dir_root().exists() else set()
+    # Rootless podman (a private service the CLI starts) refuses a missing HOME.
+    (tmp_path / "home").mkdir(exist_ok=True)
     environ = {
         "HOME": str(tmp_path / "home"),
         "PATH": os.environ.get("PATH", ""),

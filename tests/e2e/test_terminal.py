@@ -84,9 +84,9 @@ def test_interactive_project_picker_pages_and_saves_default(cli: Cli, tmp_path: 
     term.expect("n = next page")
     term.send("n")
     term.expect("Page 2/2")
-    term.send("99")
-    term.expect("Not a choice")
-    term.send("2")
+    term.send("2")  # a row number is not an ID: the table shows IDs 21-25
+    term.expect("Not a project ID on this page")
+    term.send("22")
     term.expect("as your default? [y/N]")
     term.send("y")
     assert term.wait() == 0, term.screen
@@ -109,7 +109,7 @@ def test_build_failing_during_the_pick_registers_no_upload_key(cli: Cli, tmp_pat
         tmp_path / "ctx", SIMPLE_DOCKERFILE + "RUN echo about-to-fail && exit 7\n"
     )
     term = Terminal([sys.executable, "-m", "keynet_train", "push", "train.py"], _env(cli), context)
-    term.expect("Choose a project [1-3]")
+    term.expect("Project ID to push to")
     assert "about-to-fail" not in term.screen  # the build log waits for its step
     time.sleep(6)  # let the background build reach the failing step
     term.send("1")

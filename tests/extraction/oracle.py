@@ -359,6 +359,7 @@ def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, objec
         if first.choices is not None:
             choices = [_choice(c) for c in first.choices]
         help_text = first.help if first.help not in (None, SUPPRESS) else None
+        help_text = _without_boolean_optional_suffix(first, help_text)
         out.append(
             {
                 "name": dest,
@@ -604,6 +605,24 @@ def _typer_arguments(cmd: Any) -> list[dict[str, object]]:
         )
         position += p.param_type_name != "option"
     return out
+
+
+# Python 3.10's BooleanOptionalAction appends this to the help it was given
+# (3.11 moved it to the help formatter). It is argparse's display template,
+# not what the author wrote: the extractor reports the author's text on every
+# Python, so the oracle takes the suffix off again.
+_BOOLEAN_OPTIONAL_SUFFIX = " (default: %(default)s)"
+
+
+def _without_boolean_optional_suffix(action: object, help_text: str | None) -> str | None:
+    if (
+        sys.version_info < (3, 11)
+        and isinstance(action, argparse.BooleanOptionalAction)
+        and help_text is not None
+        and help_text.endswith(_BOOLEAN_OPTIONAL_SUFFIX)
+    ):
+        return help_text[: -len(_BOOLEAN_OPTIONAL_SUFFIX)]
+    return help_text
 
 
 def normalise_help(doc: dict[str, object]) -> dict[str, object]:

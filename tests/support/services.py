@@ -266,22 +266,36 @@ def isolated_storage(directory: Path) -> dict[str, str]:
     a storage.conf names none), so what works there works here.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    conf = directory / "storage.conf"
+
+    def write(driver: str) -> None:
+        # Rootless podman (4.3) ignores graphroot here and would build into
+        # ~/.local/share/containers/storage; rootless_storage_path is what it reads.
+        conf.write_text(
+            "[storage]\n"
+            + (f'driver = "{driver}"\n' if driver else "")
+            + f'graphroot = "{directory / "root"}"\n'
+            f'runroot = "{directory / "run"}"\n'
+            f'rootless_storage_path = "{directory / "root"}"\n'
+        )
+
+    write("")
     driver = ""
     if shutil.which("podman"):
+        # Asked of the private store itself: `podman info` on the default one
+        # would create ~/.local/share/containers/storage for a rootless user,
+        # and its network setup ~/.config/cni unless pointed elsewhere.
+        network_conf = directory / "containers-info.conf"
+        network_conf.write_text(f'[network]\nnetwork_config_dir = "{directory / "cni"}"\n')
         info = subprocess.run(
             ["podman", "info", "--format", "{{.Store.GraphDriverName}}"],
             capture_output=True,
             text=True,
             check=False,
+            env={**os.environ, STORAGE_CONF_ENV: str(conf), "CONTAINERS_CONF": str(network_conf)},
         )
         driver = info.stdout.strip() if info.returncode == 0 else ""
-    conf = directory / "storage.conf"
-    conf.write_text(
-        "[storage]\n"
-        f'driver = "{driver}"\n'
-        f'graphroot = "{directory / "root"}"\n'
-        f'runroot = "{directory / "run"}"\n'
-    )
+    write(driver)
     return {STORAGE_CONF_ENV: str(conf)}
 
 
@@ -332,6 +346,9 @@ class PodmanServiceHandle:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = field(repr=False)
     installed_certs: list[Path] = field(default_factory=list)
+    # Directories made for installed_certs (e.g. a rootless user's first
+    # ~/.config/containers/certs.d), removed again when empty.
+    created_dirs: list[Path] = field(default_factory=list)
 
     def podman(
         self, *args: str, input_data: bytes | None = None
@@ -354,6 +371,10 @@ class PodmanServiceHandle:
             with contextlib.suppress(OSError):
                 cert.parent.rmdir()
         self.installed_certs.clear()
+        for directory in sorted(self.created_dirs, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        self.created_dirs.clear()
         with contextlib.suppress(OSError):
             self.socket_path.unlink()
 
@@ -381,7 +402,12 @@ def start_podman_service(
     workdir.mkdir(parents=True, exist_ok=True)
     env: dict[str, str] = dict(extra_env or {})
     if runtime:
-        (workdir / "containers.conf").write_text(f'[engine]\nruntime = "{runtime}"\n')
+        # network_config_dir: rootless podman would otherwise create
+        # ~/.config/cni/net.d for its network lock.
+        (workdir / "containers.conf").write_text(
+            f'[engine]\nruntime = "{runtime}"\n'
+            f'[network]\nnetwork_config_dir = "{workdir / "cni"}"\n'
+        )
         env["CONTAINERS_CONF"] = str(workdir / "containers.conf")
     registries = "unqualified-search-registries = []\n" + "".join(
         f'\n[[registry]]\nlocation = "{host}"\ninsecure = true\n' for host in insecure_hosts
@@ -390,8 +416,13 @@ def start_podman_service(
     env["CONTAINERS_REGISTRIES_CONF"] = str(workdir / "registries.conf")
 
     installed: list[Path] = []
+    created: list[Path] = []
     for host, ca in registry_ca or ():
         target = certs_dir_root() / host / "ca.crt"
+        missing = target.parent
+        while not missing.exists():
+            created.append(missing)
+            missing = missing.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ca, target)
         installed.append(target)
@@ -414,6 +445,7 @@ def start_podman_service(
         env=env,
         process=process,
         installed_certs=installed,
+        created_dirs=created,
     )
 
     def answers() -> bool:

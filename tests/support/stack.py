@@ -101,6 +101,8 @@ def local_stack(
                 **os.environ,
                 **podman.env,
                 "KEYNET_CONFIG": str(workdir / "keynet" / "config.json"),
+                # push's build-reuse map, otherwise ~/.cache/keynet/builds.json.
+                "XDG_CACHE_HOME": str(workdir / "cache"),
                 "KEYNET_CA_BUNDLE": str(ca_cert),
                 "CONTAINER_HOST": podman.url,
                 # podman login/logout must not touch the machine's own auth file.

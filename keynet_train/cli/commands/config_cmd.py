@@ -124,7 +124,8 @@ def run_set(args: argparse.Namespace, env: Environment) -> int:
 
 
 def clear_credentials(env: Environment) -> int:
-    """Delete the config file and, best effort, podman's login to the stored registry.
+    """Delete the config file and, best effort, podman's login to the stored registry
+    and the registry CA that login installed into podman's certs.d.
 
     A corrupt file is deleted too: clearing is the documented way out of it.
 
@@ -136,9 +137,13 @@ def clear_credentials(env: Environment) -> int:
     harbor_host = config.harbor_host if config is not None and config.harbor is not None else None
     if harbor_host:
         from keynet_train.podman_client import logout as podman_logout
+        from keynet_train.podman_client import remove_registry_ca
 
         if podman_logout(harbor_host):
             env.err(f"podman logged out of {harbor_host}.")
+        removed_ca = remove_registry_ca(harbor_host)
+        if removed_ca is not None:
+            env.err(f"Removed the registry CA installed at login ({removed_ca}).")
     if removed:
         env.err(f"Removed stored credentials ({store.path}).")
     else:

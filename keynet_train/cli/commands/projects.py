@@ -100,7 +100,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     with backend_client(env) as client:
         page = client.fetch_trainable_projects(page=args.page, limit=args.limit)
     if args.json:
-        env.out(json.dumps(page.model_dump(mode="json", by_alias=True)))
+        # snake_case like every other --json (the backend's camelCase stays on the wire).
+        env.out(json.dumps(page.model_dump(mode="json")))
         return 0
     if not page.content:
         env.err("No trainable projects on this page.")

@@ -98,6 +98,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="validate, extract and build locally; send nothing",
     )
     p.add_argument("--json", action="store_true", help="one JSON result object on stdout")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only warnings, errors and the result (no step lines or build log)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -112,8 +118,7 @@ def make_project_chooser(env: Environment) -> Callable[[Callable[[int], Projects
             raise InputError(
                 "No project given and no terminal to choose one. "
                 f"Trainable projects: {listing or 'none'}{more}.",
-                "Pass --project ID, set KEYNET_PROJECT_ID, add project_id to the "
-                "project file, or run: keynet-train config set project_id ID",
+                NO_PROJECT_HINT,
             )
         return _pick(env, fetch_page)
 
@@ -131,22 +136,27 @@ def _pick(env: Environment, fetch_page: Callable[[int], ProjectsPage]) -> int:
                 "You have no trainable projects.",
                 "Ask a platform administrator to give you access to a project.",
             )
-        rows = [[str(i + 1), *row] for i, row in enumerate(project_rows(page))]
         env.err("")
-        env.err(format_table(("#", *PROJECT_HEADERS), rows))
+        env.err(format_table(PROJECT_HEADERS, project_rows(page)))
         last = max(page.meta.max_page, 0)
         env.err(f"Page {page_no + 1}/{last + 1} - {page.meta.total} projects")
-        answer = prompt_text(
-            env, f"Choose a project [1-{len(rows)}], n = next page, p = previous, q = quit: "
-        ).lower()
+        # The ID is what the table shows and what --project takes; a separate
+        # row number would be a second number to confuse it with.
+        try:
+            answer = prompt_text(
+                env, "Project ID to push to (n = next page, p = previous, q = quit): "
+            ).lower()
+        except InputError as exc:
+            raise InputError("No project chosen (input closed).", NO_PROJECT_HINT) from exc
+        by_id = {str(p.id): p for p in page.content}
         if answer == "n" and page_no < last:
             page_no += 1
         elif answer == "p" and page_no > 0:
             page_no -= 1
         elif answer == "q":
-            raise InputError("No project chosen.", "Pass --project ID.")
-        elif answer.isdigit() and 1 <= int(answer) <= len(rows):
-            chosen = page.content[int(answer) - 1]
+            raise InputError("No project chosen.", NO_PROJECT_HINT)
+        elif answer in by_id:
+            chosen = by_id[answer]
             save = prompt_text(env, f"Save project {chosen.id} as your default? [y/N]: ")
             if save.lower() in ("y", "yes"):
                 store = open_store(env)
@@ -154,7 +164,13 @@ def _pick(env: Environment, fetch_page: Callable[[int], ProjectsPage]) -> int:
                 env.err(f"Saved project_id={chosen.id} in {store.path}.")
             return chosen.id
         else:
-            env.err(f"Not a choice: {answer!r}.")
+            env.err(f"Not a project ID on this page: {answer!r}. Type an ID from the table.")
+
+
+NO_PROJECT_HINT = (
+    "Pass --project ID, set KEYNET_PROJECT_ID, add project_id to the "
+    "project file, or run: keynet-train config set project_id ID"
+)
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
@@ -166,6 +182,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.build_cache import BuildCache, cache_path
     from keynet_train.cli.commands.projects import backend_for_config
     from keynet_train.podman_client import connect, install_registry_ca
+    from keynet_train.podman_connection import explicit_source
     from keynet_train.push import PushOptions, PushResult, PushServices, parse_build_args, run_push
 
     options = PushOptions(
@@ -187,7 +204,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     store = open_store(env)
     reporter = CliReporter(env)
     services = PushServices(
-        open_engine=lambda url: connect(url, reporter=reporter, environ=env.environ),
+        open_engine=lambda url: connect(
+            url,
+            reporter=reporter,
+            environ=env.environ,
+            source=explicit_source(args.podman_url, env.environ),
+        ),
         backend_for=lambda config: backend_for_config(config, env),
         choose_project=make_project_chooser(env),
         load_config=store.load,
@@ -195,9 +217,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         build_cache=BuildCache(cache_path(env.environ)),
         debug_log=debug_logger(env),
     )
-    result = run_push(
-        options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
-    )
+    try:
+        result = run_push(
+            options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
+        )
+    finally:
+        reporter.close()
     if isinstance(result, PushResult):
         _render_push(env, result)
     else:
@@ -220,6 +245,8 @@ def _render_push(env: Environment, result: PushResult) -> None:
     lines.append(f"   Hyperparameters: {len(result.hyperparameters)} arguments sent to Backend")
     lines.append(f"   Command: {result.command}")
     write = env.err if env.json_output else env.out
+    if env.json_output and env.quiet:
+        return
     for line in lines:
         write(line)
 
