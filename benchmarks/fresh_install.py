@@ -53,9 +53,17 @@ def fresh_install(workdir: Path) -> Path:
         env=env,
         capture_output=True,
     )
+    # Python 3.11's venv also installs setuptools, whose distutils .pth hook
+    # runs at every start of that interpreter and would pad the baseline
+    # (a user may not have it; pipx venvs on 3.12+ do not).
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y", "setuptools"],
+        check=False,
+        capture_output=True,
+    )
     shutil.rmtree(source)
     bin_dir = venv / "bin"
-    # No editable hook, no checkout on the path: this is what a user has.
-    pth = list((venv / "lib").glob("python*/site-packages/__editable__*"))
+    # No .pth hook at all (editable or distutils), no checkout on the path.
+    pth = list((venv / "lib").glob("python*/site-packages/*.pth"))
     assert not pth, pth
     return bin_dir

@@ -159,21 +159,27 @@ class CliReporter:
         self._section = f"keynet_step_{self._sections}"
         title = neutralise(f"{self._step or 'podman'} log", multiline=False)
         if self._folding == "github":
-            self._env.err(f"::group::{title}")
+            self._raw(f"::group::{title}")
         else:
             stamp = int(time.time())
-            self._env.err(
+            self._raw(
                 f"\x1b[0Ksection_start:{stamp}:{self._section}[collapsed=true]\r\x1b[0K{title}"
             )
+
+    def _raw(self, text: str) -> None:
+        # GitLab's section markers are control sequences of our own (the title
+        # in them is neutralised): env.err would neutralise them too.
+        self._env.stderr.write(text + "\n")
+        self._env.stderr.flush()
 
     def _close_section(self) -> None:
         section, self._section = self._section, None
         if section is None:
             return
         if self._folding == "github":
-            self._env.err("::endgroup::")
+            self._raw("::endgroup::")
         else:
-            self._env.err(f"\x1b[0Ksection_end:{int(time.time())}:{section}\r\x1b[0K")
+            self._raw(f"\x1b[0Ksection_end:{int(time.time())}:{section}\r\x1b[0K")
 
     # Every event may carry outside text (titles with project names, registry
     # and podman messages): the one-line parts are neutralised with newlines
