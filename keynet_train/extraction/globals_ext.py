@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,6 +203,9 @@ def _read_near(interp: Interpreter, name: str) -> str | None:
     """The text of ``name``: next to the script, else as given (a path built from __file__)."""
     for path in (Path(interp.path).parent / name, Path(name)):
         try:
+            # Regular files only: a FIFO or /dev/stdin named by the script would block.
+            if not stat.S_ISREG(path.stat().st_mode):
+                continue
             with path.open("rb") as f:
                 return f.read(_MAX_CONFIGURATOR_BYTES).decode("utf-8", "replace")
         except OSError:

@@ -479,3 +479,15 @@ def test_reference_rendering_is_read_back_by_each_library(
         value = got[a.name]
         value = list(value) if isinstance(value, tuple) else value
         assert value == want and type(value) is type(want), (a.name, argv)
+
+
+def test_exec_of_a_fifo_or_device_is_never_read(tmp_path: pathlib.Path) -> None:
+    """Checking whether the exec'd file reads sys.argv must not block on a FIFO."""
+    fifo = tmp_path / "configurator.py"
+    os.mkfifo(fifo)
+    script = tmp_path / "train.py"
+    script.write_text(
+        f"lr = 0.1\nexec(open({str(fifo)!r}).read())\nexec(open('/dev/stdin').read())\n"
+    )
+    result = extract_hyperparameters(script)  # would hang reading either
+    assert result.parser_type == "globals"
