@@ -21,7 +21,8 @@ _GOOGLE_TITLES = frozenset(
     )
 )
 _NUMPY_TITLES = frozenset(("parameters", "other parameters", "keyword arguments", "arguments"))
-_GOOGLE_ENTRY = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
+# No two unbounded runs that can trade characters (no catastrophic backtracking).
+_GOOGLE_ENTRY = re.compile(r"^\*{0,2}(\w+)(?:\s*\([^)]*\))?\s*:\s*(.*)$")
 _NUMPY_ENTRY = re.compile(r"^\*{0,2}(\w+)\s*(?::.*)?$")
 _REST_ENTRY = re.compile(
     r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$"
@@ -42,6 +43,14 @@ def parameter_help(doc: str | None) -> dict[str, str]:
     _numpy(lines, found)
     _rest(lines, found)
     return {k: " ".join(" ".join(v).split()) for k, v in found.items() if " ".join(v).strip()}
+
+
+#: Longer lines are never matched as entries (the reST pattern is quadratic in the worst case).
+_MAX_ENTRY_LINE = 2_000
+
+
+def _entry(pattern: re.Pattern[str], line: str) -> re.Match[str] | None:
+    return pattern.match(line) if len(line) <= _MAX_ENTRY_LINE else None
 
 
 def _indent(line: str) -> int:
@@ -67,7 +76,7 @@ def _google(lines: list[str], found: dict[str, list[str]]) -> None:
                     break
                 if entry_indent is None:
                     entry_indent = indent
-                match = _GOOGLE_ENTRY.match(line.strip()) if indent == entry_indent else None
+                match = _entry(_GOOGLE_ENTRY, line.strip()) if indent == entry_indent else None
                 if match:
                     current = found.setdefault(match.group(1), [])
                     if match.group(2):
@@ -94,7 +103,7 @@ def _numpy(lines: list[str], found: dict[str, list[str]]) -> None:
                     i += 1
                     continue
                 if _indent(line) == base:
-                    match = _NUMPY_ENTRY.match(line.strip())
+                    match = _entry(_NUMPY_ENTRY, line.strip())
                     current = found.setdefault(match.group(1), []) if match else None
                 elif current is not None:
                     current.append(line.strip())
@@ -106,7 +115,7 @@ def _numpy(lines: list[str], found: dict[str, list[str]]) -> None:
 def _rest(lines: list[str], found: dict[str, list[str]]) -> None:
     current: list[str] | None = None
     for line in lines:
-        match = _REST_ENTRY.match(line.strip())
+        match = _entry(_REST_ENTRY, line.strip())
         if match:
             current = found.setdefault(match.group(1), [])
             if match.group(2):

@@ -491,3 +491,20 @@ def test_exec_of_a_fifo_or_device_is_never_read(tmp_path: pathlib.Path) -> None:
     )
     result = extract_hyperparameters(script)  # would hang reading either
     assert result.parser_type == "globals"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    lr" + " " * 50_000 + "x",
+        "    :param " + "a " * 50_000 + "x",
+        "lr" + " " * 50_000 + "(",
+    ],
+)
+def test_docstring_help_reading_is_linear(line: str, tmp_path: pathlib.Path) -> None:
+    """A hostile docstring (long runs of spaces, no colon) takes no time to read."""
+    script = tmp_path / "train.py"
+    doc = "Train.\n\n    Args:\n" + line + "\n\n    Parameters\n    ----------\n" + line + "\n"
+    script.write_text(f"import fire\ndef train(lr=0.1):\n    {doc!r}\nfire.Fire(train)\n")
+    result = extract_hyperparameters(script)  # quadratic backtracking would take minutes
+    assert [a.name for a in result.arguments] == ["lr"]
