@@ -185,8 +185,16 @@ def main(argv: list[str]) -> int:
     os.popen = popen  # type: ignore[assignment]
     import pathlib
 
+    import inspect
+
+    # Directories an install of the project puts on sys.path (PYTHONPATH here):
+    # functions defined there are the project's own (type= helpers are probed).
+    roots = tuple(pathlib.Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+    kwargs: dict[str, Any] = {}
+    if "roots" in inspect.signature(runtime_extract).parameters:
+        kwargs["roots"] = roots
     try:
-        doc = runtime_extract(pathlib.Path(script), command)
+        doc = runtime_extract(pathlib.Path(script), command, **kwargs)
         error = None
     except BaseException as e:  # noqa: BLE001 - third-party code may raise anything
         doc = {"parser_type": None, "arguments": [], "command": None}
