@@ -183,9 +183,8 @@ def main(argv: list[str]) -> int:
         return real_popen(cmd, *args, **kwargs)
 
     os.popen = popen  # type: ignore[assignment]
-    import pathlib
-
     import inspect
+    import pathlib
 
     # Directories an install of the project puts on sys.path (PYTHONPATH here):
     # functions defined there are the project's own (type= helpers are probed).
