@@ -28,14 +28,12 @@ pytestmark = pytest.mark.integration
 def private_tmp_service(
     tmp_path: Path, registry: RegistryHandle, base_image: str
 ) -> Iterator[tuple[PodmanServiceHandle, Path]]:
-    assert registry.ca_cert is not None
     service_tmp = tmp_path / "service-tmp"
     service_tmp.mkdir()
-    handle = start_podman_service(
-        tmp_path / "podman",
-        registry_ca=[(registry.host, registry.ca_cert)],
-        extra_env={"TMPDIR": str(service_tmp)},
-    )
+    # No registry_ca: the session's service already installed the registry's CA
+    # in the machine-wide certs.d, and this handle's stop() would remove it
+    # from under every later test.
+    handle = start_podman_service(tmp_path / "podman", extra_env={"TMPDIR": str(service_tmp)})
     try:
         yield handle, service_tmp
     finally:
