@@ -1,5 +1,5 @@
-"""``python -m keynet_train``."""
+"""``python -m keynet_train`` (the same fast path for --version as the console script)."""
 
-from keynet_train.cli.main import run
+from keynet_train.cli.entry import run
 
 run()

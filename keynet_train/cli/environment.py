@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 from keynet_train.cli.output import fit_stream, neutralise
+
+# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class Environment:

@@ -21,9 +21,12 @@ import codecs
 import functools
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
 
+# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from keynet_train.cli.environment import Environment
 
 # C0 controls, DEL, C1 controls (0x9b is a one-byte CSI on many terminals), and

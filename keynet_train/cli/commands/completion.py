@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from keynet_train.cli.environment import Environment
-from keynet_train.cli.parser import add_command
+from keynet_train.cli.parser import add_command, path_arg
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -70,7 +70,7 @@ def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[Co
             if action.nargs != 0:
                 for option in action.option_strings:
                     spec.value_options[option] = [str(c) for c in action.choices or ()]
-                if action.type is not None and getattr(action.type, "__name__", "") == "Path":
+                if action.type is path_arg:
                     spec.file_options.extend(action.option_strings)
         elif action.choices:
             spec.positional_choices.extend(str(c) for c in action.choices)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from keynet_train.cli.common import open_store
 from keynet_train.cli.environment import Environment
@@ -82,6 +81,7 @@ def run_show(args: argparse.Namespace, env: Environment) -> int:
     Raises:
         ConfigError: the file is missing or corrupt.
     """
+    import json  # here, not at module level: not needed to start up
     from datetime import datetime, timezone
 
     store = open_store(env)

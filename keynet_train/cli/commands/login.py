@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 from keynet_train.cli.common import ca_bundle, debug_logger, open_store, prompt_secret, prompt_text
 from keynet_train.cli.environment import Environment
@@ -122,6 +120,9 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         InputError: a value is missing and there is no terminal to prompt.
         KeynetError: any failure of :func:`keynet_train.auth.login`.
     """
+    import json  # here, not at module level: not needed to start up
+    from pathlib import Path
+
     from keynet_train.auth import login
     from keynet_train.config import Secret
     from keynet_train.podman_client import RegistryCredentials, install_registry_ca

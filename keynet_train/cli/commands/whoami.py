@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from keynet_train.cli.common import open_store
 from keynet_train.cli.environment import Environment
@@ -47,6 +46,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         ConfigError: the config file is unreadable.
         UsageError: CONTAINER_CONNECTION names an unknown podman connection.
     """
+    import json  # here, not at module level: not needed to start up
     from datetime import datetime, timezone
 
     from keynet_train.podman_client import choose_podman_url, choose_service, ping
