@@ -761,9 +761,19 @@ def _parsed(v: object) -> object:
 def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
     """For argparse: each destination's ``type=`` callable (None: the word is kept as str).
 
-    click and typer always convert with the parameter's type: None.
+    click and typer always convert with the parameter's type: None, except
+    that a click script's own ``type=`` functions are listed (under CLICK_ONLY:
+    the other parameters convert the value itself).
     """
     captured = _capture(path)
+    if captured is not None and captured.kind == "click":
+        # A user type= function also converts a string default when it is left out.
+        funcs = {
+            p.name: p.type.func
+            for p in captured.target.params  # type: ignore[attr-defined]
+            if isinstance(p.type, click.types.FuncParamType) and _is_user_function(p.type.func)
+        }
+        return {CLICK_ONLY: True, **funcs} if funcs else None
     if captured is None or captured.kind != "argparse":
         return None
     parser: argparse.ArgumentParser = captured.target  # type: ignore[assignment]
@@ -785,6 +795,8 @@ def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
 
 #: ``runtime_converters`` value for a destination stored by the script's own Action class.
 CUSTOM_ACTION = object()
+#: ``runtime_converters`` key: a click script, only its type= functions are listed.
+CLICK_ONLY = "<click: only type= functions>"
 #: ``runtime_converters`` key listing the first member of each required exclusive group.
 REQUIRED_GROUP = "<required exclusive groups>"
 

@@ -27,6 +27,7 @@ from keynet_train.extraction.command_check import (
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.render import UnrenderableError, render_parts
 from tests.extraction.oracle import (
+    CLICK_ONLY,
     CUSTOM_ACTION,
     REQUIRED_GROUP,
     ParseFailed,
@@ -175,6 +176,8 @@ def expected_value(
     destination intact. An omitted value is the default itself.
     """
     if converters is None or value is None or argument.kind not in ("value", "list", "positional"):
+        return value
+    if converters.get(CLICK_ONLY) and argument.name not in converters:
         return value
     converter = converters.get(argument.name)
     if omitted:

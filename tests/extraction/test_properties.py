@@ -592,6 +592,95 @@ def test_wider_argparse_scripts_agree_with_runtime(source: str) -> None:
         _check(source, pathlib.Path(tmp))
 
 
+@st.composite
+def click_wide_scripts(draw: st.DrawFn) -> str:
+    """click scripts with short flags, explicit parameter names, callable types,
+    option nargs, multiple/count, envvar fallbacks, '%' in help, expressions
+    (and/or, slices, comprehensions, min/max/round) and decorators from helpers."""
+    head = [
+        "import os",
+        "import click",
+        "def to_int(text):",
+        "    return int(text)",
+        "def opt(*names, **kw):",
+        "    kw.setdefault('show_default', True)",
+        "    return click.option(*names, **kw)",
+    ]
+    decos: list[str] = []
+    letters = iter(draw(st.permutations(_LETTERS)))
+    for i in range(draw(st.integers(1, 6))):
+        name = f"{draw(st.sampled_from(_WORDS))}_{i}"
+        flag = "--" + name.replace("_", draw(st.sampled_from(["_", "-"])))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "short",
+                    "named",
+                    "callable",
+                    "nargs",
+                    "multiple",
+                    "count",
+                    "envvar",
+                    "percent",
+                    "andor",
+                    "slice",
+                    "comprehension",
+                    "builtins",
+                    "helper",
+                    "range",
+                ]
+            )
+        )
+        if kind == "short":
+            decos.append(f"@click.option('-{next(letters)}', {flag!r}, default={draw(ints)})")
+        elif kind == "named":
+            decos.append(f"@click.option({flag!r}, 'p_{i}', default={draw(texts)!r})")
+        elif kind == "callable":
+            decos.append(f"@click.option({flag!r}, type=to_int, default='{draw(ints)}')")
+        elif kind == "nargs":
+            n = draw(st.integers(2, 3))
+            vals = [draw(ints) for _ in range(n)]
+            decos.append(f"@click.option({flag!r}, nargs={n}, type=int, default={vals!r})")
+        elif kind == "multiple":
+            decos.append(f"@click.option({flag!r}, multiple=True, type=float)")
+        elif kind == "count":
+            decos.append(f"@click.option('-{next(letters)}', {flag!r}, count=True)")
+        elif kind == "envvar":
+            decos.append(
+                f"@click.option({flag!r}, envvar='KEYNET_GEN_UNSET_{i}', default={draw(ints)})"
+            )
+        elif kind == "percent":
+            decos.append(f"@click.option({flag!r}, default=3, help='100%% of the data')")
+        elif kind == "andor":
+            c = draw(st.sampled_from(["0", "''", "None", "5"]))
+            decos.append(f"@click.option({flag!r}, default={c} or {draw(ints)})")
+        elif kind == "slice":
+            decos.append(f"@click.option({flag!r}, default='abcdef'[1:4])")
+        elif kind == "comprehension":
+            decos.append(
+                f"@click.option({flag!r}, type=click.Choice([c * 2 for c in 'ab']), default='aa')"
+            )
+        elif kind == "builtins":
+            expr = draw(st.sampled_from(["max(3, 7)", "min(2.5, 1.5)", "round(2.567, 2)"]))
+            decos.append(f"@click.option({flag!r}, default={expr})")
+        elif kind == "helper":
+            decos.append(f"@opt({flag!r}, type=float, default={draw(floats)!r})")
+        else:
+            low = draw(st.integers(-5, 0))
+            decos.append(
+                f"@click.option({flag!r}, type=click.IntRange({low}, {low + 10}), default={low})"
+            )
+    code = [*head, "@click.command()", *decos, "def cli(**kwargs):", "    pass", "", "cli()"]
+    return "\n".join(code) + "\n"
+
+
+@SETTINGS
+@given(click_wide_scripts())
+def test_wider_click_scripts_agree_with_runtime(source: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _check(source, pathlib.Path(tmp))
+
+
 # ------------------------------------------------------------- randomized run
 #: The fixed-seed runs above are reproducible; this one explores new ground on
 #: every run. Its seed is printed (and named in any failure): rerun with
@@ -603,6 +692,7 @@ STRATEGIES = {
     "argparse": argparse_scripts,
     "argparse_wide": argparse_wide_scripts,
     "click": click_scripts,
+    "click_wide": click_wide_scripts,
     "typer": typer_scripts,
 }
 
