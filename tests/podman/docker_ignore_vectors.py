@@ -108,6 +108,11 @@ VECTORS = (
         {"out": True, "output/x": True, "build/x/y": True, "builder/x": False},
     ),
     Vector(
+        "wildcard-then-trailing-doublestar-is-a-regex-not-a-prefix",
+        "cache*/**\n",
+        {"cache1/a": True, "cache/b/c": True, "cachefile": False},
+    ),
+    Vector(
         "directory-pattern-covers-everything-below",
         "data\n",
         {"data/a": True, "data/b/c": True, "database.py": False},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 import tracemalloc
 from pathlib import Path
@@ -453,3 +454,42 @@ def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
         tmp_path / "b", f'[remote "o"]\n\turl = https://u:{TOKEN}@h/r\n', ignore=".git\n"
     )
     assert not [w for w in bc.scan_context(ignored, ignored / "Dockerfile").warnings if ".git" in w]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "excluded"),
+    [
+        ("//data", "data/x", True),  # Go's Clean folds a leading "//" too
+        ("x[\\]]", "x]", True),  # an escaped "]" inside a class
+        ("x[\\]]", "x\\", False),
+        ("v[a[:digit:]]", "v5", True),  # a POSIX class after another member
+        ("v[a[:digit:]]", "va", True),
+        ("v[a[:digit:]]", "vb", False),
+        ("x[a!]", "x!", True),  # "!" inside a class is a member, not a range
+        ("x[a!]", "x-", False),
+        ("y[a-c+]", "y+", True),
+        ("y[a-c+]", "yd", False),
+        # Longer than 256 characters: indexes are compared by value, not identity.
+        ("d" * 300 + "[0-9]", "d" * 300 + "7", True),
+        ("d" * 300 + "[0-9]", "d" * 300 + "x", False),
+        ("e" * 300, "e" * 300, True),
+    ],
+)
+def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
+    matcher = bc.IgnoreMatcher(bc.parse_ignore_lines(pattern + "\n"))
+    assert matcher.excluded(path) is excluded
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("[a", "unclosed character class"),
+        ("[\\", "trailing backslash in a character class"),
+        ("x\\", "trailing backslash"),
+        ("[]a]", "bad character class"),
+        ("[:^alpha:]x[[:^alpha:]]", "unsupported character class"),
+    ],
+)
+def test_bad_pattern_reasons(pattern: str, reason: str) -> None:
+    with pytest.raises(BuildError, match=re.escape(reason)):
+        bc.IgnoreMatcher([pattern])
