@@ -7,6 +7,7 @@ import pytest
 from keynet_train.secrets import (
     FULL_MASK,
     REDACTED,
+    Redactor,
     is_secret_name,
     mask_secret,
     redact,
@@ -134,4 +135,76 @@ def test_redact_headers_keeps_scheme_only() -> None:
         ("Cookie", REDACTED),
         ("X-Registry-Auth", REDACTED),
         ("Accept", "application/json"),
+    ]
+
+
+# Exact outputs, written to kill the mutants scripts/mutation found surviving.
+
+
+def test_redact_every_spelling_exactly() -> None:
+    secret = 'pä"ss/wörd'
+    spellings = [
+        secret,
+        'p\\u00e4\\"ss/w\\u00f6rd',  # JSON, ASCII-escaped
+        'pä\\"ss/wörd',  # JSON, UTF-8 kept
+        "p%C3%A4%22ss%2Fw%C3%B6rd",  # URL-encoded, nothing safe
+        "p%C3%A4%22ss/w%C3%B6rd",  # URL-encoded, "/" kept
+    ]
+    text = " | ".join(spellings)
+    assert redact(text, [secret]) == " | ".join([REDACTED] * len(spellings))
+
+
+def test_redact_again_when_a_replacement_rebuilds_the_secret() -> None:
+    assert redact("xx***", ["x***"]) == REDACTED
+
+
+def test_redact_a_secret_shorter_than_the_mask_terminates() -> None:
+    assert redact("a*b", ["*"]) == f"a{REDACTED}b"
+
+
+def test_redactor_remembers_each_value_once() -> None:
+    redactor = Redactor(["alpha-secret", None, ""])
+    redactor.add("alpha-secret", "beta-secret")
+    assert redactor.secrets == ["alpha-secret", "beta-secret"]
+    assert redactor("alpha-secret beta-secret gamma") == f"{REDACTED} {REDACTED} gamma"
+
+
+def _nested(depth: int, leaf: object) -> object:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_redactor_learns_secret_fields_down_to_the_depth_limit() -> None:
+    redactor = Redactor()
+    redactor.learn(_nested(100, {"accessToken": "deep-token-100", "note": "not a secret"}))
+    redactor.learn({"a": {"b": [{"refresh_token": "nested-token"}]}, "token": 42})
+    assert redactor.secrets == ["deep-token-100", "nested-token"]
+    too_deep = Redactor()
+    too_deep.learn(_nested(101, {"accessToken": "deep-token-101"}))
+    too_deep.learn({"x": _nested(100, {"password": "dict-then-lists"})})
+    assert too_deep.secrets == []
+
+
+def test_redact_text_fields_exactly() -> None:
+    text = 'token=abc&user=bob {"password": "p\\"w", "n": 1} secret=;'
+    assert redact_text_fields(text) == (
+        f'token={REDACTED}&user=bob {{"password": "{REDACTED}", "n": 1}} secret=;'
+    )
+    padding = "x" * 300
+    assert redact_text_fields(padding + " password=&x") == padding + " password=&x"
+    assert redact_text_fields(padding + " password=hunter2") == padding + f" password={REDACTED}"
+
+
+def test_redact_headers_without_a_recognised_scheme() -> None:
+    headers = [
+        ("Authorization", "Bearer"),
+        ("Cookie", "session=abc def"),
+        ("Proxy-Authorization", "Token t0k"),
+    ]
+    assert redact_headers(headers) == [
+        ("Authorization", REDACTED),
+        ("Cookie", REDACTED),
+        ("Proxy-Authorization", f"Token {REDACTED}"),
     ]
