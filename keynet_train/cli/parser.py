@@ -10,6 +10,8 @@ example blocks keep their layout.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import re
 from collections.abc import Iterable
 
@@ -71,11 +73,17 @@ class HelpFormatter(argparse.HelpFormatter):
 
 def _help_width() -> int:
     """What argparse uses (``shutil.get_terminal_size().columns - 2``), without shutil."""
-    import os
+    return _width_for(os.environ.get("COLUMNS", ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _width_for(columns_variable: str) -> int:
+    # Asked for every add_argument (argparse builds a formatter each time);
+    # the terminal's width is looked up once per process and COLUMNS value.
     import sys
 
     try:
-        columns = int(os.environ.get("COLUMNS", "0"))
+        columns = int(columns_variable or "0")
     except ValueError:
         columns = 0
     if columns <= 0:
@@ -84,6 +92,14 @@ def _help_width() -> int:
         except (AttributeError, ValueError, OSError):
             columns = 80
     return max(columns - 2, 20)
+
+
+# argparse translates every label of every parser it builds ("options",
+# "show this help message and exit", ...) through gettext, which searches the
+# locale directories on each call: ~40% of building our parser tree. The
+# answers cannot change within a process, so they are memoised.
+if not hasattr(argparse._, "cache_info"):  # type: ignore[attr-defined]
+    argparse._ = functools.lru_cache(maxsize=256)(argparse._)  # type: ignore[attr-defined]
 
 
 class ArgumentParser(argparse.ArgumentParser):
