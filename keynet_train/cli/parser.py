@@ -108,7 +108,52 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         kwargs.setdefault("formatter_class", HelpFormatter)
+        # add_argument calls held back until this parser is used (see defer_arguments).
+        self._deferred: list[tuple[tuple[Any, ...], dict[str, Any]]] | None = None
         super().__init__(*args, **kwargs)
+
+    def defer_arguments(self) -> None:
+        """Hold back ``add_argument`` calls until the parser parses or prints help.
+
+        A sub-command's options are needed only when that sub-command runs:
+        ``keynet-train --help`` or ``push train.py`` then builds one
+        sub-parser's arguments, not all of them (start-up time).
+        """
+        if self._deferred is None:
+            self._deferred = []
+
+    def ensure_arguments(self) -> None:
+        """Add the held-back arguments now (idempotent)."""
+        deferred, self._deferred = self._deferred, None
+        for args, kwargs in deferred or ():
+            super().add_argument(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        """``argparse``'s add_argument, held back after :meth:`defer_arguments`."""
+        if self._deferred is not None:
+            self._deferred.append((args, kwargs))
+            return None
+        return super().add_argument(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        """Sub-parsers are added at once; held-back arguments go first, in order."""
+        self.ensure_arguments()
+        return super().add_subparsers(**kwargs)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """Parse, after adding any held-back arguments."""
+        self.ensure_arguments()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        """Help, after adding any held-back arguments."""
+        self.ensure_arguments()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        """Usage, after adding any held-back arguments."""
+        self.ensure_arguments()
+        return super().format_usage()
 
     def error(self, message: str) -> NoReturn:
         """Raise a usage error (exit status 2) instead of printing and exiting.
@@ -192,6 +237,8 @@ def add_command(
     add_global_flags(parser, top_level=False)
     # main() reports leftover arguments with this parser's own usage and options.
     parser.set_defaults(_parser=parser)
+    if isinstance(parser, ArgumentParser):
+        parser.defer_arguments()
     return parser
 
 
@@ -202,6 +249,8 @@ def unrecognized_arguments_error(parser: argparse.ArgumentParser, extras: list[s
     ``--dryrun``, the closest real one.
     """
     hint = f"Run '{parser.prog} --help' for its options."
+    if isinstance(parser, ArgumentParser):
+        parser.ensure_arguments()
     first = next((e for e in extras if e.startswith("-")), None)
     if first is not None:
         options = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]

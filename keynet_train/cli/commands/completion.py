@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from keynet_train.cli.environment import Environment
-from keynet_train.cli.parser import add_command, path_arg
+from keynet_train.cli.parser import ArgumentParser, add_command, path_arg
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -59,6 +59,8 @@ def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[Co
     """Every command of ``parser``'s tree, parents before children."""
     spec = CommandSpec(path)
     children: list[CommandSpec] = []
+    if isinstance(parser, ArgumentParser):
+        parser.ensure_arguments()  # sub-commands hold their options back until used
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             helps = {a.dest: a.help or "" for a in action._choices_actions}
