@@ -283,6 +283,8 @@ def _option_value(argument: Argument, text: str, context: _Context) -> list[str]
     if not argument.flags:
         raise _Refused("the script declares no option string for it")
     flag = argument.flags[0]
+    if text == "--" and context.family in ("argparse", "hfargparser"):
+        raise _Refused("argparse drops the word '--' from an option's values, even after '='")
     if not (text[:1] and text[0] in context.prefixes):
         return [flag, text]
     if len(flag) > 2 and flag[1] == flag[0]:
@@ -412,6 +414,8 @@ def _as_list(argument: Argument, value: object, context: _Context) -> list[str]:
 
 def _check_free_word(text: str, context: _Context, what: str) -> None:
     """Refuse a word that follows an option without ``=`` but would be read as an option."""
+    if text == "--":
+        raise _Refused(f"{context.family or 'the library'} reads '--' as the end of options")
     if not (text[:1] and text[0] in context.prefixes) or text in context.prefixes:
         return
     if context.family == "argparse":

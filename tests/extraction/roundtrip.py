@@ -40,6 +40,7 @@ INTS = [0, -1, 7, -1000000, 2**40, 1]
 FLOATS = [0.0, -1.5, 1e-05, -2.5e-07, 3e20, 0.1, -0.0001, 2.0]
 STRINGS = [
     "",
+    "--",
     "a b",
     "it's",
     'say "hi"',
@@ -78,6 +79,8 @@ DOCUMENTED_LIMITS = (
     "above the range's maximum",
     "takes exactly",
     "a positional value '--' is read as the end of options",
+    "argparse drops the word '--'",
+    "reads '--' as the end of options",
     "would not hand each of the positionals",
     "a positional before the sub-command cannot start with",
     "a variable-length positional before the sub-command would take its name",
