@@ -39,6 +39,7 @@ PROJECT_KEYS: tuple[str, ...] = (
     "build_args",
     "platform",
     "command",
+    "python",
 )
 
 # Docker's tag grammar: what may follow ':' in an image reference.
@@ -67,6 +68,8 @@ class ProjectSettings:
     platform: str | None = None
     #: The sub-command to train with (SPEC §6), for scripts that have several.
     command: str | None = None
+    #: The interpreter (or virtualenv) whose installed libraries extraction reads (SPEC §6).
+    python: Path | None = None
 
 
 def find_project_settings(entrypoint: Path) -> ProjectSettings:
@@ -298,4 +301,5 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         build_args=build_args,
         platform=platform,
         command=check.string("command"),
+        python=check.path_value("python"),
     )

@@ -73,6 +73,8 @@ class PushOptions:
     dry_run: bool = False
     #: ``--command``: the sub-command to train with (SPEC §6).
     command: str | None = None
+    #: ``--python``: the interpreter whose installed libraries extraction may read.
+    python: str | None = None
 
 
 @dataclass
@@ -281,6 +283,20 @@ def resolve_settings(
     )
 
 
+def extraction_python(
+    flag: str | None, environ: Mapping[str, str], project: ProjectSettings
+) -> str | None:
+    """The interpreter extraction reads libraries from: --python > KEYNET_PYTHON > project file.
+
+    None lets extraction fall back to VIRTUAL_ENV, then the running interpreter (SPEC §6).
+    """
+    if flag:
+        return flag
+    if environ.get("KEYNET_PYTHON"):
+        return environ["KEYNET_PYTHON"]
+    return str(project.python) if project.python is not None else None
+
+
 def parse_build_args(values: list[str]) -> dict[str, str]:
     """``["A=1", "B=x=y"]`` → ``{"A": "1", "B": "x=y"}``.
 
@@ -460,9 +476,17 @@ def _prepare(
     from keynet_train.project_file import find_project_settings
 
     entry = cwd / options.entrypoint
-    # The project file may name the sub-command to train with (SPEC §3.1).
+    # The project file may name the sub-command to train with (SPEC §3.1), the
+    # build context and the interpreter whose libraries are read (SPEC §6).
     project = find_project_settings(entry)
-    extraction, hyperparameters = _extract(entry, options.command or project.command, reporter)
+    extraction, hyperparameters = _extract(
+        entry,
+        options.command or project.command,
+        reporter,
+        context=cwd / (options.context or project.context or cwd),
+        python=extraction_python(options.python, environ, project),
+        environ=environ,
+    )
     # The backend gets exactly the SPEC §4.3 fields; the label and the results
     # also carry the §6.1 descriptor.
     described = to_described_arguments(extraction)
@@ -475,13 +499,25 @@ def _prepare(
 
 
 def _extract(
-    entry: Path, command: str | None, reporter: Reporter
+    entry: Path,
+    command: str | None,
+    reporter: Reporter,
+    *,
+    context: Path,
+    python: str | None,
+    environ: Mapping[str, str],
 ) -> tuple[ExtractionResult, list[dict[str, object]]]:
-    """Steps 2-3: validate the entrypoint and extract its hyperparameters statically."""
+    """Steps 2-3: validate the entrypoint and extract its hyperparameters statically.
+
+    Imports are followed into the project (``context`` is an import root) and
+    into the libraries of the environment named by ``python`` (SPEC §6).
+    """
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
 
     reporter.step_started("Validate and extract hyperparameters")
-    extraction = extract_hyperparameters(entry, command)
+    extraction = extract_hyperparameters(
+        entry, command, context=context, python=python, environ=environ
+    )
     hyperparameters = to_argument_definitions(extraction)
     for diag in extraction.diagnostics:
         where = f"{diag.path}:{diag.line}: " if diag.line else f"{diag.path}: "

@@ -258,3 +258,14 @@ def unrecognized_arguments_error(parser: argparse.ArgumentParser, extras: list[s
         if guess:
             hint = f"Did you mean {guess}? " + hint
     return UsageError(f"{parser.prog}: unrecognized arguments: {' '.join(extras)}", hint)
+
+
+def add_python_option(parser: argparse.ArgumentParser) -> None:
+    """``--python PATH``: the environment whose installed libraries extraction reads (SPEC §6)."""
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter or virtualenv whose installed libraries are read (never imported) "
+        "to resolve imports; default: KEYNET_PYTHON, the project file's python, "
+        "VIRTUAL_ENV, then this interpreter",
+    )

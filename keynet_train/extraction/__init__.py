@@ -10,8 +10,9 @@ the supported constructs, the normalisation rules and the known limits.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keynet_train.errors import EntrypointError, ExtractionError, KeynetError
 from keynet_train.extraction.model import (
@@ -21,6 +22,9 @@ from keynet_train.extraction.model import (
     to_argument_definitions,
     to_described_arguments,
 )
+
+if TYPE_CHECKING:
+    from keynet_train.extraction.loader import ModuleLoader
 
 __all__ = [
     "Argument",
@@ -36,6 +40,11 @@ def extract_hyperparameters(
     path: Path,
     command: str | None = None,
     default_command: Callable[[], str | None] | None = None,
+    *,
+    context: Path | None = None,
+    python: str | None = None,
+    follow_imports: bool = True,
+    environ: Mapping[str, str] | None = None,
 ) -> ExtractionResult:
     """Validate ``path`` and extract its hyperparameters statically.
 
@@ -43,16 +52,24 @@ def extract_hyperparameters(
     and the script has sub-commands, ``default_command()`` is asked (the
     project file's ``command``: called only then, so scripts without
     sub-commands never pay for reading it), else the only one, else one
-    named ``train`` is used. Never imports or executes the user's code and
-    finishes in bounded time.
+    named ``train`` is used.
+
+    Imports are followed into the project (the entrypoint's directory and
+    package root, ``context`` — the build context — and ``src/`` layouts) and
+    into the installed libraries of the environment named by ``python`` (an
+    interpreter or virtualenv), else ``KEYNET_PYTHON``, else ``VIRTUAL_ENV``,
+    else the running interpreter (the variables read from ``environ``,
+    default ``os.environ``). ``follow_imports=False`` reads the one file.
+    Never imports or executes the user's code and finishes in bounded time.
 
     Raises:
         EntrypointError: the file is missing, not a regular file, too large,
             empty, binary, undecodable, has a syntax error or nests too deeply.
         ConfigError: raised by ``default_command``.
         ExtractionError: the sub-command cannot be chosen (several and no
-            ``train``, or ``command`` is not one of them), or anything else
-            prevented a result (reported rather than shown as a traceback).
+            ``train``, or ``command`` is not one of them); ``python`` names
+            no usable interpreter or virtualenv; or anything else prevented a
+            result (reported rather than shown as a traceback).
     """
     # The cyclic GC finds nothing to free in an AST (it is a tree), yet the
     # allocations of parsing trigger repeated collections that traverse it:
@@ -61,22 +78,33 @@ def extract_hyperparameters(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _extract(Path(path), command, default_command)
+        return _extract(
+            Path(path), command, default_command, context, python, environ, follow_imports
+        )
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _extract(
-    path: Path, command: str | None, default_command: Callable[[], str | None] | None
+    path: Path,
+    command: str | None,
+    default_command: Callable[[], str | None] | None,
+    context: Path | None,
+    python: str | None,
+    environ: Mapping[str, str] | None,
+    follow_imports: bool,
 ) -> ExtractionResult:
     from keynet_train.extraction.source import load_source
 
     source = load_source(path)
+    loader = _loader(path, context, python, environ) if follow_imports else None
     try:
         from keynet_train.extraction.select import extract_from_tree
 
-        return extract_from_tree(source.tree, source.display_path, command, default_command)
+        return extract_from_tree(
+            source.tree, source.display_path, command, default_command, loader=loader
+        )
     except KeynetError:
         raise
     except (RecursionError, MemoryError):
@@ -90,3 +118,27 @@ def _extract(
             f"internal error ({type(e).__name__}: {e})",
             "Run 'keynet-train inspect' with --debug and report the output.",
         ) from e
+
+
+def _loader(
+    path: Path, context: Path | None, python: str | None, environ: Mapping[str, str] | None
+) -> ModuleLoader:
+    """The module loader for one run: project roots, then the environment's libraries.
+
+    Raises:
+        ExtractionError: ``python`` (or ``KEYNET_PYTHON``) names no usable interpreter.
+    """
+    import os
+
+    from keynet_train.extraction.environment import library_paths
+    from keynet_train.extraction.loader import (
+        ModuleFinder,
+        ModuleLoader,
+        entry_package,
+        project_roots,
+    )
+
+    env = os.environ if environ is None else environ
+    chosen = python or env.get("KEYNET_PYTHON") or None
+    finder = ModuleFinder(project_roots(path, context), library_paths(chosen, env))
+    return ModuleLoader(finder, entry_package(path))

@@ -24,6 +24,7 @@ from keynet_train.extraction.values import (
     ClassValue,
     EnumMember,
     FunctionValue,
+    ModuleValue,
     PathValue,
     Ref,
     Scope,
@@ -41,6 +42,8 @@ class ExpressionEvaluator:
 
     steps: int
     max_steps: int
+    #: The file being read (diagnostics name it).
+    path: str
 
     def tick(self) -> None:
         """Spend one step. Raises BudgetExceeded when the budget is spent."""
@@ -128,7 +131,7 @@ class ExpressionEvaluator:
         if isinstance(node, ast.Subscript):
             return self._subscript(node, scope)
         if isinstance(node, ast.Lambda):
-            return FunctionValue(
+            fn = FunctionValue(
                 node=node,
                 closure=scope,
                 defaults=[self.eval(d, scope) for d in node.args.defaults],
@@ -137,6 +140,8 @@ class ExpressionEvaluator:
                 ],
                 name="<lambda>",
             )
+            fn.path = self.path
+            return fn
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             return self._comprehension(node, scope)
         if isinstance(node, ast.NamedExpr):
@@ -155,7 +160,7 @@ class ExpressionEvaluator:
             return len(value) > 0
         if value is None or isinstance(value, (bool, int, float, complex)):
             return bool(value)
-        if isinstance(value, (FunctionValue, ClassValue, PathValue, EnumMember)):
+        if isinstance(value, (FunctionValue, ClassValue, PathValue, EnumMember, ModuleValue)):
             return True
         return None
 

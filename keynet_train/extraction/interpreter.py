@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import contextlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from keynet_train.extraction.escapes import note_opaque_call
 from keynet_train.extraction.expressions import ExpressionEvaluator
@@ -52,10 +53,15 @@ from keynet_train.extraction.values import (
     EnumMember,
     FunctionValue,
     InstanceValue,
+    LazyImport,
+    ModuleValue,
     PathValue,
     Ref,
     Scope,
 )
+
+if TYPE_CHECKING:
+    from keynet_train.extraction.loader import ModuleLoader
 
 __all__ = [
     "MAX_CALL_DEPTH",
@@ -90,6 +96,7 @@ class Interpreter(ExpressionEvaluator):
         handlers: dict[str, RefHandler],
         *,
         max_steps: int = MAX_STEPS,
+        loader: ModuleLoader | None = None,
     ) -> None:
         self.tree = tree
         self.path = path
@@ -100,7 +107,7 @@ class Interpreter(ExpressionEvaluator):
         self.line = 1
         self.depth = 0
         self.diagnostics: list[Diagnostic] = []
-        self._noted: set[tuple[int, str]] = set()
+        self._noted: set[tuple[str, int, str]] = set()
         #: Parsers/commands/apps in creation order (for when none is invoked).
         self.candidates: list[object] = []
         self.called_functions: set[int] = set()
@@ -112,14 +119,58 @@ class Interpreter(ExpressionEvaluator):
         self.module_scope = Scope()
         self.module_scope.vars["__name__"] = "__main__"
         self.module_scope.vars["__file__"] = path
+        #: Follows imports into the project and installed libraries; None: imports stay Refs.
+        self.loader = loader
+        #: True while an installed library's top-level code runs: its definitions
+        #: are read, but calls into other modules (logging set-up, version and
+        #: availability checks) are not followed. See ``loader``.
+        self.defs_only = False
+        if loader is not None:
+            self.module_scope.vars["__package__"] = loader.package
 
     # ------------------------------------------------------------------ helpers
-    def note(self, line: int, message: str, severity: str = "info") -> None:
-        """Record a diagnostic once per (line, message)."""
-        key = (line, message)
+    def note(
+        self, line: int, message: str, severity: str = "info", path: str | None = None
+    ) -> None:
+        """Record a diagnostic once per (file, line, message).
+
+        ``path`` is the file the line is in (e.g. a class's ``path``), by
+        default the file being read. Informational notes about installed
+        libraries' code are dropped: they are not the user's to act on.
+        """
+        where = path or self.path
+        loader = self.loader
+        if severity == "info" and loader is not None and where in loader.library_paths:
+            return
+        key = (where, line, message)
         if key not in self._noted:
             self._noted.add(key)
-            self.diagnostics.append(Diagnostic(self.path, line, message, severity))
+            self.diagnostics.append(Diagnostic(where, line, message, severity))
+
+    def import_module(self, name: str) -> ModuleValue | None:
+        """The module ``name`` (absolute, dotted) read from the project or an installed library.
+
+        For library models that need a module the script did not import
+        itself. None without a loader, or when the module cannot be read.
+
+        Raises:
+            Invoked: the module's top-level code parsed the command line.
+            BudgetExceeded: the run's step budget is spent.
+        """
+        if self.loader is None:
+            return None
+        return self.loader.load(self, name)
+
+    def import_name(self, module: str, name: str) -> object:
+        """What ``from module import name`` binds: the value read from source, else a Ref.
+
+        Raises:
+            Invoked: the module's top-level code parsed the command line.
+            BudgetExceeded: the run's step budget is spent.
+        """
+        if self.loader is None:
+            return Ref(f"{module}.{name}")
+        return self.loader.import_attr(self, module, name)
 
     def tick(self) -> None:
         """Spend one evaluation step.
@@ -169,7 +220,11 @@ class Interpreter(ExpressionEvaluator):
         if isinstance(stmt, ast.Expr):
             self.eval(stmt.value, scope)
         elif isinstance(stmt, ast.Assign):
-            value = self.eval(stmt.value, scope)
+            if all(isinstance(target, ast.Name) for target in stmt.targets):
+                names = [target.id for target in stmt.targets if isinstance(target, ast.Name)]
+                value = self._eval_assigned(stmt.value, scope, names)
+            else:
+                value = self.eval(stmt.value, scope)
             for target in stmt.targets:
                 self.assign(target, value, scope)
         elif isinstance(stmt, ast.AnnAssign):
@@ -196,6 +251,9 @@ class Interpreter(ExpressionEvaluator):
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
             self._exec_try(stmt, scope)
         elif isinstance(stmt, ast.Import):
+            if self.loader is not None:
+                self.loader.exec_import(self, stmt, scope)
+                return
             for alias in stmt.names:
                 if alias.asname:
                     scope.assign(alias.asname, Ref(self._module_name(alias.name)))
@@ -203,6 +261,9 @@ class Interpreter(ExpressionEvaluator):
                     top = alias.name.split(".", 1)[0]
                     scope.assign(top, Ref(self._module_name(top)))
         elif isinstance(stmt, ast.ImportFrom):
+            if self.loader is not None:
+                self.loader.exec_import_from(self, stmt, scope)
+                return
             module = self._module_name(stmt.module or "") if stmt.level == 0 else ".local"
             for alias in stmt.names:
                 if alias.name != "*":
@@ -221,6 +282,45 @@ class Interpreter(ExpressionEvaluator):
             self.note(stmt.lineno, "match statements are not followed statically")
         # while loops, raise, assert, pass, nonlocal: nothing that builds a parser
         # is expected there; they are skipped.
+
+    def _eval_assigned(self, node: ast.expr, scope: Scope, targets: list[str]) -> object:
+        """The value of ``NAME = node``; a library's module-level data is computed when used.
+
+        Calls in a library's top-level code are not followed (``defs_only``),
+        but ``LEVELS = logging.get_levels().copy()`` is data a class body may
+        use (``choices=LEVELS.keys()``): such a value is computed in full the
+        first time the name is read, and never if nothing reads it (most of a
+        library's ``logger = get_logger(...)`` and friends).
+        """
+        if not (self.defs_only and scope.parent is None and _has_call(node)):
+            return self.eval(node, scope)
+        path = self.path
+        # ``X = f(X)`` reads the X bound before this line, not itself.
+        previous = {name: scope.vars[name] for name in targets if name in scope.vars}
+        busy: list[bool] = []
+
+        def compute() -> object:
+            if busy:  # ``a = f(b)`` and ``b = g(a)``: a cycle among deferred values
+                return UNKNOWN
+            busy.append(True)
+            saved = self.path, self.line, self.defs_only
+            self.path, self.line, self.defs_only = path, node.lineno, False
+            mine = {name: scope.vars.get(name) for name in targets}
+            for name in targets:
+                if name in previous:
+                    scope.vars[name] = previous[name]
+                else:
+                    scope.vars.pop(name, None)
+            try:
+                return self.eval(node, scope)
+            finally:
+                for name, value in mine.items():
+                    if value is not None:
+                        scope.vars[name] = value
+                self.path, self.line, self.defs_only = saved
+                busy.clear()
+
+        return LazyImport(compute)
 
     @staticmethod
     def _module_name(name: str) -> str:
@@ -324,6 +424,7 @@ class Interpreter(ExpressionEvaluator):
             ],
             name=stmt.name,
         )
+        fn.path = self.path
         value: object = fn
         for deco, node in zip(reversed(decorators), reversed(stmt.decorator_list), strict=False):
             value = self.apply_decorator(deco, value, node)
@@ -356,6 +457,7 @@ class Interpreter(ExpressionEvaluator):
             for b in bases
         )
         cls = ClassValue(stmt.name, {}, bases, stmt.lineno, is_enum=is_enum)
+        cls.path = self.path
         cls.node = stmt
         for base in bases:
             if isinstance(base, ClassValue):
@@ -415,7 +517,15 @@ class Interpreter(ExpressionEvaluator):
 
     # --------------------------------------------------------------------- calls
     def eval_call(self, node: ast.Call, scope: Scope) -> object:
+        if self.defs_only and _reaches_unread_module(node.func, scope):
+            return UNKNOWN
         func = self.eval(node.func, scope)
+        if (
+            self.defs_only
+            and isinstance(func, (FunctionValue, ClassValue))
+            and getattr(func, "path", self.path) != self.path
+        ):
+            return UNKNOWN
         args: list[object] = []
         kwargs: dict[str, object] = {}
         incomplete = False
@@ -480,6 +590,10 @@ class Interpreter(ExpressionEvaluator):
         args = ([self_value] if self_value is not None else []) + list(call.args)
         self._bind(fn, args, call.kwargs, scope, unknown_args or call.incomplete)
         self.depth += 1
+        # Diagnostics inside the function name the file it was defined in.
+        saved_path, saved_line = self.path, self.line
+        if fn.path:
+            self.path = fn.path
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, scope)
@@ -492,6 +606,7 @@ class Interpreter(ExpressionEvaluator):
             return None
         finally:
             self.depth -= 1
+            self.path, self.line = saved_path, saved_line
 
     def _bind(
         self,
@@ -556,6 +671,8 @@ class Interpreter(ExpressionEvaluator):
 
     # ---------------------------------------------------------------- attributes
     def get_attr(self, obj: object, attr: str) -> object:
+        if isinstance(obj, ModuleValue) and self.loader is not None:
+            return self.loader.module_attr(self, obj, attr)
         if isinstance(obj, Ref):
             return self.ref_attr(obj, attr)
         if isinstance(obj, Modelled):
@@ -588,6 +705,18 @@ class Interpreter(ExpressionEvaluator):
         if constant is not NO_CONSTANT:
             return constant
         return Ref(name)
+
+
+def _has_call(node: ast.expr) -> bool:
+    return any(isinstance(sub, ast.Call) for sub in ast.walk(node))
+
+
+def _reaches_unread_module(func: ast.expr, scope: Scope) -> bool:
+    """Whether calling ``func`` would first read a module not read yet (``a.b.c(...)``, ``f()``)."""
+    root = func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and isinstance(scope.peek(root.id), LazyImport)
 
 
 def _is_auto(node: ast.expr, scope: Scope) -> bool:

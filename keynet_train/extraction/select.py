@@ -17,8 +17,9 @@ from keynet_train.extraction.interpreter import (
     Invoked,
     RefHandler,
 )
+from keynet_train.extraction.loader import ModuleLoader
 from keynet_train.extraction.mechanisms import find_mechanisms
-from keynet_train.extraction.model import Argument, ExtractionResult
+from keynet_train.extraction.model import Argument, Diagnostic, ExtractionResult
 from keynet_train.extraction.stdlib import HANDLERS as STDLIB_HANDLERS
 from keynet_train.extraction.subcommands import (
     accepted_names,
@@ -47,6 +48,7 @@ def extract_from_tree(
     default_command: Callable[[], str | None] | None = None,
     *,
     max_steps: int = MAX_STEPS,
+    loader: ModuleLoader | None = None,
 ) -> ExtractionResult:
     """Extract from an already parsed module (``path`` is only used in diagnostics).
 
@@ -55,12 +57,28 @@ def extract_from_tree(
     file's ``command``) is asked, then SPEC §6's default applies.
     ``max_steps`` is the evaluation-step budget; past it the result holds what
     was found so far plus a warning saying where the analysis stopped.
+    ``loader`` follows the script's imports into the project and installed
+    libraries; without it imported names stay opaque.
 
     Raises:
         ExtractionError: the sub-command cannot be chosen (see
             :func:`~keynet_train.extraction.subcommands.choose_command`).
     """
-    interp = Interpreter(tree, path, _HANDLERS, max_steps=max_steps)
+    interp = Interpreter(tree, path, _HANDLERS, max_steps=max_steps, loader=loader)
+    result = _extract(interp, tree, path, command, default_command)
+    summary = loader.summary() if loader is not None else None
+    if summary is not None:
+        result.diagnostics.append(Diagnostic(path, 1, summary))
+    return result
+
+
+def _extract(
+    interp: Interpreter,
+    tree: ast.Module,
+    path: str,
+    command: str | None,
+    default_command: Callable[[], str | None] | None,
+) -> ExtractionResult:
     target, line = _run(interp)
     if target is not None and not isinstance(target, _PARSER_TYPES):
         target = None

@@ -200,8 +200,28 @@ def _field(interp: Interpreter, call: CallArgs) -> object:
     return call.kwargs.get("default", UNKNOWN)
 
 
+_BUILTIN_TYPES: dict[str, type] = {
+    t.__name__: t for t in (bool, int, float, str, list, tuple, dict, set, frozenset, complex)
+}
+
+
 def _isinstance(interp: Interpreter, call: CallArgs) -> object:
-    return UNKNOWN
+    """``isinstance(v, int)`` for a known plain value and builtin types (``str2bool`` helpers)."""
+    if len(call.args) != 2 or call.kwargs or call.incomplete:
+        return UNKNOWN
+    value, spec = call.args
+    if value is UNKNOWN or not is_plain(value) or isinstance(value, range):
+        return UNKNOWN
+    refs = spec if isinstance(spec, tuple) else (spec,)
+    types: list[type] = []
+    for ref in refs:
+        if not isinstance(ref, Ref) or not ref.name.startswith("builtins."):
+            return UNKNOWN
+        kind = _BUILTIN_TYPES.get(ref.name.removeprefix("builtins."))
+        if kind is None:
+            return UNKNOWN
+        types.append(kind)
+    return isinstance(value, tuple(types))
 
 
 def _math_fn(name: str) -> RefHandler:

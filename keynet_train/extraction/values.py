@@ -8,6 +8,7 @@ does not understand is :data:`UNKNOWN`.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 
 class _Unknown:
@@ -29,6 +30,9 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+
+#: "No such name" from a deferred star import (UNKNOWN is a value a name may have).
+MISSING = object()
 
 
 class Ref:
@@ -86,6 +90,8 @@ class FunctionValue:
         self.kw_defaults = kw_defaults
         self.name = name
         self.click_params: list[object] = list()
+        #: The file the function was defined in (diagnostics inside it name it).
+        self.path = ""
 
 
 class ClassValue:
@@ -106,6 +112,8 @@ class ClassValue:
         self.is_enum = is_enum
         self.members: list[str] = list()
         self.fields: list[str] = list()
+        #: The file the class was defined in.
+        self.path = ""
         # The class statement and its body's scope, for the families that read
         # a class's annotations, field(...) calls and field docstrings.
         self.node: ast.ClassDef | None = None
@@ -139,23 +147,96 @@ class BoundMethod:
         self.name = name
 
 
+class ModuleValue:
+    """A module of the project or of an installed library, read by the interpreter.
+
+    ``scope`` is its namespace as far as it was executed: a module still being
+    loaded (an import cycle) is seen half-initialised, as at runtime.
+    """
+
+    def __init__(self, name: str, path: str, scope: Scope, is_package: bool) -> None:
+        self.name = name
+        self.path = path
+        self.scope = scope
+        self.is_package = is_package
+        #: False while its body runs (a cycle reached it), True once done.
+        self.loaded = False
+
+    def __repr__(self) -> str:
+        return f"ModuleValue({self.name!r}, {self.path!r})"
+
+
+class LazyImport:
+    """A name bound by ``from m import name`` that is read only when first used.
+
+    (Also a library's module-level ``NAME = call(...)``, computed when first read.)
+
+    Loading is deferred so that a package ``__init__`` re-exporting hundreds
+    of names (or a ``TYPE_CHECKING`` block importing them) costs nothing until
+    the script reaches one of them.
+    """
+
+    __slots__ = ("resolve",)
+
+    def __init__(self, resolve: Callable[[], object]) -> None:
+        self.resolve = resolve
+
+
 class Scope:
     """A variable namespace chained to its enclosing scopes (function → module)."""
 
-    __slots__ = ("globals_names", "parent", "vars")
+    __slots__ = ("globals_names", "parent", "stars", "vars")
 
     def __init__(self, parent: Scope | None = None) -> None:
         self.vars: dict[str, object] = {}
         self.parent = parent
         self.globals_names: set[str] = set()
+        #: Deferred ``from m import *`` of an installed library: resolvers asked
+        #: for a name this scope does not define (see ``loader``).
+        self.stars: list[Callable[[str], object]] | None = None
 
     def lookup(self, name: str) -> object:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.vars:
+                value = scope.vars[name]
+                if type(value) is LazyImport:
+                    value = scope.vars[name] = value.resolve()
+                return value
+            if scope.stars is not None and name not in _BUILTINS:
+                value = scope.from_stars(name)
+                if value is not MISSING:
+                    return value
+            scope = scope.parent
+        return _BUILTINS.get(name, UNKNOWN)
+
+    def peek(self, name: str) -> object:
+        """What ``name`` is bound to, without reading a module for it (a LazyImport stays one)."""
         scope: Scope | None = self
         while scope is not None:
             if name in scope.vars:
                 return scope.vars[name]
             scope = scope.parent
         return _BUILTINS.get(name, UNKNOWN)
+
+    def get(self, name: str) -> object:
+        """``name`` in this scope only (imports resolved), or UNKNOWN."""
+        if name not in self.vars and self.stars is not None:
+            value = self.from_stars(name)
+            return UNKNOWN if value is MISSING else value
+        value = self.vars.get(name, UNKNOWN)
+        if type(value) is LazyImport:
+            value = self.vars[name] = value.resolve()
+        return value
+
+    def from_stars(self, name: str) -> object:
+        """``name`` from the deferred star imports (the last one first), or MISSING."""
+        for resolve in reversed(self.stars or ()):
+            value = resolve(name)
+            if value is not MISSING:
+                self.vars[name] = value
+                return value
+        return MISSING
 
     def module(self) -> Scope:
         scope = self

@@ -113,14 +113,30 @@ def _patched(known: list[argparse.ArgumentParser]) -> Iterator[None]:
             setattr(cls, name, original)
 
 
-def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str, object]:
+def runtime_extract(
+    path: pathlib.Path,
+    command: str | None = None,
+    *,
+    roots: tuple[pathlib.Path, ...] = (),
+    module: str | None = None,
+) -> dict[str, object]:
     """Run ``path`` as __main__ until it parses its command line; SPEC §6 JSON of that parser.
 
     With sub-commands, ``command`` (else the only one, else ``train``) is
     resolved by the library's own parsing, and the parent's options come first.
+
+    Multi-file projects run as they would for real: the script's directory
+    (then ``roots``, e.g. a ``src/`` dir an editable install would add) is on
+    ``sys.path``, or ``module`` is run with ``python -m`` semantics. The
+    project's modules are dropped from ``sys.modules`` afterwards, so the next
+    project's ``utils`` is not this one's.
     """
-    old_argv = sys.argv
+    global _project_dirs
+    old_argv, old_path, old_modules = sys.argv, list(sys.path), set(sys.modules)
+    project = tuple(str(d.resolve()) for d in (path.parent, *roots))
+    _project_dirs = project
     sys.argv = [str(path)]
+    sys.path[:0] = [str(path.parent), *(str(r) for r in roots)]
     known: list[argparse.ArgumentParser] = []
     try:
         with (
@@ -130,7 +146,10 @@ def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str,
             contextlib.redirect_stderr(io.StringIO()),
         ):
             try:
-                runpy.run_path(str(path), run_name="__main__")
+                if module is None:
+                    runpy.run_path(str(path), run_name="__main__")
+                else:
+                    runpy.run_module(module, run_name="__main__", alter_sys=True)
             except Captured as c:
                 captured: Captured | None = c
             except Exception:
@@ -143,6 +162,17 @@ def runtime_extract(path: pathlib.Path, command: str | None = None) -> dict[str,
                 captured = Captured("argparse", known[-1]) if known else None
     finally:
         sys.argv = old_argv
+        sys.path[:] = old_path
+    try:
+        return _normalised(captured, command)
+    finally:
+        for name in set(sys.modules) - old_modules:
+            file = getattr(sys.modules[name], "__file__", None) or ""
+            if str(pathlib.Path(file).resolve()).startswith(project):
+                del sys.modules[name]
+
+
+def _normalised(captured: Captured | None, command: str | None) -> dict[str, object]:
     if captured is None:
         return {"parser_type": None, "arguments": [], "command": None}
     captured.kind = classify(captured.kind, captured.target)
@@ -310,8 +340,18 @@ def _convert_str_default(default: object, type_name: str, builtin: bool) -> obje
     return default
 
 
+#: Directories of the project being run: functions defined there are the user's.
+_project_dirs: tuple[str, ...] = ()
+
+
 def _is_user_function(t: object) -> bool:
-    return callable(t) and getattr(t, "__module__", None) == "__main__" and not isinstance(t, type)
+    if not callable(t) or isinstance(t, type):
+        return False
+    module = getattr(t, "__module__", None)
+    if module == "__main__":
+        return True
+    file = getattr(sys.modules.get(module or ""), "__file__", None)
+    return bool(file) and str(pathlib.Path(file).resolve()).startswith(_project_dirs or ("\\0",))
 
 
 # --------------------------------------------------------------------- argparse

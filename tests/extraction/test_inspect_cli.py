@@ -155,3 +155,51 @@ def test_table_shows_how_each_value_is_spelled(tmp_path: pathlib.Path) -> None:
     assert "--milestones V1 V2..." in rows["milestones"]
     assert "--gpu V1 --gpu V2..." in rows["gpu"]
     assert "-v -v... (count)" in rows["v"]
+
+
+def _lib_venv(root: pathlib.Path) -> pathlib.Path:
+    """A virtualenv layout whose site-packages holds a parser factory (our own code)."""
+    site = root / "venv" / "lib" / "python3.11" / "site-packages" / "hplib"
+    site.mkdir(parents=True)
+    (root / "venv" / "bin").mkdir()
+    (root / "venv" / "bin" / "python").write_text("")
+    (root / "venv" / "pyvenv.cfg").write_text("home = /nonexistent\n")
+    (site / "__init__.py").write_text(
+        "import argparse\ndef make():\n    p = argparse.ArgumentParser()\n"
+        "    p.add_argument('--warmup', type=int, default=100)\n    return p\n"
+    )
+    script = root / "proj" / "train.py"
+    script.parent.mkdir()
+    script.write_text("from hplib import make\nmake().parse_args()\n")
+    return script
+
+
+def test_python_option_reads_that_environment(tmp_path: pathlib.Path) -> None:
+    script = _lib_venv(tmp_path)
+    code, out, err = _run("inspect", str(script), "--python", str(tmp_path / "venv"), "--json")
+    assert code == 0
+    assert [a["name"] for a in json.loads(out)["arguments"]] == ["warmup"]
+    assert "read 1 file of installed libraries" in err
+    assert "hplib/__init__.py" in err
+    # without it, the library is not found: a warning, not an error
+    code, out, err = _run("inspect", str(script), "--json")
+    assert code == 0
+    assert json.loads(out)["arguments"] == []
+
+
+def test_project_file_python_key(tmp_path: pathlib.Path) -> None:
+    script = _lib_venv(tmp_path)
+    (tmp_path / "proj" / "keynet.toml").write_text('python = "../venv/bin/python"\n')
+    code, out, _ = _run("inspect", str(script), "--json")
+    assert code == 0
+    assert [a["name"] for a in json.loads(out)["arguments"]] == ["warmup"]
+
+
+def test_bad_python_is_one_paragraph_and_exit_1(tmp_path: pathlib.Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("import argparse\n")
+    code, out, err = _run("inspect", str(script), "--python", str(tmp_path / "nope"))
+    assert code == 1
+    assert out == ""
+    assert "no such file" in err
+    assert "Traceback" not in err

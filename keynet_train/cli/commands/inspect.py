@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 
 from keynet_train.cli.environment import Environment
-from keynet_train.cli.parser import add_command
+from keynet_train.cli.parser import add_command, add_python_option
 
 # Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from keynet_train.extraction import Argument, ExtractionResult
 
 EXAMPLE = """\
@@ -37,6 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=EXAMPLE,
     )
     p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
+    add_python_option(p)
     p.add_argument(
         "--command",
         # "command" is the dest of keynet-train's own sub-command.
@@ -59,7 +62,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     Raises:
         EntrypointError: the entrypoint is missing, unreadable or does not parse.
         ConfigError: the project file that applies is malformed.
-        ExtractionError: the sub-command cannot be chosen, or extraction failed unexpectedly.
+        ExtractionError: the sub-command cannot be chosen, --python names no
+            interpreter, or extraction failed unexpectedly.
     """
     import json  # here, not at module level: not needed to start up
     from pathlib import Path
@@ -72,7 +76,16 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
         return find_project_settings(Path(args.entrypoint)).command
 
-    result = extract_hyperparameters(Path(args.entrypoint), args.script_command, project_command)
+    entry = Path(args.entrypoint)
+    context, project_python = _project_file_settings(entry)
+    result = extract_hyperparameters(
+        entry,
+        args.script_command,
+        project_command,
+        context=context,
+        python=args.python or env.environ.get("KEYNET_PYTHON") or project_python,
+        environ=env.environ,
+    )
     if args.json:
         env.out(json.dumps(result.to_json()))
     elif result.parser_type is not None:
@@ -89,6 +102,30 @@ def run(args: argparse.Namespace, env: Environment) -> int:
             "(the diagnostics above say why); push would send none."
         )
     return 0
+
+
+def _project_file_settings(entry: Path) -> tuple[Path | None, str | None]:
+    """The project file's ``context`` and ``python``, which apply to inspect as to push.
+
+    The project-file reader (and its imports) loads only when a candidate file
+    exists, so ``inspect`` stays close to a bare ``ast.parse`` otherwise.
+
+    Raises:
+        ConfigError: the project file that applies is invalid.
+    """
+    start = entry.resolve().parent
+    for directory in (start, *start.parents):
+        pyproject = directory / "pyproject.toml"
+        if (directory / "keynet.toml").is_file() or (
+            pyproject.is_file() and b"keynet-train" in pyproject.read_bytes()
+        ):
+            from keynet_train.project_file import find_project_settings
+
+            project = find_project_settings(entry)
+            return project.context, str(project.python) if project.python else None
+        if (directory / ".git").exists():
+            break
+    return None, None
 
 
 _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from keynet_train.cli.common import debug_logger, open_store, prompt_text
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter, format_table
-from keynet_train.cli.parser import add_command, path_arg
+from keynet_train.cli.parser import add_command, add_python_option, path_arg
 from keynet_train.errors import InputError
 
 # Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="Dockerfile (default: Containerfile or Dockerfile in the context)",
     )
     p.add_argument("--context", type=path_arg, help="build context directory (default: .)")
+    add_python_option(p)
     p.add_argument("--project", type=int, dest="project_id", metavar="ID", help="project id")
     p.add_argument("--model-name", help="model name sent to the backend (default: script name)")
     p.add_argument(
@@ -201,6 +202,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         insecure_registry=args.insecure_registry,
         dry_run=args.dry_run,
         command=args.script_command,
+        python=args.python,
     )
     store = open_store(env)
     reporter = CliReporter(env)

@@ -1,0 +1,7 @@
+import b
+
+BASE = 10
+
+
+def scaled():
+    return b.FACTOR * BASE

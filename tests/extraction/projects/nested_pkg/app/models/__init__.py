@@ -1,0 +1,1 @@
+from app.models.registry import MODEL_NAMES as NAMES

@@ -1,0 +1,2 @@
+MODEL_NAMES = ["small", "base", "large"]
+DEFAULT = "base"

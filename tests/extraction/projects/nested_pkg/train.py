@@ -1,0 +1,3 @@
+from app.cli import build
+
+build().parse_args()

@@ -1,0 +1,2 @@
+DEFAULT_SEED = 1234
+OPTIMIZERS = ("sgd", "adam", "adamw")

@@ -1,0 +1,1 @@
+SCHEDULES = {"cosine": 1, "linear": 2, "constant": 3}

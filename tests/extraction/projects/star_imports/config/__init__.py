@@ -1,0 +1,2 @@
+from .hparams import *
+from .paths import *

@@ -1,0 +1,4 @@
+import os as _os
+
+DATA_ROOT = "/data"
+_PRIVATE = "nope"
