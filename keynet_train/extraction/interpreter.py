@@ -100,6 +100,8 @@ class Interpreter(ExpressionEvaluator):
     ) -> None:
         self.tree = tree
         self.path = path
+        #: The entrypoint's display path (``path`` changes while modules are read).
+        self.entry_path = path
         self.handlers = handlers
         self.steps = 0
         self.max_steps = max_steps
@@ -457,7 +459,8 @@ class Interpreter(ExpressionEvaluator):
             for b in bases
         )
         cls = ClassValue(stmt.name, {}, bases, stmt.lineno, is_enum=is_enum)
-        cls.path = self.path
+        # None for the script's own classes (the families name its file themselves).
+        cls.path = self.path if self.path != self.entry_path else None
         cls.node = stmt
         for base in bases:
             if isinstance(base, ClassValue):

@@ -112,8 +112,6 @@ class ClassValue:
         self.is_enum = is_enum
         self.members: list[str] = list()
         self.fields: list[str] = list()
-        #: The file the class was defined in.
-        self.path = ""
         # The class statement and its body's scope, for the families that read
         # a class's annotations, field(...) calls and field docstrings.
         self.node: ast.ClassDef | None = None

@@ -117,7 +117,7 @@ def _project_file_settings(entry: Path) -> tuple[Path | None, str | None]:
     for directory in (start, *start.parents):
         pyproject = directory / "pyproject.toml"
         if (directory / "keynet.toml").is_file() or (
-            pyproject.is_file() and b"keynet-train" in pyproject.read_bytes()
+            pyproject.is_file() and b"tool.keynet-train" in pyproject.read_bytes()
         ):
             from keynet_train.project_file import find_project_settings
 
