@@ -208,3 +208,7 @@ def test_redact_headers_without_a_recognised_scheme() -> None:
         ("Cookie", REDACTED),
         ("Proxy-Authorization", f"Token {REDACTED}"),
     ]
+
+
+def test_redact_skips_empty_entries_anywhere_in_the_list() -> None:
+    assert redact("key s3cret-value", [None, "", "s3cret-value"]) == f"key {REDACTED}"
