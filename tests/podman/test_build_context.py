@@ -473,6 +473,17 @@ def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
         ("d" * 300 + "[0-9]", "d" * 300 + "7", True),
         ("d" * 300 + "[0-9]", "d" * 300 + "x", False),
         ("e" * 300, "e" * 300, True),
+        ("data/sub", "data/sub/x/y", True),  # a grandparent directory matches
+        ("x**y*", "xa/yb", True),  # "**" then a name: no "/" to swallow
+        ("x**y*", "xz", False),
+        ("abcd\\*", "abcd*", True),  # an escape late in the pattern
+        ("abcd\\*", "abcdz", False),
+        ("[:alpha:]", "a", True),  # outside brackets "[:alpha:]" is a plain class
+        ("[:alpha:]", "z", False),
+        ("[x][:alpha:]", "xa", True),  # after a closed class, still a plain class
+        ("[x][:alpha:]", "xb", False),
+        ("w[ab[:digit:]]", "w7", True),  # a POSIX class after two members
+        ("w[ab[:digit:]]", "wc", False),
     ],
 )
 def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
@@ -488,6 +499,8 @@ def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
         ("x\\", "trailing backslash"),
         ("[]a]", "bad character class"),
         ("[:^alpha:]x[[:^alpha:]]", "unsupported character class"),
+        ("f" * 300 + "\\", "trailing backslash"),
+        ("a\\*[", "bad character class"),
     ],
 )
 def test_bad_pattern_reasons(pattern: str, reason: str) -> None:
