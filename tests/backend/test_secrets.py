@@ -212,3 +212,25 @@ def test_redact_headers_without_a_recognised_scheme() -> None:
 
 def test_redact_skips_empty_entries_anywhere_in_the_list() -> None:
     assert redact("key s3cret-value", [None, "", "s3cret-value"]) == f"key {REDACTED}"
+
+
+def test_an_empty_secret_value_is_left_alone_and_scanning_goes_on() -> None:
+    padding = "x" * 300  # positions past 256: compared by value, not identity
+    text = padding + ' password="" token=abc'
+    assert redact_text_fields(text) == padding + f' password="" token={REDACTED}'
+
+
+def _dicts(depth: int, leaf: dict[str, object]) -> dict[str, object]:
+    value = leaf
+    for _ in range(depth):
+        value = {"child": value}
+    return value
+
+
+def test_redactor_depth_limit_through_nested_objects() -> None:
+    learned = Redactor()
+    learned.learn(_dicts(100, {"apiKey": "dict-depth-100"}))
+    assert learned.secrets == ["dict-depth-100"]
+    cut = Redactor()
+    cut.learn(_dicts(101, {"apiKey": "dict-depth-101"}))
+    assert cut.secrets == []
