@@ -392,6 +392,16 @@ def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[
     if t is None:
         return type_of_value(default) or "str", False
     name = builtin_type_name(t)
+    if name == "bool":
+        # bool('False') is True: every non-empty word the platform writes turns the
+        # option on, so a form value of false cannot reach the script.
+        interp.note(
+            action.line,
+            f"'{action.dest}' uses type=bool, which reads every non-empty value as True "
+            "(bool('False') is True); use action=argparse.BooleanOptionalAction or a "
+            "str2bool type function",
+            "warning",
+        )
     if name is not None:
         return name, True
     if isinstance(t, FunctionValue):

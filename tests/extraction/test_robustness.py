@@ -17,7 +17,10 @@ from keynet_train.errors import EntrypointError, KeynetError
 from keynet_train.extraction import extract_hyperparameters
 
 FIXTURES = sorted((pathlib.Path(__file__).parent / "fixtures").glob("*.py"))
-LIMIT_SECONDS = 1.0
+# A hang guard, not a speed check: the interpreter's budget counts steps, so
+# the same input ends the same way on any machine; speed is measured by
+# benchmarks/bench_inspect.py. A 1 s limit here failed on a loaded CI machine.
+HANG_GUARD_SECONDS = 30.0
 SETTINGS = settings(
     max_examples=int(os.environ.get("KEYNET_FUZZ_EXAMPLES", "400")),
     derandomize=True,
@@ -31,7 +34,7 @@ def _extract_bounded(path: pathlib.Path) -> None:
     with contextlib.suppress(KeynetError):
         extract_hyperparameters(path)
     elapsed = time.perf_counter() - start
-    assert elapsed < LIMIT_SECONDS, f"took {elapsed:.2f}s"
+    assert elapsed < HANG_GUARD_SECONDS, f"took {elapsed:.2f}s: a loop escapes the step budget"
 
 
 @SETTINGS
