@@ -102,19 +102,11 @@ def _function_arguments(
     interp: Interpreter, fn: FunctionValue, helps: dict[str, str], *, skip_self: bool
 ) -> list[Argument]:
     node = fn.node
-    a = node.args
-    positional = [*a.posonlyargs, *a.args]
-    defaults: dict[str, object] = {}
-    offset = len(positional) - len(fn.defaults)
-    for i, value in enumerate(fn.defaults):
-        defaults[positional[offset + i].arg] = value
-    for i, param in enumerate(a.kwonlyargs):
-        if a.kw_defaults[i] is not None:
-            defaults[param.arg] = fn.kw_defaults[i]
-    params = [*positional, *a.kwonlyargs]
+    positional, keyword_only, defaults = fn.parameters()
+    params = [*positional, *keyword_only]
     if skip_self and positional:
         params = params[1:]
-    if a.vararg is not None or a.kwarg is not None:
+    if node.args.vararg is not None or node.args.kwarg is not None:
         interp.note(
             node.lineno,
             f"{fn.name}() also takes *args/**kwargs; fire accepts more flags than are listed",

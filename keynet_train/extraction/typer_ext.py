@@ -149,19 +149,10 @@ def app_arguments(interp: Interpreter, app: TyperApp) -> list[Argument]:
 
 def function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument]:
     """One argument per parameter of ``fn``, typer-style."""
-    node = fn.node
-    a = node.args
-    positional = [*a.posonlyargs, *a.args]
-    defaults: dict[str, object] = {}
-    offset = len(positional) - len(fn.defaults)
-    for i, value in enumerate(fn.defaults):
-        defaults[positional[offset + i].arg] = value
-    for i, param in enumerate(a.kwonlyargs):
-        if a.kw_defaults[i] is not None:
-            defaults[param.arg] = fn.kw_defaults[i]
+    positional, keyword_only, defaults = fn.parameters()
     result: list[Argument] = []
     position = 0
-    for param in [*positional, *a.kwonlyargs]:
+    for param in [*positional, *keyword_only]:
         arg = _param_argument(interp, fn, param, defaults.get(param.arg, _MISSING))
         if arg is not None and arg.kind == "positional":
             arg = arg._replace(position=position)

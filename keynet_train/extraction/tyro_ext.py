@@ -126,15 +126,7 @@ def _dataclass_arguments(
 
 def _function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument]:
     node = fn.node
-    a = node.args
-    positional = [*a.posonlyargs, *a.args]
-    defaults: dict[str, object] = {}
-    offset = len(positional) - len(fn.defaults)
-    for i, value in enumerate(fn.defaults):
-        defaults[positional[offset + i].arg] = value
-    for i, param in enumerate(a.kwonlyargs):
-        if a.kw_defaults[i] is not None:
-            defaults[param.arg] = fn.kw_defaults[i]
+    positional, keyword_only, defaults = fn.parameters()
     doc = (
         ast.get_docstring(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -142,7 +134,7 @@ def _function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument
     )
     helps = parameter_help(doc)
     result = []
-    for param in [*positional, *a.kwonlyargs]:
+    for param in [*positional, *keyword_only]:
         annotation = eval_annotation(interp, param.annotation, fn.closure)
         spec = _Spec(
             param.arg,

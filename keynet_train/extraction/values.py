@@ -93,6 +93,24 @@ class FunctionValue:
         #: The file the function was defined in (diagnostics inside it name it).
         self.path = ""
 
+    def parameters(self) -> tuple[list[ast.arg], list[ast.arg], dict[str, object]]:
+        """(positional parameters, keyword-only ones, defaults by name); raises nothing.
+
+        ``defaults`` holds only the parameters that have one, with the values
+        evaluated where the function was defined (the typer, fire and tyro
+        models all read a signature this way).
+        """
+        a = self.node.args
+        positional = [*a.posonlyargs, *a.args]
+        defaults: dict[str, object] = {}
+        offset = len(positional) - len(self.defaults)
+        for i, value in enumerate(self.defaults):
+            defaults[positional[offset + i].arg] = value
+        for i, param in enumerate(a.kwonlyargs):
+            if a.kw_defaults[i] is not None:
+                defaults[param.arg] = self.kw_defaults[i]
+        return positional, list(a.kwonlyargs), defaults
+
 
 class ClassValue:
     """A user class: its body's assignments (constants, Enum members, methods)."""
