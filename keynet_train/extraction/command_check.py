@@ -114,19 +114,15 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
     """
     if result.parser_type is None:
         return []
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return []
-    start = _script_end(words)
-    if start is None:
+    args = _script_arguments(command)
+    if args is None:
         return []
     by_name = {a.name: a for a in result.arguments if a.flags}
     accepted = {flag for a in result.arguments for flag in a.accepted_flags()}
     long_flags = [flag for flag in accepted if flag.startswith("--")]
     kind = result.parser_type
     found: list[RejectedOption] = []
-    for word in words[start:]:
+    for word in args:
         if word == "--":
             break
         if not word.startswith("-") or _is_number(word):
@@ -166,14 +162,8 @@ def value_problems(command: str, result: ExtractionResult) -> list[CommandProble
     """
     if result.parser_type is None:
         return []
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return []
-    start = _script_end(words)
-    if start is None:
-        return []
-    return _Checker(result).run(words[start:])
+    args = _script_arguments(command)
+    return [] if args is None else _Checker(result).run(args)
 
 
 def subcommand_problems(command: str, result: ExtractionResult, script: str) -> list[str]:
@@ -188,14 +178,9 @@ def subcommand_problems(command: str, result: ExtractionResult, script: str) -> 
     """
     if result.command is None or result.parser_type is None:
         return []
-    try:
-        words = shlex.split(command)
-    except ValueError:
+    rest = _script_arguments(command)
+    if rest is None:
         return []
-    start = _script_end(words)
-    if start is None:
-        return []
-    rest = words[start:]
     if result.command not in rest:
         return [
             f"The platform's training command runs {script} without its sub-command "
@@ -227,9 +212,18 @@ def subcommand_problems(command: str, result: ExtractionResult, script: str) -> 
     return problems
 
 
-def _script_end(words: list[str]) -> int | None:
-    """The index just after the ``.py`` script in a command's words, None without one."""
-    return next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
+def _script_arguments(command: str) -> list[str] | None:
+    """The words after the ``.py`` script in ``command``, split like a shell would.
+
+    None when the command runs no ``.py`` file or cannot be split (it is then
+    not judged). Raises nothing.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    end = next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
+    return None if end is None else words[end:]
 
 
 #: How to make each family accept an option (the argparse/click/typer cases are above).
