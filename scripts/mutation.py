@@ -93,7 +93,10 @@ TARGETS = (
         "command-check",
         "keynet_train/extraction/command_check.py",
         None,
-        ("tests/extraction/test_command_check.py",),
+        (
+            "tests/extraction/test_command_check.py",
+            "tests/extraction/test_command_check_mutants.py",
+        ),
     ),
 )
 
