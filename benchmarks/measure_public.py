@@ -69,15 +69,17 @@ class Outcome:
         return str(self.runtime_type or self.static_type or "none")
 
 
-def _run_static(path: Path, command: str | None, python: str | None) -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+def _run_static(
+    path: Path, repo: Path, command: str | None, python: str | None
+) -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+    # Run from the repository's top, as a user pushes from it (the default build
+    # context, which inspect also reads imports from).
     argv = [sys.executable, "-m", "keynet_train", "inspect", str(path), "--json"]
     if command:
         argv += ["--command", command]
     if python and _has_python_flag():
         argv += ["--python", python]
-    proc = subprocess.run(
-        argv, check=False, capture_output=True, text=True, timeout=120, cwd=path.parent
-    )
+    proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120, cwd=repo)
     diagnostics = [line for line in proc.stderr.splitlines() if line.strip()]
     try:
         doc = json.loads(proc.stdout)
@@ -111,7 +113,7 @@ def _run_runtime(
     argv.append(command or "")
     try:
         proc = subprocess.run(
-            argv, check=False, capture_output=True, text=True, timeout=120, cwd=path.parent, env=env
+            argv, check=False, capture_output=True, text=True, timeout=120, cwd=repo, env=env
         )
     except subprocess.TimeoutExpired:
         return {"parser_type": None, "arguments": [], "error": "timeout"}
@@ -131,7 +133,7 @@ def measure(entry: dict[str, object], repos: Path, python: str) -> Outcome:
         return outcome
     command = entry.get("command")
     command = str(command) if command else None
-    static, diagnostics = _run_static(path, command, python)
+    static, diagnostics = _run_static(path, repo, command, python)
     runtime = _run_runtime(
         path,
         repo,

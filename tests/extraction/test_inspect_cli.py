@@ -6,6 +6,8 @@ import io
 import json
 import pathlib
 
+import pytest
+
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
 
@@ -203,3 +205,32 @@ def test_bad_python_is_one_paragraph_and_exit_1(tmp_path: pathlib.Path) -> None:
     assert out == ""
     assert "no such file" in err
     assert "Traceback" not in err
+
+
+def test_imports_resolve_from_the_current_directory_like_push_context(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A script in a sub-folder package importing a module at the repository's
+    # top, with no project marker (no .git, no pyproject.toml) and an
+    # __init__.py at the top too, so the package root is above it: python runs
+    # it from the top (PYTHONPATH=.), and push's default context is that folder.
+    (tmp_path / "repo").mkdir()
+    tmp_path = tmp_path / "repo"
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "common.py").write_text(
+        "import argparse\n"
+        "def make_parser():\n"
+        "    p = argparse.ArgumentParser()\n"
+        "    p.add_argument('--lr', type=float, default=0.1)\n"
+        "    return p\n"
+    )
+    (tmp_path / "trainer").mkdir()
+    (tmp_path / "trainer" / "__init__.py").write_text("")
+    (tmp_path / "trainer" / "train.py").write_text(
+        "import common\nargs = common.make_parser().parse_args()\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("inspect", "trainer/train.py", "--json")
+    assert code == 0, err
+    arguments = json.loads(out)["arguments"]
+    assert [(a["name"], a["default"]) for a in arguments] == [("lr", 0.1)]

@@ -82,7 +82,10 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         entry,
         args.script_command,
         project_command,
-        context=context,
+        # push's default build context is the current directory, so inspect
+        # resolves the project's imports from it too (a script in a sub-folder
+        # importing a module at the repository's top, run from there).
+        context=context if context is not None else Path.cwd(),
         python=args.python or env.environ.get("KEYNET_PYTHON") or project_python,
         environ=env.environ,
     )
