@@ -393,3 +393,26 @@ def test_subcommand_messages_exact() -> None:
         "directly (or make it the script's default), or ask the platform to put the "
         "sub-command in the command, then push again."
     ]
+
+
+def test_value_rules_more() -> None:
+    shift = Argument("shift", "float", 0.0, flags=("--shift",))
+    warm = Argument("warm", "int", 1, flags=("--warm-a",), kind="list", list_style="space")
+    name = Argument("name", "str", "a", flags=("--name",))
+    data = Argument("data", "str", None, kind="positional")
+    # Nothing after '--' is judged.
+    assert _values("argparse", "-- --amp 1 --shift -1e5", AMP, shift) == []
+    # A unique prefix finds the argument even when its name does not match.
+    assert _values("argparse", "--war [1, 2]", warm) == [
+        ("list_literal", "--war [1, 2]", "--warm-a V1 V2 ... (separate words)")
+    ]
+    # --no_x is only for bools: a float's negative spelling is not judged.
+    assert _values("argparse", "--no_shift -1e5 --no-shift -1e5", shift) == []
+    # The negative value is consumed: it is not a free word for the positionals.
+    assert _values("argparse", "--shift -1e5 --amp true", shift, AMP, data) == [
+        ("negative_value", "--shift -1e5", "--shift=-1e5")
+    ]
+    # Three characters in brackets are a list literal; two are not.
+    assert _values("argparse", "--name [x] --name []", name) == [
+        ("list_literal", "--name [x]", "--name VALUE (or --name=VALUE)")
+    ]
