@@ -416,3 +416,25 @@ def test_value_rules_more() -> None:
     assert _values("argparse", "--name [x] --name []", name) == [
         ("list_literal", "--name [x]", "--name VALUE (or --name=VALUE)")
     ]
+
+
+def test_value_rules_positions() -> None:
+    warm = Argument("warm", "int", 1, flags=("--warm-a",), kind="list", list_style="space")
+    space = Argument("ms", "int", None, flags=("--ms",), kind="list", list_style="space", nargs="+")
+    repeat = Argument("gpu", "int", None, flags=("--gpu",), kind="list", list_style="repeat")
+    data = Argument("data", "str", None, kind="positional")
+    # click takes no prefixes: '--war' is nobody's option.
+    assert _values("click", "--war [1, 2]", warm) == []
+    # A flag is not a count: '--amp 2' leaves 2 to the positionals.
+    assert _values("argparse", "--amp 2", AMP) == []
+    # Words after the sub-command name are still judged.
+    result = ExtractionResult("argparse", [AMP], command="train")
+    assert [p.option for p in value_problems("python t.py train --amp=1", result)] == ["--amp=1"]
+    # The whole literal is consumed, so '60]' is not a free word for the positionals.
+    assert _values("argparse", "--ms [30, 60] --amp true", space, AMP, data) == [
+        ("list_literal", "--ms [30, 60]", "--ms V1 V2 ... (separate words)")
+    ]
+    # A repeated option takes one word: '1' is a free word, so '--amp true' is judged.
+    assert [p[1] for p in _values("argparse", "--gpu 0 1 --amp true", repeat, AMP, data)] == [
+        "--amp true"
+    ]
