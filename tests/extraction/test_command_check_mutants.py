@@ -438,3 +438,22 @@ def test_value_rules_positions() -> None:
     assert [p[1] for p in _values("argparse", "--gpu 0 1 --amp true", repeat, AMP, data)] == [
         "--amp true"
     ]
+
+
+def test_value_rules_edges() -> None:
+    space = Argument("ms", "int", None, flags=("--ms",), kind="list", list_style="space", nargs="+")
+    verbose = Argument("verbose", "int", 0, flags=("-v",), kind="count")
+    shift = Argument("shift", "float", 0.0, flags=("--shift",))
+    # Every word of a space-separated list is consumed, and no more.
+    assert [p[1] for p in _values("argparse", "--ms 1 2 3 --amp true", space, AMP)] == [
+        "--amp true"
+    ]
+    # A value option at the end of the command has no value to judge.
+    assert _values("argparse", "--amp=1 --shift", AMP, shift) == [
+        ("flag_value", "--amp=1", "--amp (sets True) or nothing (leaves False)")
+    ]
+    # A count is not a bool: --no_verbose is nobody's option.
+    assert _values("argparse", "--no_verbose 2", verbose) == []
+    # fire's negative spelling is exactly 'no' + the name ('no_Fp' sorts after 'noFp').
+    big = Argument("Fp", "bool", False, flags=("--Fp",))
+    assert _rejected("fire", "--noFp --no_Fp", big) == ["--no_Fp"]
