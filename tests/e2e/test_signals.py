@@ -64,6 +64,25 @@ def _service_pids(tmpdir: Path) -> set[int]:
     }
 
 
+def _parent_pid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _serving_pid(pids: set[int]) -> int:
+    """The process that serves, when rootless podman shows two with the same argv.
+
+    Without a pause process yet, rootless podman re-executes itself inside a new
+    user namespace and the outer process waits for the inner one: both list
+    the service's socket. The inner one (no child among them) does the work.
+    """
+    parents = {_parent_pid(pid) for pid in pids}
+    leaves = sorted(pid for pid in pids if pid not in parents)
+    return leaves[-1] if leaves else max(pids)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -126,7 +145,7 @@ class Run:
             args += ["--project", "1"]
         self.term = Terminal(args, env, context)
         _wait_for(lambda: _service_pids(self.tmpdir), "the private podman service")
-        (self.service,) = _service_pids(self.tmpdir)
+        self.service = _serving_pid(_service_pids(self.tmpdir))
         return self.term
 
     def resume(self) -> None:
