@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,10 @@ class Target:
     functions: tuple[str, ...] | None
     tests: tuple[str, ...]
     select: str | None = None  # a pytest -k expression, to run only the tests that matter
+    # Whether the tests need installed pytest plugins (hypothesis, pytest-httpx).
+    # Without them pytest starts without importing hypothesis (~0.5 s of each
+    # mutant's ~1.5 s), which halves a run.
+    plugins: bool = True
 
 
 TARGETS = (
@@ -68,6 +73,7 @@ TARGETS = (
             "_mask_unknown",
         ),
         ("tests/config/test_config_model.py",),
+        plugins=False,
     ),
     Target(
         "ignore",
@@ -88,6 +94,7 @@ TARGETS = (
         ),
         ("tests/podman/test_build_context.py",),
         "ignore or pattern or vector or always_sent or containerignore or excluded",
+        plugins=False,
     ),
     Target(
         "command-check",
@@ -97,6 +104,7 @@ TARGETS = (
             "tests/extraction/test_command_check.py",
             "tests/extraction/test_command_check_mutants.py",
         ),
+        plugins=False,
     ),
 )
 
@@ -227,7 +235,12 @@ def run_target(
     ]  # fmt: skip
     if target.select:
         command += ["-k", target.select]
-    baseline = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if not target.plugins:
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    baseline = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, check=False, env=env
+    )
     if baseline.returncode != 0:
         raise SystemExit(f"mutation: the tests of {target.name} fail unmutated:\n{baseline.stdout}")
     source = (workdir / target.module).read_text()
@@ -262,7 +275,7 @@ def run_target(
     )
     started = time.monotonic()
     running = [
-        subprocess.Popen([*cosmic, "exec", str(config), str(session)], cwd=copy)
+        subprocess.Popen([*cosmic, "exec", str(config), str(session)], cwd=copy, env=env)
         for copy, config, session in sessions
     ]
     for process in running:
