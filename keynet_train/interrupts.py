@@ -21,9 +21,7 @@ arriving inside is raised when the block ends.
 
 from __future__ import annotations
 
-import contextlib
 import signal
-from collections.abc import Iterator
 from types import FrameType, TracebackType
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -91,34 +89,43 @@ class StopSignals:
             return
         raise Stopped(signum)
 
-    @contextlib.contextmanager
-    def _shield(self) -> Iterator[None]:
-        self._shields += 1
-        try:
-            yield
-        finally:
-            self._shields -= 1
-        if not self._shields and self._pending is not None:
-            signum, self._pending = self._pending, None
-            raise Stopped(signum)
-
 
 # The StopSignals blocks in force, innermost last (a stack, not a global to rebind).
 _active: list[StopSignals] = []
 
 
-@contextlib.contextmanager
-def shielded() -> Iterator[None]:
+class _Shield:
+    """The block of :func:`shielded` (a class, not ``contextlib``: start-up time)."""
+
+    def __enter__(self) -> None:
+        self._signals = _active[-1] if _active else None
+        if self._signals is not None:
+            self._signals._shields += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        signals = self._signals
+        if signals is None:
+            return
+        signals._shields -= 1
+        # A signal held back is raised once the outermost shield ends normally;
+        # if the block raised, that exception goes first and the signal waits.
+        if exc_type is None and not signals._shields and signals._pending is not None:
+            signum, signals._pending = signals._pending, None
+            raise Stopped(signum)
+
+
+def shielded() -> _Shield:
     """Run a block that a stop signal must not interrupt; the signal is raised after it.
 
     Without an active :class:`StopSignals` (a library caller, a test) the
     block simply runs.
 
     Raises:
-        Stopped: a stop signal arrived during the block.
+        Stopped: (on leaving the block) a stop signal arrived during it.
     """
-    if not _active:
-        yield
-        return
-    with _active[-1]._shield():
-        yield
+    return _Shield()

@@ -8,7 +8,6 @@ stay near bare-interpreter start-up time.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import sys
 from collections.abc import Sequence
@@ -80,9 +79,13 @@ def _run(args_list: list[str], env: Environment) -> int:
         parser = build_parser()
         try:
             # argparse prints --help/--version to sys.stdout; send it to the
-            # injected stream so in-process runs capture it like any result.
-            with contextlib.redirect_stdout(env.stdout):
+            # injected stream so in-process runs capture it like any result
+            # (swapped by hand: contextlib is not otherwise loaded by --help).
+            stdout, sys.stdout = sys.stdout, env.stdout
+            try:
                 args, extras = parser.parse_known_args(args_list)
+            finally:
+                sys.stdout = stdout
         except SystemExit as exc:  # --help / --version
             return int(exc.code or 0)
         if extras:

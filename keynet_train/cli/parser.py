@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
     ParserT = TypeVar("ParserT", bound=argparse.ArgumentParser)
 
-_INVALID_CHOICE_RE = re.compile(r"invalid choice: '?([^'\s]+)'?")
+# Compiled on a usage error only: every start-up pays for a module-level compile.
+_INVALID_CHOICE = r"invalid choice: '?([^'\s]+)'?"
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -50,8 +51,6 @@ class HelpFormatter(argparse.HelpFormatter):
         super().__init__(prog, indent_increment, max_help_position, width or _help_width())
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        import textwrap
-
         paragraphs = text.strip("\n").split("\n\n")
         out = []
         for paragraph in paragraphs:
@@ -59,16 +58,46 @@ class HelpFormatter(argparse.HelpFormatter):
             if any(line[:1].isspace() for line in lines) or paragraph.rstrip().endswith(":"):
                 out.append("\n".join(indent + line for line in lines))
             else:
-                out.append(
-                    textwrap.fill(
-                        " ".join(lines),
-                        width,
-                        initial_indent=indent,
-                        subsequent_indent=indent,
-                        break_on_hyphens=False,
-                    )
-                )
+                wrapped = wrap(paragraph, width - len(indent))
+                out.append("\n".join(indent + line for line in wrapped))
         return "\n\n".join(out) + "\n"
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(text, width)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap of ``text`` (whitespace collapsed) into lines of at most ``width``.
+
+    What ``textwrap.wrap`` does for help text, minus breaking at hyphens (an
+    option name such as ``--no-cache`` stays on one line). textwrap is not
+    used because importing it compiles its word-splitting regexes, ~1 ms of
+    every ``--help``. A word longer than ``width`` is cut into pieces, as
+    textwrap does, so no line is ever longer than the terminal.
+    """
+    width = max(width, 1)
+    lines: list[str] = []
+    line = ""
+    for whole in text.split():
+        word = whole
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not word:
+            continue
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
 
 
 def _help_width() -> int:
@@ -164,7 +193,7 @@ class ArgumentParser(argparse.ArgumentParser):
             UsageError: always.
         """
         hint = f"Run '{self.prog} --help' for usage."
-        match = _INVALID_CHOICE_RE.search(message)
+        match = re.search(_INVALID_CHOICE, message)
         if match:
             guess = closest(match.group(1), _command_names(self))
             if guess:

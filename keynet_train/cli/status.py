@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 from enum import IntEnum
 
@@ -45,8 +44,12 @@ def render_error(exc: BaseException, env: Environment) -> int:
         )
     elif isinstance(exc, KeyboardInterrupt):
         exc = Interrupted("Interrupted.", "Nothing was left running; run the command again.")
-    with contextlib.suppress(OSError, ValueError):  # a closed terminal or stream
+    # A closed terminal or stream. Not contextlib.suppress: contextlib would
+    # then be imported by every start-up.
+    try:  # noqa: SIM105
         _print_error(exc, env)
+    except (OSError, ValueError):
+        pass
     return status
 
 

@@ -4,7 +4,9 @@ variables, wrapped help, --quiet, CI log folding, shell completion."""
 from __future__ import annotations
 
 import io
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import build_parser
 from keynet_train.cli.output import CliReporter
+from keynet_train.cli.parser import wrap
 from tests.cli.conftest import CliRunner
 
 
@@ -193,3 +196,53 @@ def test_zsh_and_fish_scripts_name_every_command(cli: CliRunner, shell: str) -> 
         # zsh runs the bash function through bashcompinit: that function must parse.
         body = result.stdout.split("\n", 3)[3]
         subprocess.run(["bash", "-n", "-c", body], check=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("one two three", 7, ["one two", "three"]),
+        ("  spaced \n  out\ttext ", 80, ["spaced out text"]),
+        ("--no-cache-of-the-build x", 12, ["--no-cache-o", "f-the-build", "x"]),
+        ("ab cdefgh", 3, ["ab", "cde", "fgh"]),
+        ("exactly ten", 11, ["exactly ten"]),
+        ("exactly ten", 10, ["exactly", "ten"]),
+        ("", 10, []),
+        ("word", 0, ["w", "o", "r", "d"]),
+    ],
+)
+def test_help_wrapping(text: str, width: int, lines: list[str]) -> None:
+    assert wrap(text, width) == lines
+    assert all(len(line) <= max(width, 1) for line in lines)
+
+
+def test_option_names_are_not_broken_at_hyphens_in_help() -> None:
+    # textwrap would end a line with "--no-" and start the next with "cache".
+    assert wrap("pass --no-cache to rebuild", 14) == ["pass", "--no-cache to", "rebuild"]
+
+
+def test_top_level_help_loads_no_gettext_textwrap_or_contextlib() -> None:
+    # What keeps `keynet-train --help` near `import argparse` (benchmarks/bench_startup.py).
+    probe = (
+        "import sys\n"
+        "sys.argv = ['keynet-train', '--help']\n"
+        "from keynet_train.cli.entry import run\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import argparse\n"
+        "assert argparse._('usage: ') == 'usage: '\n"
+        "heavy = {'gettext', 'locale', 'textwrap', 'contextlib', 'typing'}\n"
+        "loaded = sorted(heavy & set(sys.modules))\n"
+        "sys.stderr.write(repr(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert "usage: keynet-train" in done.stdout
+    assert done.stderr == "[]"

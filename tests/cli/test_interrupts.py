@@ -55,6 +55,31 @@ def test_a_shielded_block_finishes_before_the_signal_is_raised() -> None:
     assert steps == ["after the signal, still inside"]
 
 
+def test_nested_shields_hold_the_signal_until_the_outermost_ends() -> None:
+    steps = []
+    with pytest.raises(Stopped) as info, StopSignals():
+        with shielded():
+            with shielded():
+                _raise_signal(signal.SIGTERM)
+                steps.append("inner")
+            steps.append("outer, after the inner shield ended")
+        steps.append("never")
+    assert info.value.signum == signal.SIGTERM
+    assert steps == ["inner", "outer, after the inner shield ended"]
+
+
+def test_an_error_in_a_shielded_block_goes_first_and_the_signal_waits() -> None:
+    with StopSignals() as stops:
+        with pytest.raises(ValueError, match="boom"), shielded():
+            _raise_signal(signal.SIGINT)
+            raise ValueError("boom")
+        # The held-back signal is raised by the next shielded block that ends normally.
+        with pytest.raises(Stopped) as info, shielded():
+            pass
+    assert info.value.signum == signal.SIGINT
+    assert stops.received == [signal.SIGINT]
+
+
 def test_shielded_without_stop_signals_just_runs() -> None:
     with shielded():
         pass
