@@ -179,13 +179,11 @@ def _translate(pattern: str) -> tuple[str, str | None]:
         elif ch in _REGEX_ONLY_SPECIALS:
             out.append("\\" + ch)
         elif ch == "\\":
-            if i + 1 < n:
-                # Passed to the regex as written, as moby does: "\\d" is a digit.
-                i += 1
-                out.append("\\" + pattern[i])
-                kind = "regex"
-            else:
-                out.append("\\\\")
+            # Passed to the regex as written, as moby does: "\\d" is a digit.
+            # Never the last character: _check_glob refuses a trailing "\\".
+            i += 1
+            out.append("\\" + pattern[i])
+            kind = "regex"
         elif ch in "[]":
             out.append(ch)
             kind = "regex"
@@ -223,7 +221,8 @@ def _python_classes(regex: str) -> str:
                 continue
         if ch == "[" and not in_class:
             in_class = True
-        elif ch == "]" and in_class and out[-1] not in ("[", "[^"):
+        elif ch == "]" and in_class:
+            # Never the class's first member: _check_glob refuses "[]" and "[^]".
             in_class = False
         out.append(ch)
         i += 1

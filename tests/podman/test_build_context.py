@@ -484,6 +484,19 @@ def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
         ("[x][:alpha:]", "xb", False),
         ("w[ab[:digit:]]", "w7", True),  # a POSIX class after two members
         ("w[ab[:digit:]]", "wc", False),
+        # A member that sorts before "]" does not end the class early.
+        ("z[0[:alpha:]]", "zb", True),
+        ("z[0[:alpha:]]", "z0", True),
+        ("z[0[:alpha:]]", "z:", False),
+        # "**" swallows a following "/" only: "a/**.txt" ends in ".txt".
+        ("a/**.txt", "a/b/.txt", True),
+        ("a/**.txt", "a/.txt", True),
+        ("a/**.txt", "a/txt", False),
+        # An escaped "[" or "\\" is one literal character, not a class or an escape.
+        ("q\\[", "q[", True),
+        ("q\\[", "qx", False),
+        ("r\\\\", "r\\", True),
+        ("r\\\\x", "r\\x", True),
     ],
 )
 def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
@@ -502,8 +515,27 @@ def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
         ("[^]", "bad character class"),
         ("f" * 300 + "\\", "trailing backslash"),
         ("a\\*[", "bad character class"),
+        # Past 256 characters, indexes are compared by value, not identity.
+        ("g" * 300 + "[", "bad character class"),
+        ("g" * 300 + "[^", "bad character class"),
+        ("g" * 300 + "[a-", "bad character class"),
     ],
 )
 def test_bad_pattern_reasons(pattern: str, reason: str) -> None:
     with pytest.raises(BuildError, match=re.escape(reason)):
         bc.IgnoreMatcher([pattern])
+
+
+def test_blank_patterns_are_skipped_not_the_end() -> None:
+    compiled = bc.compile_patterns(["   ", "*.log", "", "tmp"])
+    assert [p.text for p in compiled] == ["*.log", "tmp"]
+
+
+def test_an_exception_before_any_exclusion_decides_nothing() -> None:
+    # "!keep.txt" first: nothing was excluded yet, so the exception did not
+    # change the verdict, and no message may name it as the reason.
+    matcher = bc.IgnoreMatcher(["!keep.txt", "*.log"])
+    assert matcher.deciding_pattern("keep.txt") is None
+    assert not matcher.excluded("keep.txt")
+    decider = matcher.deciding_pattern("x.log")
+    assert decider is not None and decider.text == "*.log"
