@@ -7,6 +7,12 @@ inside the listed functions count (the rest of a module is marked skipped
 before the run), so a big module such as ``push.py`` can be scored on its
 URL stripper alone.
 
+Survivors judged equivalent (no test can tell them from the original) are
+listed, each with its reason, in ``scripts/mutation_equivalent.toml``. The
+score is the standard one, killed / (mutants - equivalent); the raw
+killed / mutants is printed beside it. A survivor counts as equivalent only
+if its changed line, before and after, is listed for its target.
+
 Mutation happens in a copy of the repository (tracked and untracked files,
 ignored ones excluded), never in the working tree. Prints a score per
 target and every survivor with its diff; writes the same as JSON with
@@ -32,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+EQUIVALENT = REPO / "scripts" / "mutation_equivalent.toml"
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,7 @@ def shard_filter(session: Path, shard: int, shards: int) -> None:
 
 
 def run_target(
-    target: Target, workdir: Path, timeout: float, jobs: int, sample: int = 1
+    target: Target, workdir: Path, timeout: float | None, jobs: int, sample: int = 1
 ) -> dict[str, object]:
     """Init, filter and execute one cosmic-ray session per shard; return the merged summary.
 
@@ -238,9 +245,15 @@ def run_target(
     env = dict(os.environ)
     if not target.plugins:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    started = time.monotonic()
     baseline = subprocess.run(
         command, cwd=workdir, capture_output=True, text=True, check=False, env=env
     )
+    if timeout is None:
+        # A mutant that loops forever (``i += 1`` -> ``i += 0``) is killed by
+        # the timeout; 120 s each made them most of a run. Ten times the
+        # unmutated tests' time leaves room for a loaded machine.
+        timeout = max(20.0, 10 * (time.monotonic() - started))
     if baseline.returncode != 0:
         raise SystemExit(f"mutation: the tests of {target.name} fail unmutated:\n{baseline.stdout}")
     source = (workdir / target.module).read_text()
@@ -270,7 +283,7 @@ def run_target(
         sessions.append((copy, config, session))
     print(
         f"{target.name}: {counted} mutants ({outside} outside the functions, "
-        f"{annotated} in annotations skipped), {jobs} jobs",
+        f"{annotated} in annotations skipped), {jobs} jobs, {timeout:.0f} s timeout",
         flush=True,
     )
     started = time.monotonic()
@@ -286,12 +299,48 @@ def run_target(
     return report
 
 
+def load_equivalents(path: Path = EQUIVALENT) -> dict[str, dict[tuple[str, str], str]]:
+    """Target name -> {(line before, line after): reason} from the equivalents file.
+
+    Raises:
+        SystemExit: an entry names an unknown reason or target.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, from the test extra
+        import tomli as tomllib
+
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    reasons: dict[str, str] = data.pop("reasons")
+    names = {t.name for t in TARGETS}
+    table: dict[str, dict[tuple[str, str], str]] = {}
+    for name, entries in data.items():
+        if name not in names:
+            raise SystemExit(f"mutation: {path.name}: unknown target {name!r}")
+        for entry in entries:
+            if entry["reason"] not in reasons:
+                raise SystemExit(f"mutation: {path.name}: unknown reason {entry['reason']!r}")
+            key = (entry["before"].strip(), entry["after"].strip())
+            table.setdefault(name, {})[key] = entry["reason"]
+    return table
+
+
+def changed_line(diff: str) -> tuple[str, str]:
+    """The (removed, added) source line of a one-line mutant's unified diff, stripped."""
+    removed = [
+        ln[1:] for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")
+    ]
+    added = [ln[1:] for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return ("\n".join(removed).strip(), "\n".join(added).strip())
+
+
 def summarize(target: Target, sessions: list[Path], seconds: float) -> dict[str, object]:
-    """Killed/survived counts over all shards, the score, and each survivor's diff."""
+    """Killed/survived/equivalent counts over all shards, the score, and each survivor's diff."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
-    killed = survived = 0
+    equivalents = load_equivalents().get(target.name, {})
+    killed = survived = equivalent = 0
     survivors: list[dict[str, object]] = []
     results = []
     for session in sessions:
@@ -305,11 +354,14 @@ def summarize(target: Target, sessions: list[Path], seconds: float) -> dict[str,
         ):
             survived += 1
             mutation = item.mutations[0]
+            reason = equivalents.get(changed_line(result.diff or ""))
+            equivalent += reason is not None
             survivors.append(
                 {
                     "line": mutation.start_pos[0],
                     "operator": mutation.operator_name,
                     "occurrence": mutation.occurrence,
+                    "equivalent": reason,
                     "diff": result.diff,
                 }
             )
@@ -317,6 +369,7 @@ def summarize(target: Target, sessions: list[Path], seconds: float) -> dict[str,
             # Killed by a failing test, a timeout or an exception on import.
             killed += 1
     total = killed + survived
+    scored = total - equivalent
     return {
         "target": target.name,
         "module": target.module,
@@ -325,7 +378,9 @@ def summarize(target: Target, sessions: list[Path], seconds: float) -> dict[str,
         "mutants": total,
         "killed": killed,
         "survived": survived,
-        "score": round(100.0 * killed / total, 1) if total else 100.0,
+        "equivalent": equivalent,
+        "score": round(100.0 * killed / scored, 1) if scored else 100.0,
+        "raw_score": round(100.0 * killed / total, 1) if total else 100.0,
         "seconds": round(seconds),
         "survivors": sorted(survivors, key=lambda s: (s["line"], str(s["operator"]))),
     }
@@ -336,7 +391,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Mutation testing of the security code.")
     parser.add_argument("targets", nargs="*", help=f"of {', '.join(t.name for t in TARGETS)}")
     parser.add_argument("--threshold", type=float, default=90.0)
-    parser.add_argument("--timeout", type=float, default=120.0, help="per mutant, seconds")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="per mutant, seconds (default: ten times the unmutated tests' time, at least 20)",
+    )
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested side by side")
     parser.add_argument(
@@ -362,12 +421,14 @@ def main() -> int:
             report["sample"] = max(1, args.sample)
             reports.append(report)
             print(
-                f"{target.name}: {report['score']}% killed "
-                f"({report['killed']}/{report['mutants']}, {report['seconds']} s)",
+                f"{target.name}: {report['score']}% killed of the non-equivalent "
+                f"({report['killed']}/{report['mutants']} - {report['equivalent']} equivalent; "
+                f"raw {report['raw_score']}%, {report['seconds']} s)",
                 flush=True,
             )
             for survivor in report["survivors"]:  # type: ignore[attr-defined]
-                print(f"  survived line {survivor['line']} {survivor['operator']}")
+                verdict = f"equivalent ({survivor['equivalent']})" if survivor["equivalent"] else ""
+                print(f"  survived line {survivor['line']} {survivor['operator']} {verdict}")
                 print("    " + str(survivor["diff"]).replace("\n", "\n    "))
     if args.json:
         args.json.write_text(json.dumps({"commit": commit, "targets": reports}, indent=2) + "\n")
