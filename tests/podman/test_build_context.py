@@ -473,6 +473,11 @@ def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
         ("d" * 300 + "[0-9]", "d" * 300 + "7", True),
         ("d" * 300 + "[0-9]", "d" * 300 + "x", False),
         ("e" * 300, "e" * 300, True),
+        ("h" * 300 + "*", "h" * 300 + "xyz", True),  # a "*" at the very end
+        ("h" * 300 + "*", "h" * 299, False),
+        ("k" * 300 + "**", "k" * 300 + "/a/b", True),  # a "**" at the very end
+        ("k" * 300 + "/**", "k" * 300 + "/a/b", True),
+        ("m" * 300 + "?", "m" * 300 + "x", True),
         ("data/sub", "data/sub/x/y", True),  # a grandparent directory matches
         ("x**y*", "xa/yb", True),  # "**" then a name: no "/" to swallow
         ("x**y*", "xz", False),
