@@ -597,8 +597,6 @@ class BackendClient:
                     break
             else:
                 text = json.dumps(redact_json(data))
-        elif data is not None:
-            text = json.dumps(redact_json(data))
         else:
             text = response.text.strip()
         if not text:

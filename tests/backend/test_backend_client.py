@@ -336,6 +336,22 @@ def test_rejected_with_error_list(httpx_mock: HTTPXMock, client: BackendClient) 
         call(client, "upload")
 
 
+def test_rejected_json_without_a_message_key_shows_the_object_redacted(
+    httpx_mock: HTTPXMock, client: BackendClient
+) -> None:
+    # A JSON object with none of message/error/detail/errors: the whole object,
+    # its secret-named fields masked, not the bare status phrase.
+    httpx_mock.add_response(
+        url=UPLOAD_URL,
+        status_code=400,
+        json={"field": "modelName", "password": PASSWORD},
+    )
+    with pytest.raises(ValidationError) as info:
+        call(client, "upload")
+    assert '{"field": "modelName", "password": "***"}' in info.value.message
+    assert_clean_error(info.value)
+
+
 def test_server_message_echoing_secrets_is_scrubbed(
     httpx_mock: HTTPXMock, client: BackendClient
 ) -> None:
