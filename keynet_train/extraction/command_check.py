@@ -394,8 +394,8 @@ def _accepted(argument: Argument) -> str:
         return f"{flag} repeated N times"
     if kind == "list" and argument.list_style == "repeat":
         return f"{flag} V1 {flag} V2 ... (the option once per value)"
-    if kind == "list" and argument.list_style == "literal":
-        return f"{flag}=[V1, V2]"
+    # A list written as a literal ("literal" style) is never explained here:
+    # nothing is wrong with "--ls [1, 2]" for it.
     if kind == "list":
         return f"{flag} V1 V2 ... (separate words)"
     return f"{flag} VALUE (or {flag}=VALUE)" if flag.startswith("--") else f"{flag} VALUE"

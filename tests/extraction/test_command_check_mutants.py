@@ -457,3 +457,52 @@ def test_value_rules_edges() -> None:
     # fire's negative spelling is exactly 'no' + the name ('no_Fp' sorts after 'noFp').
     big = Argument("Fp", "bool", False, flags=("--Fp",))
     assert _rejected("fire", "--noFp --no_Fp", big) == ["--no_Fp"]
+
+
+# ---------------------------------------------------------------- full-run survivors
+
+
+def test_globals_two_words_when_the_command_spells_the_flag_itself() -> None:
+    # The option comes from splitting the command: equal to the declared flag,
+    # never the same object, so the rule must compare by value.
+    dropout = Argument("dropout", "float", 0.1, flags=("--dropout",))
+    result = ExtractionResult("globals", [dropout])
+    [found] = rejected_options("python train.py --dropout 0.2", result)
+    assert found.option == "--dropout" and found.option is not dropout.flags[0]
+    assert "and its value as two words" in found.message("train.py")
+
+
+def test_an_unknown_option_does_not_end_the_check() -> None:
+    assert _rejected("argparse", "--other 1 --learning_rate 0.1", LR) == ["--learning_rate"]
+    assert _rejected("argparse", "--no_other --learning_rate 0.1", LR) == ["--learning_rate"]
+
+
+def test_a_negative_spelling_of_an_unknown_name_is_ignored() -> None:
+    # "--no_such" names no argument: nothing to judge, and nothing raised.
+    assert _values("argparse", "--no_such 1 --amp", AMP, LR) == []
+    assert _values("click", "--no-such", AMP) == []
+
+
+def test_tyro_spellings_compare_whole_names() -> None:
+    # Only --optim.lr (or --optim_lr's dashed twin) is accepted; "--lr" sorts
+    # before "optim.lr" but is not the same name.
+    nested = Argument("lr", "float", 0.1, flags=("--optim.lr",))
+    assert _rejected("tyro", "--lr 0.1", nested) == ["--lr"]
+    assert _rejected("tyro", "--optim.lr 0.1", nested) == []
+
+
+def test_a_value_after_an_option_is_not_counted_as_a_free_word() -> None:
+    # "0.1" belongs to --learning-rate; the one positional can still take
+    # "true", so "--amp true" is not judged. The option at an odd position
+    # (after "x") checks the next index is i + 1, not i | 1.
+    data = Argument("data", "str", None, kind="positional")
+    assert _values("argparse", "--learning-rate 0.1 --amp true", LR, AMP, data) == []
+    two = Argument("pair", "str", None, kind="positional", nargs=2)
+    assert _values("argparse", "x --learning-rate 0.1 --amp true", LR, AMP, two) == []
+
+
+def test_fewer_pending_words_than_positionals_is_not_judged() -> None:
+    two = Argument("pair", "str", None, kind="positional", nargs=2)
+    assert _values("argparse", "--amp true", AMP, two) == []
+    three = [Argument(f"p{i}", "str", None, kind="positional") for i in range(3)]
+    assert _values("argparse", "--amp true", AMP, *three) == []
