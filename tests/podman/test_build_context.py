@@ -544,3 +544,18 @@ def test_an_exception_before_any_exclusion_decides_nothing() -> None:
     assert not matcher.excluded("keep.txt")
     decider = matcher.deciding_pattern("x.log")
     assert decider is not None and decider.text == "*.log"
+
+
+def test_a_later_inclusion_pattern_does_not_become_the_reason() -> None:
+    # "a.log" cannot change a path "*.log" already excluded: the reason a
+    # message names stays the pattern that excluded it.
+    matcher = bc.IgnoreMatcher(["*.log", "a.log", "!keep.log", "keep.log"])
+    decider = matcher.deciding_pattern("a.log")
+    assert decider is not None and decider.text == "*.log"
+    # ...but once an exception re-included a path, a later pattern excludes it again.
+    decider = matcher.deciding_pattern("keep.log")
+    assert decider is not None and (decider.text, decider.exclusion) == ("keep.log", False)
+
+
+def test_only_the_first_line_loses_a_byte_order_mark() -> None:
+    assert bc.parse_ignore_lines("\ufeffa\n\ufeffb\n") == ["a", "\ufeffb"]
