@@ -260,15 +260,15 @@ def _check_glob(pattern: str) -> None:
             i += 1
             if i < n and pattern[i] == "^":
                 i += 1
-            ranges = 0
+            members = False  # "]" closes the class only after a first member
             while True:
-                if i < n and pattern[i] == "]" and ranges:
+                if i < n and pattern[i] == "]" and members:
                     i += 1
                     break
                 i = class_char(i)
                 if i < n and pattern[i] == "-":
                     i = class_char(i + 1)
-                ranges += 1
+                members = True
         else:
             i += 1
 

@@ -478,6 +478,10 @@ def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
         ("k" * 300 + "**", "k" * 300 + "/a/b", True),  # a "**" at the very end
         ("k" * 300 + "/**", "k" * 300 + "/a/b", True),
         ("m" * 300 + "?", "m" * 300 + "x", True),
+        ("a*#b", "ax#b", True),  # "*" then a character that sorts before "*"
+        ("a*#b", "ax/#b", False),
+        ("A[:digit:]", "Ad", True),  # outside brackets, after a character sorting before "["
+        ("A[:digit:]", "A5", False),
         ("data/sub", "data/sub/x/y", True),  # a grandparent directory matches
         ("x**y*", "xa/yb", True),  # "**" then a name: no "/" to swallow
         ("x**y*", "xz", False),
@@ -524,6 +528,7 @@ def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
         ("g" * 300 + "[", "bad character class"),
         ("g" * 300 + "[^", "bad character class"),
         ("g" * 300 + "[a-", "bad character class"),
+        ("g" * 300 + "[\\", "trailing backslash in a character class"),
     ],
 )
 def test_bad_pattern_reasons(pattern: str, reason: str) -> None:
@@ -536,7 +541,7 @@ def test_blank_patterns_are_skipped_not_the_end() -> None:
     assert [p.text for p in compiled] == ["*.log", "tmp"]
 
 
-def test_an_exception_before_any_exclusion_decides_nothing() -> None:
+def test_ignore_exception_before_any_exclusion_decides_nothing() -> None:
     # "!keep.txt" first: nothing was excluded yet, so the exception did not
     # change the verdict, and no message may name it as the reason.
     matcher = bc.IgnoreMatcher(["!keep.txt", "*.log"])
@@ -557,5 +562,15 @@ def test_a_later_inclusion_pattern_does_not_become_the_reason() -> None:
     assert decider is not None and (decider.text, decider.exclusion) == ("keep.log", False)
 
 
-def test_only_the_first_line_loses_a_byte_order_mark() -> None:
+def test_ignore_file_bom_only_on_the_first_line() -> None:
     assert bc.parse_ignore_lines("\ufeffa\n\ufeffb\n") == ["a", "\ufeffb"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "kind"),
+    [("a/b", "exact"), ("a/**", "prefix"), ("**/b.txt", "suffix"), ("a/*.txt", "regex")],
+)
+def test_only_regex_patterns_compile_a_regex(pattern: str, kind: str) -> None:
+    [compiled] = bc.compile_patterns([pattern])
+    assert compiled.kind == kind
+    assert (compiled.regex is not None) is (kind == "regex")
