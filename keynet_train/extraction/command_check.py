@@ -377,8 +377,9 @@ class _Checker:
 
 
 def _looks_like_list(words: list[str]) -> bool:
+    # The caller has seen the first word start with "[" or "(".
     text = " ".join(words)
-    return text[:1] in "[(" and text[-1:] in "])" and ("," in text or len(text) > 2)
+    return text[-1:] in "])" and ("," in text or len(text) > 2)
 
 
 def _accepted(argument: Argument) -> str:

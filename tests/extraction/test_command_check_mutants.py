@@ -506,3 +506,39 @@ def test_fewer_pending_words_than_positionals_is_not_judged() -> None:
     assert _values("argparse", "--amp true", AMP, two) == []
     three = [Argument(f"p{i}", "str", None, kind="positional") for i in range(3)]
     assert _values("argparse", "--amp true", AMP, *three) == []
+
+
+def test_accepted_names_the_first_option_string() -> None:
+    amp = Argument("amp", "bool", False, flags=("--amp", "-a"), kind="flag", flag_value=True)
+    assert _accepted(amp) == "--amp (sets True) or nothing (leaves False)"
+
+
+def test_negative_value_fix_names_the_declared_flag_not_the_spelling_used() -> None:
+    assert _values("argparse", "--learning_rate -1e-05", LR) == [
+        ("negative_value", "--learning_rate -1e-05", "--learning-rate=-1e-05")
+    ]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ["--amp", "--learning-rate", "--ms [1, 2", "--ms 1 2", "--amp true --ms 3"],
+)
+def test_commands_longer_than_256_words_are_judged_to_the_end(tail: str) -> None:
+    # Past CPython's small-int cache, positions must be compared by value: the
+    # last option is still read, and the end of the command is never passed.
+    space = Argument("ms", "int", None, flags=("--ms",), kind="list", list_style="space", nargs="+")
+    filler = "x " * 300
+    expected = {
+        "--amp true --ms 3": [
+            ("flag_value", "--amp true", "--amp (sets True) or nothing (leaves False)")
+        ],
+        "--ms [1, 2": [("list_literal", "--ms [1, 2", "--ms V1 V2 ... (separate words)")],
+    }
+    assert _values("argparse", filler + tail, LR, AMP, space) == expected.get(tail, [])
+
+
+def test_rejected_options_are_values() -> None:
+    [found] = rejected_options("python t.py --learning_rate 1", ExtractionResult("argparse", [LR]))
+    assert found in {found}  # hashable: kept in sets when messages are de-duplicated
+    with pytest.raises(AttributeError):
+        found.option = "--other"  # type: ignore[misc]
