@@ -1,0 +1,109 @@
+"""Where a cold build of a context spends its time, timed inside keynet-train's own code.
+
+Run by ``bench_scale.py --phases`` with the interpreter of the fresh venv, so
+the installed wheel is what is timed (this directory, not the checkout, is
+on ``sys.path``). Phases, each timed separately:
+
+* scan: ``scan_context`` (walk, ignore rules, stat of every entry);
+* fingerprint: ``context_fingerprint`` with an empty digest memo (every file
+  read and hashed, as on the first push of new content);
+* tar: generating the whole context tar and discarding it (our CPU cost of
+  the stream, without the socket);
+* upload: the same tar sent as the body of the build request, from the first
+  to the last byte handed to the socket;
+* service unpack: last byte sent until podman's first log line (the service
+  stores the tar and unpacks it before it starts ``STEP 1``);
+* each build step, until podman's next log line, then the image id.
+
+The build runs with ``nocache`` so an earlier build of the same content
+cannot turn the ``COPY`` into a cache hit.
+
+    <venv>/bin/python benchmarks/scale_phases.py CONTEXT PODMAN_URL
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from keynet_train import build_context
+from keynet_train.build_cache import FileDigests, context_fingerprint
+from keynet_train.podman_client import PodmanClient
+
+
+class StampReporter:
+    """Records the arrival time of every build log line (a Reporter)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[float, str]] = []
+
+    def step_started(self, title: str) -> None:
+        """Unused."""
+
+    def step_finished(self, title: str, detail: str = "") -> None:
+        """Unused."""
+
+    def info(self, message: str) -> None:
+        """Unused."""
+
+    def warning(self, message: str) -> None:
+        """Unused."""
+
+    def log_line(self, line: str) -> None:
+        """One line of podman's build log, stamped."""
+        self.lines.append((time.perf_counter(), line))
+
+
+def main() -> int:
+    """Time each phase of one cold build of ``argv[1]`` through the service at ``argv[2]``."""
+    context, url = Path(sys.argv[1]), sys.argv[2]
+    phases: list[tuple[str, float]] = []
+
+    start = time.perf_counter()
+    summary = build_context.scan_context(context, context / "Dockerfile")
+    phases.append(("scan", time.perf_counter() - start))
+
+    start = time.perf_counter()
+    context_fingerprint(summary, {}, "linux/amd64", FileDigests(None))
+    phases.append(("fingerprint (every file hashed)", time.perf_counter() - start))
+
+    start = time.perf_counter()
+    size = sum(len(chunk) for chunk in build_context.context_tar_stream(summary))
+    phases.append(
+        (f"tar generated, not sent ({size / 2**20:.1f} MiB)", time.perf_counter() - start)
+    )
+
+    stream = build_context.context_tar_stream
+    sending: list[float] = []
+
+    def stamped(*args: object, **kwargs: object) -> Iterator[bytes]:
+        sending.append(time.perf_counter())
+        yield from stream(*args, **kwargs)  # type: ignore[arg-type]
+        sending.append(time.perf_counter())
+
+    # PodmanClient.build looks the function up at call time.
+    build_context.context_tar_stream = stamped  # type: ignore[assignment]
+    reporter = StampReporter()
+    client = PodmanClient(url)
+    try:
+        image_id = client.build(summary, nocache=True, reporter=reporter).image_id
+        done = time.perf_counter()
+        client.remove_image(image_id, force=True)
+    finally:
+        client.close()
+    phases.append(("upload (first to last byte)", sending[1] - sending[0]))
+    marks = [(sending[1], "service unpack (last byte sent to first log line)")]
+    marks += [(at, line[:60]) for at, line in reporter.lines if line.startswith("STEP")]
+    marks.append((done, ""))
+    for (at, label), (after, _) in itertools.pairwise(marks):
+        phases.append((label, after - at))
+    for label, seconds in phases:
+        print(f"{seconds:8.2f} s  {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
