@@ -542,3 +542,37 @@ def test_rejected_options_are_values() -> None:
     assert found in {found}  # hashable: kept in sets when messages are de-duplicated
     with pytest.raises(AttributeError):
         found.option = "--other"  # type: ignore[misc]
+
+
+def test_globals_other_spelling_gets_the_family_fix_not_the_two_words_message() -> None:
+    # "--drop-out" sorts before the declared "--drop_out" but is another spelling.
+    drop = Argument("drop_out", "float", 0.1, flags=("--drop_out",))
+    [found] = rejected_options("python t.py --drop-out 1", ExtractionResult("globals", [drop]))
+    assert "so write --drop_out=VALUE (no space, one word)" in found.message("t.py")
+    assert "two words" not in found.message("t.py")
+
+
+def test_an_argument_named_no_something_is_itself() -> None:
+    no_aug = Argument("no_aug", "bool", False, flags=("--no_aug",), kind="flag", flag_value=True)
+    assert _values("argparse", "--no_aug true", no_aug) == [
+        ("flag_value", "--no_aug true", "--no_aug (sets True) or nothing (leaves False)")
+    ]
+    # Found by its name (the backend's spelling), not as the negation of "aug".
+    assert _values("click", "--no-aug true", no_aug) == [
+        ("flag_value", "--no-aug true", "--no_aug (sets True) or nothing (leaves False)")
+    ]
+
+
+def test_the_words_of_a_list_literal_are_not_free_words() -> None:
+    space = Argument("ms", "int", None, flags=("--ms",), kind="list", list_style="space", nargs="+")
+    data = Argument("data", "str", None, kind="positional")
+    assert _values("argparse", "--ms [1,2] --amp true", space, AMP, data) == [
+        ("list_literal", "--ms [1,2]", "--ms V1 V2 ... (separate words)")
+    ]
+
+
+def test_accepted_names_the_first_negative_option_string() -> None:
+    flip = Argument(
+        "flip", "bool", True, flags=("--flip",), kind="negatable", negative_flags=("--no-flip", "-F")
+    )
+    assert _accepted(flip) == "--flip (true) or --no-flip (false)"
