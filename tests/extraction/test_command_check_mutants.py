@@ -572,7 +572,8 @@ def test_the_words_of_a_list_literal_are_not_free_words() -> None:
 
 
 def test_accepted_names_the_first_negative_option_string() -> None:
+    negatives = ("--no-flip", "-F")
     flip = Argument(
-        "flip", "bool", True, flags=("--flip",), kind="negatable", negative_flags=("--no-flip", "-F")
+        "flip", "bool", True, flags=("--flip",), kind="negatable", negative_flags=negatives
     )
     assert _accepted(flip) == "--flip (true) or --no-flip (false)"
