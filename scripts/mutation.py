@@ -299,8 +299,16 @@ def run_target(
     return report
 
 
-def load_equivalents(path: Path = EQUIVALENT) -> dict[str, dict[tuple[str, str], str]]:
-    """Target name -> {(line before, line after): reason} from the equivalents file.
+# (line before, line after) -> [(context line or "", reason)]
+Equivalents = dict[tuple[str, str], list[tuple[str, str]]]
+
+
+def load_equivalents(path: Path = EQUIVALENT) -> dict[str, Equivalents]:
+    """Target name -> {(line before, line after): [(context, reason), ...]} from the file.
+
+    An entry's optional ``context`` is a line that must also appear in the
+    mutant's diff (its unchanged neighbours), for a change such as
+    ``i += 1`` -> ``i += 0`` that is equivalent in one place only.
 
     Raises:
         SystemExit: an entry names an unknown reason or target.
@@ -313,7 +321,7 @@ def load_equivalents(path: Path = EQUIVALENT) -> dict[str, dict[tuple[str, str],
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     reasons: dict[str, str] = data.pop("reasons")
     names = {t.name for t in TARGETS}
-    table: dict[str, dict[tuple[str, str], str]] = {}
+    table: dict[str, Equivalents] = {}
     for name, entries in data.items():
         if name not in names:
             raise SystemExit(f"mutation: {path.name}: unknown target {name!r}")
@@ -321,8 +329,17 @@ def load_equivalents(path: Path = EQUIVALENT) -> dict[str, dict[tuple[str, str],
             if entry["reason"] not in reasons:
                 raise SystemExit(f"mutation: {path.name}: unknown reason {entry['reason']!r}")
             key = (entry["before"].strip(), entry["after"].strip())
-            table.setdefault(name, {})[key] = entry["reason"]
+            context = entry.get("context", "").strip()
+            table.setdefault(name, {}).setdefault(key, []).append((context, entry["reason"]))
     return table
+
+
+def equivalent_reason(equivalents: Equivalents, diff: str) -> str | None:
+    """The reason a survivor's diff is listed as equivalent, or None."""
+    for context, reason in equivalents.get(changed_line(diff), []):
+        if not context or any(line[1:].strip() == context for line in diff.splitlines()):
+            return reason
+    return None
 
 
 def changed_line(diff: str) -> tuple[str, str]:
@@ -354,7 +371,7 @@ def summarize(target: Target, sessions: list[Path], seconds: float) -> dict[str,
         ):
             survived += 1
             mutation = item.mutations[0]
-            reason = equivalents.get(changed_line(result.diff or ""))
+            reason = equivalent_reason(equivalents, result.diff or "")
             equivalent += reason is not None
             survivors.append(
                 {

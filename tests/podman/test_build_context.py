@@ -529,6 +529,10 @@ def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
         ("g" * 300 + "[^", "bad character class"),
         ("g" * 300 + "[a-", "bad character class"),
         ("g" * 300 + "[\\", "trailing backslash in a character class"),
+        ("g" * 300 + "[a", "unclosed character class"),
+        ("[ab", "unclosed character class"),  # a later member does not close the class
+        ("[a][", "bad character class"),  # the character after a class is read too
+        ("[a]\\", "trailing backslash"),
     ],
 )
 def test_bad_pattern_reasons(pattern: str, reason: str) -> None:
