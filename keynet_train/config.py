@@ -463,13 +463,6 @@ class ConfigStore:
         self._warn = warn
         self._lock_timeout = lock_timeout
 
-    @classmethod
-    def from_environ(
-        cls, environ: Mapping[str, str], warn: Callable[[str], None] = _ignore_warning
-    ) -> ConfigStore:
-        """The store at :func:`config_path` of ``environ``. Raises nothing."""
-        return cls(config_path(environ), warn)
-
     @property
     def lock_path(self) -> Path:
         """The sibling lock file used by :meth:`update` (``config.json.lock``)."""

@@ -36,11 +36,8 @@ class Stopped(KeyboardInterrupt):
 
     @property
     def name(self) -> str:
-        """``SIGTERM``, ``SIGHUP``, ... (the number when the platform has no name)."""
-        try:
-            return signal.Signals(self.signum).name
-        except ValueError:
-            return str(self.signum)
+        """``SIGINT``, ``SIGTERM`` or ``SIGHUP``: only those are raised (:data:`HANDLED`)."""
+        return signal.Signals(self.signum).name
 
 
 class StopSignals:

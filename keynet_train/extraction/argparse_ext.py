@@ -134,8 +134,6 @@ class ParserValue(Modelled):
         if name == "add_subparsers":
             self.subparsers_line = call.line
             return SubparsersValue(self)
-        if name == "get_default":
-            return UNKNOWN
         return UNKNOWN
 
     def get_attr(self, name: str) -> object:

@@ -148,6 +148,25 @@ def test_prompt_only_for_what_is_missing(cli: CliRunner, offline_backend: FakeBa
 
 
 @pytest.mark.parametrize(
+    ("typed_username", "typed_password"), [("", "pw"), ("bob", "")], ids=["username", "password"]
+)
+def test_empty_answers_at_the_prompts_are_refused(
+    cli: CliRunner, offline_backend: FakeBackend, typed_username: str, typed_password: str
+) -> None:
+    result = cli(
+        "login",
+        offline_backend.url,
+        stdin=f"{typed_username}\n",
+        tty=True,
+        getpass=lambda prompt: typed_password,
+    )
+
+    assert result.exit_code == 1
+    assert "Username and password must not be empty." in result.stderr
+    assert offline_backend.requests_to(SIGN_IN_PATH) == []
+
+
+@pytest.mark.parametrize(
     ("argv", "environ", "names"),
     [
         ([], {"KEYNET_USERNAME": "a", "KEYNET_PASSWORD": "p"}, ["SERVER_URL", "KEYNET_SERVER_URL"]),

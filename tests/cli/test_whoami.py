@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from keynet_train.config import Config
-from tests.cli.conftest import CliRunner
+from tests.cli.conftest import CliRunner, write_config
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import PodmanServiceHandle
 
@@ -93,3 +93,26 @@ def test_podman_default_connection_is_used(
     unknown = cli("whoami", environ={"CONTAINER_CONNECTION": "nope"})
     assert unknown.exit_code == 2
     assert "CONTAINER_CONNECTION=nope is not a podman connection (known: ci)" in unknown.stderr
+
+
+def test_token_line_says_expired_or_no_expiry(
+    cli: CliRunner, offline_backend: FakeBackend, tmp_path: Path
+) -> None:
+    dead = ("--podman-url", f"unix://{tmp_path}/none.sock")
+    config = write_config(cli, offline_backend, expires_in=-60)
+    expires = config.api_token_expires_at
+    assert expires is not None
+    result = cli("whoami", *dead)
+    assert result.exit_code == 0, result
+    assert (
+        f"Token:     EXPIRED at {expires:%Y-%m-%d %H:%M} UTC (run keynet-train login)\n"
+        in result.stdout
+    )
+
+    # A config written by hand (or an old version) may carry no expiry.
+    config.api_token_expires_at = None
+    cli.store().save(config)
+    result = cli("whoami", *dead)
+    assert result.exit_code == 0, result
+    assert "Token:     no recorded expiry\n" in result.stdout
+    assert cli("whoami", "--json", *dead).json()["token_expires_at"] is None

@@ -150,6 +150,16 @@ def test_load_project_file_directly(repo: Path) -> None:
     assert load_project_file(bare) == ProjectSettings(source=bare)
 
 
+def test_load_project_file_reads_the_tool_table_of_a_pyproject(repo: Path) -> None:
+    # --project-file pyproject.toml: the [tool.keynet-train] table, not the top level.
+    pyproject = write(
+        repo / "pyproject.toml",
+        '[project]\nname = "x"\n\n[tool.keynet-train]\nproject_id = 9\nmodel_name = "m"\n',
+    )
+    settings = load_project_file(pyproject)
+    assert (settings.source, settings.project_id, settings.model_name) == (pyproject, 9, "m")
+
+
 # ----------------------------------------------------------------- paths
 
 
