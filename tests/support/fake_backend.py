@@ -41,11 +41,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.tls_server import ThreadingTLSServer
 
 SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
 PROJECTS_PATH = "/v1/projects/trainable"
@@ -193,8 +195,7 @@ class FakeBackend:
         self._tokens: dict[str, _Token] = {}
         self._next_train_id = 1
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadingTLSServer[FakeBackend] | None = None
         self.upload_keys: list[str] = []
 
     # -- lifecycle
@@ -208,16 +209,10 @@ class FakeBackend:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.tls_certfile, self.tls_keyfile)
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), _Handler, self, context)
-        self.port = int(self._server.server_address[1])
+        self._server = ThreadingTLSServer((self.host, self.port), _Handler, self, context)
+        self.port = self._server.port
         # A short poll interval keeps stop() (and so each test's teardown) fast.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-backend",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start("fake-backend", poll_interval=0.05)
         return self
 
     def stop(self) -> None:
@@ -225,11 +220,7 @@ class FakeBackend:
         self._stopping.set()
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+            server.stop()
 
     def __enter__(self) -> FakeBackend:
         return self.start()
@@ -464,38 +455,10 @@ def build_command(model_name: str, arguments: Sequence[dict[str, Any]]) -> str:
     return " ".join(parts)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        backend: FakeBackend,
-        context: ssl.SSLContext | None,
-    ) -> None:
-        self.backend = backend
-        self.context = context
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        if self.context is None:
-            return sock, address
-        # Handshake in the handler thread so one stalled client cannot block accept().
-        return self.context.wrap_socket(
-            sock, server_side=True, do_handshake_on_connect=False
-        ), address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Client disconnects (timeouts in tests) are expected: keep stderr quiet."""
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30  # idle keep-alive connections must not pin threads forever
-    server: _Server
+    server: ThreadingTLSServer[FakeBackend]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -507,7 +470,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def _handle(self) -> None:
-        backend = self.server.backend
+        backend = self.server.owner
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -564,7 +527,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(status, payload)
 
     def _route(self, request: RecordedRequest, invalid_key: bool) -> tuple[int, Any]:
-        backend = self.server.backend
+        backend = self.server.owner
         path = request.path
         upload = _UPLOAD_RE.match(path)
         if path == SIGN_IN_PATH:

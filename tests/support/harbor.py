@@ -45,7 +45,6 @@ import contextlib
 import json
 import re
 import secrets
-import socket
 import ssl
 import subprocess
 import threading
@@ -55,7 +54,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -70,6 +69,7 @@ from tests.support.services import (
     start_fault_proxy,
     wait_until,
 )
+from tests.support.tls_server import ThreadingTLSServer
 
 SERVICE = "harbor-registry"
 ISSUER = "harbor-token-issuer"
@@ -179,17 +179,14 @@ class TokenService:
         ]
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(tls_cert), str(tls_key))
-        self._server = _TLSServer(("127.0.0.1", 0), _TokenHandler, context, self)
-        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        self._server = ThreadingTLSServer(("127.0.0.1", 0), _TokenHandler, self, context)
+        self.host = f"127.0.0.1:{self._server.port}"
         self.realm = f"https://{self.host}{TOKEN_PATH}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server.start("harbor-token-service")
 
     def stop(self) -> None:
         """Stop serving and close the socket (idempotent)."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def reset(self) -> None:
         """Forget the recorded requests."""
@@ -239,31 +236,6 @@ class TokenService:
             self.requests.append(request)
 
 
-class _TLSServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        context: ssl.SSLContext,
-        service: TokenService,
-    ) -> None:
-        self.context = context
-        self.service = service
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        # Handshake in the handler thread so one stalled client cannot block accept().
-        return self.context.wrap_socket(
-            sock, server_side=True, do_handshake_on_connect=False
-        ), address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up early are expected; keep stderr quiet."""
-
-
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     if not header or not header.lower().startswith("basic "):
         return None
@@ -277,7 +249,7 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 class _TokenHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _TLSServer
+    server: ThreadingTLSServer[TokenService]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -293,7 +265,7 @@ class _TokenHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
-        service = self.server.service
+        service = self.server.owner
         url = urlsplit(self.path)
         if url.path != TOKEN_PATH:
             self._send(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]})

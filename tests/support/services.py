@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import socket
-import socketserver
 import ssl
 import subprocess
 import tempfile
@@ -33,6 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.support.tls_server import ThreadingTLSServer
 
 BASE_IMAGE = "localhost/busybox:latest"
 DEFAULT_REGISTRY_USER = "robot$test"
@@ -576,11 +577,10 @@ class FaultProxy:
         self.requests: list[RecordedRequest] = []
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert), str(key))
-        self._server = _ThreadingTLSServer(("127.0.0.1", 0), _ProxyHandler, context, self)
-        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        self._server = ThreadingTLSServer(("127.0.0.1", 0), _ProxyHandler, self, context)
+        self.host = f"127.0.0.1:{self._server.port}"
         self.url = f"https://{self.host}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server.start("fault-proxy")
 
     def fail_next(self, count: int, status: int = 500, path_prefix: str = "") -> None:
         """Answer ``status`` to the next ``count`` requests under ``path_prefix``."""
@@ -625,9 +625,7 @@ class FaultProxy:
 
     def stop(self) -> None:
         """Stop serving and close the listening socket (idempotent)."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def _decide(self, method: str, path: str) -> str | int | InjectedAnswer | None:
         """Return "drop", an HTTP status or a whole answer to send, or None to forward."""
@@ -653,31 +651,9 @@ class FaultProxy:
             self.requests.append(RecordedRequest(method, path, status))
 
 
-class _ThreadingTLSServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        context: ssl.SSLContext,
-        proxy: FaultProxy,
-    ) -> None:
-        self.context = context
-        self.proxy = proxy
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        # Handshake in the handler thread (do_handshake_on_connect) so one slow
-        # client cannot block the accept loop.
-        return self.context.wrap_socket(sock, server_side=True), address
-
-
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _ThreadingTLSServer
+    server: ThreadingTLSServer[FaultProxy]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -697,7 +673,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _handle(self) -> None:
-        proxy = self.server.proxy
+        proxy = self.server.owner
         body = self._read_body()
         time.sleep(proxy.upload_delay(self.command, self.path))
         decision = proxy._decide(self.command, self.path)
@@ -732,7 +708,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self._forward(body)
 
     def _forward(self, body: bytes) -> None:
-        proxy = self.server.proxy
+        proxy = self.server.owner
         upstream = proxy.upstream
         context = ssl.create_default_context(cafile=str(upstream.ca_cert))
         connection = http.client.HTTPSConnection(
