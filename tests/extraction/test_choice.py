@@ -14,11 +14,11 @@ from keynet_train.cli.main import main
 from keynet_train.errors import ExtractionError
 from keynet_train.extraction import ExtractionResult, extract_hyperparameters
 from keynet_train.extraction.command_check import rejected_options, subcommand_problems
+from tests.extraction.agreement import assert_fields_agree, assert_same_names
 from tests.extraction.oracle import runtime_extract
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 SUBCOMMANDS = FIXTURES / "subcommands"
-FIELDS = ("name", "type", "default", "required", "help", "choices")
 
 
 def _extract(tmp_path: pathlib.Path, source: str, command: str | None = None) -> ExtractionResult:
@@ -43,10 +43,10 @@ def _assert_agrees(path: pathlib.Path, command: str | None) -> ExtractionResult:
     result = extract_hyperparameters(path, command)
     assert result.command == expected["command"]
     exp_args: list[dict[str, object]] = expected["arguments"]  # type: ignore[assignment]
-    assert [a.name for a in result.arguments] == [e["name"] for e in exp_args]
+    act_args = [a.to_json() for a in result.arguments]
+    assert_same_names(exp_args, act_args)
+    assert_fields_agree(exp_args, act_args)
     for arg, exp in zip(result.arguments, exp_args, strict=True):
-        for field in FIELDS:
-            assert json.dumps(arg.to_json()[field]) == json.dumps(exp[field]), (arg.name, field)
         assert sorted(arg.flags) == exp["flags"]
         assert arg.scope == exp.get("scope", "command")
     return result

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import pytest
 
 from keynet_train.extraction import extract_hyperparameters
+from tests.extraction.agreement import (
+    assert_descriptor_agrees,
+    assert_fields_agree,
+    assert_same_names,
+)
 from tests.extraction.oracle import normalise_help, runtime_extract
 
 FIXTURES = sorted((pathlib.Path(__file__).parent / "fixtures").glob("*.py"))
-FIELDS = ("name", "type", "default", "required", "help", "choices")
-#: The SPEC §6.1 descriptor, key by key (absent keys compare as absent).
-DESCRIPTOR = (
-    "flags",
-    "kind",
-    "flag_value",
-    "negative_flags",
-    "list_style",
-    "nargs",
-    "position",
-    "min",
-    "max",
-    "min_open",
-    "max_open",
-    "scope",
-    "exclusive_group",
-)
 
 
 def test_corpus_is_large_enough() -> None:
@@ -41,13 +28,8 @@ def test_static_matches_runtime(fixture: pathlib.Path, monkeypatch: pytest.Monke
     expected = normalise_help(runtime_extract(fixture))
     actual = normalise_help(extract_hyperparameters(fixture).to_json())
     assert actual["parser_type"] == expected["parser_type"]
-    exp_args = expected["arguments"]
-    act_args = actual["arguments"]
-    assert [a["name"] for a in act_args] == [a["name"] for a in exp_args]  # type: ignore[index,union-attr]
-    for exp, act in zip(exp_args, act_args, strict=True):  # type: ignore[call-overload]
-        for field in FIELDS:
-            # json.dumps distinguishes 1 from 1.0 and True from 1.
-            assert json.dumps(act[field]) == json.dumps(exp[field]), (exp["name"], field)
+    assert_same_names(expected["arguments"], actual["arguments"])  # type: ignore[arg-type]
+    assert_fields_agree(expected["arguments"], actual["arguments"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
@@ -58,9 +40,4 @@ def test_descriptor_matches_runtime(fixture: pathlib.Path, monkeypatch: pytest.M
     expected = runtime_extract(fixture)
     actual = extract_hyperparameters(fixture).to_json()
     assert actual["command"] == expected["command"]
-    for exp, act in zip(expected["arguments"], actual["arguments"], strict=True):  # type: ignore[call-overload]
-        for key in DESCRIPTOR:
-            assert json.dumps(act.get(key, "<absent>")) == json.dumps(exp.get(key, "<absent>")), (
-                exp["name"],
-                key,
-            )
+    assert_descriptor_agrees(expected["arguments"], actual["arguments"])  # type: ignore[arg-type]

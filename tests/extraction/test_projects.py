@@ -10,33 +10,21 @@ editable install would have them).
 
 from __future__ import annotations
 
-import json
 import pathlib
 from typing import NamedTuple
 
 import pytest
 
 from keynet_train.extraction import extract_hyperparameters
+from tests.extraction.agreement import (
+    FIELDS,
+    assert_descriptor_agrees,
+    assert_fields_agree,
+    assert_same_names,
+)
 from tests.extraction.oracle import normalise_help, runtime_extract
 
 PROJECTS_DIR = pathlib.Path(__file__).parent / "projects"
-FIELDS = ("name", "type", "default", "required", "help", "choices")
-#: The SPEC §6.1 descriptor, key by key (absent keys compare as absent).
-DESCRIPTOR = (
-    "flags",
-    "kind",
-    "flag_value",
-    "negative_flags",
-    "list_style",
-    "nargs",
-    "position",
-    "min",
-    "max",
-    "min_open",
-    "max_open",
-    "scope",
-    "exclusive_group",
-)
 
 
 class Project(NamedTuple):
@@ -110,16 +98,10 @@ def test_project_matches_runtime(name: str) -> None:
     assert actual["parser_type"] == expected["parser_type"]
     exp_args: list[dict[str, object]] = expected["arguments"]  # type: ignore[assignment]
     act_args: list[dict[str, object]] = actual["arguments"]  # type: ignore[assignment]
-    assert [a["name"] for a in act_args] == [a["name"] for a in exp_args]
+    assert_same_names(exp_args, act_args)
     assert exp_args, "the oracle found no arguments: the project does not run"
-    for exp, act in zip(exp_args, act_args, strict=True):
-        for field in FIELDS:
-            assert json.dumps(act[field]) == json.dumps(exp[field]), (exp["name"], field)
-        for key in DESCRIPTOR:
-            assert json.dumps(act.get(key, "<absent>")) == json.dumps(exp.get(key, "<absent>")), (
-                exp["name"],
-                key,
-            )
+    assert_fields_agree(exp_args, act_args)
+    assert_descriptor_agrees(exp_args, act_args)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_NAMES))
