@@ -32,6 +32,8 @@ from tests.extraction.oracle_families import (
     family_command,
     family_patches,
 )
+from tests.extraction.oracle_values import json_value, type_of_value
+from tests.extraction.patching import replaced
 
 SUPPRESS = argparse.SUPPRESS
 _PROBES = ("1", "0", "true", "false", "2.5", "abc")
@@ -89,28 +91,46 @@ def _patched(known: list[argparse.ArgumentParser]) -> Iterator[None]:
     def capture_typer(self: typer.Typer, *a: object, **k: object) -> Any:
         raise Captured("typer", self)
 
-    saved = [
-        (argparse.ArgumentParser, n, getattr(argparse.ArgumentParser, n))
-        for n in (
-            "parse_args",
-            "parse_known_args",
-            "parse_intermixed_args",
-            "parse_known_intermixed_args",
-        )
-    ]
-    saved.append((click.core.Command, "main", click.core.Command.main))
-    saved.append((typer.Typer, "__call__", typer.Typer.__call__))
-    try:
-        for cls, name, _ in saved:
-            if cls is argparse.ArgumentParser:
-                known_parse = name in ("parse_known_args", "parse_known_intermixed_args")
-                setattr(cls, name, capture_known if known_parse else capture_argparse)
-        click.core.Command.main = capture_click  # type: ignore[method-assign]
-        typer.Typer.__call__ = capture_typer  # type: ignore[method-assign]
+    parse_methods = {
+        "parse_args": capture_argparse,
+        "parse_known_args": capture_known,
+        "parse_intermixed_args": capture_argparse,
+        "parse_known_intermixed_args": capture_known,
+    }
+    with replaced(
+        *((argparse.ArgumentParser, name, capture) for name, capture in parse_methods.items()),
+        (click.core.Command, "main", capture_click),
+        (typer.Typer, "__call__", capture_typer),
+    ):
         yield
-    finally:
-        for cls, name, original in saved:
-            setattr(cls, name, original)
+
+
+def _run_until_parse(argv0: str, run: Callable[[], object]) -> Captured | None:
+    """Run a script (``run()``) until it parses its command line; what it parsed with.
+
+    Every library's parse entry points are patched, ``sys.argv`` is
+    ``[argv0]`` and what the script prints is swallowed. Returns the
+    captured parser, command or app; else the last config pre-parser (a
+    script that only calls ``parse_known_args``); else None.
+    """
+    known: list[argparse.ArgumentParser] = []
+    with (
+        replaced((sys, "argv", [argv0])),
+        _patched(known),
+        family_patches(Captured),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        try:
+            run()
+        except Captured as c:
+            return c
+        except Exception:
+            # The script went on after a parse_known_args and failed later
+            # (a public script in a scratch environment): that parse was the one.
+            if not known:
+                raise
+        return Captured("argparse", known[-1]) if known else None
 
 
 def runtime_extract(
@@ -132,36 +152,19 @@ def runtime_extract(
     project's ``utils`` is not this one's.
     """
     global _project_dirs
-    old_argv, old_path, old_modules = sys.argv, list(sys.path), set(sys.modules)
+    old_path, old_modules = list(sys.path), set(sys.modules)
     project = tuple(str(d.resolve()) for d in (path.parent, *roots))
     _project_dirs = project
-    sys.argv = [str(path)]
     sys.path[:0] = [str(path.parent), *(str(r) for r in roots)]
-    known: list[argparse.ArgumentParser] = []
+
+    def run() -> object:
+        if module is None:
+            return runpy.run_path(str(path), run_name="__main__")
+        return runpy.run_module(module, run_name="__main__", alter_sys=True)
+
     try:
-        with (
-            _patched(known),
-            family_patches(Captured),
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.redirect_stderr(io.StringIO()),
-        ):
-            try:
-                if module is None:
-                    runpy.run_path(str(path), run_name="__main__")
-                else:
-                    runpy.run_module(module, run_name="__main__", alter_sys=True)
-            except Captured as c:
-                captured: Captured | None = c
-            except Exception:
-                # The script went on after a parse_known_args and failed later
-                # (a public script in a scratch environment): that parse was the one.
-                if not known:
-                    raise
-                captured = Captured("argparse", known[-1])
-            else:
-                captured = Captured("argparse", known[-1]) if known else None
+        captured = _run_until_parse(str(path), run)
     finally:
-        sys.argv = old_argv
         sys.path[:] = old_path
     try:
         return _normalised(captured, command)
@@ -242,12 +245,12 @@ def _argparse_subcommand(
         parsed.append(self)
         return _ORIGINAL_KNOWN(self, *a, **k)
 
-    argparse.ArgumentParser.parse_known_args = record  # type: ignore[method-assign]
-    try:
-        with contextlib.suppress(SystemExit):  # a required option of the command is missing
-            _ORIGINAL_KNOWN(parser, [name])
-    finally:
-        argparse.ArgumentParser.parse_known_args = _ORIGINAL_KNOWN  # type: ignore[method-assign]
+    # SystemExit: a required option of the command is missing.
+    with (
+        replaced((argparse.ArgumentParser, "parse_known_args", record)),
+        contextlib.suppress(SystemExit),
+    ):
+        _ORIGINAL_KNOWN(parser, [name])
     return name, parsed[0]
 
 
@@ -266,36 +269,6 @@ def _click_subcommand(cmd: Any, command: str | None) -> tuple[str | None, Any]:
 
 
 # ------------------------------------------------------------------ shared rules
-def _type_of_value(v: object) -> str | None:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, enum.Enum):
-        return _type_of_value(v.value)
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, (str, pathlib.PurePath)):
-        return "str"
-    if isinstance(v, (list, tuple)) and v:
-        return _type_of_value(v[0])
-    return None
-
-
-def _json(v: object) -> object:
-    if v is None or (isinstance(v, (bool, int, str)) and not isinstance(v, enum.Enum)):
-        return v
-    if isinstance(v, enum.Enum):
-        return _json(v.value)
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, pathlib.PurePath):
-        return str(v)
-    if isinstance(v, (list, tuple)):
-        return [_json(x) for x in v]
-    return None  # anything else cannot be expressed statically
-
-
 def _choice(c: object) -> str:
     if isinstance(c, enum.Enum):
         return str(c.value)
@@ -382,9 +355,9 @@ def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, objec
         elif isinstance(owner, argparse._CountAction):
             t = "int"
         elif isinstance(owner, (argparse._StoreConstAction, argparse._AppendConstAction)):
-            t = _type_of_value(owner.const) or "str"
+            t = type_of_value(owner.const) or "str"
         elif owner.type is None:
-            t = _type_of_value(default) or "str"
+            t = type_of_value(default) or "str"
         elif owner.type in (int, float, str, bool):
             t = owner.type.__name__  # type: ignore[union-attr]
             builtin = True
@@ -404,7 +377,7 @@ def _argparse_arguments(parser: argparse.ArgumentParser) -> list[dict[str, objec
             {
                 "name": dest,
                 "type": t,
-                "default": _json(default),
+                "default": json_value(default),
                 "required": any(a.required for a in acts),
                 "help": help_text,
                 "choices": choices,
@@ -462,12 +435,12 @@ def _argparse_descriptor(
                 "negative_flags": _long_first(off, chars),
             }
         elif isinstance(owner, argparse._StoreConstAction):  # store_true/false are subclasses
-            value = _json(owner.const)
+            value = json_value(owner.const)
             doc = {"flags": _long_first(options, chars), "kind": "flag", "flag_value": value}
         elif isinstance(owner, argparse._CountAction):
             doc = {"flags": _long_first(options, chars), "kind": "count"}
         elif isinstance(owner, argparse._AppendConstAction):
-            value = _json(owner.const)
+            value = json_value(owner.const)
             doc = {"flags": _long_first(options, chars), "kind": "count", "flag_value": value}
         elif isinstance(owner, (argparse._AppendAction, argparse._ExtendAction)):
             style = "space" if isinstance(owner, argparse._ExtendAction) else "repeat"
@@ -538,7 +511,7 @@ def _click_descriptor(p: Any, position: int) -> dict[str, object]:
         # click 8.5 resolves a missing flag_value at parse time; typer's own click
         # copy keeps none: its bool flags store True (the round-trip tests parse it).
         value = getattr(p, "flag_activation_value", getattr(p, "flag_value", True))
-        doc = {"flags": long_first(p.opts), "kind": "flag", "flag_value": _json(value)}
+        doc = {"flags": long_first(p.opts), "kind": "flag", "flag_value": json_value(value)}
     elif p.multiple:
         doc = {"flags": long_first(p.opts), "kind": "list", "list_style": "repeat"}
     elif p.nargs != 1:
@@ -581,7 +554,7 @@ def _click_arguments(cmd: click.Command) -> list[dict[str, object]]:
             {
                 "name": p.name,
                 "type": t,
-                "default": _json(default),
+                "default": json_value(default),
                 "required": bool(p.required),
                 "help": help_text,
                 "choices": choices,
@@ -636,7 +609,7 @@ def _typer_arguments(cmd: Any) -> list[dict[str, object]]:
             {
                 "name": p.name,
                 "type": t,
-                "default": _json(default),
+                "default": json_value(default),
                 "required": bool(p.required),
                 "help": getattr(p, "help", None) or None,
                 "choices": choices,
@@ -696,29 +669,7 @@ def _capture(path: pathlib.Path) -> Captured | None:
     key = (str(path), source)
     if key in _CAPTURED:
         return _CAPTURED[key]
-    old_argv = sys.argv
-    sys.argv = [str(path)]
-    known: list[argparse.ArgumentParser] = []
-    captured: Captured | None = None
-    try:
-        with (
-            _patched(known),
-            family_patches(Captured),
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.redirect_stderr(io.StringIO()),
-        ):
-            try:
-                runpy.run_path(str(path), run_name="__main__")
-            except Captured as c:
-                captured = c
-            except Exception:
-                if not known:
-                    raise
-                captured = Captured("argparse", known[-1])
-            else:
-                captured = Captured("argparse", known[-1]) if known else None
-    finally:
-        sys.argv = old_argv
+    captured = _run_until_parse(str(path), lambda: runpy.run_path(str(path), run_name="__main__"))
     if len(_CAPTURED) >= 4:
         _CAPTURED.pop(next(iter(_CAPTURED)))
     _CAPTURED[key] = captured
@@ -794,7 +745,7 @@ def _parsed(v: object) -> object:
         return [_parsed(x) for x in v]
     if isinstance(v, float) and not math.isfinite(v):
         return "<non-finite>"
-    out = _json(v)
+    out = json_value(v)
     return "<object>" if out is None and v is not None else out
 
 

@@ -34,6 +34,9 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from tests.extraction.oracle_values import json_value, type_of_value
+from tests.extraction.patching import replaced, transformers_checks_off
+
 FAMILY_KINDS = ("hfargparser", "fire", "tyro", "globals")
 
 
@@ -43,8 +46,6 @@ def family_patches(captured: type[Exception]) -> Iterator[None]:
     import fire
     import fire.core
     import transformers
-    import transformers.utils
-    import transformers.utils.versions
     import tyro
 
     def capture(kind: str) -> Any:
@@ -77,34 +78,24 @@ def family_patches(captured: type[Exception]) -> Iterator[None]:
         return real_exec(code, globs, locs)
 
     hf = transformers.HfArgumentParser
-    saved: list[tuple[object, str, object]] = [
-        (hf, n, getattr(hf, n))
-        for n in ("parse_args_into_dataclasses", "parse_json_file", "parse_yaml_file", "parse_dict")
-    ]
-    saved += [
-        (transformers.utils, "check_min_version", transformers.utils.check_min_version),
-        (
-            transformers.utils.versions,
-            "require_version",
-            transformers.utils.versions.require_version,
+    parse_methods = (
+        "parse_args_into_dataclasses",
+        "parse_json_file",
+        "parse_yaml_file",
+        "parse_dict",
+    )
+    capture_fire = capture("fire")
+    with (
+        transformers_checks_off(),
+        replaced(
+            *((hf, name, capture_hf) for name in parse_methods),
+            (fire, "Fire", capture_fire),
+            (fire.core, "Fire", capture_fire),
+            (tyro, "cli", capture_tyro),
+            (builtins, "exec", capture_exec),
         ),
-        (fire, "Fire", fire.Fire),
-        (fire.core, "Fire", fire.core.Fire),
-        (tyro, "cli", tyro.cli),
-        (builtins, "exec", builtins.exec),
-    ]
-    try:
-        for obj, name, _ in saved[:4]:
-            setattr(obj, name, capture_hf)
-        transformers.utils.check_min_version = lambda *a, **k: None
-        transformers.utils.versions.require_version = lambda *a, **k: None
-        fire.Fire = fire.core.Fire = capture("fire")
-        tyro.cli = capture_tyro
-        builtins.exec = capture_exec
+    ):
         yield
-    finally:
-        for obj, name, original in saved:
-            setattr(obj, name, original)
 
 
 def classify(kind: str, target: object) -> str:
@@ -152,32 +143,6 @@ def _fire_commands(component: Any) -> list[str]:
 
 
 # ------------------------------------------------------------------ shared rules
-def _type_of_value(v: object) -> str | None:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, enum.Enum):
-        return _type_of_value(v.value)
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "str"
-    if isinstance(v, (list, tuple)) and v:
-        return _type_of_value(v[0])
-    return None
-
-
-def _json(v: object) -> object:
-    if isinstance(v, enum.Enum):
-        return _json(v.value)
-    if v is None or isinstance(v, (bool, int, str, float)):
-        return v
-    if isinstance(v, (list, tuple)):
-        return [_json(x) for x in v]
-    return None
-
-
 def _plain(annotation: Any) -> Any:
     """The annotation without Annotated, Optional and one list/tuple wrapper."""
     wrapped = False
@@ -202,7 +167,7 @@ def _annotation_type(annotation: Any) -> str | None:
     if base in (int, float, str, bool):
         return str(base.__name__)
     if typing.get_origin(base) is typing.Literal:
-        kinds = {_type_of_value(v) for v in typing.get_args(base)}
+        kinds = {type_of_value(v) for v in typing.get_args(base)}
         return kinds.pop() if len(kinds) == 1 and None not in kinds else "str"
     if isinstance(base, type) and (issubclass(base, enum.Enum) or base.__name__.endswith("Path")):
         return "str"
@@ -233,7 +198,7 @@ def _hf_arguments(
         if function is string_to_bool:
             action.type = bool
         elif getattr(function, "__qualname__", "").startswith("make_choice_type_function"):
-            kinds = {_type_of_value(c) for c in action.choices or ()}
+            kinds = {type_of_value(c) for c in action.choices or ()}
             kind = kinds.pop() if len(kinds) == 1 and None not in kinds else "str"
             action.type = {"int": int, "float": float, "bool": bool}.get(kind, str)
         elif function not in (None, int, float, str, bool):
@@ -296,7 +261,7 @@ def _fire_component_arguments(component: Any) -> list[dict[str, object]]:
         t = None
         if name in spec.annotations:
             t = _annotation_type(spec.annotations[name])
-        t = t or _type_of_value(default) or "str"
+        t = t or type_of_value(default) or "str"
         spellings = fire_spellings(component, name, t)
         positive = [f for f in spellings if not f.startswith("--no")]
         # The parameter's own name first, then the dashed form fire also reads.
@@ -304,7 +269,7 @@ def _fire_component_arguments(component: Any) -> list[dict[str, object]]:
         doc: dict[str, object] = {
             "name": name,
             "type": t,
-            "default": _json(default),
+            "default": json_value(default),
             "required": required,
             "help": helps.get(name),
             "choices": None,
@@ -370,7 +335,7 @@ def _tyro_arguments(captured: Any, cli: Any) -> list[dict[str, object]]:
     for action in actions:
         name = action.dest.replace("-", "_")
         annotation = hints.get(name, Any)
-        t = _annotation_type(annotation) or _type_of_value(defaults.get(name)) or "str"
+        t = _annotation_type(annotation) or type_of_value(defaults.get(name)) or "str"
         help_text = action.help or ""
         cut = help_text.rfind("(default: ")
         if cut < 0:
@@ -388,7 +353,7 @@ def _tyro_arguments(captured: Any, cli: Any) -> list[dict[str, object]]:
         doc: dict[str, object] = {
             "name": name,
             "type": t,
-            "default": _json(default),
+            "default": json_value(default),
             "required": bool(action.required),
             "help": help_text.strip() or None,
             "choices": choices,
@@ -474,7 +439,7 @@ def _globals_arguments(snapshot: dict[str, object]) -> list[dict[str, object]]:
         out.append(
             {
                 "name": name,
-                "type": _type_of_value(value),
+                "type": type_of_value(value),
                 "default": value,
                 "required": False,
                 "help": None,

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from keynet_train.extraction import Argument, extract_hyperparameters
+from tests.extraction.patching import transformers_checks_off
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
@@ -34,23 +35,15 @@ def _load(name: str) -> dict[str, Any]:
     transformers' version checks, which example scripts call at import, are
     switched off as in the oracle (this environment has no ``datasets``).
     """
-    import transformers.utils
-    import transformers.utils.versions
-
-    saved = (transformers.utils.check_min_version, transformers.utils.versions.require_version)
-    transformers.utils.check_min_version = lambda *a, **k: None
-    transformers.utils.versions.require_version = lambda *a, **k: None
     # A registered module, so typing.get_type_hints and tyro's source reading find it.
     module_name = f"_keynet_fixture_{pathlib.Path(name).stem}"
     spec = importlib.util.spec_from_file_location(module_name, FIXTURES / name)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    try:
+    with transformers_checks_off():
         spec.loader.exec_module(module)
-        return vars(module)
-    finally:
-        transformers.utils.check_min_version, transformers.utils.versions.require_version = saved
+    return vars(module)
 
 
 def _word(value: object) -> str:
@@ -298,7 +291,7 @@ def test_training_arguments_are_read_from_transformers_source(tmp_path: pathlib.
 
     script = tmp_path / "train.py"
     script.write_text(TRAINING_ARGUMENTS_SCRIPT)
-    with _transformers_checks_off():
+    with transformers_checks_off():
         real = normalise_help(runtime_extract(script))
     result = extract_hyperparameters(script)
     static = normalise_help(result.to_json())
@@ -319,20 +312,6 @@ def test_training_arguments_are_read_from_transformers_source(tmp_path: pathlib.
     for name in unresolved:
         assert any(f"'{name}'" in m for m in messages), name
     assert len(unresolved) <= 10
-
-
-@contextlib.contextmanager
-def _transformers_checks_off() -> Iterator[None]:
-    import transformers.utils
-    import transformers.utils.versions
-
-    saved = (transformers.utils.check_min_version, transformers.utils.versions.require_version)
-    transformers.utils.check_min_version = lambda *a, **k: None
-    transformers.utils.versions.require_version = lambda *a, **k: None
-    try:
-        yield
-    finally:
-        transformers.utils.check_min_version, transformers.utils.versions.require_version = saved
 
 
 def test_inspect_table_spells_each_family_as_its_library_reads_it() -> None:
