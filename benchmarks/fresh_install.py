@@ -18,18 +18,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def fresh_install(workdir: Path) -> Path:
-    """Install a wheel of the checkout into ``workdir/venv``; return the venv's bin dir.
+def fresh_install(workdir: Path, tree: Path = ROOT) -> Path:
+    """Install a wheel of ``tree`` (the checkout) into ``workdir/venv``; return the venv's bin dir.
 
-    Dependencies come from the package index (pinned by constraints.txt),
-    through pip's download cache.
+    Dependencies come from the package index (pinned by this checkout's
+    constraints.txt), through pip's download cache.
 
     Raises:
         subprocess.CalledProcessError: building or installing failed.
     """
     source = workdir / "source"
     shutil.copytree(
-        ROOT,
+        tree,
         source,
         ignore=shutil.ignore_patterns(
             ".venv*", ".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis"
