@@ -59,6 +59,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """Statuses an idempotent GET is retried on."""
 
 MAX_ATTEMPTS = 3
+RETRY_BASE_DELAY = 0.5
 _MAX_RETRY_AFTER = 30.0
 _MESSAGE_LIMIT = 500
 
@@ -240,8 +241,6 @@ class BackendClient:
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        retry_base_delay: float = 0.5,
-        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         """Build the client (no request is sent yet).
 
@@ -258,8 +257,6 @@ class BackendClient:
         # HTTP layer adds those it reads in response bodies as they arrive.
         self._redactor = Redactor([token])
         self._sleep = sleep
-        self._retry_base_delay = retry_base_delay
-        self._max_attempts = max(1, max_attempts)
         try:
             self._client = create_http_client(
                 self.server_url,
@@ -448,17 +445,13 @@ class BackendClient:
                     method, path, json=json_body, params=params, headers=headers
                 )
             except httpx.TransportError as exc:
-                if attempt < self._max_attempts and self._may_retry_transport(exc, idempotent):
+                if attempt < MAX_ATTEMPTS and self._may_retry_transport(exc, idempotent):
                     self._sleep(self._backoff(attempt, None))
                     continue
                 raise self._transport_error(exc, endpoint) from None
             except httpx.InvalidURL as exc:
                 raise _invalid_url_error(self.server_url, exc) from None
-            if (
-                idempotent
-                and response.status_code in RETRY_STATUSES
-                and attempt < self._max_attempts
-            ):
+            if idempotent and response.status_code in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
                 self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
                 continue
             return response
@@ -476,7 +469,7 @@ class BackendClient:
         return idempotent and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        delay = float(self._retry_base_delay * (2 ** (attempt - 1)))
+        delay = float(RETRY_BASE_DELAY * (2 ** (attempt - 1)))
         # An HTTP-date Retry-After is ignored: the exponential delay will do.
         if retry_after and retry_after.strip().replace(".", "", 1).isdigit():
             delay = max(delay, min(float(retry_after), _MAX_RETRY_AFTER))

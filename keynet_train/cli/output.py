@@ -149,8 +149,8 @@ class CliReporter:
             if env.stderr_isatty and not env.quiet and env.ci_folding is None:
                 self.live = RichLiveProgress(self._console)
 
-    def _line(self, plain: str, styled: str | None = None) -> None:
-        if self._console is not None and styled is not None:
+    def _line(self, plain: str, styled: str) -> None:
+        if self._console is not None:
             self._console.print(styled)
         else:
             self._env.err(plain)

@@ -140,9 +140,10 @@ def _enumerate(interp: Interpreter, call: CallArgs) -> object:
 
 def _zip(interp: Interpreter, call: CallArgs) -> object:
     seqs = [interp.iterate(a) for a in call.args]
-    if call.kwargs or call.incomplete or any(s is None for s in seqs):
+    known = [s for s in seqs if s is not None]
+    if call.kwargs or call.incomplete or len(known) != len(seqs):
         return UNKNOWN
-    return [tuple(t) for t in zip(*[s or [] for s in seqs], strict=False)]
+    return [tuple(t) for t in zip(*known, strict=False)]
 
 
 def _reversed(interp: Interpreter, call: CallArgs) -> object:
