@@ -83,7 +83,7 @@ def login(
         ConfigError: the config file could not be written.
     """
     from keynet_train.backend import BackendClient
-    from keynet_train.push import DEFAULT_HARBOR_PROJECT
+    from keynet_train.push_settings import DEFAULT_HARBOR_PROJECT
     from keynet_train.registry_auth import verify_registry_credentials
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:

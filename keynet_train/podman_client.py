@@ -1,4 +1,4 @@
-"""The only module that talks to podman.
+"""The only module that imports podman-py: the client that builds, tags and pushes.
 
 Everything above it sees plain dataclasses and :mod:`keynet_train.errors`
 types: podman-py's two error roots (``APIError`` and ``PodmanError``) and the
@@ -18,7 +18,14 @@ Facts this module relies on, verified against podman 4.3.1 with podman-py 5.8
   successful push we therefore re-push through the compatible endpoint (all
   blobs are already there: ~60 ms) to learn the digest.
 * The service reads ``certs.d`` for every push, so a CA installed with
-  :func:`install_registry_ca` works without restarting the service.
+  :func:`keynet_train.registry_trust.install_registry_ca` works without
+  restarting the service.
+
+Which service to use is decided in :mod:`keynet_train.podman_connection`;
+connecting to it, or starting a private one, is
+:mod:`keynet_train.podman_service`. Reading a failed push's text is
+:mod:`keynet_train.push_errors`. Those modules reach podman-py only through
+this one.
 
 ``podman`` (podman-py) is imported lazily: the CLI imports this module only
 for commands that build or push.
@@ -30,18 +37,12 @@ import base64
 import contextlib
 import io
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
 import tarfile
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keynet_train import podman_connection
@@ -50,19 +51,17 @@ from keynet_train.errors import (
     BuildError,
     KeynetError,
     PodmanUnavailableError,
-    RegistryAuthError,
     RegistryError,
     UsageError,
 )
-from keynet_train.harbor_errors import classify_refusal
 from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progress
-from keynet_train.secrets import redact
+from keynet_train.push_errors import TransientPushError, raise_push_error
 
 if TYPE_CHECKING:
     from keynet_train.build_context import ContextSummary
+    from keynet_train.podman_service import PrivatePodmanService
 
 DEFAULT_PLATFORM = "linux/amd64"
-RUNTIME_ENV = "KEYNET_PODMAN_RUNTIME"
 PUSH_ATTEMPTS = 3
 # podman (4.3 and 5, both push endpoints) reports nothing while a layer
 # uploads: a multi-GB layer on a slow link looks like a hang without this.
@@ -71,14 +70,6 @@ PUSH_HEARTBEAT_SECONDS = 30.0
 # printing only once it has the whole tar).
 CONTEXT_PROGRESS_SECONDS = 10.0
 PING_TIMEOUT = 5.0
-SERVICE_START_TIMEOUT = 30.0
-
-INSTALL_HINT = (
-    "Install podman: Debian/Ubuntu `sudo apt-get install podman`, Fedora/RHEL "
-    "`sudo dnf install podman`, macOS `brew install podman && podman machine init && "
-    "podman machine start`. Or point --podman-url / CONTAINER_HOST at a running "
-    "podman service."
-)
 
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REPO_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
@@ -169,225 +160,7 @@ def validate_repository(repository: str) -> str:
     return repository
 
 
-# --------------------------------------------------------------------------- connection
-
-
-def default_socket_url(environ: Mapping[str, str] | None = None) -> str:
-    """The podman socket this user's service listens on by default (SPEC §5.1)."""
-    return podman_connection.default_socket_url(environ)
-
-
-def choose_podman_url(
-    flag: str | None, environ: Mapping[str, str], config_value: str | None
-) -> str | None:
-    """``--podman-url`` > ``CONTAINER_HOST`` > config ``podman_url`` > None (default socket)."""
-    return flag or environ.get("CONTAINER_HOST") or config_value or None
-
-
-def _normalize_url(url: str) -> str:
-    return podman_connection.normalize_url(url)
-
-
-def choose_service(
-    url: str | None, source: str, environ: Mapping[str, str]
-) -> podman_connection.ServiceChoice:
-    """Which service :func:`connect` would use for ``url`` (see ``podman_connection``).
-
-    Raises:
-        UsageError: ``CONTAINER_CONNECTION`` names an unknown connection.
-    """
-    return podman_connection.choose_service(
-        url,
-        source,
-        environ,
-        ping=lambda target, identity: ping(target, identity=identity),
-        socket=default_socket_url(environ),
-    )
-
-
-# sockaddr_un.sun_path holds 108 bytes on Linux, 104 on macOS (with the NUL).
-MAX_SOCKET_PATH = 103
-
-
-def private_service_dir() -> Path:
-    """A new private directory for a service socket, in TMPDIR when the path fits.
-
-    A long TMPDIR (a CI workspace, pytest's temp dirs for a long user name)
-    would make ``<dir>/podman.sock`` too long to bind ("bind: invalid
-    argument"); /tmp is used then.
-    """
-    directory = Path(tempfile.mkdtemp(prefix="keynet-podman-"))
-    if len(str(directory / "podman.sock")) <= MAX_SOCKET_PATH:
-        return directory
-    directory.rmdir()
-    return Path(tempfile.mkdtemp(prefix="keynet-podman-", dir="/tmp"))
-
-
-class PrivatePodmanService:
-    """A ``podman system service`` on a socket in a private temp dir.
-
-    Started when no service answers; always stopped by PID, and its temp dir
-    removed, by :meth:`stop` (also on errors and Ctrl-C via :func:`connect`).
-    It runs in its own session so a Ctrl-C in the terminal reaches only us,
-    and we shut it down in order.
-    """
-
-    def __init__(self, runtime: str | None = None) -> None:
-        self.runtime = runtime
-        self.directory: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.started_at: float | None = None
-
-    @property
-    def url(self) -> str:
-        """``unix://`` URL of the socket (valid after :meth:`start`)."""
-        assert self.directory is not None
-        return f"unix://{self.directory / 'podman.sock'}"
-
-    def start(self, ping: Callable[[str], bool]) -> str:
-        """Start the service and wait until ``ping(url)`` is true; return the URL.
-
-        Raises:
-            PodmanUnavailableError: the binary is missing, or the service exits
-                or does not answer within 30 s.
-        """
-        podman = shutil.which("podman")
-        if podman is None:
-            raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
-        self.directory = private_service_dir()
-        # Whole seconds: podman reports container creation times that way.
-        self.started_at = float(int(time.time()))
-        try:
-            command = [podman]
-            if self.runtime:
-                command += ["--runtime", self.runtime]
-            command += ["system", "service", "--time=0", self.url]
-            # buildah leaves its scratch dirs behind when a build is interrupted;
-            # keeping them inside our directory means stop() removes them too.
-            scratch = self.directory / "tmp"
-            scratch.mkdir()
-            with (self.directory / "service.log").open("wb") as log:
-                self.process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    env={**os.environ, "TMPDIR": str(scratch)},
-                )
-            deadline = time.monotonic() + SERVICE_START_TIMEOUT
-            while not ping(self.url):
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    log_tail = (self.directory / "service.log").read_text(errors="replace")
-                    raise PodmanUnavailableError(
-                        "Could not start a podman service: "
-                        + (log_tail.strip().splitlines() or ["no answer"])[-1],
-                        hint="Run `podman system service --time=0` yourself and pass "
-                        "--podman-url, or check `podman info`.",
-                    )
-                time.sleep(0.05)
-        except BaseException:
-            self.stop()
-            raise
-        return self.url
-
-    def stop(self, interrupted: bool = False) -> None:
-        """Stop the service and what it runs, by PID; remove the temp dir.
-
-        The service gets SIGTERM (SIGKILL after 10 s). A RUN step of an
-        interrupted build runs in its own session under the service and
-        survives the service's exit (verified with podman 4.3), so the
-        service's descendants, collected first, get SIGKILL afterwards.
-        With ``interrupted`` (the caller is leaving on an error or Ctrl-C,
-        maybe mid-build), buildah's working containers this service created
-        are removed too: killed mid-build, podman leaves them in storage with
-        their overlay mounted and the base image pinned.
-
-        Runs shielded from stop signals (:func:`keynet_train.interrupts.shielded`),
-        and its podman commands in their own session: a CI runner signalling
-        the process group again must not leave a half-removed service.
-
-        Raises:
-            Stopped: only a stop signal that arrived while it ran, re-raised
-                once everything is removed.
-        """
-        from keynet_train.interrupts import shielded
-
-        with shielded():
-            self._stop(interrupted)
-
-    def _stop(self, interrupted: bool) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            descendants = _descendant_pids(process.pid)
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-            for pid in descendants:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-        if interrupted and process is not None and self.started_at is not None:
-            _remove_build_containers(created_since=self.started_at)
-        directory, self.directory = self.directory, None
-        if directory is not None:
-            shutil.rmtree(directory, ignore_errors=True)
-            if directory.exists() and os.geteuid() != 0:
-                # Rootless: an interrupted build leaves scratch files owned by
-                # sub-uids, which only the user namespace may delete.
-                _unshare_remove(directory)
-
-
-def _unshare_remove(directory: Path) -> None:
-    """``podman unshare rm -rf directory``. Never raises."""
-    podman = shutil.which("podman")
-    if podman is None:
-        return
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        subprocess.run(
-            [podman, "unshare", "rm", "-rf", str(directory)],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-
-
-def _remove_build_containers(created_since: float) -> None:
-    """``podman rm -f`` buildah working containers created since ``created_since``.
-
-    Only a private service's own storage user is affected in practice: the
-    filter (buildah's command, "storage" state, created while our service
-    ran) would only also match a build someone else started in the same
-    storage during those seconds. Best effort; never raises.
-    """
-    try:
-        listed = subprocess.run(
-            ["podman", "ps", "--all", "--external", "--format", "json"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-            start_new_session=True,
-        )
-        containers = json.loads(listed.stdout or b"[]") if listed.returncode == 0 else []
-        doomed = [
-            str(c["Id"])
-            for c in containers
-            if c.get("State") == "storage"
-            and c.get("Command") == ["buildah"]
-            and float(c.get("Created") or 0) >= created_since
-        ]
-        if doomed:
-            subprocess.run(
-                ["podman", "rm", "--force", *doomed],
-                capture_output=True,
-                timeout=60,
-                check=False,
-                start_new_session=True,
-            )
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, subprocess.SubprocessError):
-        pass
+# --------------------------------------------------------------------------- progress
 
 
 def _upload_progress(
@@ -464,23 +237,7 @@ class _Heartbeat:
                 self._reporter.info(f"{self._message} ({now - self._started:.0f} s so far)")
 
 
-def _descendant_pids(root: int) -> list[int]:
-    """PIDs of all descendants of ``root`` (Linux /proc; empty elsewhere)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name (field 2) may contain spaces; ppid follows its ")".
-            fields = entry.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
-    found: list[int] = []
-    pending = [root]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.append(child)
-            pending.append(child)
-    return found
+# --------------------------------------------------------------------------- connection
 
 
 def ping(
@@ -500,75 +257,13 @@ def ping(
             return False
     kwargs: dict[str, Any] = {"identity": identity} if identity else {}
     try:
-        with podman.PodmanClient(base_url=_normalize_url(url), timeout=timeout, **kwargs) as client:
+        with podman.PodmanClient(
+            base_url=podman_connection.normalize_url(url), timeout=timeout, **kwargs
+        ) as client:
             response = client.api.get("/_ping", timeout=timeout)
             return bool(response.ok)
     except Exception:  # noqa: BLE001 - any failure means "does not answer"
         return False
-
-
-@contextlib.contextmanager
-def connect(
-    url: str | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    reporter: Reporter | None = None,
-    source: str = "flag",
-) -> Iterator[PodmanClient]:
-    """Connect to podman per SPEC §5.1 and yield a :class:`PodmanClient`.
-
-    ``url`` is what the caller resolved (see :func:`choose_podman_url`) and
-    ``source`` where it came from (flag, env or config). With an explicit URL
-    or a podman connection that does not answer, this fails. Otherwise the
-    default socket is tried, and if nothing answers a private service is
-    started (with ``--runtime $KEYNET_PODMAN_RUNTIME`` if set) and stopped
-    when the block exits, however it exits. The reporter is told which
-    service is used and why.
-
-    Raises:
-        PodmanUnavailableError: nothing answers and no service can be started.
-        UsageError: ``CONTAINER_CONNECTION`` names an unknown connection.
-    """
-    environ = os.environ if environ is None else environ
-    reporter = reporter or NullReporter()
-    private: PrivatePodmanService | None = None
-    try:
-        choice = choose_service(url, source, environ)
-        target = choice.url
-        if target is not None and choice.source not in ("socket", "machine"):
-            if target.startswith("ssh://"):
-                # Fails fast with ssh's own reason instead of a 300 s wait.
-                podman_connection.check_ssh(target, choice.identity)
-            if not ping(target, identity=choice.identity, ssh_checked=True):
-                raise PodmanUnavailableError(
-                    f"No podman service answers at {target} ({choice.reason})",
-                    hint="Start it with `podman system service --time=0 <url>` (a podman "
-                    "machine: `podman machine start`), or drop --podman-url/CONTAINER_HOST "
-                    "to let keynet-train start one.",
-                )
-        if target is None:
-            if shutil.which("podman") is None:
-                raise PodmanUnavailableError(
-                    "podman is not installed and no podman service is running",
-                    hint=INSTALL_HINT,
-                )
-            reporter.info("No podman service running; starting a private one")
-            private = PrivatePodmanService(runtime=environ.get(RUNTIME_ENV) or None)
-            target = private.start(ping)
-        else:
-            reporter.info(f"Podman service: {choice.describe()}")
-        client = PodmanClient(target, private_service=private, identity=choice.identity)
-        try:
-            yield client
-        finally:
-            client.close()
-    except BaseException:
-        if private is not None:
-            private.stop(interrupted=True)
-        raise
-    else:
-        if private is not None:
-            private.stop()
 
 
 # --------------------------------------------------------------------------- client
@@ -586,7 +281,8 @@ class PodmanClient:
         import podman
 
         self.url = url
-        # Set when connect() started this service; it is stopped when connect() exits.
+        # Set when podman_service.connect() started this service; it is
+        # stopped when connect() exits.
         self.private_service = private_service
         # No client-wide timeout: a silent RUN step or a big layer upload can
         # legitimately take long; Ctrl-C is the way out.
@@ -596,7 +292,8 @@ class PodmanClient:
 
     @property
     def private(self) -> bool:
-        """True if this client talks to a private service started by :func:`connect`."""
+        """True if this client talks to a private service started by
+        :func:`keynet_train.podman_service.connect`."""
         return self.private_service is not None
 
     def close(self) -> None:
@@ -871,7 +568,7 @@ class PodmanClient:
                         reference, credentials, tls_verify, reporter, beat, digest_lookup, spinner
                     )
                 return PushedImage(reference, digest, attempt)
-            except _TransientPushError as e:
+            except TransientPushError as e:
                 if attempt == attempts:
                     raise RegistryError(
                         f"Pushing {reference} failed after {attempts} attempts: {e}",
@@ -979,110 +676,20 @@ class PodmanClient:
             ) from e
 
 
-class _TransientPushError(Exception):
-    """A push failure worth retrying (5xx, reset, timeout)."""
-
-
-_AUTH_RE = re.compile(
-    r"unauthorized|authentication required|access to the resource is denied|denied:"
-    r"|invalid username/password"
-    r"|\b40[13]\b \(",
-    re.IGNORECASE,
-)
-_TOO_LARGE_RE = re.compile(r"\b413\b|request entity too large|payload too large", re.IGNORECASE)
-_TLS_RE = re.compile(r"x509:|certificate|tls: |server gave HTTP response to HTTPS", re.IGNORECASE)
-_TRANSIENT_RE = re.compile(
-    r"\b5\d\d \(|status(?: code)?:? 5\d\d\b|internal server error|bad gateway"
-    r"|service unavailable|gateway timeout"
-    r"|connection reset|broken pipe|\bEOF\b|timeout|timed out",
-    re.IGNORECASE,
-)
-_REFUSED_RE = re.compile(r"connection refused|no such host|network is unreachable", re.IGNORECASE)
-
-
-def _registry_of(reference: str) -> str:
-    return reference.split("/", 1)[0]
-
-
-def _project_of(reference: str) -> str | None:
-    """``host/project/repo:tag`` → ``project`` (None without a project part)."""
-    parts = reference.split("/")
-    return parts[1] if len(parts) >= 3 and parts[1] else None
-
-
-def _raise_push_error(text: str, reference: str, secrets: Iterable[str], robot: str) -> None:
-    """Raise the error matching a push failure podman reported."""
-    raise _classify_push_error(text, reference, secrets, robot=robot)
-
-
-def _classify_push_error(
-    text: str,
-    reference: str,
-    secrets: Iterable[str],
-    action: str | None = None,
-    *,
-    robot: str,
-) -> Exception:
-    """Map podman's error text to a RegistryError subclass or _TransientPushError.
-
-    Harbor's quota, missing-project and no-permission answers come first
-    (:mod:`keynet_train.harbor_errors`): they are not credential problems.
-    """
-    # Very short "secrets" are skipped: redacting "p" would mangle every word,
-    # and podman never echoes passwords anyway; this is defence in depth.
-    text = redact(text.strip(), [s for s in secrets if len(s) >= 6])
-    registry = _registry_of(reference)
-    refusal = classify_refusal(text, robot, _project_of(reference))
-    if refusal is not None:
-        return refusal
-    if _AUTH_RE.search(text):
-        return RegistryAuthError(
-            f"Harbor Registry authentication failed for {registry} … {text}",
-            hint="The robot credentials were rejected; run `keynet-train login` again "
-            "to re-login and refresh credentials.",
-        )
-    if _TOO_LARGE_RE.search(text):
-        return RegistryError(
-            f"The registry (or a proxy in front of it) rejected an upload as too large "
-            f"(HTTP 413) while pushing {reference} … {text}",
-            hint="A reverse proxy body-size limit is too small for image layers: raise it "
-            "(nginx: client_max_body_size 0;) or ask the registry administrator.",
-        )
-    if _TLS_RE.search(text):
-        return RegistryError(
-            f"TLS verification of the registry {registry} failed … {text}",
-            hint="Trust its CA: set KEYNET_CA_BUNDLE to the CA's PEM file (keynet-train "
-            f"installs it for podman under certs.d/{registry}/ca.crt), or pass "
-            "--insecure-registry to skip verification (not recommended).",
-        )
-    if _REFUSED_RE.search(text):
-        return RegistryError(
-            f"Cannot reach the registry {registry} … {text}",
-            hint="Check the registry address and your network, then push again.",
-        )
-    if _TRANSIENT_RE.search(text):
-        return _TransientPushError(text)
-    return RegistryError(
-        f"{action or f'Pushing {reference}'} failed … {text}",
-        hint="The registry's own words are above; push again, and if it keeps failing "
-        "the same way, contact the platform team with this message.",
-    )
-
-
 def _push_records(
     response: Any, reference: str, secrets: Iterable[str], robot: str
 ) -> Iterator[dict[str, Any]]:
     """The JSON records of a push response; error records raise. Closes the response.
 
     Raises:
-        RegistryError / RegistryAuthError: the push failed (see :func:`_classify_push_error`).
-        _TransientPushError: a failure worth retrying.
+        RegistryError / RegistryAuthError: the push failed (see :func:`classify_push_error`).
+        TransientPushError: a failure worth retrying.
     """
     try:
         _check_push_status(response, reference, secrets, robot)
         for record in _json_lines(response):
             if record.get("error"):
-                _raise_push_error(str(record["error"]), reference, secrets, robot)
+                raise_push_error(str(record["error"]), reference, secrets, robot)
             yield record
     finally:
         response.close()
@@ -1094,7 +701,7 @@ def _check_push_status(response: Any, reference: str, secrets: Iterable[str], ro
     text = _response_text(response)
     if response.status_code == 404:
         raise BuildError(f"Cannot push {reference}: {text}")
-    _raise_push_error(f"{text} ({response.status_code})", reference, secrets, robot)
+    raise_push_error(f"{text} ({response.status_code})", reference, secrets, robot)
 
 
 def _raise_for_status(response: Any, error: type[KeynetError], what: str) -> None:
@@ -1146,161 +753,3 @@ def _single_file_tar(name: str, content: bytes) -> Iterator[bytes]:
         info.size = len(content)
         archive.addfile(info, io.BytesIO(content))
     yield buffer.getvalue()
-
-
-# --------------------------------------------------------------------------- registry trust
-
-
-def certs_dir(registry_host: str) -> Path:
-    """Directory podman reads ``ca.crt`` from for ``registry_host`` (host[:port])."""
-    if os.geteuid() == 0:
-        return Path("/etc/containers/certs.d") / registry_host
-    return Path.home() / ".config/containers/certs.d" / registry_host
-
-
-# Written next to a CA that login/push installed, listing the directories that
-# were created for it, so logout removes exactly what we added. podman reads
-# only *.crt, *.cert and *.key files from certs.d, so this name is ignored.
-CA_MARKER = "keynet-train.installed"
-
-
-def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
-    """Install ``ca_pem`` as the CA podman trusts for ``registry_host``.
-
-    Writes ``certs.d/<host:port>/ca.crt`` (``/etc/containers`` as root,
-    ``~/.config/containers`` otherwise). Podman reads certs.d on every push,
-    so a running service picks it up. Unchanged content is not rewritten. A
-    CA that was not there before is recorded (:data:`CA_MARKER`) so
-    :func:`remove_registry_ca` can take it away again. Returns the installed path.
-
-    Raises:
-        RegistryError: the PEM cannot be read or the target cannot be written.
-    """
-    target = certs_dir(registry_host) / "ca.crt"
-    try:
-        content = Path(ca_pem).read_bytes()
-        if b"-----BEGIN CERTIFICATE-----" not in content:
-            raise RegistryError(f"{ca_pem} is not a PEM certificate (KEYNET_CA_BUNDLE)")
-        if target.exists() and target.read_bytes() == content:
-            return target
-        ours = not target.exists() or (target.parent / CA_MARKER).exists()
-        created = _make_dirs(target.parent)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(content)
-        os.replace(temporary, target)
-        if ours:
-            marker = target.parent / CA_MARKER
-            previous = marker.read_text().splitlines() if marker.exists() else []
-            marker.write_text("".join(f"{d}\n" for d in [*previous, *map(str, created)]))
-    except OSError as e:
-        raise RegistryError(
-            f"Cannot install the registry CA for {registry_host} at {target}: {e.strerror}",
-            hint="Copy the CA there yourself (it may need sudo), or use --insecure-registry.",
-        ) from e
-    return target
-
-
-def _make_dirs(directory: Path) -> list[Path]:
-    """``mkdir -p directory``; returns the directories it created, deepest first."""
-    missing = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    return missing
-
-
-def remove_registry_ca(registry_host: str) -> Path | None:
-    """Remove the CA :func:`install_registry_ca` installed for ``registry_host``.
-
-    Only a CA installed by keynet-train (it left :data:`CA_MARKER`) is
-    removed, with the directories created for it once they are empty; a CA
-    the user put there stays. Returns the removed path, or None. Never raises.
-    """
-    directory = certs_dir(registry_host)
-    marker = directory / CA_MARKER
-    try:
-        created = [Path(line) for line in marker.read_text().splitlines() if line]
-    except OSError:
-        return None
-    target = directory / "ca.crt"
-    with contextlib.suppress(OSError):
-        target.unlink()
-    with contextlib.suppress(OSError):
-        marker.unlink()
-    # Deepest first; a directory that holds anything else is kept (rmdir fails).
-    for path in sorted(set(created), key=lambda p: len(p.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            path.rmdir()
-    return target
-
-
-# --------------------------------------------------------------------------- login
-
-
-def login(
-    registry_host: str,
-    credentials: RegistryCredentials,
-    *,
-    tls_verify: bool = True,
-    timeout: float = 60.0,
-) -> None:
-    """``podman login`` to ``registry_host`` (the password goes through stdin).
-
-    Best effort convenience for the user's own podman use: pushes never rely
-    on it, they pass credentials explicitly.
-
-    Raises:
-        PodmanUnavailableError: podman is not installed.
-        RegistryAuthError: the registry rejected the credentials.
-        RegistryError: any other failure (TLS, unreachable, timeout).
-    """
-    podman = shutil.which("podman")
-    if podman is None:
-        raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
-    command = [
-        podman,
-        "login",
-        f"--tls-verify={'true' if tls_verify else 'false'}",
-        "--username",
-        credentials.username,
-        "--password-stdin",
-        registry_host,
-    ]
-    try:
-        result = subprocess.run(
-            command,
-            input=credentials.password.reveal(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise RegistryError(f"podman login to {registry_host} failed: {e}") from e
-    if result.returncode != 0:
-        error = _classify_push_error(
-            result.stderr,
-            registry_host + "/",
-            [credentials.password.reveal()],
-            action=f"podman login to {registry_host}",
-            robot=credentials.username,
-        )
-        if isinstance(error, _TransientPushError):
-            raise RegistryError(f"podman login to {registry_host} failed … {error}") from None
-        raise error
-
-
-def logout(registry_host: str) -> bool:
-    """``podman logout`` from ``registry_host``; True if it succeeded. Never raises."""
-    podman = shutil.which("podman")
-    if podman is None:
-        return False
-    try:
-        result = subprocess.run(
-            [podman, "logout", registry_host], capture_output=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0

@@ -6,7 +6,7 @@ connection list``: how ``podman machine`` is reached on macOS and Windows,
 ``unix://`` or ``ssh://`` with an identity file; ``CONTAINER_CONNECTION``
 picks another by name, as it does for podman); else the default socket; on
 macOS the ``podman machine`` API socket; else a private service started for
-the command (:class:`keynet_train.podman_client.PrivatePodmanService`).
+the command (:class:`keynet_train.podman_service.PrivatePodmanService`).
 
 The answer carries its reason, so ``push`` and ``whoami`` can say which
 service they use and why. Nothing here imports podman-py.
@@ -27,6 +27,14 @@ from keynet_train.errors import PodmanUnavailableError, UsageError
 
 CONNECTION_LIST_TIMEOUT = 10.0
 SSH_CHECK_TIMEOUT = 15.0
+
+# Shown whenever podman is needed and missing.
+INSTALL_HINT = (
+    "Install podman: Debian/Ubuntu `sudo apt-get install podman`, Fedora/RHEL "
+    "`sudo dnf install podman`, macOS `brew install podman && podman machine init && "
+    "podman machine start`. Or point --podman-url / CONTAINER_HOST at a running "
+    "podman service."
+)
 
 # How each explicit setting is named in messages.
 EXPLICIT_REASONS = {
@@ -73,6 +81,13 @@ class ServiceChoice:
             "reason": self.reason,
             "identity": self.identity,
         }
+
+
+def choose_podman_url(
+    flag: str | None, environ: Mapping[str, str], config_value: str | None
+) -> str | None:
+    """``--podman-url`` > ``CONTAINER_HOST`` > config ``podman_url`` > None (default socket)."""
+    return flag or environ.get("CONTAINER_HOST") or config_value or None
 
 
 def normalize_url(url: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import podman_client as pc
+from keynet_train import registry_trust
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import RegistryHandle
@@ -19,7 +19,7 @@ def certs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """certs.d under tmp_path (its parent ``containers`` does not exist yet, as for a new user)."""
     (tmp_path / "config").mkdir()
     root = tmp_path / "config" / "containers" / "certs.d"
-    monkeypatch.setattr(pc, "certs_dir", lambda host: root / host)
+    monkeypatch.setattr(registry_trust, "certs_dir", lambda host: root / host)
     return root
 
 
@@ -27,11 +27,11 @@ def test_install_then_remove_leaves_nothing(tmp_path: Path, certs_root: Path) ->
     pem = tmp_path / "ca.pem"
     pem.write_bytes(PEM)
 
-    installed = pc.install_registry_ca("127.0.0.1:5000", pem)
+    installed = registry_trust.install_registry_ca("127.0.0.1:5000", pem)
     assert installed.read_bytes() == PEM
-    assert (installed.parent / pc.CA_MARKER).exists()
+    assert (installed.parent / registry_trust.CA_MARKER).exists()
 
-    assert pc.remove_registry_ca("127.0.0.1:5000") == installed
+    assert registry_trust.remove_registry_ca("127.0.0.1:5000") == installed
     # Every directory the install created is gone, up to the first that existed.
     assert not (tmp_path / "config" / "containers").exists()
     assert (tmp_path / "config").exists()
@@ -44,20 +44,20 @@ def test_a_ca_the_user_installed_is_kept(tmp_path: Path, certs_root: Path) -> No
     pem = tmp_path / "ca.pem"
     pem.write_bytes(PEM)
 
-    pc.install_registry_ca("registry.example:443", pem)  # same content: untouched
+    registry_trust.install_registry_ca("registry.example:443", pem)  # same content: untouched
 
-    assert pc.remove_registry_ca("registry.example:443") is None
+    assert registry_trust.remove_registry_ca("registry.example:443") is None
     assert own.read_bytes() == PEM
 
 
 def test_a_directory_holding_other_files_is_kept(tmp_path: Path, certs_root: Path) -> None:
     pem = tmp_path / "ca.pem"
     pem.write_bytes(PEM)
-    installed = pc.install_registry_ca("127.0.0.1:5000", pem)
+    installed = registry_trust.install_registry_ca("127.0.0.1:5000", pem)
     client_cert = installed.parent / "client.cert"
     client_cert.write_text("mine")
 
-    pc.remove_registry_ca("127.0.0.1:5000")
+    registry_trust.remove_registry_ca("127.0.0.1:5000")
 
     assert not installed.exists()
     assert client_cert.read_text() == "mine"

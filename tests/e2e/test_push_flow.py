@@ -457,12 +457,13 @@ def test_unchanged_context_reuses_the_previous_build(
 
 def _build_base(podman_url: str, workdir: Path, tag: str, marker: str) -> str:
     """Build a tiny base image (FROM scratch, one file) tagged ``tag``; return its id."""
-    from keynet_train import build_context, podman_client
+    from keynet_train import build_context
+    from keynet_train.podman_service import connect
 
     workdir.mkdir(parents=True)
     (workdir / "Dockerfile").write_text("FROM scratch\nCOPY marker /marker\n")
     (workdir / "marker").write_text(marker)
-    with podman_client.connect(podman_url) as client:
+    with connect(podman_url) as client:
         summary = build_context.scan_context(workdir, workdir / "Dockerfile")
         return client.build(summary, tag=tag, platform=None).image_id
 

@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from keynet_train import build_context, podman_client
+from keynet_train import build_context, podman_connection, podman_service
 
 
 class PrintingReporter:
@@ -44,9 +44,9 @@ def main() -> int:
     context = Path(sys.argv[1])
     url = sys.argv[2] if len(sys.argv) > 2 else None
     # Force the private-service path even where a default socket exists.
-    podman_client.default_socket_url = lambda environ=None: f"unix://{context}/no-such.sock"
+    podman_connection.default_socket_url = lambda environ=None: f"unix://{context}/no-such.sock"
     try:
-        with podman_client.connect(url) as client:
+        with podman_service.connect(url) as client:
             service = client.private_service
             if service is None:
                 print(json.dumps({"pid": None, "dir": None}), flush=True)

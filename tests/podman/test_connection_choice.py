@@ -169,15 +169,15 @@ def test_macos_uses_the_machine_socket_when_nothing_else_answers(tmp_path: Path)
 def test_private_service_socket_path_fits_even_with_a_long_tmpdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from keynet_train import podman_client as pc
+    from keynet_train import podman_service
 
     long_tmp = tmp_path / ("x" * 90)
     long_tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(long_tmp))
     monkeypatch.setattr("tempfile.tempdir", None)
-    directory = pc.private_service_dir()
+    directory = podman_service.private_service_dir()
     try:
-        assert len(str(directory / "podman.sock")) <= pc.MAX_SOCKET_PATH
+        assert len(str(directory / "podman.sock")) <= podman_service.MAX_SOCKET_PATH
         assert not directory.is_relative_to(long_tmp)
         assert list(long_tmp.iterdir()) == []  # the first attempt was removed
     finally:

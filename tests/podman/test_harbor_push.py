@@ -25,6 +25,8 @@ from keynet_train.errors import (
     RegistryPermissionError,
     RegistryQuotaError,
 )
+from keynet_train.podman_service import connect
+from keynet_train.registry_trust import install_registry_ca
 from tests.support.harbor import (
     ADMIN,
     MISSING_PROJECT,
@@ -41,7 +43,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
-    with pc.connect(podman_service.url) as podman:
+    with connect(podman_service.url) as podman:
         yield podman
 
 
@@ -49,7 +51,7 @@ def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
 def trusted(harbor: HarborStack) -> Iterator[HarborStack]:
     """The Harbor proxy's CA in podman's certs.d for the test (as ``push`` installs it)."""
     installed = [
-        pc.install_registry_ca(host, harbor.ca_cert)
+        install_registry_ca(host, harbor.ca_cert)
         for host in (harbor.proxy.host, harbor.registry.host)
     ]
     try:

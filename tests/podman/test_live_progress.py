@@ -16,6 +16,7 @@ from keynet_train import podman_client as pc
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter
 from keynet_train.config import Secret
+from keynet_train.podman_service import connect
 from keynet_train.progress import RecordingReporter
 from tests.support.services import FaultProxy, PodmanServiceHandle, RegistryHandle
 
@@ -121,7 +122,7 @@ def test_rich_display_shows_bytes_and_rate() -> None:
 
 @pytest.fixture
 def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
-    with pc.connect(podman_service.url) as podman:
+    with connect(podman_service.url) as podman:
         yield podman
 
 

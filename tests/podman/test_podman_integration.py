@@ -24,8 +24,10 @@ import pytest
 
 from keynet_train import build_context as bc
 from keynet_train import podman_client as pc
+from keynet_train import podman_connection, registry_trust
 from keynet_train.config import Secret
 from keynet_train.errors import BuildError, PodmanUnavailableError, RegistryAuthError, RegistryError
+from keynet_train.podman_service import RUNTIME_ENV, connect
 from keynet_train.progress import RecordingReporter
 from tests.podman.docker_ignore_vectors import (
     PODMAN_CLI_DIFFERS,
@@ -50,7 +52,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
-    with pc.connect(podman_service.url) as podman:
+    with connect(podman_service.url) as podman:
         assert not podman.private
         yield podman
 
@@ -595,8 +597,8 @@ def test_untrusted_ca_then_insecure_then_installed_ca(
         assert insecure.digest == other.manifest_digest(name, "v1")
 
         assert other.ca_cert is not None
-        installed = pc.install_registry_ca(other.host, other.ca_cert)
-        assert installed == pc.certs_dir(other.host) / "ca.crt"
+        installed = registry_trust.install_registry_ca(other.host, other.ca_cert)
+        assert installed == registry_trust.certs_dir(other.host) / "ca.crt"
         # The already running service picks the CA up: certs.d is read per push.
         verified = client.push(reference, _creds(other))
         assert verified.digest == insecure.digest
@@ -605,7 +607,7 @@ def test_untrusted_ca_then_insecure_then_installed_ca(
         other.stop()
         if installed is not None:
             # What logout does: the CA and the directory made for it go.
-            assert pc.remove_registry_ca(other.host) == installed
+            assert registry_trust.remove_registry_ca(other.host) == installed
             assert not installed.parent.exists()
 
 
@@ -619,12 +621,12 @@ def test_login_and_logout(
     env_auth = tmp_path / "auth.json"
     os.environ["REGISTRY_AUTH_FILE"] = str(env_auth)
     try:
-        pc.login(registry.host, _creds(registry))
+        registry_trust.login(registry.host, _creds(registry))
         assert registry.host in json.loads(env_auth.read_text())["auths"]
-        assert pc.logout(registry.host)
+        assert registry_trust.logout(registry.host)
         assert registry.host not in json.loads(env_auth.read_text()).get("auths", {})
         with pytest.raises(RegistryAuthError):
-            pc.login(registry.host, _creds(registry, "wrong-password-123"))
+            registry_trust.login(registry.host, _creds(registry, "wrong-password-123"))
     finally:
         del os.environ["REGISTRY_AUTH_FILE"]
 
@@ -635,9 +637,11 @@ def test_login_and_logout(
 def test_connect_starts_and_always_stops_a_private_service(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(pc, "default_socket_url", lambda environ=None: f"unix://{tmp_path}/none")
-    environ = {pc.RUNTIME_ENV: "runc"}
-    with pytest.raises(RuntimeError, match="boom"), pc.connect(environ=environ) as podman:
+    monkeypatch.setattr(
+        podman_connection, "default_socket_url", lambda environ=None: f"unix://{tmp_path}/none"
+    )
+    environ = {RUNTIME_ENV: "runc"}
+    with pytest.raises(RuntimeError, match="boom"), connect(environ=environ) as podman:
         service = podman.private_service
         assert service is not None and service.process is not None
         assert service.runtime == "runc"
@@ -652,7 +656,7 @@ def test_connect_starts_and_always_stops_a_private_service(
 def test_explicit_url_that_does_not_answer(tmp_path: Path) -> None:
     with (
         pytest.raises(PodmanUnavailableError, match="No podman service answers"),
-        pc.connect(f"unix://{tmp_path}/missing.sock"),
+        connect(f"unix://{tmp_path}/missing.sock"),
     ):
         pass
 
@@ -660,9 +664,11 @@ def test_explicit_url_that_does_not_answer(tmp_path: Path) -> None:
 def test_missing_podman_binary_gives_install_hints(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(pc, "default_socket_url", lambda environ=None: f"unix://{tmp_path}/none")
+    monkeypatch.setattr(
+        podman_connection, "default_socket_url", lambda environ=None: f"unix://{tmp_path}/none"
+    )
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(PodmanUnavailableError) as excinfo, pc.connect():
+    with pytest.raises(PodmanUnavailableError) as excinfo, connect():
         pass
     assert "apt-get install podman" in (excinfo.value.hint or "")
     assert "brew install podman" in (excinfo.value.hint or "")
@@ -723,7 +729,7 @@ def test_sigint_during_build_leaves_nothing_behind(tmp_path: Path, base_image: s
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, pc.RUNTIME_ENV: "runc"},
+        env={**os.environ, RUNTIME_ENV: "runc"},
     )
     seen: list[str] = []
     containers_before = _external_containers()

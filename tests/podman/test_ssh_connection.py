@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import podman_client as pc
 from keynet_train.build_context import scan_context
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
 from keynet_train.errors import PodmanUnavailableError
+from keynet_train.podman_service import choose_service, connect
 from keynet_train.progress import RecordingReporter
 from tests.support.services import PodmanServiceHandle, stop_process, wait_until
 
@@ -142,7 +142,7 @@ def test_push_pipeline_pieces_over_ssh(
     (context / "Dockerfile").write_text(f"FROM {base_image}\nLABEL via=ssh\n")
     reporter = RecordingReporter()
 
-    with pc.connect(url, environ=environ, reporter=reporter, source="env") as client:
+    with connect(url, environ=environ, reporter=reporter, source="env") as client:
         assert client.url == url
         summary = scan_context(context, context / "Dockerfile")
         result = client.build(summary, reporter=reporter)
@@ -179,10 +179,10 @@ def test_default_connection_with_identity_is_used(
         "CONTAINERS_CONF": str(conf),
     }
 
-    choice = pc.choose_service(None, "config", environ)
+    choice = choose_service(None, "config", environ)
     assert (choice.url, choice.source, choice.identity) == (url, "connection", str(sshd.identity))
     assert choice.reason == "podman's default connection 'machine'"
-    with pc.connect(None, environ=environ) as client:
+    with connect(None, environ=environ) as client:
         assert client.url == url
         assert client.image_exists("localhost/no-such-image:never") is False
 
@@ -194,7 +194,7 @@ def test_rejected_key_fails_fast_with_sshs_reason(
     url = sshd.url(podman_service.socket_path)
     environ = {"CONTAINER_SSHKEY": str(sshd.wrong_identity), "PATH": os.environ["PATH"]}
 
-    with pytest.raises(PodmanUnavailableError) as excinfo, pc.connect(url, environ=environ):
+    with pytest.raises(PodmanUnavailableError) as excinfo, connect(url, environ=environ):
         pass
 
     assert "Permission denied" in excinfo.value.message

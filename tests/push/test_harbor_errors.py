@@ -16,7 +16,7 @@ from keynet_train.errors import (
     RegistryQuotaError,
 )
 from keynet_train.harbor_errors import classify_refusal
-from keynet_train.podman_client import _classify_push_error
+from keynet_train.push_errors import classify_push_error
 
 ROBOT = "robot$kitech-model+ci"
 REFERENCE = "harbor.example.com/kitech-model/abc:latest"
@@ -48,7 +48,7 @@ BAD_SECRET = (
 
 
 def test_storage_quota_names_project_usage_and_limit() -> None:
-    error = _classify_push_error(STORAGE, REFERENCE, [], robot=ROBOT)
+    error = classify_push_error(STORAGE, REFERENCE, [], robot=ROBOT)
     assert isinstance(error, RegistryQuotaError)
     assert error.message.startswith(
         "Harbor project kitech-model is over its storage quota: 152.4 MiB used of 10.0 MiB, "
@@ -58,7 +58,7 @@ def test_storage_quota_names_project_usage_and_limit() -> None:
 
 
 def test_count_quota() -> None:
-    error = _classify_push_error(COUNT, REFERENCE, [], robot=ROBOT)
+    error = classify_push_error(COUNT, REFERENCE, [], robot=ROBOT)
     assert isinstance(error, RegistryQuotaError)
     assert "artifact count quota: 10 of 10" in error.message
 
@@ -73,7 +73,7 @@ def test_count_quota() -> None:
     ],
 )
 def test_denied_is_a_permission_error_not_a_relogin(text: str) -> None:
-    error = _classify_push_error(text, REFERENCE, [], robot=ROBOT)
+    error = classify_push_error(text, REFERENCE, [], robot=ROBOT)
     assert type(error) is RegistryPermissionError
     assert f"robot account {ROBOT} cannot push to Harbor project kitech-model" in error.message
     assert "re-login" not in (error.hint or "")
@@ -86,7 +86,7 @@ def test_harbor_repeats_its_message_once_is_enough() -> None:
 
 
 def test_project_not_found() -> None:
-    error = _classify_push_error(
+    error = classify_push_error(
         "initiating layer upload: not_found: project nope not found", REFERENCE, [], robot=ROBOT
     )
     assert isinstance(error, HarborProjectNotFoundError)
@@ -96,7 +96,7 @@ def test_project_not_found() -> None:
 
 
 def test_bad_secret_stays_an_authentication_failure() -> None:
-    error = _classify_push_error(BAD_SECRET, REFERENCE, [], robot=ROBOT)
+    error = classify_push_error(BAD_SECRET, REFERENCE, [], robot=ROBOT)
     assert type(error) is RegistryAuthError
     assert error.hint is not None and "re-login" in error.hint
 
@@ -107,6 +107,6 @@ def test_without_a_project_nothing_is_reinterpreted() -> None:
 
 
 def test_unrecognised_failure_still_has_a_hint() -> None:
-    error = _classify_push_error("something odd happened", REFERENCE, [], robot=ROBOT)
+    error = classify_push_error("something odd happened", REFERENCE, [], robot=ROBOT)
     assert type(error).__name__ == "RegistryError"
     assert getattr(error, "hint", None)

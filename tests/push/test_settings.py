@@ -13,13 +13,12 @@ import pytest
 from keynet_train.config import Config
 from keynet_train.errors import ConfigError, InputError
 from keynet_train.project_file import ProjectSettings
-from keynet_train.push import (
+from keynet_train.push import image_labels, repository_component
+from keynet_train.push_settings import (
     DEFAULT_HARBOR_PROJECT,
     DEFAULT_PLATFORM,
     PushOptions,
-    image_labels,
     parse_build_args,
-    repository_component,
     resolve_settings,
 )
 

@@ -183,9 +183,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     from keynet_train.build_cache import BuildCache, cache_path
     from keynet_train.cli.commands.projects import backend_for_config
-    from keynet_train.podman_client import connect, install_registry_ca
     from keynet_train.podman_connection import explicit_source
-    from keynet_train.push import PushOptions, PushResult, PushServices, parse_build_args, run_push
+    from keynet_train.podman_service import connect
+    from keynet_train.push import PushResult, PushServices, run_push
+    from keynet_train.push_settings import PushOptions, parse_build_args
+    from keynet_train.registry_trust import install_registry_ca
 
     options = PushOptions(
         entrypoint=Path(args.entrypoint),
