@@ -577,3 +577,10 @@ def test_accepted_names_the_first_negative_option_string() -> None:
         "flip", "bool", True, flags=("--flip",), kind="negatable", negative_flags=negatives
     )
     assert _accepted(flip) == "--flip (true) or --no-flip (false)"
+
+
+def test_an_accepted_prefix_does_not_end_the_check() -> None:
+    lr = Argument("lr", "float", 0.1, flags=("--lr-rate",))
+    epochs = Argument("num_epochs", "int", 3, flags=("--num-epochs",))
+    # "--lr" is argparse's unique prefix of "--lr-rate": accepted; the next is not.
+    assert _rejected("argparse", "--lr 0.1 --num_epochs 3", lr, epochs) == ["--num_epochs"]
