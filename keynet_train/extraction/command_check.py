@@ -245,8 +245,9 @@ def _family_accepts(kind: str, option: str, argument: Argument) -> bool:
     """fire and tyro also take spellings their parsers do not list as option strings."""
     key = option.lstrip("-").replace("-", "_")
     if kind == "fire":
-        # fire strips any number of leading dashes and reads '-' as '_'.
-        return key == argument.name or (argument.type == "bool" and key == f"no{argument.name}")
+        # fire strips any number of leading dashes and reads '-' as '_'. The
+        # caller gives a "no" spelling only for a bool (its negation).
+        return key in (argument.name, f"no{argument.name}")
     if kind == "tyro" and option.startswith("--"):
         # tyro 1.0 reads --exp_name as --exp-name.
         return any(key == flag[2:].replace("-", "_") for flag in argument.accepted_flags())

@@ -584,3 +584,10 @@ def test_an_accepted_prefix_does_not_end_the_check() -> None:
     epochs = Argument("num_epochs", "int", 3, flags=("--num-epochs",))
     # "--lr" is argparse's unique prefix of "--lr-rate": accepted; the next is not.
     assert _rejected("argparse", "--lr 0.1 --num_epochs 3", lr, epochs) == ["--num_epochs"]
+
+
+def test_only_a_double_dash_ends_the_options() -> None:
+    # "+1" sorts before "--" but is a value like any other.
+    assert _rejected("argparse", "--epochs +1 --learning_rate 0.1", LR, EPOCHS) == [
+        "--learning_rate"
+    ]
