@@ -204,12 +204,9 @@ class FakeBackend:
         """Bind and serve in a daemon thread; returns self. Idempotent."""
         if self._server is not None:
             return self
-        context = None
-        if self.tls_certfile:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(self.tls_certfile, self.tls_keyfile)
+        tls = (self.tls_certfile, self.tls_keyfile) if self.tls_certfile else None
         self._stopping.clear()
-        self._server = ThreadingTLSServer((self.host, self.port), _Handler, self, context)
+        self._server = ThreadingTLSServer((self.host, self.port), _Handler, self, tls)
         self.port = self._server.port
         # A short poll interval keeps stop() (and so each test's teardown) fast.
         self._server.start("fake-backend", poll_interval=0.05)

@@ -46,7 +46,6 @@ import json
 import re
 import secrets
 import ssl
-import subprocess
 import threading
 import time
 import urllib.error
@@ -63,11 +62,11 @@ from tests.support.services import (
     FaultProxy,
     InjectedAnswer,
     RegistryHandle,
-    ServiceError,
     free_port,
     make_self_signed_cert,
+    spawn_registry,
     start_fault_proxy,
-    wait_until,
+    wait_for_registry,
 )
 from tests.support.tls_server import ThreadingTLSServer
 
@@ -177,9 +176,9 @@ class TokenService:
         self._x5c = [
             base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
         ]
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(tls_cert), str(tls_key))
-        self._server = ThreadingTLSServer(("127.0.0.1", 0), _TokenHandler, self, context)
+        self._server = ThreadingTLSServer(
+            ("127.0.0.1", 0), _TokenHandler, self, tls=(tls_cert, tls_key)
+        )
         self.host = f"127.0.0.1:{self._server.port}"
         self.realm = f"https://{self.host}{TOKEN_PATH}"
         self._server.start("harbor-token-service")
@@ -353,16 +352,6 @@ class TokenRegistryHandle(RegistryHandle):
             token = json.loads(response.read())["token"]
         return self._open(path, method, {**headers, "Authorization": f"Bearer {token}"}, context)
 
-    def _open(
-        self, path: str, method: str, headers: dict[str, str], context: ssl.SSLContext | None
-    ) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(self.url + path, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, context=context, timeout=10) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
-
 
 def start_token_registry(
     workdir: Path,
@@ -381,29 +370,13 @@ def start_token_registry(
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cert, key = tls
-    config = (
-        "version: 0.1\n"
-        "log:\n  level: warn\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
-        "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-        f"  tls:\n    certificate: {cert}\n    key: {key}\n"
-        "auth:\n  token:\n"
-        f"    realm: {token_service.realm}\n"
-        f"    service: {SERVICE}\n"
-        f"    issuer: {ISSUER}\n"
-        f"    rootcertbundle: {signing_cert}\n"
+    process = spawn_registry(
+        workdir,
+        port,
+        tls,
+        f"  token:\n    realm: {token_service.realm}\n    service: {SERVICE}\n"
+        f"    issuer: {ISSUER}\n    rootcertbundle: {signing_cert}\n",
     )
-    (workdir / "config.yml").write_text(config)
-    log = (workdir / "registry.log").open("wb")
-    process = subprocess.Popen(
-        ["docker-registry", "serve", str(workdir / "config.yml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
     handle = TokenRegistryHandle(
         url=f"https://127.0.0.1:{port}",
         host=f"127.0.0.1:{port}",
@@ -415,26 +388,11 @@ def start_token_registry(
         cert_key=key,
         token_service=token_service,
     )
-    context = ssl.create_default_context(cafile=str(cert))
-
-    def challenges() -> bool:
-        if process.poll() is not None:
-            raise ServiceError(
-                f"docker-registry exited: {(workdir / 'registry.log').read_text()[-2000:]}"
-            )
-        try:
-            urllib.request.urlopen(f"{handle.url}/v2/", context=context, timeout=2)
-        except urllib.error.HTTPError as e:
-            return e.code == 401 and "Bearer" in (e.headers.get("WWW-Authenticate") or "")
-        except OSError:
-            return False
-        return False
-
-    try:
-        wait_until(challenges, 20, f"token-auth docker-registry on {handle.host}")
-    except BaseException:
-        handle.stop()
-        raise
+    wait_for_registry(
+        handle,
+        lambda e: e.code == 401 and "Bearer" in (e.headers.get("WWW-Authenticate") or ""),
+        f"token-auth docker-registry on {handle.host}",
+    )
     return handle
 
 

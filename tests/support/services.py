@@ -142,6 +142,11 @@ class RegistryHandle:
         headers = {"Authorization": f"Basic {token}"}
         if accept:
             headers["Accept"] = accept
+        return self._open(path, method, headers, context)
+
+    def _open(
+        self, path: str, method: str, headers: dict[str, str], context: ssl.SSLContext | None
+    ) -> tuple[int, dict[str, str], bytes]:
         request = urllib.request.Request(self.url + path, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, context=context, timeout=10) as response:
@@ -193,29 +198,14 @@ def start_registry(
         ["htpasswd", "-Bbn", username, password], check=True, capture_output=True, text=True
     ).stdout
     (workdir / "htpasswd").write_text(htpasswd)
-    cert = key = None
-    tls_config = ""
-    if tls:
-        cert, key = make_self_signed_cert(workdir / "tls")
-        tls_config = f"  tls:\n    certificate: {cert}\n    key: {key}\n"
-    config = (
-        "version: 0.1\n"
-        "log:\n  level: warn\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
-        "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n{tls_config}"
-        f"auth:\n  htpasswd:\n    realm: keynet-test\n    path: {workdir / 'htpasswd'}\n"
+    pair = make_self_signed_cert(workdir / "tls") if tls else None
+    cert, key = pair if pair else (None, None)
+    process = spawn_registry(
+        workdir,
+        port,
+        pair,
+        f"  htpasswd:\n    realm: keynet-test\n    path: {workdir / 'htpasswd'}\n",
     )
-    (workdir / "config.yml").write_text(config)
-    log = (workdir / "registry.log").open("wb")
-    process = subprocess.Popen(
-        ["docker-registry", "serve", str(workdir / "config.yml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # a Ctrl-C in the terminal must not kill it before cleanup
-    )
-    log.close()
     scheme = "https" if tls else "http"
     handle = RegistryHandle(
         url=f"{scheme}://127.0.0.1:{port}",
@@ -227,27 +217,68 @@ def start_registry(
         process=process,
         cert_key=key,
     )
+    wait_for_registry(handle, lambda e: e.code == 401, f"docker-registry on {handle.host}")
+    return handle
 
-    def answers_401() -> bool:
-        if process.poll() is not None:
-            raise ServiceError(
-                f"docker-registry exited: {(workdir / 'registry.log').read_text()[-2000:]}"
-            )
-        context = ssl.create_default_context(cafile=str(cert)) if cert else None
+
+def spawn_registry(
+    workdir: Path, port: int, tls: tuple[Path, Path] | None, auth: str
+) -> subprocess.Popen[bytes]:
+    """Write ``workdir/config.yml`` and start ``docker-registry`` on 127.0.0.1:``port``.
+
+    Blobs go to ``workdir/data`` (deletes enabled); ``tls`` is the (cert, key)
+    it serves with, None for plain HTTP; ``auth`` is the YAML under ``auth:``.
+    Its output goes to ``workdir/registry.log``.
+    """
+    tls_config = f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n" if tls else ""
+    config = (
+        "version: 0.1\n"
+        "log:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
+        "  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n{tls_config}"
+        f"auth:\n{auth}"
+    )
+    (workdir / "config.yml").write_text(config)
+    log = (workdir / "registry.log").open("wb")
+    process = subprocess.Popen(
+        ["docker-registry", "serve", str(workdir / "config.yml")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C in the terminal must not kill it before cleanup
+    )
+    log.close()
+    return process
+
+
+def wait_for_registry(
+    handle: RegistryHandle, accepts: Callable[[urllib.error.HTTPError], bool], what: str
+) -> None:
+    """Wait until ``GET /v2/`` answers with an error ``accepts`` (the registry's auth challenge).
+
+    Raises ServiceError, with the registry stopped, if it exits or does not answer in 20 s.
+    """
+    process = handle.process
+    context = ssl.create_default_context(cafile=str(handle.ca_cert)) if handle.ca_cert else None
+
+    def ready() -> bool:
+        if process is not None and process.poll() is not None:
+            log = (handle.workdir / "registry.log").read_text()[-2000:]
+            raise ServiceError(f"docker-registry exited: {log}")
         try:
             urllib.request.urlopen(f"{handle.url}/v2/", context=context, timeout=2)
         except urllib.error.HTTPError as e:
-            return e.code == 401
+            return accepts(e)
         except OSError:
             return False
         return False
 
     try:
-        wait_until(answers_401, 20, f"docker-registry on {handle.host}")
+        wait_until(ready, 20, what)
     except BaseException:
         handle.stop()
         raise
-    return handle
 
 
 # --------------------------------------------------------------------------- podman
@@ -575,9 +606,7 @@ class FaultProxy:
         self._upload_delay = 0.0
         self._responder: Responder | None = None
         self.requests: list[RecordedRequest] = []
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(cert), str(key))
-        self._server = ThreadingTLSServer(("127.0.0.1", 0), _ProxyHandler, self, context)
+        self._server = ThreadingTLSServer(("127.0.0.1", 0), _ProxyHandler, self, tls=(cert, key))
         self.host = f"127.0.0.1:{self._server.port}"
         self.url = f"https://{self.host}"
         self._server.start("fault-proxy")

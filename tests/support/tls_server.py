@@ -14,6 +14,7 @@ import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 __all__ = ["ThreadingTLSServer"]
@@ -22,7 +23,7 @@ OwnerT = TypeVar("OwnerT")
 
 
 class ThreadingTLSServer(ThreadingHTTPServer, Generic[OwnerT]):
-    """A server that speaks TLS when given a ``context`` (plain HTTP without one).
+    """A server that speaks TLS with ``tls`` = (certificate, key) files (plain HTTP without).
 
     Handlers reach the faked service as ``self.server.owner``. :meth:`start`
     serves in a daemon thread; :meth:`stop` shuts down and closes the socket.
@@ -36,10 +37,13 @@ class ThreadingTLSServer(ThreadingHTTPServer, Generic[OwnerT]):
         address: tuple[str, int],
         handler: type[BaseHTTPRequestHandler],
         owner: OwnerT,
-        context: ssl.SSLContext | None = None,
+        tls: tuple[str | Path, str | Path | None] | None = None,
     ) -> None:
         self.owner = owner
-        self.context = context
+        self.context: ssl.SSLContext | None = None
+        if tls is not None:
+            self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context.load_cert_chain(*tls)
         self._thread: threading.Thread | None = None
         super().__init__(address, handler)
 
