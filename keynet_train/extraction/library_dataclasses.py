@@ -1,26 +1,23 @@
-"""transformers' own argument dataclasses, read from their installed source (never imported).
+"""transformers' own argument dataclasses, read by the module loader even where imports are not.
 
 ``HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))`` is
 the usual shape of a Hugging Face training script, and ``TrainingArguments``
-alone holds ~100 of its options. Its package's ``__init__`` is a lazy module
-that would pull in hundreds of files if followed like any import, so the
-module that defines the class is read on its own: found on the import path
-without importing anything (``importlib.machinery.PathFinder`` only looks at
-files), parsed, and walked by a fresh interpreter. Names that module imports
-from its siblings (a few Enum types) stay unresolved; each field that needs
-one gets a diagnostic.
+alone holds ~100 of its options. When the script's imports are followed, the
+module loader reads the class like any other name. When its name is still a
+``Ref`` here — imports are not followed (``follow_imports=False``), or the
+script reaches it by a path the loader does not read — the module defining it
+(``transformers.training_args``) is read by the same loader, never imported,
+from the installed libraries of the default environment (``VIRTUAL_ENV``, else
+the interpreter running keynet-train: ``environment.library_paths``). Names
+that module imports from its siblings (a few Enum types) then stay
+unresolved; each field that needs one gets a diagnostic.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from importlib.machinery import PathFinder
-from pathlib import Path
-
 from keynet_train.errors import KeynetError
 from keynet_train.extraction.interpreter import Interpreter
-from keynet_train.extraction.runtime import BudgetExceeded, Invoked
+from keynet_train.extraction.loader import ModuleFinder, ModuleLoader
 from keynet_train.extraction.values import ClassValue, Ref
 
 #: transformers' argument dataclasses and the module (under ``transformers``) defining each.
@@ -33,55 +30,45 @@ KNOWN_MODULES = {
 def library_dataclass(interp: Interpreter, value: object, line: int) -> object:
     """``value`` itself, or the class it names when it is one of transformers' dataclasses.
 
-    Raises nothing: a library that is not installed, or a file that cannot be
-    read, leaves ``value`` as it was (the caller warns that its fields are missing).
+    A library that is not installed, or a module that cannot be read, leaves
+    ``value`` as it was (the caller warns that its fields are missing).
+
+    Raises:
+        Invoked: the library module's top-level code parsed the command line.
+        BudgetExceeded: the run's step budget is spent.
     """
     if not isinstance(value, Ref):
         return value
     parts = value.name.split(".")
     if parts[0] != "transformers" or parts[-1] not in KNOWN_MODULES:
         return value
-    cache: dict[str, object] = interp.__dict__.setdefault("_library_dataclasses", {})
     name = parts[-1]
-    if name not in cache:
-        cache[name] = _read_class(interp, name, line)
-    found = cache[name]
-    return found if found is not None else value
+    module = f"transformers.{KNOWN_MODULES[name]}"
+    loader = interp.loader or _libraries_loader(interp)
+    if loader is None:
+        return value
+    if loader is interp.loader:
+        found = loader.import_attr(interp, module, name)
+    else:
+        files, noted = len(loader.external_files), len(interp.diagnostics)
+        found = loader.import_attr(interp, module, name)
+        # Notes about transformers' own code are not the user's to act on (the
+        # run's loader drops its info notes for that reason); which files were read is.
+        del interp.diagnostics[noted:]
+        read = loader.summary(since=files)
+        if read is not None:
+            interp.note(line, f"transformers.{name}: {read}")
+    return found if isinstance(found, ClassValue) else value
 
 
-def _read_class(interp: Interpreter, name: str, line: int) -> ClassValue | None:
-    path = _module_file("transformers", KNOWN_MODULES[name])
-    if path is None:
-        return None
-    from keynet_train.extraction.source import load_source
+def _libraries_loader(interp: Interpreter) -> ModuleLoader | None:
+    """A loader over the installed libraries only, one per run; None if they cannot be listed."""
+    cache: dict[str, ModuleLoader | None] = interp.__dict__.setdefault("_library_loader", {})
+    if "loader" not in cache:
+        from keynet_train.extraction.environment import library_paths
 
-    try:
-        source = load_source(path)
-    except KeynetError:
-        return None
-    reader = Interpreter(source.tree, source.display_path, interp.handlers)
-    # Whatever was defined before a budget or a parse call stopped it is kept.
-    with contextlib.suppress(BudgetExceeded, Invoked):
-        reader.run()
-    cls = reader.module_scope.vars.get(name)
-    if not isinstance(cls, ClassValue):
-        return None
-    cls.path = source.display_path
-    interp.note(
-        line,
-        f"transformers.{name} read from {source.display_path} (the installed library's "
-        "source, never imported)",
-    )
-    return cls
-
-
-def _module_file(package: str, module: str) -> Path | None:
-    """``package/module.py`` on the import path; PathFinder stats files and runs nothing."""
-    spec = PathFinder.find_spec(package, sys.path)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / f"{module}.py"
-        if candidate.is_file():
-            return candidate
-    return None
+        try:
+            cache["loader"] = ModuleLoader(ModuleFinder([], library_paths(None)))
+        except KeynetError:
+            cache["loader"] = None
+    return cache["loader"]

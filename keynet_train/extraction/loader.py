@@ -572,14 +572,18 @@ class ModuleLoader:
             return Ref(f"{_alias(module)}.{attr}")
         return LazyImport(lambda: self.import_attr(interp, module, attr))
 
-    def summary(self) -> str | None:
-        """A one-line account of the installed-library files read, or None if none were."""
-        if not self.external_files:
+    def summary(self, since: int = 0) -> str | None:
+        """A one-line account of the installed-library files read after the first ``since``.
+
+        None if there are none.
+        """
+        files = self.external_files[since:]
+        if not files:
             return None
-        shown = ", ".join(self.external_files[:8])
-        more = len(self.external_files) - 8
+        shown = ", ".join(files[:8])
+        more = len(files) - 8
         tail = f" and {more} more" if more > 0 else ""
-        count = len(self.external_files)
+        count = len(files)
         return (
             f"read {count} file{'s' if count != 1 else ''} of installed libraries "
             f"(outside the project, never imported): {shown}{tail}"

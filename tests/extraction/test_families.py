@@ -314,6 +314,34 @@ def test_training_arguments_are_read_from_transformers_source(tmp_path: pathlib.
     assert len(unresolved) <= 10
 
 
+def test_training_arguments_are_read_when_imports_are_not_followed(
+    tmp_path: pathlib.Path,
+) -> None:
+    """follow_imports=False reads the script alone, yet transformers' TrainingArguments
+    still comes from the installed source: the same fields as when imports are followed,
+    only the choices of the Enums training_args.py imports from its siblings are missing,
+    and an info diagnostic names the library file read."""
+    script = tmp_path / "train.py"
+    script.write_text(TRAINING_ARGUMENTS_SCRIPT)
+    followed = [a.to_json() for a in extract_hyperparameters(script).arguments]
+    result = extract_hyperparameters(script, follow_imports=False)
+    alone = [a.to_json() for a in result.arguments]
+    assert [a["name"] for a in alone] == [a["name"] for a in followed]
+    assert len(alone) >= 100
+    for got, want in zip(alone, followed, strict=True):
+        for key in sorted(set(got) | set(want)):
+            if key == "choices" and got[key] is None:
+                continue
+            assert got.get(key) == want.get(key), (got["name"], key)
+    messages = [d.message for d in result.diagnostics]
+    assert any(
+        m.startswith("transformers.TrainingArguments")
+        and "training_args.py" in m
+        and "never imported" in m
+        for m in messages
+    )
+
+
 def test_inspect_table_spells_each_family_as_its_library_reads_it() -> None:
     from keynet_train.cli.commands.inspect import format_arguments
 
