@@ -159,6 +159,12 @@ def main() -> int:
         "--files", type=int, default=20_000, help="file count of the files case (default 20000)"
     )
     parser.add_argument(
+        "--big-mib",
+        type=int,
+        default=2048,
+        help="total size of the big case, in 8 files (default 2048; 100 is bench_push's cold case)",
+    )
+    parser.add_argument(
         "--timeline", action="store_true", help="print each command's output lines, timed"
     )
     parser.add_argument(
@@ -169,7 +175,7 @@ def main() -> int:
     args = parser.parse_args()
     fills: dict[str, Callable[[Path], None]] = {
         "files": lambda context: fill_files(context, args.files),
-        "big": fill_big,
+        "big": lambda context: fill_big(context, mib=max(1, args.big_mib // 8)),
     }
 
     install_dir = tempfile.TemporaryDirectory(prefix="keynet-bench-install-")
