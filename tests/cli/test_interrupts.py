@@ -12,6 +12,9 @@ from keynet_train.cli.environment import Environment
 from keynet_train.cli.status import exit_status_for, render_error
 from keynet_train.interrupts import Stopped, StopSignals, shielded
 
+# Runs correctly under nohup too (see the fixture).
+pytestmark = pytest.mark.usefixtures("default_stop_signals")
+
 
 def _raise_signal(signum: int) -> None:
     os.kill(os.getpid(), signum)

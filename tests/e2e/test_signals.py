@@ -38,7 +38,8 @@ from tests.e2e.test_terminal import Terminal
 from tests.support.fake_backend import sample_projects
 from tests.support.services import FaultProxy
 
-pytestmark = pytest.mark.integration
+# default_stop_signals: runs correctly under nohup too (see the fixture).
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("default_stop_signals")]
 
 UPLOAD_PREFIX = "/v1/projects/"
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]

@@ -71,6 +71,27 @@ def require_binaries(*names: str) -> None:
         )
 
 
+@pytest.fixture
+def default_stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP at their default dispositions while a test runs.
+
+    keynet-train keeps a signal ignored if it was ignored when it started
+    (``nohup`` ignores SIGHUP, by design), and children inherit that. A suite
+    started under ``nohup`` or by a runner that ignores SIGHUP would then see
+    every SIGHUP test fail for a reason that is not the code's: the tests
+    that send stop signals reset them first, and the previous dispositions
+    come back afterwards.
+    """
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @pytest.fixture(scope="session")
 def services_workdir() -> Iterator[Path]:
     """A temp dir for all session services, removed at the end."""
