@@ -126,9 +126,12 @@ def _width_for(columns_variable: str) -> int:
 # argparse translates every label of every parser it builds ("options",
 # "show this help message and exit", ...) through gettext, which searches the
 # locale directories on each call: ~40% of building our parser tree. The
-# answers cannot change within a process, so they are memoised.
-if not hasattr(argparse._, "cache_info"):  # type: ignore[attr-defined]
-    argparse._ = functools.lru_cache(maxsize=256)(argparse._)  # type: ignore[attr-defined]
+# answers cannot change within a process, so they are memoised. The console
+# entry (keynet_train.cli.entry) gives argparse an identity gettext instead,
+# which needs no memo: only the real gettext.gettext is wrapped.
+_translate = argparse._  # type: ignore[attr-defined]
+if getattr(_translate, "__module__", None) == "gettext" and not hasattr(_translate, "cache_info"):
+    argparse._ = functools.lru_cache(maxsize=256)(_translate)  # type: ignore[attr-defined]
 
 
 class ArgumentParser(argparse.ArgumentParser):
