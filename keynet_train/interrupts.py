@@ -86,24 +86,6 @@ class StopSignals:
             return
         raise Stopped(signum)
 
-    def _hold(self) -> None:
-        """Enter a shielded block: a signal is recorded, not raised."""
-        self._shields += 1
-
-    def _release(self, raised: bool) -> None:
-        """Leave a shielded block; raise a held-back signal once the outermost ends.
-
-        If the block raised (``raised``), that exception goes first and the
-        signal waits for the next shielded block that ends normally.
-
-        Raises:
-            Stopped: a signal arrived while shielded.
-        """
-        self._shields -= 1
-        if not raised and not self._shields and self._pending is not None:
-            signum, self._pending = self._pending, None
-            raise Stopped(signum)
-
 
 # The StopSignals blocks in force, innermost last (a stack, not a global to rebind).
 _active: list[StopSignals] = []
@@ -115,7 +97,7 @@ class _Shield:
     def __enter__(self) -> None:
         self._signals = _active[-1] if _active else None
         if self._signals is not None:
-            self._signals._hold()
+            self._signals._shields += 1
 
     def __exit__(
         self,
@@ -123,8 +105,15 @@ class _Shield:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._signals is not None:
-            self._signals._release(raised=exc_type is not None)
+        signals = self._signals
+        if signals is None:
+            return
+        signals._shields -= 1
+        # A signal held back is raised once the outermost shield ends normally;
+        # if the block raised, that exception goes first and the signal waits.
+        if exc_type is None and not signals._shields and signals._pending is not None:
+            signum, signals._pending = signals._pending, None
+            raise Stopped(signum)
 
 
 def shielded() -> _Shield:
