@@ -197,9 +197,10 @@ def _hold_label(run: Run) -> Callable[[], None]:
     run.cli.backend.fail(UPLOAD_PREFIX, "slow", method="POST", delay=1.0)
     term = run.start()
     _wait_for(lambda: run.cli.backend.requests_to(UPLOAD_PREFIX, "POST"), "the upload-key request")
-    assert run.service is not None
-    service = run.service
-    os.kill(service, signal.SIGSTOP)
+    # Chosen again now: at start-up rootless podman may have shown only its outer
+    # process, which then waits while the re-executed inner one serves.
+    run.service = _serving_pid(_service_pids(run.tmpdir))
+    os.kill(run.service, signal.SIGSTOP)
     run.paused = True
     # The key arrived: the next thing the CLI does is label the image.
     term.expect("ok Request upload key: ")
