@@ -31,9 +31,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from keynet_train import build_context
-from keynet_train.build_cache import FileDigests, context_fingerprint
-from keynet_train.podman_client import PodmanClient
+from keynet_train.build import context as build_context
+from keynet_train.build.cache import FileDigests, context_fingerprint
+from keynet_train.podman.client import PodmanClient
 
 
 class StampReporter:

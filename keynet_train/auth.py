@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
+from keynet_train.config import (
+    DEFAULT_HARBOR_PROJECT,
+    Config,
+    ConfigStore,
+    HarborCredentials,
+    Secret,
+)
 from keynet_train.errors import (
     AuthenticationError,
     ConfigError,
@@ -82,9 +88,8 @@ def login(
         BackendError: the backend failed or answered nonsense.
         ConfigError: the config file could not be written.
     """
-    from keynet_train.backend import BackendClient
-    from keynet_train.push_settings import DEFAULT_HARBOR_PROJECT
-    from keynet_train.registry_auth import verify_registry_credentials
+    from keynet_train.backend.client import BackendClient
+    from keynet_train.registry.auth import verify_registry_credentials
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
         signed_in = client.sign_in(username, password)

@@ -59,6 +59,8 @@ _FIX_HINT = "Fix the file, or delete it or run: keynet-train config clear (then 
 
 # Harbor's own project-name rule (it must also be a valid image path component):
 # lowercase alphanumerics separated by single '.', '_' or '-', 1-255 characters.
+# The Harbor project images go to when nobody chose one (SPEC §2.5 step 7).
+DEFAULT_HARBOR_PROJECT = "kitech-model"
 _HARBOR_PROJECT_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _HARBOR_PROJECT_MAX = 255
 _PODMAN_URL_SCHEMES = ("unix://", "tcp://", "ssh://")

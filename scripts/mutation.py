@@ -65,7 +65,7 @@ TARGETS = (
     ),
     Target(
         "userinfo",
-        "keynet_train/push.py",
+        "keynet_train/push/pipeline.py",
         ("_strip_userinfo",),
         ("tests/push/test_settings.py",),
     ),
@@ -84,7 +84,7 @@ TARGETS = (
     ),
     Target(
         "ignore",
-        "keynet_train/build_context.py",
+        "keynet_train/build/dockerignore.py",
         (
             "_go_clean",
             "parse_ignore_lines",
@@ -99,7 +99,7 @@ TARGETS = (
             "IgnoreMatcher.excluded",
             "IgnoreMatcher.may_reinclude_below",
         ),
-        ("tests/podman/test_build_context.py",),
+        ("tests/build/test_context.py",),
         "ignore or pattern or vector or always_sent or containerignore or excluded",
         plugins=False,
     ),

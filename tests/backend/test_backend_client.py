@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from keynet_train.backend import (
+from keynet_train.backend.client import (
     ArgumentDefinition,
     BackendClient,
     ProjectsPage,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from keynet_train.backend import NANOID_PATTERN, BackendClient
+from keynet_train.backend.client import NANOID_PATTERN, BackendClient
 from keynet_train.errors import (
     AuthenticationError,
     BackendError,

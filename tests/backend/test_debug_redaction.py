@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpx import HTTPXMock
 
-from keynet_train.backend import BackendClient
+from keynet_train.backend.client import BackendClient
 from keynet_train.cli.output import neutralise
 from keynet_train.errors import BackendError
 from keynet_train.secrets import Redactor, redact_text_fields

@@ -11,8 +11,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train import __version__
-from keynet_train.errors import ConfigError
-from keynet_train.http import (
+from keynet_train.backend.http import (
     CA_BUNDLE_ENV,
     build_ssl_context,
     create_http_client,
@@ -20,6 +19,7 @@ from keynet_train.http import (
     is_tls_verification_error,
     resolve_ca_bundle,
 )
+from keynet_train.errors import ConfigError
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import make_self_signed_cert
 
@@ -198,7 +198,7 @@ def test_is_tls_verification_error_follows_causes() -> None:
 def test_backend_client_over_private_ca(
     tls_backend: FakeBackend, tls_pair: tuple[Path, Path]
 ) -> None:
-    from keynet_train.backend import BackendClient
+    from keynet_train.backend.client import BackendClient
     from keynet_train.errors import BackendError
 
     with BackendClient(tls_backend.url, None) as client, pytest.raises(BackendError) as info:

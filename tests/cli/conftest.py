@@ -35,7 +35,7 @@ import pytest
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
 from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
-from keynet_train.registry_trust import certs_dir
+from keynet_train.podman.trust import certs_dir
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import RegistryHandle
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import keynet_train.http
+import keynet_train.backend.http
 from keynet_train.auth import normalize_server_url
 from keynet_train.errors import InputError
 from tests.cli.conftest import CliRunner, UnreadableStdin, write_config
@@ -329,7 +329,7 @@ def test_backend_failures_on_sign_in(
 def test_slow_backend_times_out(
     cli: CliRunner, offline_backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keynet_train.http, "READ_TIMEOUT", 0.3)
+    monkeypatch.setattr(keynet_train.backend.http, "READ_TIMEOUT", 0.3)
     before = _snapshot(cli, offline_backend)
     offline_backend.fail(SIGN_IN_PATH, "slow", delay=5)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from keynet_train.backend import ProjectsPage
+from keynet_train.backend.client import ProjectsPage
 from keynet_train.cli.commands.push import NO_PROJECT_HINT, _pick
 from keynet_train.cli.environment import Environment
 from keynet_train.errors import InputError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import registry_trust
+from keynet_train.podman import trust as registry_trust
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import RegistryHandle

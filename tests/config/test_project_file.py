@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from keynet_train.errors import ConfigError
-from keynet_train.project_file import (
+from keynet_train.push.project_file import (
     PROJECT_KEYS,
     ProjectSettings,
     find_project_settings,

@@ -457,8 +457,8 @@ def test_unchanged_context_reuses_the_previous_build(
 
 def _build_base(podman_url: str, workdir: Path, tag: str, marker: str) -> str:
     """Build a tiny base image (FROM scratch, one file) tagged ``tag``; return its id."""
-    from keynet_train import build_context
-    from keynet_train.podman_service import connect
+    from keynet_train.build import context as build_context
+    from keynet_train.podman.service import connect
 
     workdir.mkdir(parents=True)
     (workdir / "Dockerfile").write_text("FROM scratch\nCOPY marker /marker\n")

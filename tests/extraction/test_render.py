@@ -9,7 +9,7 @@ import pytest
 
 from keynet_train.extraction import Argument, ExtractionResult, extract_hyperparameters
 from keynet_train.extraction.render import UnrenderableError, render_arguments, render_command
-from keynet_train.push import expected_command_line
+from keynet_train.push.pipeline import expected_command_line
 
 ARGPARSE = """
     import argparse

@@ -1,6 +1,6 @@
 """Comments and docstrings cite files that exist (issue 10: no pointers to nowhere).
 
-A comment such as "see tests/podman/ignore_cases.py" is only useful while
+A comment such as "see tests/build/ignore_cases.py" is only useful while
 that file exists. Every repository path named in a comment or docstring of
 the project's Python files must name a file or directory of the checkout
 (or of the unpacked sdist, which carries the same tree).

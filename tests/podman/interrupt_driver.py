@@ -14,7 +14,9 @@ import signal
 import sys
 from pathlib import Path
 
-from keynet_train import build_context, podman_connection, podman_service
+from keynet_train.build import context as build_context
+from keynet_train.podman import connection as podman_connection
+from keynet_train.podman import service as podman_service
 
 
 class PrintingReporter:

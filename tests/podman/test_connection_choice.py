@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import podman_connection as conn
 from keynet_train.errors import UsageError
+from keynet_train.podman import connection as conn
 
 # `podman system connection list --format json` as podman 4.3 prints it.
 PODMAN4 = json.dumps(
@@ -169,7 +169,7 @@ def test_macos_uses_the_machine_socket_when_nothing_else_answers(tmp_path: Path)
 def test_private_service_socket_path_fits_even_with_a_long_tmpdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from keynet_train import podman_service
+    from keynet_train.podman import service as podman_service
 
     long_tmp = tmp_path / ("x" * 90)
     long_tmp.mkdir()

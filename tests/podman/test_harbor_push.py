@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import build_context as bc
-from keynet_train import podman_client as pc
+from keynet_train.build import context as bc
 from keynet_train.config import Secret
 from keynet_train.errors import (
     HarborProjectNotFoundError,
@@ -25,8 +24,9 @@ from keynet_train.errors import (
     RegistryPermissionError,
     RegistryQuotaError,
 )
-from keynet_train.podman_service import connect
-from keynet_train.registry_trust import install_registry_ca
+from keynet_train.podman import client as pc
+from keynet_train.podman.service import connect
+from keynet_train.podman.trust import install_registry_ca
 from tests.support.harbor import (
     ADMIN,
     MISSING_PROJECT,

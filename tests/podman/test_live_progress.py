@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import build_context as bc
-from keynet_train import podman_client as pc
+from keynet_train.build import context as bc
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter
 from keynet_train.config import Secret
-from keynet_train.podman_service import connect
+from keynet_train.podman import client as pc
+from keynet_train.podman.service import connect
 from keynet_train.progress import RecordingReporter
 from tests.support.services import FaultProxy, PodmanServiceHandle, RegistryHandle
 

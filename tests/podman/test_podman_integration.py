@@ -1,4 +1,4 @@
-"""Integration tests of keynet_train.podman_client against a real podman service and registry.
+"""Integration tests of keynet_train.podman.client against a real podman service and registry.
 
 Services come from tests/support/conftest_plugin.py (session-scoped, stopped by
 PID at the end). Images pushed here use unique repository names, so the
@@ -22,21 +22,22 @@ from typing import IO
 
 import pytest
 
-from keynet_train import build_context as bc
-from keynet_train import podman_client as pc
-from keynet_train import podman_connection, registry_trust
+from keynet_train.build import context as bc
 from keynet_train.config import Secret
 from keynet_train.errors import BuildError, PodmanUnavailableError, RegistryAuthError, RegistryError
-from keynet_train.podman_service import RUNTIME_ENV, connect
+from keynet_train.podman import client as pc
+from keynet_train.podman import connection as podman_connection
+from keynet_train.podman import trust as registry_trust
+from keynet_train.podman.service import RUNTIME_ENV, connect
 from keynet_train.progress import RecordingReporter
-from tests.podman.docker_ignore_vectors import (
+from tests.build.docker_ignore_vectors import (
     PODMAN_CLI_DIFFERS,
     PODMAN_SERVICE_ALSO_EXCLUDES,
     VECTORS,
     Vector,
 )
-from tests.podman.ignore_cases import CASES, IgnoreCase, make_tree
-from tests.podman.test_build_context import make_vector_tree
+from tests.build.ignore_cases import CASES, IgnoreCase, make_tree
+from tests.build.test_context import make_vector_tree
 from tests.support.services import (
     FaultProxy,
     PodmanServiceHandle,

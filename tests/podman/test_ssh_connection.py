@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.build_context import scan_context
+from keynet_train.build.context import scan_context
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
 from keynet_train.errors import PodmanUnavailableError
-from keynet_train.podman_service import choose_service, connect
+from keynet_train.podman.service import choose_service, connect
 from keynet_train.progress import RecordingReporter
 from tests.support.services import PodmanServiceHandle, stop_process, wait_until
 

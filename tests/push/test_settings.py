@@ -12,9 +12,9 @@ import pytest
 
 from keynet_train.config import Config
 from keynet_train.errors import ConfigError, InputError
-from keynet_train.project_file import ProjectSettings
-from keynet_train.push import image_labels, repository_component
-from keynet_train.push_settings import (
+from keynet_train.push.pipeline import image_labels, repository_component
+from keynet_train.push.project_file import ProjectSettings
+from keynet_train.push.settings import (
     DEFAULT_HARBOR_PROJECT,
     DEFAULT_PLATFORM,
     PushOptions,
@@ -245,6 +245,6 @@ def test_labels_in_git_checkout_strip_credentials(tmp_path: Path) -> None:
     ],
 )
 def test_strip_userinfo(remote: str, expected: str) -> None:
-    from keynet_train.push import _strip_userinfo
+    from keynet_train.push.pipeline import _strip_userinfo
 
     assert _strip_userinfo(remote) == expected

@@ -136,8 +136,8 @@ def clear_credentials(env: Environment) -> int:
     removed, config = store.remove()
     harbor_host = config.harbor_host if config is not None and config.harbor is not None else None
     if harbor_host:
-        from keynet_train.registry_trust import logout as podman_logout
-        from keynet_train.registry_trust import remove_registry_ca
+        from keynet_train.podman.trust import logout as podman_logout
+        from keynet_train.podman.trust import remove_registry_ca
 
         if podman_logout(harbor_host):
             env.err(f"podman logged out of {harbor_host}.")

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     def project_command() -> str | None:
         # Read only for a script with sub-commands: keeps plain inspect import-light.
-        from keynet_train.project_file import find_project_settings
+        from keynet_train.push.project_file import find_project_settings
 
         return find_project_settings(Path(args.entrypoint)).command
 
@@ -122,7 +122,7 @@ def _project_file_settings(entry: Path) -> tuple[Path | None, str | None]:
         if (directory / "keynet.toml").is_file() or (
             pyproject.is_file() and b"tool.keynet-train" in pyproject.read_bytes()
         ):
-            from keynet_train.project_file import find_project_settings
+            from keynet_train.push.project_file import find_project_settings
 
             project = find_project_settings(entry)
             return project.context, str(project.python) if project.python else None

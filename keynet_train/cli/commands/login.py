@@ -125,9 +125,9 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
 
     from keynet_train.auth import login
     from keynet_train.config import Secret
-    from keynet_train.podman_client import RegistryCredentials
-    from keynet_train.registry_trust import install_registry_ca
-    from keynet_train.registry_trust import login as podman_login
+    from keynet_train.podman.client import RegistryCredentials
+    from keynet_train.podman.trust import install_registry_ca
+    from keynet_train.podman.trust import login as podman_login
     from keynet_train.urls import is_cleartext_remote
 
     server, username, password = _gather(args, env)

@@ -12,7 +12,7 @@ from keynet_train.cli.parser import add_command
 # Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from keynet_train.backend import BackendClient, ProjectsPage
+    from keynet_train.backend.client import BackendClient, ProjectsPage
     from keynet_train.config import Config
 
 
@@ -69,7 +69,7 @@ def backend_for_config(config: Config, env: Environment) -> BackendClient:
     Raises:
         ConfigError: KEYNET_CA_BUNDLE is unusable.
     """
-    from keynet_train.backend import BackendClient
+    from keynet_train.backend.client import BackendClient
 
     assert config.api_token is not None  # guaranteed by require_credentials
     return BackendClient(

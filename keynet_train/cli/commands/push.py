@@ -14,8 +14,8 @@ from keynet_train.errors import InputError
 # Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from keynet_train.backend import ProjectsPage
-    from keynet_train.push import DryRunResult, PushResult
+    from keynet_train.backend.client import ProjectsPage
+    from keynet_train.push.pipeline import DryRunResult, PushResult
 
 PICKER_PAGE_SIZE = 20
 
@@ -177,17 +177,17 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     """Run the push pipeline and render its result.
 
     Raises:
-        KeynetError: whatever step failed (see :func:`keynet_train.push.run_push`).
+        KeynetError: whatever step failed (see :func:`keynet_train.push.pipeline.run_push`).
     """
     from pathlib import Path
 
-    from keynet_train.build_cache import BuildCache, cache_path
+    from keynet_train.build.cache import BuildCache, cache_path
     from keynet_train.cli.commands.projects import backend_for_config
-    from keynet_train.podman_connection import explicit_source
-    from keynet_train.podman_service import connect
-    from keynet_train.push import PushResult, PushServices, run_push
-    from keynet_train.push_settings import PushOptions, parse_build_args
-    from keynet_train.registry_trust import install_registry_ca
+    from keynet_train.podman.connection import explicit_source
+    from keynet_train.podman.service import connect
+    from keynet_train.podman.trust import install_registry_ca
+    from keynet_train.push.pipeline import PushResult, PushServices, run_push
+    from keynet_train.push.settings import PushOptions, parse_build_args
 
     options = PushOptions(
         entrypoint=Path(args.entrypoint),
@@ -261,7 +261,7 @@ def _render_push(env: Environment, result: PushResult) -> None:
 def _render_dry_run(env: Environment, result: DryRunResult) -> None:
     import json  # here, not at module level: not needed to start up
 
-    from keynet_train.build_context import human_size
+    from keynet_train.build.context import human_size
 
     if env.json_output:
         env.out(json.dumps(result.to_json()))

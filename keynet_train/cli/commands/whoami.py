@@ -49,9 +49,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     import json  # here, not at module level: not needed to start up
     from datetime import datetime, timezone
 
-    from keynet_train.podman_client import ping
-    from keynet_train.podman_connection import choose_podman_url, explicit_source
-    from keynet_train.podman_service import choose_service
+    from keynet_train.podman.client import ping
+    from keynet_train.podman.connection import choose_podman_url, explicit_source
+    from keynet_train.podman.service import choose_service
 
     config = open_store(env).load()
     if config is None or not config.is_logged_in:

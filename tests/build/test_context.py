@@ -1,4 +1,4 @@
-"""Unit tests of keynet_train.build_context (no podman needed)."""
+"""Unit tests of keynet_train.build.context (no podman needed)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train import build_context as bc
+from keynet_train.build import context as bc
+from keynet_train.build import dockerignore as di
 from keynet_train.errors import BuildError
-from tests.podman.docker_ignore_vectors import INVALID, VECTORS, Vector
-from tests.podman.ignore_cases import CASES, IgnoreCase, make_tree
+from tests.build.docker_ignore_vectors import INVALID, VECTORS, Vector
+from tests.build.ignore_cases import CASES, IgnoreCase, make_tree
 
 
 def _included(root: Path) -> frozenset[str]:
@@ -51,7 +52,7 @@ def test_dockerfile_and_ignore_file_always_sent(tmp_path: Path, case: IgnoreCase
     ],
 )
 def test_parse_ignore_lines(text: str, patterns: list[str]) -> None:
-    assert bc.parse_ignore_lines(text) == patterns
+    assert di.parse_ignore_lines(text) == patterns
 
 
 @pytest.mark.parametrize(
@@ -79,15 +80,15 @@ def test_parse_ignore_lines(text: str, patterns: list[str]) -> None:
     ],
 )
 def test_pattern_semantics(pattern: str, path: str, matches: bool) -> None:
-    (compiled,) = bc.compile_patterns([pattern])
+    (compiled,) = di.compile_patterns([pattern])
     assert compiled.matches(path) is matches
 
 
 def test_invalid_patterns_are_build_errors() -> None:
     with pytest.raises(BuildError, match="Illegal exclusion"):
-        bc.compile_patterns(["!"])
+        di.compile_patterns(["!"])
     with pytest.raises(BuildError, match="Invalid pattern"):
-        bc.compile_patterns(["[a-"])
+        di.compile_patterns(["[a-"])
 
 
 def test_containerignore_wins_over_dockerignore(tmp_path: Path) -> None:
@@ -384,7 +385,7 @@ def test_missing_context_is_named_as_such(tmp_path: Path) -> None:
         bc.resolve_context(tmp_path / "file")
 
 
-# Docker's documented rules, as vectors (tests/podman/docker_ignore_vectors.py).
+# Docker's documented rules, as vectors (tests/build/docker_ignore_vectors.py).
 
 
 def make_vector_tree(root: Path, vector: Vector, dockerfile: str) -> None:
@@ -509,7 +510,7 @@ def test_git_without_credentials_or_ignored_is_quiet(tmp_path: Path) -> None:
     ],
 )
 def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
-    matcher = bc.IgnoreMatcher(bc.parse_ignore_lines(pattern + "\n"))
+    matcher = di.IgnoreMatcher(di.parse_ignore_lines(pattern + "\n"))
     assert matcher.excluded(path) is excluded
 
 
@@ -537,18 +538,18 @@ def test_pattern_edge_cases(pattern: str, path: str, excluded: bool) -> None:
 )
 def test_bad_pattern_reasons(pattern: str, reason: str) -> None:
     with pytest.raises(BuildError, match=re.escape(reason)):
-        bc.IgnoreMatcher([pattern])
+        di.IgnoreMatcher([pattern])
 
 
 def test_blank_patterns_are_skipped_not_the_end() -> None:
-    compiled = bc.compile_patterns(["   ", "*.log", "", "tmp"])
+    compiled = di.compile_patterns(["   ", "*.log", "", "tmp"])
     assert [p.text for p in compiled] == ["*.log", "tmp"]
 
 
 def test_ignore_exception_before_any_exclusion_decides_nothing() -> None:
     # "!keep.txt" first: nothing was excluded yet, so the exception did not
     # change the verdict, and no message may name it as the reason.
-    matcher = bc.IgnoreMatcher(["!keep.txt", "*.log"])
+    matcher = di.IgnoreMatcher(["!keep.txt", "*.log"])
     assert matcher.deciding_pattern("keep.txt") is None
     assert not matcher.excluded("keep.txt")
     decider = matcher.deciding_pattern("x.log")
@@ -558,7 +559,7 @@ def test_ignore_exception_before_any_exclusion_decides_nothing() -> None:
 def test_a_later_inclusion_pattern_does_not_become_the_reason() -> None:
     # "a.log" cannot change a path "*.log" already excluded: the reason a
     # message names stays the pattern that excluded it.
-    matcher = bc.IgnoreMatcher(["*.log", "a.log", "!keep.log", "keep.log"])
+    matcher = di.IgnoreMatcher(["*.log", "a.log", "!keep.log", "keep.log"])
     decider = matcher.deciding_pattern("a.log")
     assert decider is not None and decider.text == "*.log"
     # ...but once an exception re-included a path, a later pattern excludes it again.
@@ -567,7 +568,7 @@ def test_a_later_inclusion_pattern_does_not_become_the_reason() -> None:
 
 
 def test_ignore_file_bom_only_on_the_first_line() -> None:
-    assert bc.parse_ignore_lines("\ufeffa\n\ufeffb\n") == ["a", "\ufeffb"]
+    assert di.parse_ignore_lines("\ufeffa\n\ufeffb\n") == ["a", "\ufeffb"]
 
 
 @pytest.mark.parametrize(
@@ -575,6 +576,6 @@ def test_ignore_file_bom_only_on_the_first_line() -> None:
     [("a/b", "exact"), ("a/**", "prefix"), ("**/b.txt", "suffix"), ("a/*.txt", "regex")],
 )
 def test_only_regex_patterns_compile_a_regex(pattern: str, kind: str) -> None:
-    [compiled] = bc.compile_patterns([pattern])
+    [compiled] = di.compile_patterns([pattern])
     assert compiled.kind == kind
     assert (compiled.regex is not None) is (kind == "regex")

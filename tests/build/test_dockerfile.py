@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keynet_train.dockerfile import SCRATCH, external_images
+from keynet_train.build.dockerfile import SCRATCH, external_images
 
 CASES = [
     ("plain", "FROM busybox:1.36\nCOPY . /app\n", {}, ["busybox:1.36"]),

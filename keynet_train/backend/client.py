@@ -26,15 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_v
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
-from keynet_train.errors import (
-    AuthenticationError,
-    BackendError,
-    ConfigError,
-    NotFoundError,
-    NotLoggedInError,
-    ValidationError,
-)
-from keynet_train.http import (
+from keynet_train.backend.http import (
     MAX_RESPONSE_BYTES,
     DebugLog,
     ResponseTooLargeError,
@@ -42,6 +34,14 @@ from keynet_train.http import (
     describe_transport_error,
     is_tls_verification_error,
     json_object,
+)
+from keynet_train.errors import (
+    AuthenticationError,
+    BackendError,
+    ConfigError,
+    NotFoundError,
+    NotLoggedInError,
+    ValidationError,
 )
 from keynet_train.secrets import Redactor, redact_json, redact_text_fields
 from keynet_train.urls import host_of, split_http_url

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keynet_train.errors import PodmanUnavailableError, RegistryError
-from keynet_train.podman_connection import INSTALL_HINT
-from keynet_train.push_errors import TransientPushError, classify_push_error
+from keynet_train.podman.connection import INSTALL_HINT
+from keynet_train.registry.push_errors import TransientPushError, classify_push_error
 
 if TYPE_CHECKING:
-    from keynet_train.podman_client import RegistryCredentials
+    from keynet_train.podman.client import RegistryCredentials
 
 
 def certs_dir(registry_host: str) -> Path:

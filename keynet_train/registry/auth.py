@@ -32,14 +32,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from keynet_train.errors import (
-    KeynetError,
-    RegistryAuthError,
-    RegistryError,
-    RegistryPermissionError,
-)
-from keynet_train.harbor_errors import project_not_found_error, push_denied
-from keynet_train.http import (
+from keynet_train.backend.http import (
     CA_BUNDLE_ENV,
     MAX_RESPONSE_BYTES,
     DebugLog,
@@ -49,6 +42,13 @@ from keynet_train.http import (
     is_tls_verification_error,
     json_object,
 )
+from keynet_train.errors import (
+    KeynetError,
+    RegistryAuthError,
+    RegistryError,
+    RegistryPermissionError,
+)
+from keynet_train.registry.harbor_errors import project_not_found_error, push_denied
 from keynet_train.secrets import redact
 from keynet_train.urls import split_http_url
 

@@ -1,14 +1,14 @@
 """The podman service a command uses: the chosen one, or a private one it starts.
 
-:mod:`keynet_train.podman_connection` decides which service and why (SPEC
+:mod:`keynet_train.podman.connection` decides which service and why (SPEC
 §5.1) without touching podman-py; this module acts on that choice.
 :func:`connect` pings the chosen service, or starts a
 :class:`PrivatePodmanService` when nothing answers, and yields a
-:class:`~keynet_train.podman_client.PodmanClient`. The private service is
+:class:`~keynet_train.podman.client.PodmanClient`. The private service is
 stopped by PID, with what it ran, however the block exits.
 
-podman-py is reached only through :mod:`keynet_train.podman_client`
-(:func:`~keynet_train.podman_client.ping` and the client itself).
+podman-py is reached only through :mod:`keynet_train.podman.client`
+(:func:`~keynet_train.podman.client.ping` and the client itself).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from keynet_train import podman_client, podman_connection
 from keynet_train.errors import PodmanUnavailableError
-from keynet_train.podman_client import PodmanClient
-from keynet_train.podman_connection import INSTALL_HINT
+from keynet_train.podman import client as podman_client
+from keynet_train.podman import connection as podman_connection
+from keynet_train.podman.client import PodmanClient
+from keynet_train.podman.connection import INSTALL_HINT
 from keynet_train.progress import NullReporter, Reporter
 
 RUNTIME_ENV = "KEYNET_PODMAN_RUNTIME"
@@ -265,7 +266,7 @@ def connect(
     """Connect to podman per SPEC §5.1 and yield a :class:`PodmanClient`.
 
     ``url`` is what the caller resolved (see
-    :func:`keynet_train.podman_connection.choose_podman_url`) and
+    :func:`keynet_train.podman.connection.choose_podman_url`) and
     ``source`` where it came from (flag, env or config). With an explicit URL
     or a podman connection that does not answer, this fails. Otherwise the
     default socket is tried, and if nothing answers a private service is

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.build_cache import (
+from keynet_train.build.cache import (
     MAX_ENTRIES,
     BuildCache,
     FileDigests,
     cache_path,
     context_fingerprint,
 )
-from keynet_train.build_context import scan_context
+from keynet_train.build.context import scan_context
 
 
 def _context(tmp_path: Path) -> Path:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keynet_train.config import DEFAULT_HARBOR_PROJECT
 from keynet_train.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from keynet_train.config import Config
-    from keynet_train.project_file import ProjectSettings
+    from keynet_train.push.project_file import ProjectSettings
 
-DEFAULT_HARBOR_PROJECT = "kitech-model"
 DEFAULT_PLATFORM = "linux/amd64"
 
 # Docker's tag grammar: a word character, then up to 127 word characters, dots or dashes.

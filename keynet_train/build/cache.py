@@ -13,7 +13,7 @@ The reuse key (:func:`reuse_key`) covers everything a build reads:
   each symlink's target, and the Dockerfile's content;
 * the build args and the platform;
 * the image id of every external image the Dockerfile reads (each stage's
-  ``FROM``, ``COPY --from=``; see :mod:`keynet_train.dockerfile`), so a
+  ``FROM``, ``COPY --from=``; see :mod:`keynet_train.build.dockerfile`), so a
   re-tagged or re-pulled base image means a new build.
 
 Hashing every file on every push would cost as much as reading the context,
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from keynet_train.build_context import ContextSummary
+    from keynet_train.build.context import ContextSummary
 
 MAX_ENTRIES = 100
 # Memoised file digests kept across contexts (about 150 bytes each on disk).

@@ -18,7 +18,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError
-from keynet_train.registry_auth import (
+from keynet_train.registry.auth import (
     manifest_digest,
     normalise_registry_url,
     parse_challenges,

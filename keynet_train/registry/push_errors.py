@@ -4,7 +4,7 @@ podman passes the registry's answer on as text, inside a stream that said
 HTTP 200 or in ``podman login``'s stderr. :func:`classify_push_error` turns it
 into a :class:`~keynet_train.errors.RegistryError` subclass with a hint, or a
 :class:`TransientPushError` the caller retries. Harbor's own refusals come
-first (:mod:`keynet_train.harbor_errors`). Standard library only.
+first (:mod:`keynet_train.registry.harbor_errors`). Standard library only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from keynet_train.errors import RegistryAuthError, RegistryError
-from keynet_train.harbor_errors import classify_refusal
+from keynet_train.registry.harbor_errors import classify_refusal
 from keynet_train.secrets import redact
 
 
@@ -64,7 +64,7 @@ def classify_push_error(
     """Map podman's error text to a RegistryError subclass or TransientPushError.
 
     Harbor's quota, missing-project and no-permission answers come first
-    (:mod:`keynet_train.harbor_errors`): they are not credential problems.
+    (:mod:`keynet_train.registry.harbor_errors`): they are not credential problems.
     """
     # Very short "secrets" are skipped: redacting "p" would mangle every word,
     # and podman never echoes passwords anyway; this is defence in depth.

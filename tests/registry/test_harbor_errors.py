@@ -15,8 +15,8 @@ from keynet_train.errors import (
     RegistryPermissionError,
     RegistryQuotaError,
 )
-from keynet_train.harbor_errors import classify_refusal
-from keynet_train.push_errors import classify_push_error
+from keynet_train.registry.harbor_errors import classify_refusal
+from keynet_train.registry.push_errors import classify_push_error
 
 ROBOT = "robot$kitech-model+ci"
 REFERENCE = "harbor.example.com/kitech-model/abc:latest"

@@ -11,8 +11,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError, RegistryPermissionError
-from keynet_train.registry_auth import verify_registry_credentials
-from tests.backend.test_registry_auth import (
+from keynet_train.registry.auth import verify_registry_credentials
+from tests.registry.test_auth import (
     ACCOUNT,
     PASSWORD,
     REALM,

@@ -18,13 +18,13 @@ Facts this module relies on, verified against podman 4.3.1 with podman-py 5.8
   successful push we therefore re-push through the compatible endpoint (all
   blobs are already there: ~60 ms) to learn the digest.
 * The service reads ``certs.d`` for every push, so a CA installed with
-  :func:`keynet_train.registry_trust.install_registry_ca` works without
+  :func:`keynet_train.podman.trust.install_registry_ca` works without
   restarting the service.
 
-Which service to use is decided in :mod:`keynet_train.podman_connection`;
+Which service to use is decided in :mod:`keynet_train.podman.connection`;
 connecting to it, or starting a private one, is
-:mod:`keynet_train.podman_service`. Reading a failed push's text is
-:mod:`keynet_train.push_errors`. Those modules reach podman-py only through
+:mod:`keynet_train.podman.service`. Reading a failed push's text is
+:mod:`keynet_train.registry.push_errors`. Those modules reach podman-py only through
 this one.
 
 ``podman`` (podman-py) is imported lazily: the CLI imports this module only
@@ -45,7 +45,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from keynet_train import podman_connection
 from keynet_train.config import Secret
 from keynet_train.errors import (
     BuildError,
@@ -54,12 +53,13 @@ from keynet_train.errors import (
     RegistryError,
     UsageError,
 )
+from keynet_train.podman import connection as podman_connection
 from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progress
-from keynet_train.push_errors import TransientPushError, raise_push_error
+from keynet_train.registry.push_errors import TransientPushError, raise_push_error
 
 if TYPE_CHECKING:
-    from keynet_train.build_context import ContextSummary
-    from keynet_train.podman_service import PrivatePodmanService
+    from keynet_train.build.context import ContextSummary
+    from keynet_train.podman.service import PrivatePodmanService
 
 DEFAULT_PLATFORM = "linux/amd64"
 PUSH_ATTEMPTS = 3
@@ -173,7 +173,7 @@ def _upload_progress(
     shorter than that. ``total`` is the size of the files (the tar adds
     headers, hence "about").
     """
-    from keynet_train.build_context import human_size
+    from keynet_train.build.context import human_size
 
     live = live_progress(reporter)
     task = live.transfer("Sending build context", total) if live is not None else None
@@ -246,7 +246,7 @@ def ping(
     """True if a podman service answers at ``url``. Never raises.
 
     An ``ssh://`` URL is checked with a fail-fast ssh first (see
-    :func:`keynet_train.podman_connection.check_ssh`).
+    :func:`keynet_train.podman.connection.check_ssh`).
     """
     import podman
 
@@ -293,7 +293,7 @@ class PodmanClient:
     @property
     def private(self) -> bool:
         """True if this client talks to a private service started by
-        :func:`keynet_train.podman_service.connect`."""
+        :func:`keynet_train.podman.service.connect`."""
         return self.private_service is not None
 
     def close(self) -> None:
@@ -327,7 +327,7 @@ class PodmanClient:
                 fails, or the service rejected the request.
             PodmanUnavailableError: the connection to the service broke.
         """
-        from keynet_train.build_context import context_tar_stream
+        from keynet_train.build.context import context_tar_stream
 
         reporter = reporter or NullReporter()
         params: dict[str, Any] = {"dockerfile": summary.dockerfile_name, "nocache": nocache}

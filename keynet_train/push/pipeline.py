@@ -11,7 +11,7 @@ the image is built and the registry has accepted the robot credentials: a
 failed build or a rejected robot account leaves nothing behind.
 
 What the user asked for, resolved by precedence and validated, comes from
-:mod:`keynet_train.push_settings`.
+:mod:`keynet_train.push.settings`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from keynet_train.errors import InputError
 from keynet_train.progress import Background, HeldReporter, Reporter
-from keynet_train.push_settings import (
+from keynet_train.push.settings import (
     PushOptions,
     ResolvedSettings,
     extraction_python,
@@ -37,12 +37,12 @@ from keynet_train.push_settings import (
 )
 
 if TYPE_CHECKING:
-    from keynet_train.backend import BackendClient, ProjectsPage, UploadKeyResponse
-    from keynet_train.build_cache import BuildCache, FileDigests
-    from keynet_train.build_context import ContextSummary
+    from keynet_train.backend.client import BackendClient, ProjectsPage, UploadKeyResponse
+    from keynet_train.build.cache import BuildCache, FileDigests
+    from keynet_train.build.context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
-    from keynet_train.podman_client import PodmanClient
+    from keynet_train.podman.client import PodmanClient
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
 LABEL_PREFIX = "ai.keynet.train"
@@ -288,7 +288,7 @@ def _prepare(
 ) -> PreparedPush:
     """Steps 2-3 and the offline checks of step 6: everything that needs no network."""
     from keynet_train.extraction import to_described_arguments
-    from keynet_train.project_file import find_project_settings
+    from keynet_train.push.project_file import find_project_settings
 
     entry = cwd / options.entrypoint
     # The project file may name the sub-command to train with (SPEC §3.1), the
@@ -352,7 +352,7 @@ def _check_context(
     settings: ResolvedSettings, entry: Path, reporter: Reporter
 ) -> tuple[ContextSummary, str]:
     """Dockerfile, ignore rules and the entrypoint's place in the context, before any request."""
-    from keynet_train.build_context import (
+    from keynet_train.build.context import (
         check_entrypoint,
         human_size,
         resolve_context,
@@ -473,8 +473,8 @@ def _check_registry(
         RegistryError: the registry cannot be reached or is not a registry.
         ConfigError: KEYNET_CA_BUNDLE is unusable.
     """
-    from keynet_train.http import resolve_ca_bundle
-    from keynet_train.registry_auth import verify_registry_credentials
+    from keynet_train.backend.http import resolve_ca_bundle
+    from keynet_train.registry.auth import verify_registry_credentials
 
     assert config.harbor is not None
     harbor = config.harbor
@@ -566,7 +566,7 @@ def _push_references(
     reporter: Reporter,
 ) -> str | None:
     """Step 8: push every reference with the robot credentials; return the manifest digest."""
-    from keynet_train.podman_client import RegistryCredentials
+    from keynet_train.podman.client import RegistryCredentials
 
     assert config.harbor is not None
     harbor = config.harbor
@@ -610,8 +610,8 @@ def _registry_digest(
     services: PushServices,
 ) -> str | None:
     """The registry's digest of a pushed ``host/repository:tag`` reference (None if unknown)."""
-    from keynet_train.http import resolve_ca_bundle
-    from keynet_train.registry_auth import manifest_digest
+    from keynet_train.backend.http import resolve_ca_bundle
+    from keynet_train.registry.auth import manifest_digest
 
     assert config.harbor is not None
     name, _, tag = reference.rpartition(":")
@@ -656,7 +656,7 @@ def _build_base(
     """Build the user's image, or reuse the build of unchanged inputs; return its id.
 
     Reuse needs the same context content, build args, platform and external
-    image ids (see :mod:`keynet_train.build_cache`). A key is recorded only
+    image ids (see :mod:`keynet_train.build.cache`). A key is recorded only
     when the inputs read before and after the build agree: a file edited or
     a base image re-tagged while podman was building would otherwise map
     the new inputs to an image built from the old ones.
@@ -707,7 +707,7 @@ class _BuildInputs:
         return all(image_id is not None for _, image_id in self.images)
 
     def key(self) -> str:
-        from keynet_train.build_cache import reuse_key
+        from keynet_train.build.cache import reuse_key
 
         return reuse_key(self.context, [(ref, image_id or "") for ref, image_id in self.images])
 
@@ -730,8 +730,8 @@ def _build_inputs(
     Raises:
         BuildError / PodmanUnavailableError: the service failed to answer an inspect.
     """
-    from keynet_train.build_cache import context_fingerprint
-    from keynet_train.dockerfile import SCRATCH, external_images
+    from keynet_train.build.cache import context_fingerprint
+    from keynet_train.build.dockerfile import SCRATCH, external_images
 
     context = context_fingerprint(summary, settings.build_args, settings.platform, digests)
     try:

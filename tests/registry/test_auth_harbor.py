@@ -16,7 +16,7 @@ from keynet_train.errors import (
     RegistryAuthError,
     RegistryPermissionError,
 )
-from keynet_train.registry_auth import (
+from keynet_train.registry.auth import (
     CHECK_REPOSITORY,
     granted_actions,
     verify_registry_credentials,

@@ -6,7 +6,7 @@ connection list``: how ``podman machine`` is reached on macOS and Windows,
 ``unix://`` or ``ssh://`` with an identity file; ``CONTAINER_CONNECTION``
 picks another by name, as it does for podman); else the default socket; on
 macOS the ``podman machine`` API socket; else a private service started for
-the command (:class:`keynet_train.podman_service.PrivatePodmanService`).
+the command (:class:`keynet_train.podman.service.PrivatePodmanService`).
 
 The answer carries its reason, so ``push`` and ``whoami`` can say which
 service they use and why. Nothing here imports podman-py.

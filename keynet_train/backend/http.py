@@ -3,8 +3,8 @@
 Every HTTP request keynet-train makes (backend API, registry credential check)
 goes through a client built by :func:`create_http_client`, so timeouts, the
 User-Agent, TLS verification, the private-CA bundle and debug logging behave
-the same everywhere. Only this module, :mod:`keynet_train.backend` and
-:mod:`keynet_train.registry_auth` import httpx; the CLI imports them lazily.
+the same everywhere. Only this module, :mod:`keynet_train.backend.client` and
+:mod:`keynet_train.registry.auth` import httpx; the CLI imports them lazily.
 """
 
 from __future__ import annotations
