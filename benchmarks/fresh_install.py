@@ -15,6 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.checkout import copy_checkout
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,13 +32,7 @@ def fresh_install(workdir: Path, tree: Path = ROOT) -> Path:
         subprocess.CalledProcessError: building or installing failed.
     """
     source = workdir / "source"
-    shutil.copytree(
-        tree,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv*", ".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis"
-        ),
-    )
+    copy_checkout(tree, source)
     wheels = workdir / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],

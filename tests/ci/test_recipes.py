@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.checkout import copy_checkout
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import RegistryHandle
 
@@ -50,11 +50,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     source = tmp_path_factory.mktemp("source")
     # Built from a copy: an in-tree build writes build/ and *.egg-info into the checkout.
-    shutil.copytree(
-        REPO,
-        source / "keynet-train",
-        ignore=shutil.ignore_patterns(".venv*", ".git", "build", "*.egg-info", "__pycache__"),
-    )
+    copy_checkout(REPO, source / "keynet-train")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), "."],
         cwd=source / "keynet-train",

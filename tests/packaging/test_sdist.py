@@ -4,7 +4,6 @@ and the tests pass when it is unpacked somewhere else."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from keynet_train import __version__
+from tests.support.checkout import copy_checkout
 
 REPO = Path(__file__).resolve().parents[2]
 # Fast tests that cover the CLI, the extractor against its runtime oracle, and
@@ -30,13 +30,7 @@ SELF_TEST = [
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``python -m build --sdist`` of a copy of the checkout (the build writes egg-info)."""
     source = tmp_path_factory.mktemp("source") / "keynet-train"
-    shutil.copytree(
-        REPO,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv*", ".git", "build", "dist", "*.egg-info", "__pycache__"
-        ),
-    )
+    copy_checkout(REPO, source)
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out)],
