@@ -107,3 +107,12 @@ def test_json_error_object_shape(cli: CliRunner, argv: list[str], error_type: st
     assert payload["error"]["type"] == error_type
     assert payload["error"]["message"]
     assert f"Error: {payload['error']['message']}" in result.stderr
+
+
+def test_inspect_help_names_every_parser_family(cli: CliRunner) -> None:
+    # The description once named 3 of the 7 families extraction supports.
+    result = cli("inspect", "--help")
+
+    text = " ".join(result.stdout.split())
+    for family in ("argparse", "click", "typer", "HfArgumentParser", "fire", "tyro", "globals"):
+        assert family in text, family

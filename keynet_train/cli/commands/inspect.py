@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "inspect",
         help="show the hyperparameters push would send",
         description="Validate ENTRYPOINT and list the hyperparameters extracted statically "
-        "from its argparse, click or typer parser (the code is never run).",
+        "from its parser: argparse, click, typer, HfArgumentParser dataclasses, fire, "
+        "tyro, or module globals overridden by a configurator (the code is never run).",
         epilog=EXAMPLE,
     )
     p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
