@@ -26,6 +26,7 @@ from keynet_train.errors import (
     InputError,
     KeynetError,
     NotLoggedInError,
+    PodmanUnavailableError,
     RegistryPermissionError,
 )
 from keynet_train.urls import host_of, split_http_url
@@ -149,10 +150,16 @@ def login(
         try:
             podman_login(host_of(harbor.url), harbor.username, harbor_password)
             podman_ok = True
+        except PodmanUnavailableError as exc:
+            # push builds with podman: "push does not need it" would be false here.
+            warnings.append(
+                f"podman was not logged in to {host_of(harbor.url)}: {exc.message}. "
+                f"push needs podman to build and push images. {exc.hint or ''}".strip()
+            )
         except KeynetError as exc:
             warnings.append(
                 f"podman was not logged in to {host_of(harbor.url)}: {exc.message} "
-                "(push does not need it: it passes the stored credentials explicitly)"
+                "(push does not need that login: it passes the stored credentials explicitly)"
             )
     return LoginResult(
         config_path=store.path,

@@ -58,9 +58,10 @@ class PodmanConnection:
 class ServiceChoice:
     """The podman service a command will use.
 
-    ``url`` is None when nothing answers and a private service is to be
-    started. ``source`` is one of flag, env, config, connection, socket,
-    machine, private.
+    ``url`` is None when nothing answers: a private service is to be started
+    (``private``), or none can be because podman is not installed
+    (``missing``). ``source`` is one of flag, env, config, connection,
+    socket, machine, private, missing.
     """
 
     url: str | None
@@ -70,6 +71,8 @@ class ServiceChoice:
 
     def describe(self) -> str:
         """One line for humans: where, and why."""
+        if self.source == "missing":
+            return f"none ({self.reason})"
         where = self.url or "a private podman service started for this command"
         return f"{where} ({self.reason})"
 
@@ -273,6 +276,11 @@ def choose_service(
         found = machine_socket(environ, home)
         if found is not None and ping(f"unix://{found}", None):
             return ServiceChoice(f"unix://{found}", "machine", "podman machine's API socket")
+    if shutil.which("podman", path=environ.get("PATH")) is None:
+        # Nothing can be started: saying "a private service is started" would be false.
+        return ServiceChoice(
+            None, "missing", f"podman is not installed and nothing answers at {socket}"
+        )
     return ServiceChoice(
         None, "private", f"nothing answers at {socket}; a private service is started"
     )

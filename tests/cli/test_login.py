@@ -458,6 +458,9 @@ def test_login_without_podman_warns_and_succeeds(
     assert code == 0, err
     assert "Warning: podman was not logged in" in err
     assert "podman is logged in" not in err
+    # True statements only: push does need podman when it is not installed.
+    assert "push needs podman to build and push images. Install podman:" in err
+    assert "does not need" not in err
     assert json.loads(cli.config_path.read_text())["harbor"]["password"] == backend.harbor_password
 
 
@@ -485,4 +488,135 @@ def test_unusable_ca_bundle_is_named(
     assert result.exit_code == 1, result
     assert "KEYNET_CA_BUNDLE" in result.stderr
     assert str(bundle) in result.stderr
+    assert offline_backend.requests == []
+
+
+# ----------------------------------------------------------------------------- re-login
+
+
+def test_relogin_after_expiry_on_a_terminal_needs_no_arguments(
+    cli: CliRunner, backend: FakeBackend
+) -> None:
+    write_config(cli, backend, expires_in=-60)  # the token expired a minute ago
+
+    result = cli(
+        "login", stdin="\n\n", tty=True, getpass=lambda prompt: backend.password
+    )  # Enter at both prompts takes the stored values
+
+    assert result.exit_code == 0, result
+    assert f"KeyNet server URL [{backend.url}]: " in result.stderr
+    assert f"Username [{backend.username}]: " in result.stderr
+    assert "Replace that login" not in result.stderr  # the same server: nothing to confirm
+    [sign_in] = backend.requests_to(SIGN_IN_PATH)
+    assert sign_in.json == {"username": backend.username, "password": backend.password}
+    config = cli.store().load()
+    assert config is not None and not config.token_expired(datetime.now(timezone.utc))
+
+
+def test_typed_answers_override_the_stored_defaults(
+    cli: CliRunner, offline_backend: FakeBackend
+) -> None:
+    write_config(cli, offline_backend, expires_in=-60)
+    offline_backend.fail(SIGN_IN_PATH, 401)  # stop right after the prompts
+
+    result = cli(
+        "login", stdin=f"{offline_backend.url}/\nbob\n", tty=True, getpass=lambda prompt: "pw"
+    )
+
+    assert result.exit_code == 1
+    [sign_in] = offline_backend.requests_to(SIGN_IN_PATH)
+    assert sign_in.json == {"username": "bob", "password": "pw"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "environ"),
+    [
+        (["--password-stdin"], "{password}\n", {}),
+        ([], "", {"KEYNET_PASSWORD": "{password}"}),
+    ],
+    ids=["password-stdin", "password-env"],
+)
+def test_relogin_without_terminal_uses_stored_server_and_username(
+    cli: CliRunner,
+    backend: FakeBackend,
+    argv: list[str],
+    stdin: str,
+    environ: dict[str, str],
+) -> None:
+    write_config(cli, backend, expires_in=-60)
+
+    result = cli(
+        "login",
+        *argv,
+        stdin=stdin.format(password=backend.password),
+        environ={k: v.format(password=backend.password) for k, v in environ.items()},
+    )
+
+    assert result.exit_code == 0, result
+    assert f"Signing in to {backend.url} as {backend.username}" in result.stderr
+    config = cli.store().load()
+    assert config is not None and not config.token_expired(datetime.now(timezone.utc))
+
+
+def test_login_to_another_server_asks_before_replacing_and_no_keeps_it(
+    cli: CliRunner, offline_backend: FakeBackend
+) -> None:
+    write_config(cli, offline_backend)
+    data = json.loads(cli.config_path.read_text())
+    data["server_url"] = "https://keynet.example.com"
+    cli.config_path.write_text(json.dumps(data))
+    before = cli.config_path.read_bytes()
+
+    result = cli(
+        "login", offline_backend.url, "-u", "bob", stdin="n\n", tty=True,
+        getpass=lambda prompt: pytest.fail("asked for a password after 'n'"),
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result
+    assert f"You are logged in to https://keynet.example.com as {offline_backend.username}." in (
+        result.stderr
+    )
+    assert f"Replace that login with one to {offline_backend.url}? [y/N]: " in result.stderr
+    assert "Login cancelled; the stored login to https://keynet.example.com is unchanged" in (
+        result.stderr
+    )
+    assert "KEYNET_CONFIG" in result.stderr
+    assert offline_backend.requests == []
+    assert cli.config_path.read_bytes() == before
+
+
+def test_login_to_another_server_proceeds_after_yes_without_the_old_username(
+    cli: CliRunner, offline_backend: FakeBackend
+) -> None:
+    write_config(cli, offline_backend)
+    data = json.loads(cli.config_path.read_text())
+    data["server_url"] = "https://keynet.example.com"
+    cli.config_path.write_text(json.dumps(data))
+    offline_backend.fail(SIGN_IN_PATH, 401)
+
+    result = cli(
+        "login", offline_backend.url, stdin="y\nbob\n", tty=True, getpass=lambda prompt: "pw"
+    )
+
+    assert result.exit_code == 1  # the 401 above
+    # The stored username belongs to the other server: no default offered.
+    assert "Username: " in result.stderr and "Username [" not in result.stderr
+    [sign_in] = offline_backend.requests_to(SIGN_IN_PATH)
+    assert sign_in.json == {"username": "bob", "password": "pw"}
+
+
+def test_login_to_another_server_without_terminal_does_not_ask(
+    cli: CliRunner, offline_backend: FakeBackend
+) -> None:
+    write_config(cli, offline_backend)
+    data = json.loads(cli.config_path.read_text())
+    data["server_url"] = "https://keynet.example.com"
+    cli.config_path.write_text(json.dumps(data))
+
+    result = cli("login", offline_backend.url, "--password-stdin", stdin="pw\n")
+
+    # CI names the server on purpose; the stored username is not carried over.
+    assert result.exit_code == 1, result
+    assert "Replace that login" not in result.stderr
+    assert "-u USERNAME" in result.stderr
     assert offline_backend.requests == []

@@ -116,3 +116,24 @@ def test_token_line_says_expired_or_no_expiry(
     assert result.exit_code == 0, result
     assert "Token:     no recorded expiry\n" in result.stdout
     assert cli("whoami", "--json", *dead).json()["token_expires_at"] is None
+
+
+def test_podman_not_installed_is_said_as_such(
+    cli: CliRunner, logged_in: Config, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+
+    result = cli("whoami", environ={"PATH": str(empty)})
+    facts = cli("whoami", "--json", environ={"PATH": str(empty)}).json()
+
+    assert result.exit_code == 0, result
+    # No service can be started without podman: "a private podman service
+    # started for this command" would be false.
+    assert "private" not in result.stdout
+    assert "Podman:    none (podman is not installed and nothing answers at unix://" in (
+        result.stdout
+    )
+    assert "push needs podman. Install podman:" in result.stdout
+    assert facts["podman"]["source"] == "missing"
+    assert facts["podman"]["url"] is None and facts["podman"]["answers"] is False

@@ -135,6 +135,32 @@ def test_login_prompts_on_a_terminal(cli: Cli, tmp_path: Path) -> None:
     assert "Credentials stored in" in term.screen
 
 
+def test_relogin_after_expiry_takes_the_stored_server_and_username(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Enter, Enter, password: the expired login is renewed with no arguments."""
+    from datetime import datetime, timedelta, timezone
+
+    cli.login()
+
+    def expire(config):  # type: ignore[no-untyped-def]
+        config.api_token_expires_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+        return config
+
+    cli.store.update(expire)
+    term = Terminal([sys.executable, "-m", "keynet_train", "login"], _env(cli), tmp_path)
+    term.expect(f"KeyNet server URL [{cli.backend.url}]: ")
+    term.send("")
+    term.expect(f"Username [{cli.backend.username}]: ")
+    term.send("")
+    term.expect("Password: ")
+    term.send(cli.backend.password)
+    assert term.wait() == 0, term.screen
+    assert "Replace that login" not in term.screen
+    config = cli.store.load()
+    assert config is not None and not config.token_expired(datetime.now(timezone.utc))
+
+
 def _service_processes() -> set[int]:
     out = subprocess.run(["pgrep", "-f", "system service --time=0"], capture_output=True, text=True)
     return {int(pid) for pid in out.stdout.split()}

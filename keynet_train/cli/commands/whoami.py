@@ -18,7 +18,7 @@ examples:
 The podman service is chosen as push chooses it: --podman-url > CONTAINER_HOST >
 config podman_url > podman's default connection (podman system connection
 list; CONTAINER_CONNECTION picks one by name) > the default socket > a private
-service started for the command.
+service started for the command (when podman is installed).
 """
 
 
@@ -50,7 +50,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from datetime import datetime, timezone
 
     from keynet_train.podman.client import ping
-    from keynet_train.podman.connection import choose_podman_url, explicit_source
+    from keynet_train.podman.connection import (
+        INSTALL_HINT,
+        choose_podman_url,
+        explicit_source,
+    )
     from keynet_train.podman.service import choose_service
 
     config = open_store(env).load()
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     expires = config.api_token_expires_at
     url = choose_podman_url(args.podman_url, env.environ, config.podman_url)
     service = choose_service(url, explicit_source(args.podman_url, env.environ), env.environ)
-    if service.source in ("socket", "machine", "private"):
+    if service.source in ("socket", "machine", "private", "missing"):
         answers = service.url is not None  # choose_service pinged it already
     else:
         assert service.url is not None
@@ -92,6 +96,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     env.out(f"Server:    {config.server_url}")
     env.out(f"Token:     {validity}")
     env.out(f"Registry:  {config.harbor.url} (robot account {config.harbor.username})")
-    state = "" if answers or service.source == "private" else " - NOT ANSWERING"
+    state = "" if answers or service.source in ("private", "missing") else " - NOT ANSWERING"
     env.out(f"Podman:    {service.describe()}{state}")
+    if service.source == "missing":
+        env.out(f"           push needs podman. {INSTALL_HINT}")
     return 0
