@@ -248,8 +248,9 @@ def run_push(
 ) -> PushResult | DryRunResult:
     """Run the whole push (or ``--dry-run``) and return its result.
 
-    Run order (SPEC §2.5): credentials, validate + extract, project, build,
-    registry credential check, upload key, labels, tag, push. The upload key
+    Run order (SPEC §2.5): credentials, validate + extract, command check,
+    project, build, image check, registry credential check, upload key,
+    command check of the backend's command, labels, tag, push. The upload key
     creates a record on the platform, so it is requested only once nothing
     local can fail any more.
 
@@ -263,6 +264,9 @@ def run_push(
     """
     config = None if options.dry_run else _check_credentials(services, reporter)
     prepared = _prepare(options, environ, cwd, config, reporter)
+    # Run order from here: command check of the predicted platform command,
+    # project, build, image check, registry check, upload key, command check
+    # of the backend's command, labels, tag, push.
     if options.dry_run:
         return _dry_run(prepared, services, reporter, options.no_cache)
     assert config is not None
@@ -384,13 +388,18 @@ def _push(
     services: PushServices,
     reporter: Reporter,
 ) -> PushResult:
-    """Steps 4-8 in SPEC order: project, build, registry check, upload key, labels, tag, push."""
+    """Steps 4-8 in the run order of SPEC §2.5.
+
+    Project, build, image check, registry check, upload key, command check of
+    the backend's command, labels, tag, push. Everything that can fail for a
+    local reason comes before the key (a record on the platform).
+    """
     assert config.harbor is not None  # guaranteed by require_credentials
     settings = prepared.settings
     with services.open_engine(settings.podman_url) as engine:
         # The user's build needs nothing from the backend, so it starts while
         # the project is chosen (maybe interactively); its log is held back
-        # until its own step so it does not interleave with a prompt.
+        # until then so it does not scroll over a prompt.
         held = HeldReporter(reporter)
         summary, no_cache = prepared.summary, options.no_cache
         build = Background(lambda: _build_base(engine, summary, settings, no_cache, services, held))
@@ -398,7 +407,9 @@ def _push(
             project_id = _choose_project(settings, services, backend, reporter)
             base_id = _await_build(build, held, reporter)
             _check_registry(config, settings.harbor_project, options, environ, services, reporter)
-            upload = _request_upload_key(backend, project_id, prepared, options, reporter)
+            upload = _request_upload_key(backend, project_id, prepared, reporter)
+        # From here on the upload key is a record on the platform.
+        _check_backend_command(upload, prepared, options, reporter)
         image = (
             f"{config.harbor.host}/{settings.harbor_project}/"
             f"{repository_component(upload.upload_key)}"
@@ -495,31 +506,44 @@ def _request_upload_key(
     backend: BackendClient,
     project_id: int,
     prepared: PreparedPush,
-    options: PushOptions,
     reporter: Reporter,
 ) -> UploadKeyResponse:
-    """Step 5: register the hyperparameters; warn if the returned command would be rejected."""
+    """Step 5: register the model name and hyperparameters; the key is a platform record.
+
+    Raises:
+        AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
+    """
+    reporter.step_started("Request upload key")
+    upload = backend.request_upload_key(
+        project_id, prepared.settings.model_name, prepared.hyperparameters
+    )
+    reporter.step_finished("Request upload key", upload.upload_key)
+    return upload
+
+
+def _check_backend_command(
+    upload: UploadKeyResponse, prepared: PreparedPush, options: PushOptions, reporter: Reporter
+) -> None:
+    """After the key, before anything is tagged: the command the backend returned.
+
+    Its problems are warnings (the record already exists).
+    """
     from keynet_train.extraction.command_check import (
         rejected_options,
         subcommand_problems,
         value_problems,
     )
 
-    reporter.step_started("Request upload key")
-    upload = backend.request_upload_key(
-        project_id, prepared.settings.model_name, prepared.hyperparameters
-    )
-    reporter.step_finished("Request upload key", upload.upload_key)
-    if upload.command:
-        reporter.info(f"Training command: {upload.command}")
-        script = str(options.entrypoint)
-        for rejected in rejected_options(upload.command, prepared.extraction):
-            reporter.warning(rejected.message(script))
-        for problem in subcommand_problems(upload.command, prepared.extraction, script):
-            reporter.warning(problem)
-        for value in value_problems(upload.command, prepared.extraction):
-            reporter.warning(value.message(script))
-    return upload
+    if not upload.command:
+        return
+    reporter.info(f"Training command: {upload.command}")
+    script = str(options.entrypoint)
+    for rejected in rejected_options(upload.command, prepared.extraction):
+        reporter.warning(rejected.message(script))
+    for problem in subcommand_problems(upload.command, prepared.extraction, script):
+        reporter.warning(problem)
+    for value in value_problems(upload.command, prepared.extraction):
+        reporter.warning(value.message(script))
 
 
 def _label_image(
