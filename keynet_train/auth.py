@@ -1,6 +1,6 @@
 """Sign-in flow: backend sign-in, registry credential check, atomic store, podman login.
 
-The order matters for SPEC §2.1: nothing is written until the backend accepted
+The order matters: nothing is written until the backend accepted
 the password *and* the registry accepted the robot credentials, so a failed
 login leaves the previous config file byte-for-byte unchanged.
 """

@@ -1,4 +1,4 @@
-"""The user's config file: where it lives, what it holds, how it is written (SPEC §3).
+"""The user's config file: where it lives, what it holds, how it is written (AUTH.md).
 
 The file holds the backend API token and the Harbor robot credentials, so it is
 treated like an SSH key: directory 0700, file 0600, written atomically (temp file
@@ -59,7 +59,7 @@ _FIX_HINT = "Fix the file, or delete it or run: keynet-train config clear (then 
 
 # Harbor's own project-name rule (it must also be a valid image path component):
 # lowercase alphanumerics separated by single '.', '_' or '-', 1-255 characters.
-# The Harbor project images go to when nobody chose one (SPEC §2.5 step 7).
+# The Harbor project images go to when nobody chose one (docs/platform-contract.md, "The image").
 DEFAULT_HARBOR_PROJECT = "kitech-model"
 _HARBOR_PROJECT_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _HARBOR_PROJECT_MAX = 255

@@ -7,7 +7,7 @@ into these where they enter the program, so the CLI layer has exactly one
 thing to render and map to an exit code.
 
 ``error_type`` is the value of ``error.type`` in the ``--json`` error object
-(SPEC §2.5): authentication, validation, not_found, backend, build, registry,
+(docs/commands.md, push): authentication, validation, not_found, backend, build, registry,
 config or usage.
 """
 

@@ -1,4 +1,4 @@
-"""Where keynet-train keeps its config file (SPEC §3).
+"""Where keynet-train keeps its config file (AUTH.md).
 
 A module of its own, importing only ``os`` and ``pathlib``, so that
 ``keynet-train config path`` starts as fast as ``--version``: the config
@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
-    """Where the config file lives (SPEC §3).
+    """Where the config file lives (AUTH.md).
 
     ``$KEYNET_CONFIG`` if set and non-empty, else
     ``$XDG_CONFIG_HOME/keynet/config.json`` (only if absolute, as the XDG spec

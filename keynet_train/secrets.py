@@ -1,6 +1,6 @@
 """Masking and redaction of secrets: the one place that decides how they look.
 
-SPEC §7: no token or password ever appears in any output, log or exception
+docs/platform-contract.md: no token or password ever appears in any output, log or exception
 text. Three tools cover that:
 
 * :func:`mask_secret` — the display form used by ``config show``;

@@ -1,4 +1,4 @@
-"""The KeyNet backend API client (SPEC §4): models, status mapping, retries.
+"""The KeyNet backend API client (docs/platform-contract.md): models, status mapping, retries.
 
 Wire format is camelCase JSON; the pydantic models below expose snake_case
 attributes through aliases. Every response is validated: a body that is not
@@ -50,7 +50,7 @@ SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
 PROJECTS_PATH = "/v1/projects/trainable"
 
 NANOID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{21}$")
-"""An upload key: a NanoID of 21 URL-safe characters (SPEC §4.3)."""
+"""An upload key: a NanoID of 21 URL-safe characters (docs/platform-contract.md)."""
 
 KNOWN_TASK_TYPES = ("OBJECT_DETECTION", "SEGMENTATION", "OBJECT_CLASSIFICATION")
 """Task types the platform documents; others are accepted and shown as-is."""
@@ -183,7 +183,7 @@ class ProjectsPage(_WireModel):
 
 
 class ArgumentDefinition(_WireModel):
-    """One hyperparameter as sent to the backend (and produced by the extractor, §6)."""
+    """One hyperparameter as sent to the backend (and produced by the extractor)."""
 
     name: str = Field(min_length=1)
     type: Literal["str", "int", "float", "bool"]
@@ -350,7 +350,7 @@ class BackendClient:
     ) -> UploadKeyResponse:
         """``POST /v1/projects/{project_id}/trains/images``: register hyperparameters.
 
-        ``hyper_parameters`` are extractor-style dicts (§6) or
+        ``hyper_parameters`` are extractor-style dicts or
         :class:`ArgumentDefinition` objects; they are validated locally first.
         Only retried when the connection failed before the request was sent.
 
@@ -428,7 +428,7 @@ class BackendClient:
         params: Mapping[str, Any] | None = None,
         auth: bool = True,
     ) -> httpx.Response:
-        """Send with the retry policy of SPEC §4.4; return the final response.
+        """Send with the retry policy of docs/platform-contract.md; return the final response.
 
         Raises:
             NotLoggedInError: ``auth`` but no token.
@@ -502,7 +502,7 @@ class BackendClient:
     def _raise_for_status(
         self, response: httpx.Response, endpoint: str, *, rejected_hint: str | None = None
     ) -> None:
-        """Map a non-2xx status to the typed error of SPEC §4.4."""
+        """Map a non-2xx status to the typed error (docs/platform-contract.md)."""
         status = response.status_code
         if 200 <= status < 300:
             return

@@ -93,7 +93,7 @@ def json_object(content: bytes) -> dict[str, Any] | None:
 
 
 def default_timeout() -> httpx.Timeout:
-    """10 s to connect, 60 s to read/write (SPEC §4.4)."""
+    """10 s to connect, 60 s to read/write (docs/platform-contract.md)."""
     return httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
 
 

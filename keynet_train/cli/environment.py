@@ -51,7 +51,7 @@ class Environment:
         self.debug = debug
         self.no_color = no_color
         self.json_output = json_output
-        # --quiet: only warnings, errors and the result (SPEC §7).
+        # --quiet: only warnings, errors and the result (docs/platform-contract.md).
         self.quiet = quiet
         self.extra: dict[str, object] = {} if extra is None else extra
 
@@ -98,7 +98,7 @@ class Environment:
         return None
 
     # Every line the CLI prints passes here: control characters are
-    # neutralised and the text fitted to the stream's encoding (SPEC §7).
+    # neutralised and the text fitted to the stream's encoding (docs/platform-contract.md).
     def out(self, text: str = "") -> None:
         """Write a result line to stdout."""
         self.stdout.write(fit_stream(neutralise(text), self.stdout) + "\n")

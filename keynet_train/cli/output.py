@@ -4,7 +4,7 @@ Plain text unless colour is allowed (:attr:`Environment.color`), in which case
 rich is imported lazily for styling. Nothing here decides *what* to say; the
 commands and the domain reporter events do.
 
-Two guarantees hold for every line, whoever wrote it (SPEC §7):
+Two guarantees hold for every line, whoever wrote it (docs/platform-contract.md):
 
 * :func:`neutralise` turns terminal control characters into visible
   ``\\uXXXX`` text, so a project title, a registry message or a build log
@@ -73,7 +73,7 @@ def stream_is_unicode(stream: object) -> bool:
 def fit_stream(text: str, stream: object) -> str:
     """``text`` made writable to ``stream``: ASCII symbols and ``\\uXXXX`` where needed.
 
-    SPEC §7: output works on any stream encoding, and a push that succeeded
+    docs/platform-contract.md: output works on any stream encoding, and a push that succeeded
     never fails while printing its summary. Never raises.
     """
     if stream_is_unicode(stream):

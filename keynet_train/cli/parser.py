@@ -1,6 +1,6 @@
 """argparse pieces shared by the command modules.
 
-Conventions every command gets from here (SPEC §2): no abbreviated options
+Conventions every command gets from here (docs/platform-contract.md): no abbreviated options
 (``allow_abbrev=False``: a new flag must never change what an old script
 meant), the global flags accepted after the sub-command too, "did you mean"
 for a mistyped command or option, and help text wrapped to the terminal while
@@ -293,7 +293,7 @@ def unrecognized_arguments_error(parser: argparse.ArgumentParser, extras: list[s
 
 
 def add_python_option(parser: argparse.ArgumentParser) -> None:
-    """``--python PATH``: the environment whose installed libraries extraction reads (SPEC §6)."""
+    """``--python PATH``: whose installed libraries extraction reads (docs/extraction-rules.md)."""
     parser.add_argument(
         "--python",
         metavar="PATH",

@@ -11,7 +11,7 @@ from keynet_train.interrupts import Stopped
 
 
 class ExitStatus(IntEnum):
-    """Process exit codes (SPEC §7)."""
+    """Process exit codes (docs/platform-contract.md)."""
 
     SUCCESS = 0
     FAILURE = 1
@@ -57,7 +57,7 @@ def _print_error(exc: BaseException, env: Environment) -> None:
     if isinstance(exc, KeynetError):
         error_type, message, hint = exc.error_type, exc.message, exc.hint
     else:
-        # error.type must stay within the SPEC §2.5 list; an error nobody
+        # error.type must stay within the list of docs/platform-contract.md; an error nobody
         # anticipated gets the root error's type, as any unclassified KeynetError does.
         error_type = KeynetError.error_type
         message = f"Unexpected internal error: {type(exc).__name__}: {exc}"

@@ -1,6 +1,6 @@
-"""Static hyperparameter extraction (SPEC §6): argparse, click and typer, never executed.
+"""Static hyperparameter extraction (docs/extraction-rules.md): read, never executed.
 
-``extract_hyperparameters(path)`` validates the entrypoint (SPEC §2.5 step 2),
+``extract_hyperparameters(path)`` validates the entrypoint (docs/extraction-rules.md),
 then walks it with a small abstract interpreter that models the three
 libraries and stops where the script would parse its command line — so the
 parser chosen is the one the script really uses. See docs/extraction.md for
@@ -48,7 +48,7 @@ def extract_hyperparameters(
 ) -> ExtractionResult:
     """Validate ``path`` and extract its hyperparameters statically.
 
-    ``command`` is the sub-command to train with (SPEC §6); when it is None
+    ``command`` is the sub-command to train with (docs/extraction-rules.md); when it is None
     and the script has sub-commands, ``default_command()`` is asked (the
     project file's ``command``: called only then, so scripts without
     sub-commands never pay for reading it), else the only one, else one

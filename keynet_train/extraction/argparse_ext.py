@@ -446,7 +446,7 @@ def _sets_bool(action: Action) -> bool | None:
 
 
 def _descriptor(acts: list[Action], owner: Action, chars: str) -> _Descriptor:
-    """SPEC §6.1 kind and spellings of one destination (its actions in declaration order)."""
+    """Kind and spellings (docs/cli-descriptor.md) of one destination (actions in order)."""
     options = [o for a in acts for o in a.option_strings if isinstance(o, str)]
     if not options:
         return _Descriptor("positional", (), nargs=_nargs(owner.nargs))
@@ -483,7 +483,7 @@ def _bounds(choices: object) -> tuple[int | None, int | None]:
 
 
 def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]:
-    """The SPEC §6 arguments of ``parser``: one per destination, in declaration order."""
+    """The arguments of ``parser``: one per destination, in declaration order."""
     groups: dict[str, list[Action]] = {}
     for action in parser.actions:
         if action.kind in ("help", "version") or action.dest == SUPPRESS:

@@ -324,7 +324,7 @@ def _type_of(interp: Interpreter, t: object, line: int, name: str) -> tuple[str,
 
 
 def command_arguments(interp: Interpreter, cmd: ClickCommand) -> list[Argument]:
-    """The SPEC §6 arguments of a click command or group (its own parameters)."""
+    """The arguments of a click command or group (its own parameters)."""
     result: list[Argument] = []
     position = 0
     for spec in cmd.params:
@@ -448,7 +448,7 @@ def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
 
 
 class Descriptor(NamedTuple):
-    """SPEC §6.1 spelling of one click (or typer) parameter."""
+    """The spelling (docs/cli-descriptor.md) of one click (or typer) parameter."""
 
     kind: str
     flags: tuple[str, ...] = ()
@@ -465,7 +465,7 @@ def long_first(flags: Iterable[str]) -> tuple[str, ...]:
 
 
 def click_nargs(nargs: object, required: bool) -> int | str | None:
-    """click's ``nargs`` as SPEC §6.1 spells it: ``-1`` is ``*`` (``+`` when required)."""
+    """click's ``nargs`` as the descriptor spells it: ``-1`` is ``*`` (``+`` when required)."""
     if not isinstance(nargs, int) or isinstance(nargs, bool) or nargs == 1:
         return None
     if nargs < 0:

@@ -1,14 +1,14 @@
 """Check the platform's training command against the options the script accepts.
 
 The backend answers an upload-key request with the command the platform will
-run (SPEC §4.3, e.g. ``python train.py --learning_rate 0.001``); it spells
+run (docs/platform-contract.md, e.g. ``python train.py --learning_rate 0.001``); it spells
 every option ``--<name>``. A script that declares ``--learning-rate`` (typer
 always does for multi-word parameters) or ``--no-flip`` with ``dest="flip"``
 does not accept that spelling, and the training job would stop with a usage
 error after the image was pulled and the GPU reserved. Catching it at push
 time costs nothing: the extractor already knows every option string.
 
-Beyond spellings and sub-commands, :func:`value_problems` uses the SPEC §6.1
+Beyond spellings and sub-commands, :func:`value_problems` uses the
 descriptor to explain values the script would reject or misread: a flag
 given a value (``--amp True`` for ``store_true``, ``BooleanOptionalAction``,
 click ``is_flag``, typer bools), a list written as a literal
@@ -167,7 +167,7 @@ def value_problems(command: str, result: ExtractionResult) -> list[CommandProble
 
 
 def subcommand_problems(command: str, result: ExtractionResult, script: str) -> list[str]:
-    """Where the platform's command puts the sub-command and its options wrongly (SPEC §6).
+    """Where the platform's command puts the sub-command and its options wrongly.
 
     A script with sub-commands needs ``python train.py [global options]
     SUBCOMMAND [its options]``: without the sub-command name it stops with a

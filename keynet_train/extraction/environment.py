@@ -1,4 +1,4 @@
-"""Where an environment's installed libraries live, found without running their code (SPEC §6).
+"""Where an environment's installed libraries live, found without running their code.
 
 The extractor may read the *source* of installed libraries (a parser factory
 in a library, ``TrainingArguments``' fields), so it needs the import path of

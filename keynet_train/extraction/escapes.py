@@ -1,4 +1,4 @@
-"""Parsers that escape into code the interpreter cannot follow (SPEC §6: no silent partial list).
+"""Parsers that escape into code the interpreter cannot follow (no silent partial list).
 
 Two data flows lose arguments without a trace: a parser handed to a helper
 that cannot be resolved (``add_model_args(parser)``, ``Trainer.add_argparse_args(parser)``)

@@ -1,4 +1,4 @@
-"""The families beyond argparse/click/typer (SPEC §6): registration for ``select``.
+"""The families beyond argparse/click/typer (docs/extraction-rules.md): registration for ``select``.
 
 ``hfargparser`` targets are argparse parsers (``HfParserValue``) and need no
 entry here beyond their handlers; ``fire``, ``tyro`` and ``globals`` targets
@@ -28,7 +28,7 @@ FAMILY_TARGETS: tuple[type, ...] = (FamilyTarget,)
 
 
 def family_arguments(interp: Interpreter, target: object) -> list[Argument] | None:
-    """The SPEC §6 arguments of a family's target; None when ``target`` is not one."""
+    """The arguments of a family's target; None when ``target`` is not one."""
     if isinstance(target, HfParserValue):
         return hf_arguments(interp, target)
     if isinstance(target, FamilyTarget):

@@ -32,7 +32,7 @@ _MISSING = object()
 class FireTarget(FamilyTarget):
     """The component ``fire.Fire`` was given: a function, a class, or a dict of commands.
 
-    fire's commands are sub-commands (SPEC §6): the keys of a dict, or the
+    fire's commands are sub-commands (docs/extraction-rules.md): the keys of a dict, or the
     public methods of a class (whose constructor's flags fire accepts before
     or after the method name; they are reported with scope ``global``).
     """

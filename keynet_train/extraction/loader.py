@@ -1,7 +1,7 @@
 """The project-wide static module loader: imports followed to source files, never executed.
 
 ``import x``, ``import a.b as c``, ``from .m import f``, ``from pkg import *``
-are resolved to ``.py`` files of the project (SPEC §6: the entrypoint's
+are resolved to ``.py`` files of the project (docs/extraction-rules.md: the entrypoint's
 directory, its package root, the build context, ``src/`` layouts, the
 project root) and then of the installed libraries of the script's
 environment (see ``environment``). Each module found is parsed and its body

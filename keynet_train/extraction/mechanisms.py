@@ -3,7 +3,7 @@
 Hydra, LightningCLI, jsonargparse, absl flags and docopt build a script's
 options at runtime from config files, signatures or a usage text. When no
 argparse/click/typer parser is found, the user needs to hear which of these
-the script uses and what to do, not a generic "no parser found" (SPEC §6).
+the script uses and what to do, not a generic "no parser found" (docs/extraction-rules.md).
 """
 
 from __future__ import annotations

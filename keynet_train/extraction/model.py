@@ -1,4 +1,7 @@
-"""The extractor's result types (SPEC §6) and the conversion to the backend's list (SPEC §4.3).
+"""The extractor's result types and the conversion to the backend's list.
+
+The rules are in docs/extraction-rules.md and docs/cli-descriptor.md; what the
+backend accepts in docs/platform-contract.md.
 
 Named tuples and a plain class on purpose: ``inspect`` must start as fast as
 ``python -c "import ast"``, so nothing here may pull in pydantic, nor even
@@ -9,14 +12,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-#: The values ``Argument.type`` may take (SPEC §6).
+#: The values ``Argument.type`` may take (docs/extraction-rules.md).
 ARGUMENT_TYPES = ("str", "int", "float", "bool")
 
 #: JSON-native default values: what ``json.dumps`` writes without help.
 JSONValue = object
 
 
-#: ``Argument.kind`` values (SPEC §6.1): how the command line carries the value.
+#: ``Argument.kind`` values (docs/cli-descriptor.md): how the command line carries the value.
 KINDS = ("value", "flag", "negatable", "count", "list", "positional")
 #: ``Argument.list_style`` values for ``kind == "list"``.
 LIST_STYLES = ("space", "repeat", "literal")
@@ -25,9 +28,10 @@ SCOPES = ("global", "command")
 
 
 class Argument(NamedTuple):
-    """One hyperparameter as the platform sees it (SPEC §6) and how it is spelled (SPEC §6.1).
+    """One hyperparameter as the platform sees it, and how it is spelled (docs/cli-descriptor.md).
 
-    The first six fields are the SPEC §6 / §4.3 object. The rest is the CLI
+    The first six fields are the six fields the backend stores
+    (docs/extraction-rules.md). The rest is the CLI
     descriptor; every family's extractor must fill it (defaults describe a
     plain ``--name VALUE`` option):
 
@@ -80,7 +84,7 @@ class Argument(NamedTuple):
     exclusive_group: str | None = None
 
     def to_definition(self) -> dict[str, object]:
-        """The SPEC §4.3 object the backend gets: name, type, default, required, help, choices."""
+        """What the backend gets: name, type, default, required, help, choices."""
         return {
             "name": self.name,
             "type": self.type,
@@ -91,7 +95,7 @@ class Argument(NamedTuple):
         }
 
     def to_json(self) -> dict[str, object]:
-        """The SPEC §6 object plus the §6.1 descriptor (fields that do not apply are absent)."""
+        """The six fields plus the descriptor (docs/cli-descriptor.md); inapplicable ones absent."""
         doc = self.to_definition()
         doc["flags"] = list(self.flags)
         doc["kind"] = self.kind
@@ -184,7 +188,7 @@ class ExtractionResult:
         command: str | None = None,
     ) -> None:
         self.parser_type = parser_type
-        # The sub-command trained with (SPEC §6 "Subcommands"), or None.
+        # The sub-command trained with (docs/extraction-rules.md), or None.
         self.command = command
         self.arguments: list[Argument] = [] if arguments is None else arguments
         self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
@@ -196,7 +200,7 @@ class ExtractionResult:
         )
 
     def to_json(self) -> dict[str, object]:
-        """The SPEC §6 object with the §6.1 descriptor: parser_type, command, arguments."""
+        """The JSON result (docs/extraction-rules.md): parser_type, command, arguments."""
         return {
             "parser_type": self.parser_type,
             "command": self.command,
@@ -205,16 +209,16 @@ class ExtractionResult:
 
 
 def to_argument_definitions(result: ExtractionResult) -> list[dict[str, object]]:
-    """The backend's ``hyperParameters`` list (SPEC §4.3) for ``result``.
+    """The backend's ``hyperParameters`` list (docs/platform-contract.md) for ``result``.
 
-    The backend's ArgumentDefinition has the same six fields as SPEC §6 (the
-    names are single words, so camelCase and snake_case agree); the §6.1
-    descriptor is not sent (the real backend may reject unknown fields).
+    The backend's ArgumentDefinition has the same six fields as an argument (the
+    names are single words, so camelCase and snake_case agree); the descriptor
+    (docs/cli-descriptor.md) is not sent (the real backend may reject unknown fields).
     Raises nothing.
     """
     return [a.to_definition() for a in result.arguments]
 
 
 def to_described_arguments(result: ExtractionResult) -> list[dict[str, object]]:
-    """Every argument with its §6.1 descriptor: for ``--json`` results and the image label."""
+    """Every argument with its descriptor (docs/cli-descriptor.md): ``--json`` and the label."""
     return [a.to_json() for a in result.arguments]

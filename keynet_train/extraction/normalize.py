@@ -1,4 +1,6 @@
-"""Mapping interpreter values onto SPEC §6 fields: type names, JSON defaults, choices.
+"""Interpreter values onto the result's fields: type names, JSON defaults, choices.
+
+The rules are in docs/extraction-rules.md.
 
 The same rules are written down in docs/extraction.md and re-implemented
 independently by the runtime oracle in the tests.
@@ -34,7 +36,7 @@ class Unresolved(Exception):
 
 
 def type_of_value(value: object) -> str | None:
-    """SPEC type name of a literal default; None when it says nothing (None/unknown)."""
+    """The type name of a literal default; None when it says nothing (None/unknown)."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):

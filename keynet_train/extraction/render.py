@@ -1,4 +1,4 @@
-"""The reference rendering of SPEC §6.1: definitions + values → the training command's argv.
+"""The reference rendering (docs/cli-descriptor.md): definitions + values → argv.
 
 The platform builds the job's command line from the hyperparameters and the
 values a user picks. This module is the reference for how to do that: for
@@ -10,7 +10,7 @@ value at all (an empty list for ``nargs="+"``, ``False`` for a
 producing a command that would fail on the GPU node. docs/extraction.md
 lists every refusal as a limit of its library.
 
-Order (SPEC §6.1): global options, the sub-command, its options in list
+Order (docs/cli-descriptor.md): global options, the sub-command, its options in list
 order, then positionals by position (after ``--`` when one starts with a
 prefix character). A value starting with ``-`` is written ``FLAG=VALUE``
 (``-xVALUE`` for a short option) so it is never mistaken for an option.

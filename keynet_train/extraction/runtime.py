@@ -88,5 +88,5 @@ class Modelled:
         """``self`` was passed to ``callee``, a function that cannot be followed statically.
 
         Parsers and their groups override this to warn that the callee may
-        have added arguments nobody can see (SPEC §6).
+        have added arguments nobody can see (docs/extraction-rules.md).
         """

@@ -54,7 +54,8 @@ def extract_from_tree(
 
     ``command`` names the sub-command to train with (``--command``); when
     None and the script has sub-commands, ``default_command()`` (the project
-    file's ``command``) is asked, then SPEC §6's default applies.
+    file's ``command``) is asked, then the default rule of
+    docs/extraction-rules.md applies.
     ``max_steps`` is the evaluation-step budget; past it the result holds what
     was found so far plus a warning saying where the analysis stopped.
     ``loader`` follows the script's imports into the project and installed
@@ -173,7 +174,7 @@ def _with_pre_parsers(
     arguments: list[Argument],
     has_command: bool,
 ) -> list[Argument]:
-    """Prepend the options of pre-parsers whose remainder ``target`` parses (SPEC §6)."""
+    """Prepend the options of pre-parsers whose remainder ``target`` parses."""
     seen = {a.name for a in arguments}
     added: list[Argument] = []
     for pre in _feeders(target):

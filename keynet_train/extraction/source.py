@@ -1,4 +1,4 @@
-"""Entrypoint validation (SPEC §2.5 step 2): read, decode and parse, never execute.
+"""Entrypoint validation (docs/extraction-rules.md): read, decode and parse, never execute.
 
 Every failure becomes an :class:`~keynet_train.errors.EntrypointError` whose
 message names the file; syntax errors are rendered compiler-style as

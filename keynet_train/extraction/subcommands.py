@@ -1,4 +1,6 @@
-"""Sub-commands (SPEC §6): which one to train with, and its options plus the parent's.
+"""Sub-commands: which one to train with, and its options plus the parent's.
+
+The rule is in docs/extraction-rules.md, "Which arguments belong to the parser".
 
 argparse ``add_subparsers``, click groups and multi-command typer apps all
 build a parent whose own options come before the sub-command name, and one

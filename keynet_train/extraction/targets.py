@@ -30,7 +30,7 @@ class FamilyTarget(Modelled):
         self.line = line
 
     def arguments(self, interp: Interpreter) -> list[Argument]:
-        """The SPEC §6 arguments the library would accept; raises nothing."""
+        """The arguments the library would accept; raises nothing."""
         raise NotImplementedError
 
     def subcommand_names(self) -> list[str]:
@@ -75,7 +75,7 @@ def plain_annotation(annotation: object) -> tuple[object, bool]:
 
 
 def annotation_type(annotation: object) -> str | None:
-    """The SPEC type an annotation names (int/float/str/bool), None when it names none."""
+    """The type an annotation names (int/float/str/bool), None when it names none."""
     base, _ = plain_annotation(annotation)
     name = builtin_type_name(base)
     if name is not None:

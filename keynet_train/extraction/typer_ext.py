@@ -137,7 +137,7 @@ def is_single_command(app: TyperApp) -> bool:
 
 
 def app_arguments(interp: Interpreter, app: TyperApp) -> list[Argument]:
-    """The SPEC §6 arguments of ``app`` itself: its lone command's, else its callback's."""
+    """The arguments of ``app`` itself: its lone command's, else its callback's."""
     if is_single_command(app):
         # A lone opaque command was warned about where it was registered.
         return function_arguments(interp, app.commands[0][1]) if app.commands else []
@@ -252,7 +252,7 @@ def _descriptor(
     is_list: bool,
     required: bool,
 ) -> Descriptor:
-    """SPEC §6.1 spelling: typer hands click ``--x/--no-x`` for a bool unless names are given."""
+    """The spelling: typer hands click ``--x/--no-x`` for a bool unless names are given."""
     if info.kind != "option":
         return Descriptor("positional", nargs=("+" if required else "*") if is_list else None)
     positive: list[str] = []

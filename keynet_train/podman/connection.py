@@ -1,4 +1,4 @@
-"""Which podman service to use, and why (SPEC §5.1).
+"""Which podman service to use, and why (docs/podman.md).
 
 Order: an explicit URL (``--podman-url`` > ``CONTAINER_HOST`` > config
 ``podman_url``); else podman's own default connection (``podman system
@@ -108,7 +108,7 @@ def explicit_source(flag: str | None, environ: Mapping[str, str]) -> str:
 
 
 def default_socket_url(environ: Mapping[str, str] | None = None) -> str:
-    """The podman socket this user's service listens on by default (SPEC §5.1)."""
+    """The podman socket this user's service listens on by default (docs/podman.md)."""
     environ = os.environ if environ is None else environ
     if os.geteuid() == 0:
         return "unix:///run/podman/podman.sock"

@@ -1,7 +1,7 @@
 """The podman service a command uses: the chosen one, or a private one it starts.
 
-:mod:`keynet_train.podman.connection` decides which service and why (SPEC
-§5.1) without touching podman-py; this module acts on that choice.
+:mod:`keynet_train.podman.connection` decides which service and why
+(docs/podman.md) without touching podman-py; this module acts on that choice.
 :func:`connect` pings the chosen service, or starts a
 :class:`PrivatePodmanService` when nothing answers, and yields a
 :class:`~keynet_train.podman.client.PodmanClient`. The private service is
@@ -263,7 +263,7 @@ def connect(
     reporter: Reporter | None = None,
     source: str = "flag",
 ) -> Iterator[PodmanClient]:
-    """Connect to podman per SPEC §5.1 and yield a :class:`PodmanClient`.
+    """Connect to podman as docs/podman.md describes and yield a :class:`PodmanClient`.
 
     ``url`` is what the caller resolved (see
     :func:`keynet_train.podman.connection.choose_podman_url`) and

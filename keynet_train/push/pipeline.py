@@ -1,4 +1,6 @@
-"""The push pipeline (SPEC §2.5): validate, extract, project, build, registry check, key, push.
+"""The push pipeline: validate, extract, project, build, registry check, key, push.
+
+The steps are described in docs/commands.md (push).
 
 This module decides *what* happens and in which order; it never prints or
 prompts. Progress goes to a :class:`~keynet_train.progress.Reporter`, the
@@ -56,7 +58,7 @@ ProjectChooser = Callable[[Callable[[int], "ProjectsPage"]], int]
 
 @dataclass
 class PushResult:
-    """The outcome of a push (the ``--json`` object of SPEC §2.5 step 9)."""
+    """The outcome of a push (the ``push --json`` object of docs/commands.md)."""
 
     upload_key: str
     image: str
@@ -67,8 +69,8 @@ class PushResult:
     parser_type: str | None
     hyperparameters: list[dict[str, object]]
     command: str
-    #: The script's sub-command trained with (SPEC §6); ``command`` above is
-    #: already the platform's training command (SPEC §2.5), hence the name.
+    #: The script's sub-command trained with (docs/extraction-rules.md); ``command`` above is
+    #: already the platform's training command (docs/commands.md, push), hence the name.
     subcommand: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -180,9 +182,9 @@ def image_labels(
     now: datetime | None = None,
     subcommand: str | None = None,
 ) -> dict[str, str]:
-    """The OCI and KeyNet labels of SPEC §2.5 step 6 (git labels only in a git checkout).
+    """The OCI and KeyNet labels of docs/platform-contract.md (git labels only in a git checkout).
 
-    ``subcommand`` (the script's sub-command trained with, SPEC §6) adds
+    ``subcommand`` (the script's sub-command trained with) adds
     ``ai.keynet.train.command``.
     """
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -231,9 +233,9 @@ class PreparedPush:
     settings: ResolvedSettings
     extraction: ExtractionResult
     hyperparameters: list[dict[str, object]]
-    """Exactly the SPEC §4.3 fields: what the backend is sent."""
+    """Exactly the six fields of docs/platform-contract.md: what the backend is sent."""
     described: list[dict[str, object]]
-    """The same arguments plus the §6.1 descriptor: for the label and the results."""
+    """The same arguments plus the descriptor (docs/cli-descriptor.md): label and results."""
     summary: ContextSummary
     entry_in_context: str
 
@@ -248,7 +250,7 @@ def run_push(
 ) -> PushResult | DryRunResult:
     """Run the whole push (or ``--dry-run``) and return its result.
 
-    Run order (SPEC §2.5): credentials, validate + extract, command check,
+    Run order (docs/commands.md, push): credentials, validate + extract, command check,
     project, build, image check, registry credential check, upload key,
     command check of the backend's command, labels, tag, push. The upload key
     creates a record on the platform, so it is requested only once nothing
@@ -295,8 +297,8 @@ def _prepare(
     from keynet_train.push.project_file import find_project_settings
 
     entry = cwd / options.entrypoint
-    # The project file may name the sub-command to train with (SPEC §3.1), the
-    # build context and the interpreter whose libraries are read (SPEC §6).
+    # The project file (docs/commands.md) may name the sub-command to train with, the
+    # build context and the interpreter whose libraries are read (docs/extraction-rules.md).
     project = find_project_settings(entry)
     extraction, hyperparameters = _extract(
         entry,
@@ -306,8 +308,8 @@ def _prepare(
         python=extraction_python(options.python, environ, project),
         environ=environ,
     )
-    # The backend gets exactly the SPEC §4.3 fields; the label and the results
-    # also carry the §6.1 descriptor.
+    # The backend gets exactly the six fields of an argument; the label and the results
+    # also carry the descriptor (docs/cli-descriptor.md).
     described = to_described_arguments(extraction)
     settings = resolve_settings(options, environ, project, config, cwd)
     if settings.project_file is not None:
@@ -329,7 +331,7 @@ def _extract(
     """Steps 2-3: validate the entrypoint and extract its hyperparameters statically.
 
     Imports are followed into the project (``context`` is an import root) and
-    into the libraries of the environment named by ``python`` (SPEC §6).
+    into the libraries of the environment named by ``python`` (docs/extraction-rules.md).
     """
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
 
@@ -388,7 +390,7 @@ def _push(
     services: PushServices,
     reporter: Reporter,
 ) -> PushResult:
-    """Steps 4-8 in the run order of SPEC §2.5.
+    """The steps after extraction, in run order (docs/commands.md, push).
 
     Project, build, image check, registry check, upload key, command check of
     the backend's command, labels, tag, push. Everything that can fail for a
@@ -472,7 +474,7 @@ def _check_registry(
     services: PushServices,
     reporter: Reporter,
 ) -> None:
-    """SPEC §5.3: the registry must accept the robot credentials before a key is requested.
+    """The registry must accept the robot credentials before a key is requested.
 
     On a Harbor (Bearer) registry this includes the push permission on
     ``harbor_project``.
@@ -554,7 +556,7 @@ def _label_image(
     upload_key: str,
     reporter: Reporter,
 ) -> str:
-    """The labels of SPEC §2.5 step 6 (they carry the upload key, so they come after it)."""
+    """The labels of docs/platform-contract.md (they carry the upload key, so come after it)."""
     reporter.step_started("Label image")
     labels = image_labels(
         prepared.settings.context,
@@ -653,7 +655,7 @@ def _registry_digest(
 
 
 def expected_command_line(extraction: ExtractionResult, entry_in_context: str) -> str:
-    """One line: the command the script accepts for its defaults (SPEC §6.1), or why none.
+    """One line: the command the script accepts for its defaults, or why there is none.
 
     Raises nothing.
     """

@@ -1,4 +1,6 @@
-"""Per-repository push defaults: ``keynet.toml`` or ``[tool.keynet-train]`` (SPEC §3.1).
+"""Per-repository push defaults: ``keynet.toml`` or ``[tool.keynet-train]``.
+
+The keys are documented in docs/commands.md, "Project file".
 
 A CI job should need no flags, so push defaults can live with the code. The
 search starts in the entrypoint's directory and walks upward, nearest file
@@ -66,9 +68,9 @@ class ProjectSettings:
     tags: list[str] = field(default_factory=list)
     build_args: dict[str, str] = field(default_factory=dict)
     platform: str | None = None
-    #: The sub-command to train with (SPEC §6), for scripts that have several.
+    #: The sub-command to train with (docs/extraction-rules.md), for scripts that have several.
     command: str | None = None
-    #: The interpreter (or virtualenv) whose installed libraries extraction reads (SPEC §6).
+    #: The interpreter (or virtualenv) whose installed libraries extraction reads.
     python: Path | None = None
 
 

@@ -1,7 +1,7 @@
 """What the user asked a push to do, resolved and checked before anything runs.
 
 Flags > ``KEYNET_*`` environment > project file > user config > default
-(SPEC §2.5/§3.1), then the tag, platform, build-arg and Harbor project names
+(docs/commands.md, "Precedence"), then the tag, platform, build-arg and Harbor project names
 are validated, so a bad value fails before a build starts. Pure: no network,
 no podman, no output.
 """
@@ -48,7 +48,7 @@ class PushOptions:
     podman_url: str | None = None
     insecure_registry: bool = False
     dry_run: bool = False
-    #: ``--command``: the sub-command to train with (SPEC §6).
+    #: ``--command``: the sub-command to train with (docs/extraction-rules.md).
     command: str | None = None
     #: ``--python``: the interpreter whose installed libraries extraction may read.
     python: str | None = None
@@ -96,7 +96,7 @@ def resolve_settings(
     config: Config | None,
     cwd: Path,
 ) -> ResolvedSettings:
-    """Apply the precedence rules of SPEC §2.5/§3.1 and validate tags, platform and names.
+    """Apply the precedence rules (docs/commands.md) and validate tags, platform and names.
 
     Tags and build args: ``--tag`` flags replace the project file's ``tags``;
     ``--build-arg`` flags are merged over its ``build_args`` key by key.
@@ -189,7 +189,8 @@ def extraction_python(
 ) -> str | None:
     """The interpreter extraction reads libraries from: --python > KEYNET_PYTHON > project file.
 
-    None lets extraction fall back to VIRTUAL_ENV, then the running interpreter (SPEC §6).
+    None lets extraction fall back to VIRTUAL_ENV, then the running interpreter
+    (docs/extraction-rules.md).
     """
     if flag:
         return flag

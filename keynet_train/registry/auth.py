@@ -1,4 +1,4 @@
-"""Check Harbor robot credentials against the registry's ``/v2/`` (SPEC §5.3).
+"""Check Harbor robot credentials against the registry's ``/v2/`` (docs/platform-contract.md).
 
 The Docker registry API v2 answers an anonymous ``GET /v2/`` with 401 and a
 ``WWW-Authenticate`` challenge:
@@ -12,7 +12,7 @@ any message: errors carry the registry's own message (``unauthorized:
 authentication required``) and a hint.
 
 Given a project, the token is requested for ``repository:P/keynet-train-check:push,pull``
-(SPEC §5.3). Harbor answers a robot that may not push with a token that
+(docs/platform-contract.md). Harbor answers a robot that may not push with a token that
 simply lacks ``push`` (and an empty grant for a project that does not exist),
 so the granted actions in the token's ``access`` claim are read; when
 ``push`` is missing, one more request inside the project tells a missing
@@ -63,7 +63,7 @@ CHECK_REPOSITORY = "keynet-train-check"
 # Split before each "<scheme> " that starts a new challenge in one header.
 _CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
 # The check is idempotent, so transient failures get the same 3 attempts as a
-# push (SPEC §2.5 step 8) instead of failing a push the registry would take.
+# push (docs/platform-contract.md) instead of failing a push the registry would take.
 _ATTEMPTS = 3
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _BACKOFF = 0.5

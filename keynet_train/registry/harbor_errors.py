@@ -1,4 +1,6 @@
-"""Harbor's refusals that are not credential problems, as messages saying what to do (SPEC §5.3).
+"""Harbor's refusals that are not credential problems, as messages saying what to do.
+
+They are listed in docs/harbor.md.
 
 Harbor answers a push it will not take in a few fixed shapes, which podman
 and the registry API pass on as text:

@@ -1,4 +1,4 @@
-"""BackendClient against the fake backend over a real socket (SPEC §4)."""
+"""BackendClient against the fake backend over a real socket (docs/platform-contract.md)."""
 
 from __future__ import annotations
 

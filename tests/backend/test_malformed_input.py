@@ -2,7 +2,7 @@
 
 Never "Unexpected internal error": an invalid Harbor host, JSON nested deeper
 than Python can recurse, and a body too large to hold are each mapped to the
-error type of SPEC §2.5 where they enter.
+error type of docs/platform-contract.md where they enter.
 """
 
 from __future__ import annotations

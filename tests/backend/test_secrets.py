@@ -1,4 +1,4 @@
-"""Masking and redaction helpers (SPEC §2.2, §7)."""
+"""Masking and redaction helpers (docs/commands.md "config", docs/platform-contract.md)."""
 
 from __future__ import annotations
 

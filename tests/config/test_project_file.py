@@ -1,4 +1,4 @@
-"""Discovery and validation of keynet.toml / [tool.keynet-train] (SPEC §3.1)."""
+"""Discovery and validation of keynet.toml / [tool.keynet-train] (docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: st
 
     repository = result["image"].split("/", 1)[1]
     assert result["image"] == (
-        # SPEC: the key lowercased, each run of _ or - one "-", none at the ends.
+        # The key lowercased, each run of _ or - one "-", none at the ends (docs/decisions.md).
         f"{registry.host}/kitech-model/"
         + re.sub(r"[_-]+", "-", result["upload_key"].lower()).strip("-")
     )
@@ -127,7 +127,7 @@ def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: st
     assert datetime.strptime(labels["org.opencontainers.image.created"], "%Y-%m-%dT%H:%M:%SZ")
 
     expected = EXPECTED_ARGUMENTS[example]
-    # The result and label carry the SPEC §6.1 descriptor; the backend only the §4.3 fields.
+    # The result and label carry the descriptor; the backend only the six fields.
     assert [{k: h[k] for k in FIELDS} for h in result["hyperparameters"]] == expected
     assert all("kind" in h and "flags" in h for h in result["hyperparameters"])
     assert result["parser_type"] == example
@@ -171,7 +171,7 @@ def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
     assert "✨ Push completed successfully!" in result.out
     assert "Upload Key: " in result.out and "Image: " in result.out
     assert "Hyperparameters: 2 arguments sent to Backend" in result.out
-    # SPEC §2.5 run order: 1-4, build, registry check, upload key, labels, tag, push.
+    # Run order (docs/commands.md): 1-4, build, registry check, upload key, labels, tag, push.
     steps = (
         "Check credentials",
         "Validate",
@@ -551,7 +551,7 @@ def test_sub_command_is_chosen_recorded_and_checked(
     assert [h["name"] for h in result["hyperparameters"]] == ["seed", "lr"]
     assert [h["scope"] for h in result["hyperparameters"]] == ["global", "command"]
     (upload,) = _upload_requests(cli)
-    # The backend request keeps the SPEC §4.3 fields only.
+    # The backend request keeps the six fields only.
     assert [set(h) for h in upload.json["hyperParameters"]] == [  # type: ignore[attr-defined]
         {"name", "type", "default", "required", "help", "choices"}
     ] * 2

@@ -11,9 +11,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-#: The SPEC §4.3 fields of each argument (what the platform stores).
+#: The six fields of each argument (what the platform stores).
 FIELDS = ("name", "type", "default", "required", "help", "choices")
-#: The SPEC §6.1 descriptor, key by key (absent keys compare as absent).
+#: The descriptor (docs/cli-descriptor.md), key by key (absent keys compare as absent).
 DESCRIPTOR = (
     "flags",
     "kind",
@@ -39,14 +39,14 @@ def assert_same_names(expected: Arguments, actual: Arguments) -> None:
 
 
 def assert_fields_agree(expected: Arguments, actual: Arguments) -> None:
-    """Every SPEC §4.3 field of every argument is the same (same number of arguments)."""
+    """Every one of the six fields of every argument is the same (same number of arguments)."""
     for exp, act in zip(expected, actual, strict=True):
         for field in FIELDS:
             assert json.dumps(act[field]) == json.dumps(exp[field]), (exp["name"], field)
 
 
 def assert_descriptor_agrees(expected: Arguments, actual: Arguments) -> None:
-    """Every SPEC §6.1 descriptor key of every argument is the same, absent as absent."""
+    """Every descriptor key of every argument is the same, absent as absent."""
     for exp, act in zip(expected, actual, strict=True):
         for key in DESCRIPTOR:
             assert json.dumps(act.get(key, "<absent>")) == json.dumps(exp.get(key, "<absent>")), (

@@ -1,4 +1,5 @@
-"""Runtime oracle: build a fixture's parser for real and normalise it to SPEC §6.
+"""Runtime oracle: build a fixture's parser for real and normalise it to the result of
+docs/extraction-rules.md.
 
 This is the *reference* the static extractor is checked against. It runs our
 own fixture scripts (never user code) with the libraries' parse entry points
@@ -140,7 +141,7 @@ def runtime_extract(
     roots: tuple[pathlib.Path, ...] = (),
     module: str | None = None,
 ) -> dict[str, object]:
-    """Run ``path`` as __main__ until it parses its command line; SPEC §6 JSON of that parser.
+    """Run ``path`` as __main__ until it parses its command line; the result JSON of that parser.
 
     With sub-commands, ``command`` (else the only one, else ``train``) is
     resolved by the library's own parsing, and the parent's options come first.
@@ -399,7 +400,7 @@ def _argparse_descriptor(
     positions: dict[str, int],
     groups: dict[int, int],
 ) -> dict[str, object]:
-    """SPEC §6.1 for one destination, read from argparse's own Action objects."""
+    """The descriptor of one destination, read from argparse's own Action objects."""
     chars = parser.prefix_chars
     options = [o for a in acts for o in a.option_strings]
     nargs = owner.nargs if owner.nargs not in (None, argparse.OPTIONAL) or not options else None
@@ -485,7 +486,7 @@ def _click_type(pt: Any) -> tuple[str, list[str] | None, bool]:
 
 
 def _click_descriptor(p: Any, position: int) -> dict[str, object]:
-    """SPEC §6.1 for one click parameter, read from click's own Parameter object.
+    """The descriptor of one click parameter, read from click's own Parameter object.
 
     Duck-typed: typer ships its own copy of click, whose classes are not click's.
     """
@@ -793,6 +794,6 @@ REQUIRED_GROUP = "<required exclusive groups>"
 
 
 def has_preparser(path: pathlib.Path) -> bool:
-    """Whether the script's parser parses a config pre-parser's remainder (SPEC §6)."""
+    """Whether the script's parser parses a config pre-parser's remainder."""
     captured = _capture(path)
     return captured is not None and bool(captured.fed_by)

@@ -108,7 +108,7 @@ def classify(kind: str, target: object) -> str:
 
 
 def family_arguments(kind: str, target: Any, argparse_arguments: Any) -> list[dict[str, object]]:
-    """The SPEC §6 arguments (plus ``flags``) of a captured family target."""
+    """The arguments (plus ``flags``) of a captured family target."""
     if kind == "hfargparser":
         return _hf_arguments(target, argparse_arguments)
     if kind == "fire":

@@ -1,4 +1,4 @@
-"""How both runtime oracles write a Python value in SPEC §6 terms (docs/extraction.md).
+"""How both runtime oracles write a Python value in the terms of docs/extraction-rules.md.
 
 One set of rules for every family, written independently of
 keynet_train.extraction.normalize: an Enum stands for its value, a path for
@@ -16,7 +16,7 @@ __all__ = ["json_value", "type_of_value"]
 
 
 def type_of_value(v: object) -> str | None:
-    """The SPEC §6 type a default of this value implies (None: none of them)."""
+    """The type a default of this value implies (None: none of them)."""
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, enum.Enum):

@@ -1,4 +1,6 @@
-"""Round trips (SPEC §6.1): render values with the descriptor, parse with the library, compare.
+"""Round trips: render values with the descriptor, parse with the library, compare.
+
+The descriptor is described in docs/cli-descriptor.md.
 
 For one script: the extractor's result gives the descriptor; the reference
 renderer writes a command for the defaults and for generated values of each

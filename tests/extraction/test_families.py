@@ -284,7 +284,7 @@ if __name__ == "__main__":
 
 def test_training_arguments_are_read_from_transformers_source(tmp_path: pathlib.Path) -> None:
     """transformers' TrainingArguments (~100 fields), read from the installed source, as a
-    subclass's base: the whole SPEC §6 object and descriptor agree with HfArgumentParser,
+    subclass's base: the whole result and descriptor agree with HfArgumentParser,
     except the choices of Enums that training_args.py imports from its siblings, which
     are named in a diagnostic."""
     from tests.extraction.oracle import normalise_help, runtime_extract

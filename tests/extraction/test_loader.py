@@ -1,4 +1,4 @@
-"""The project-wide module loader and installed-library reading (issue 7 item 1, SPEC §6)."""
+"""The project-wide module loader and installed-library reading (docs/extraction-rules.md)."""
 
 from __future__ import annotations
 

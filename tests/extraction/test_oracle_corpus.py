@@ -34,7 +34,7 @@ def test_static_matches_runtime(fixture: pathlib.Path, monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
 def test_descriptor_matches_runtime(fixture: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SPEC §6.1: how each argument is spelled, as the library itself would accept it."""
+    """The descriptor: how each argument is spelled, as the library itself would accept it."""
     for var in ("EPOCHS", "LEARNING_RATE", "SEED", "LOCAL_RANK", "RANK"):
         monkeypatch.delenv(var, raising=False)
     expected = runtime_extract(fixture)

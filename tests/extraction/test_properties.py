@@ -371,10 +371,10 @@ def _check(source: str, tmp: pathlib.Path) -> None:
     path.write_text(source, encoding="utf-8")
     expected = normalise_help(runtime_extract(path))
     result = extract_hyperparameters(path)
-    # The whole SPEC §6 object with the §6.1 descriptor of every argument.
+    # The whole result with the descriptor of every argument.
     actual = normalise_help(result.to_json())
     assert json.dumps(actual, sort_keys=True) == json.dumps(expected, sort_keys=True), source
-    # Round trips (SPEC §6.1): values rendered with the descriptor parse back equal.
+    # Round trips (docs/cli-descriptor.md): values rendered with the descriptor parse back equal.
     # Every other script (by a stable hash) keeps the suite fast; that is still
     # about 8 cases per script on average, tens of thousands per run.
     if zlib.crc32(source.encode()) % 2 == 0:

@@ -137,7 +137,7 @@ def _check(project: Project, tmp: pathlib.Path) -> None:
         (tmp / rel).write_text(text, encoding="utf-8")
     path = tmp / project.entry
     expected = normalise_help(runtime_extract(path, roots=tuple(tmp / r for r in project.roots)))
-    # The whole SPEC §6 object with the §6.1 descriptor of every argument.
+    # The whole result with the descriptor of every argument.
     actual = normalise_help(extract_hyperparameters(path).to_json())
     shown = "\n".join(f"--- {rel}\n{text}" for rel, text in project.files.items())
     assert json.dumps(actual, sort_keys=True) == json.dumps(expected, sort_keys=True), shown

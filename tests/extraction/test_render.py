@@ -1,4 +1,4 @@
-"""The reference rendering (SPEC §6.1): spellings, order, quoting and typed refusals."""
+"""The reference rendering (docs/cli-descriptor.md): spellings, order, quoting, refusals."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which podman service is chosen, and the reason given (SPEC §5.1), without a service."""
+"""Which podman service is chosen, and the reason given (docs/podman.md), without a service."""
 
 from __future__ import annotations
 

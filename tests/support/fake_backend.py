@@ -1,4 +1,4 @@
-"""A contract-faithful fake of the KeyNet backend API (SPEC §4) on a real socket.
+"""A contract-faithful fake of the KeyNet backend API (docs/platform-contract.md) on a real socket.
 
 It serves on 127.0.0.1 (a free port by default) from a background thread of
 the current process, so integration and end-to-end tests exercise the real
@@ -397,7 +397,7 @@ class FakeBackend:
 
 
 def validate_upload_request(body: Any) -> str | None:
-    """The 400 message for an invalid upload-key body (SPEC §4.3), or None if valid."""
+    """The 400 message for an invalid upload-key body, or None if valid."""
     if not isinstance(body, dict):
         return "Request body must be a JSON object"
     unknown = set(body) - {"modelName", "hyperParameters"}

@@ -1,6 +1,6 @@
 """``keynet-train inspect ENTRYPOINT [--json]``: show the hyperparameters push would send.
 
-Runs push steps 2–3 (validate + extract, SPEC §2.4) with no login, network or
+Runs push steps 2–3 (validate + extract, docs/commands.md) with no login, network or
 podman. Kept import-light on purpose: the plain and ``--json`` paths import
 only the standard library and the extractor, so ``inspect`` on a big script
 costs little more than parsing it.
@@ -162,7 +162,7 @@ JOINED_VALUES = ("globals", "fire")
 
 
 def spelling(arg: Argument, *, joined: bool = False) -> str:
-    """How the command line writes the argument (SPEC §6.1), e.g. ``--lr VALUE``."""
+    """How the command line writes the argument (docs/cli-descriptor.md), e.g. ``--lr VALUE``."""
     import json  # here, not at module level: not needed to start up
 
     flag = arg.flags[0] if arg.flags else "?"
