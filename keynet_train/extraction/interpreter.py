@@ -129,6 +129,9 @@ class Interpreter(ExpressionEvaluator):
         self.defs_only = False
         if loader is not None:
             self.module_scope.vars["__package__"] = loader.package
+        #: Per function call being run: the values of ``return`` statements
+        #: under unknown conditions, merged into its result (see ``_exec_both``).
+        self._pending_returns: list[list[object]] = []
 
     # ------------------------------------------------------------------ helpers
     def note(
@@ -342,8 +345,37 @@ class Interpreter(ExpressionEvaluator):
                 stmt.lineno,
                 "condition could not be evaluated statically; both branches were read",
             )
-            self.exec_block(stmt.body, scope)
-            self.exec_block(stmt.orelse, scope)
+            self._exec_both(stmt, scope)
+
+    def _exec_both(self, stmt: ast.If, scope: Scope) -> None:
+        """Both branches of an ``if`` whose condition is unknown, then the rest of the block.
+
+        A ``return``, ``break`` or ``continue`` in a branch ends that path
+        only: the path where the branch is not taken goes on with the
+        statements after the ``if`` (docs/extraction.md, "Control flow").
+        A ``return`` is kept for the function's result (see
+        :meth:`call_function`); when no path falls through, the signal that
+        keeps reading the most code (``continue``, then ``break``) goes on.
+        """
+        signals: list[ReturnSignal | BreakSignal | ContinueSignal] = []
+        falls_through = False
+        for branch in (stmt.body, stmt.orelse):
+            try:
+                self.exec_block(branch, scope)
+            except (ReturnSignal, BreakSignal, ContinueSignal) as signal:
+                signals.append(signal)
+            else:
+                falls_through = True
+        returns = [s for s in signals if isinstance(s, ReturnSignal)]
+        if returns and self._pending_returns:
+            self._pending_returns[-1].extend(r.value for r in returns)
+        if falls_through:
+            return
+        for kind in (ContinueSignal, BreakSignal):
+            for other in signals:
+                if isinstance(other, kind):
+                    raise other
+        raise ReturnSignal(merge_returns([r.value for r in returns]))
 
     def _exec_for(self, stmt: ast.For | ast.AsyncFor, scope: Scope) -> None:
         items = self.iterate(self.eval(stmt.iter, scope))
@@ -597,17 +629,24 @@ class Interpreter(ExpressionEvaluator):
         saved_path, saved_line = self.path, self.line
         if fn.path:
             self.path = fn.path
+        pending: list[object] = []
+        self._pending_returns.append(pending)
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, scope)
+            result: object = None
             try:
                 self.exec_block(fn.node.body, scope)
             except ReturnSignal as r:
-                return r.value
+                result = r.value
             except (BreakSignal, ContinueSignal):
                 pass
-            return None
+            if pending:
+                # ``return`` under unknown conditions: every value the function may return.
+                result = merge_returns([*pending, result])
+            return result
         finally:
+            self._pending_returns.pop()
             self.depth -= 1
             self.path, self.line = saved_path, saved_line
 
@@ -708,6 +747,29 @@ class Interpreter(ExpressionEvaluator):
         if constant is not NO_CONSTANT:
             return constant
         return Ref(name)
+
+
+def merge_returns(values: list[object]) -> object:
+    """The result of a function that may return any of ``values`` (the paths it can take).
+
+    One value (by identity or equality of plain values) is that value; else
+    the last parser-like object (the path that read the most code: a
+    helper's early ``return parser`` and its final one are the same parser
+    in practice); else UNKNOWN. Raises nothing.
+    """
+    distinct: list[object] = []
+    for value in values:
+        if not any(value is seen or _same_plain(value, seen) for seen in distinct):
+            distinct.append(value)
+    if len(distinct) == 1:
+        return distinct[0]
+    modelled = [v for v in distinct if isinstance(v, (Modelled, InstanceValue))]
+    return modelled[-1] if modelled else UNKNOWN
+
+
+def _same_plain(a: object, b: object) -> bool:
+    plain = (str, int, float, bool, type(None))
+    return isinstance(a, plain) and type(a) is type(b) and a == b
 
 
 def _has_call(node: ast.expr) -> bool:
