@@ -1,6 +1,6 @@
 """The package layering (docs/architecture.md): no package imports one above it.
 
-cli → push → auth (login) → podman → build / registry → backend / extraction → base modules.
+cli → run → push → auth (login) → podman → build / registry → backend / extraction → base modules.
 Every ``keynet_train`` import is checked, including the lazy ones inside functions,
 by reading the source (nothing is imported).
 """
@@ -16,8 +16,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "keynet_train"
 
 # Higher ranks may import lower ranks (and their own package); never the reverse.
 RANKS = {
-    "__main__": 8,
-    "cli": 7,
+    "__main__": 9,
+    "cli": 8,
+    "run": 7,
     "push": 6,
     "auth": 5,
     "podman": 4,
