@@ -33,6 +33,9 @@ class Stopped(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+        # What the stop leaves running elsewhere (a build step in the user's
+        # podman service), said instead of "Nothing was left running".
+        self.left_running: str | None = None
 
     @property
     def name(self) -> str:

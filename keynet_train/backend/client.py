@@ -489,6 +489,15 @@ class BackendClient:
                 "platform team.",
             )
         cause = self._scrub(describe_transport_error(exc))
+        if "WRONG_VERSION_NUMBER" in cause and self.server_url.startswith("https://"):
+            # The classic sign of TLS spoken to a plain-HTTP port; a URL typed
+            # without a scheme gets https:// (docs/login.md).
+            plain = "http://" + self.server_url.removeprefix("https://")
+            return BackendError(
+                f"Cannot reach the backend at {self.server_url} ({endpoint}): the server "
+                "does not speak TLS (https) on that port",
+                f"If it is a plain-HTTP server, give the URL with http://: {plain}",
+            )
         if isinstance(exc, httpx.TimeoutException):
             return BackendError(
                 f"Backend request timed out: {endpoint} on {self.server_url}: {cause}",

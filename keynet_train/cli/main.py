@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog=PROG, description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_global_flags(parser, top_level=True)
+    # Before the sub-command as well as after it, like --debug: `keynet-train -q push`.
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only warnings, errors and the result (no step lines or build log)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for module in (login, config_cmd, projects, whoami, inspect, push, completion):
         module.register(sub)

@@ -122,6 +122,18 @@ def make_console(env: Environment, file: TextIO) -> Any:
     )
 
 
+def print_labelled(env: Environment, style: str, label: str, text: str) -> None:
+    """``label text`` on stderr, the label in ``style`` when colour is on.
+
+    ``Error:`` is red as ``Warning:`` is yellow; without colour the line is
+    the same plain text.
+    """
+    if env.color and stream_is_unicode(env.stderr):
+        make_console(env, env.stderr).print(f"[{style}]{label}[/] {_markup(text, multiline=True)}")
+    else:
+        env.err(f"{label} {text}")
+
+
 class CliReporter:
     """A :class:`keynet_train.progress.Reporter` that writes to stderr.
 

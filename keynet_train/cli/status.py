@@ -38,12 +38,13 @@ def render_error(exc: BaseException, env: Environment) -> int:
     cannot be written is dropped.
     """
     status = exit_status_for(exc)
-    if isinstance(exc, Stopped) and exc.signum != signal.SIGINT:
-        exc = Interrupted(
-            f"Stopped by {exc.name}.", "Nothing was left running; run the command again."
-        )
-    elif isinstance(exc, KeyboardInterrupt):
-        exc = Interrupted("Interrupted.", "Nothing was left running; run the command again.")
+    if isinstance(exc, KeyboardInterrupt):
+        left = getattr(exc, "left_running", None) or "Nothing was left running"
+        hint = f"{left}; run the command again."
+        if isinstance(exc, Stopped) and exc.signum != signal.SIGINT:
+            exc = Interrupted(f"Stopped by {exc.name}.", hint)
+        else:
+            exc = Interrupted("Interrupted.", hint)
     # A closed terminal or stream. Not contextlib.suppress: contextlib would
     # then be imported by every start-up.
     try:  # noqa: SIM105
@@ -66,9 +67,11 @@ def _print_error(exc: BaseException, env: Environment) -> None:
         import traceback  # only with --debug: it is not needed to start up
 
         env.err("".join(traceback.format_exception(exc)).rstrip())
-    env.err(f"Error: {message}")
+    from keynet_train.cli.output import print_labelled
+
+    print_labelled(env, "bold red", "Error:", message)
     if hint:
-        env.err(f"Hint: {hint}")
+        print_labelled(env, "bold", "Hint:", hint)
     if env.json_output:
         payload = {"error": {"type": error_type, "message": message, "hint": hint or ""}}
         import json

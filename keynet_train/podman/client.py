@@ -38,6 +38,7 @@ import contextlib
 import io
 import json
 import re
+import signal
 import tarfile
 import threading
 import time
@@ -53,6 +54,7 @@ from keynet_train.errors import (
     RegistryError,
     UsageError,
 )
+from keynet_train.interrupts import Stopped
 from keynet_train.podman import connection as podman_connection
 from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progress
 from keynet_train.registry.push_errors import TransientPushError, raise_push_error
@@ -77,6 +79,13 @@ _STEP_RE = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
 _IMAGE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 _COMPAT_DIGEST_RE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+_UNCONSUMED_ARGS_RE = re.compile(
+    r"^\[Warning\] one or more build args were not consumed: \[(.*)\]$"
+)
+# podman sets these build args itself for the `platform` this client always
+# sends; a Dockerfile that does not declare them made buildah warn about
+# arguments the user never gave.
+_PLATFORM_BUILD_ARGS = frozenset({"TARGETARCH", "TARGETOS", "TARGETPLATFORM", "TARGETVARIANT"})
 
 
 # --------------------------------------------------------------------------- results
@@ -464,6 +473,8 @@ class PodmanClient:
                 _raise_for_status(response, BuildError, "Container image build failed")
                 for record in _json_lines(response):
                     self._build_record(record, progress, reporter)
+            except KeyboardInterrupt as exc:
+                raise self._interrupted_build(exc, progress) from None
             finally:
                 response.close()
         if progress.image_id is None:
@@ -472,6 +483,24 @@ class PodmanClient:
                 hint="Run the build with `podman build` to see the full output.",
             )
         return progress.image_id, progress.total or progress.step
+
+    def _interrupted_build(self, exc: KeyboardInterrupt, progress: _BuildProgress) -> Stopped:
+        """``exc`` as a :class:`Stopped` saying what the podman service still runs.
+
+        A private service is stopped with everything it ran; the user's own
+        service finishes the step in progress on its own and only then drops
+        the build (verified with podman 4.3, see
+        tests/podman/test_podman_integration.py), so "nothing was left
+        running" would be false for a RUN step there.
+        """
+        stopped = exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)
+        if not self.private and progress.step and progress.instruction.startswith("RUN"):
+            stopped.left_running = (
+                f"The podman service at {self.url} finishes the step that was running "
+                f"(STEP {progress.step}: {progress.instruction}) on its own, then discards "
+                "the build; `podman ps --external` lists it until then"
+            )
+        return stopped
 
     @staticmethod
     def _build_record(record: dict[str, Any], progress: _BuildProgress, reporter: Reporter) -> None:
@@ -484,7 +513,10 @@ class PodmanClient:
             )
         text = progress.partial + str(record.get("stream") or "")
         *complete, progress.partial = text.split("\n")
-        for line in complete:
+        for raw_line in complete:
+            line = _without_platform_args(raw_line)
+            if line is None:
+                continue
             step = _STEP_RE.match(line)
             if step:
                 progress.step = int(step.group(1))
@@ -913,6 +945,20 @@ def _log_lines(chunks: Iterable[bytes]) -> Iterator[tuple[str, str]]:
     for stream, rest in partial.items():
         if rest:
             yield stream, rest.decode("utf-8", "replace")
+
+
+def _without_platform_args(line: str) -> str | None:
+    """``line``, minus the platform build args from buildah's "not consumed" warning.
+
+    None when nothing else is left in it (the warning was about our own arguments).
+    """
+    found = _UNCONSUMED_ARGS_RE.match(line.strip())
+    if found is None:
+        return line
+    theirs = [name for name in found.group(1).split() if name not in _PLATFORM_BUILD_ARGS]
+    if not theirs:
+        return None
+    return f"[Warning] one or more build args were not consumed: [{' '.join(theirs)}]"
 
 
 def _label_arguments(labels: Mapping[str, str]) -> str:

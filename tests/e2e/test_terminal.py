@@ -194,6 +194,31 @@ def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
     os.killpg(term.process.pid, signal.SIGINT)
     assert term.wait(timeout=60) == 130, term.screen
     assert "Traceback" not in term.screen
+    # The private service was stopped with its RUN step: that statement is true here.
+    assert "Nothing was left running; run the command again." in term.screen
     time.sleep(0.5)
     assert _service_processes() - before == set()
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_sigint_during_a_run_step_in_the_users_service_says_it_still_runs(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The user's own podman service finishes a RUN step after Ctrl-C: the message says so."""
+    run_id = uuid.uuid4().hex
+    marker = f"started-{run_id}"
+    run_line = f"RUN X={run_id} && echo started-$X && sleep 3"
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + run_line + "\n")
+    term = Terminal(
+        [sys.executable, "-m", "keynet_train", "push", "train.py", "--dry-run"], _env(cli), context
+    )
+    term.expect(marker, timeout=90)
+    os.killpg(term.process.pid, signal.SIGINT)
+    assert term.wait(timeout=60) == 130, term.screen
+    screen = " ".join(term.screen.split())  # undo the terminal's line wrapping
+    assert "Nothing was left running" not in screen
+    assert (
+        f"Hint: The podman service at {cli.environ['CONTAINER_HOST']} finishes the step that "
+        f"was running (STEP 3: {run_line}) on its own, then discards the build; "
+        "`podman ps --external` lists it until then; run the command again." in screen
+    ), term.screen

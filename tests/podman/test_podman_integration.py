@@ -254,7 +254,7 @@ def test_build_streams_live_logs_with_labels_and_buildargs(
     result = client.build(
         bc.scan_context(tmp_path, tmp_path / "Dockerfile"),
         tag=tag,
-        buildargs={"GREETING": "hello"},
+        buildargs={"GREETING": "hello", "UNUSED_BY_DOCKERFILE": "1"},
         labels=labels,
         nocache=True,
         reporter=reporter,
@@ -262,6 +262,12 @@ def test_build_streams_live_logs_with_labels_and_buildargs(
     finished = time.monotonic()
     try:
         lines = _log_lines(reporter)
+        # podman's TARGET* args come from the platform this client sends, not
+        # from the user: the warning names only the user's unused argument.
+        unconsumed = [line for line in lines if "build args were not consumed" in line]
+        assert unconsumed == [
+            "[Warning] one or more build args were not consumed: [UNUSED_BY_DOCKERFILE]"
+        ]
         run_step = "RUN echo first-$GREETING && sleep 1 && echo second"
         step_lines = [line for line in lines if line.startswith("STEP ")]
         # podman numbers ARG as a step and appends its own steps for --label.

@@ -16,17 +16,26 @@ if TYPE_CHECKING:
     from keynet_train.config import Config
 
 
+def _whole_number(text: str) -> int:
+    # argparse names the type function in "invalid <name> value" when it
+    # raises ValueError; an ArgumentTypeError's own text is shown instead.
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def _limit(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError("must be between 1 and 100")
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100, not {value}")
     return value
 
 

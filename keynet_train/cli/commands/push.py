@@ -102,6 +102,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "-q",
         "--quiet",
         action="store_true",
+        # Also accepted before the sub-command (keynet-train -q push ...): a
+        # default here would reset that one.
+        default=argparse.SUPPRESS,
         help="print only warnings, errors and the result (no step lines or build log)",
     )
     p.set_defaults(handler=run)
