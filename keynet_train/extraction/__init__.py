@@ -43,6 +43,7 @@ def extract_hyperparameters(
     *,
     context: Path | None = None,
     python: str | None = None,
+    project_python: Path | None = None,
     follow_imports: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> ExtractionResult:
@@ -57,10 +58,13 @@ def extract_hyperparameters(
     Imports are followed into the project (the entrypoint's directory and
     package root, ``context`` — the build context — and ``src/`` layouts) and
     into the installed libraries of the environment named by ``python`` (an
-    interpreter or virtualenv), else ``KEYNET_PYTHON``, else ``VIRTUAL_ENV``,
-    else the running interpreter (the variables read from ``environ``,
-    default ``os.environ``). ``follow_imports=False`` reads the one file.
-    Never imports or executes the user's code and finishes in bounded time.
+    interpreter or virtualenv the user named: ``--python``), else
+    ``KEYNET_PYTHON``, else ``project_python`` (the project file's, which must
+    be a virtualenv: it is read, never run), else ``VIRTUAL_ENV``, else the
+    running interpreter (the variables read from ``environ``, default
+    ``os.environ``). ``follow_imports=False`` reads the one file. Never
+    imports or executes the user's code, runs no program but the one the
+    user named, and finishes in bounded time.
 
     Raises:
         EntrypointError: the file is missing, not a regular file, too large,
@@ -69,7 +73,8 @@ def extract_hyperparameters(
         ExtractionError: the sub-command cannot be chosen (several and no
             ``train``, or ``command`` is not one of them); ``python`` names
             no usable interpreter or virtualenv; or anything else prevented a
-            result (reported rather than shown as a traceback).
+            result (reported rather than shown as a traceback);
+            ``project_python`` is not a virtualenv.
     """
     # The cyclic GC finds nothing to free in an AST (it is a tree), yet the
     # allocations of parsing trigger repeated collections that traverse it:
@@ -79,7 +84,14 @@ def extract_hyperparameters(
     gc.disable()
     try:
         return _extract(
-            Path(path), command, default_command, context, python, environ, follow_imports
+            Path(path),
+            command,
+            default_command,
+            context,
+            python,
+            project_python,
+            environ,
+            follow_imports,
         )
     finally:
         if was_enabled:
@@ -92,13 +104,14 @@ def _extract(
     default_command: Callable[[], str | None] | None,
     context: Path | None,
     python: str | None,
+    project_python: Path | None,
     environ: Mapping[str, str] | None,
     follow_imports: bool,
 ) -> ExtractionResult:
     from keynet_train.extraction.source import load_source
 
     source = load_source(path)
-    loader = _loader(path, context, python, environ) if follow_imports else None
+    loader = _loader(path, context, python, project_python, environ) if follow_imports else None
     try:
         from keynet_train.extraction.select import extract_from_tree
 
@@ -121,12 +134,17 @@ def _extract(
 
 
 def _loader(
-    path: Path, context: Path | None, python: str | None, environ: Mapping[str, str] | None
+    path: Path,
+    context: Path | None,
+    python: str | None,
+    project_python: Path | None,
+    environ: Mapping[str, str] | None,
 ) -> ModuleLoader:
     """The module loader for one run: project roots, then the environment's libraries.
 
     Raises:
-        ExtractionError: ``python`` (or ``KEYNET_PYTHON``) names no usable interpreter.
+        ExtractionError: ``python`` (or ``KEYNET_PYTHON``) names no usable
+            interpreter; ``project_python`` is not a virtualenv.
     """
     import os
 
@@ -140,5 +158,7 @@ def _loader(
 
     env = os.environ if environ is None else environ
     chosen = python or env.get("KEYNET_PYTHON") or None
-    finder = ModuleFinder(project_roots(path, context), library_paths(chosen, env))
+    # Only what the user named may be run; the project file's python is read as a layout.
+    libraries = library_paths(chosen, env, project_python=project_python)
+    finder = ModuleFinder(project_roots(path, context), libraries)
     return ModuleLoader(finder, entry_package(path))

@@ -305,7 +305,8 @@ def _prepare(
         options.command or project.command,
         reporter,
         context=cwd / (options.context or project.context or cwd),
-        python=extraction_python(options.python, environ, project),
+        python=extraction_python(options.python, environ, cwd),
+        project_python=project.python,
         environ=environ,
     )
     # The backend gets exactly the six fields of an argument; the label and the results
@@ -326,18 +327,25 @@ def _extract(
     *,
     context: Path,
     python: str | None,
+    project_python: Path | None,
     environ: Mapping[str, str],
 ) -> tuple[ExtractionResult, list[dict[str, object]]]:
     """Steps 2-3: validate the entrypoint and extract its hyperparameters statically.
 
     Imports are followed into the project (``context`` is an import root) and
-    into the libraries of the environment named by ``python`` (docs/extraction-rules.md).
+    into the libraries of the environment the user named with ``python``, else
+    of the project file's virtualenv ``project_python`` (read, never run).
     """
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
 
     reporter.step_started("Validate and extract hyperparameters")
     extraction = extract_hyperparameters(
-        entry, command, context=context, python=python, environ=environ
+        entry,
+        command,
+        context=context,
+        python=python,
+        project_python=project_python,
+        environ=environ,
     )
     hyperparameters = to_argument_definitions(extraction)
     for diag in extraction.diagnostics:

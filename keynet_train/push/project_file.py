@@ -4,8 +4,10 @@ The keys are documented in docs/commands.md, "Project file".
 
 A CI job should need no flags, so push defaults can live with the code. The
 search starts in the entrypoint's directory and walks upward, nearest file
-first, and stops at the git root (the directory containing ``.git``) or the
-file-system root. In one directory ``keynet.toml`` wins over
+first, and stops at the git root (the directory containing ``.git``), the
+user's home directory (a file above it belongs to someone else: another
+user's ``/tmp/keynet.toml`` must not configure a download unpacked in
+``/tmp``) or the file-system root. In one directory ``keynet.toml`` wins over
 ``pyproject.toml``; a ``pyproject.toml`` without a ``[tool.keynet-train]``
 table is not a project file and the search goes on past it.
 
@@ -21,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keynet_train.config import validate_harbor_project
 from keynet_train.errors import ConfigError
 
 __all__ = ["PROJECT_KEYS", "ProjectSettings", "find_project_settings", "load_project_file"]
@@ -78,8 +79,8 @@ def find_project_settings(entrypoint: Path) -> ProjectSettings:
     """Find and read the project file that applies to ``entrypoint``.
 
     Searches the entrypoint's directory (or ``entrypoint`` itself if it is a
-    directory) and its parents, nearest first, up to the git root or the
-    file-system root. Returns empty settings with ``source=None`` when there
+    directory) and its parents, nearest first, up to the git root, the user's
+    home directory or the file-system root. Returns empty settings with ``source=None`` when there
     is no project file. Raises ConfigError (naming the file) if the file found
     cannot be read, is not valid TOML, has an unknown key or a wrong type or
     value; the search does not continue past a broken file.
@@ -87,6 +88,7 @@ def find_project_settings(entrypoint: Path) -> ProjectSettings:
     start = entrypoint.resolve()
     if not start.is_dir():
         start = start.parent
+    home = _home()
     for directory in (start, *start.parents):
         keynet_toml = directory / KEYNET_TOML
         if keynet_toml.is_file():
@@ -97,9 +99,16 @@ def find_project_settings(entrypoint: Path) -> ProjectSettings:
             if table is not None:
                 return _settings_from_table(pyproject, table, label=f"tool.{TOOL_TABLE}.")
         # .git is a directory in a clone and a file in a worktree or submodule.
-        if (directory / ".git").exists():
+        if (directory / ".git").exists() or directory == home:
             break
     return ProjectSettings()
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, OSError):  # no home directory can be determined
+        return None
 
 
 def load_project_file(path: Path) -> ProjectSettings:
@@ -223,6 +232,8 @@ class _Checker:
         text = self.string(key)
         if text is None:
             return None
+        if "\x00" in text:
+            raise self.error(key, "contains a NUL character, which no path can hold")
         # Relative to the file, not to wherever CI happens to run the command.
         return (self.path.parent / Path(text).expanduser()).resolve()
 
@@ -247,6 +258,9 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
 
     harbor_project = check.string("harbor_project")
     if harbor_project is not None:
+        # here, not at module level: inspect reads project files and must start fast
+        from keynet_train.config import validate_harbor_project
+
         try:
             validate_harbor_project(harbor_project)
         except ConfigError as exc:

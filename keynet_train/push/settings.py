@@ -184,19 +184,19 @@ def resolve_settings(
     )
 
 
-def extraction_python(
-    flag: str | None, environ: Mapping[str, str], project: ProjectSettings
-) -> str | None:
-    """The interpreter extraction reads libraries from: --python > KEYNET_PYTHON > project file.
+def extraction_python(flag: str | None, environ: Mapping[str, str], cwd: Path) -> str | None:
+    """The interpreter the user named for extraction: --python > KEYNET_PYTHON, absolute.
 
-    None lets extraction fall back to VIRTUAL_ENV, then the running interpreter
-    (docs/extraction-rules.md).
+    A relative path is resolved against ``cwd``. The project file's ``python``
+    is not considered here: it is passed separately, because it is only ever
+    read as a virtualenv layout, never run (docs/security.md). None lets
+    extraction fall back to it, then VIRTUAL_ENV, then the running interpreter.
     """
-    if flag:
-        return flag
-    if environ.get("KEYNET_PYTHON"):
-        return environ["KEYNET_PYTHON"]
-    return str(project.python) if project.python is not None else None
+    chosen = flag or environ.get("KEYNET_PYTHON") or None
+    if chosen is None:
+        return None
+    path = Path(chosen).expanduser()
+    return str(path if path.is_absolute() else cwd / path)
 
 
 def parse_build_args(values: list[str]) -> dict[str, str]:

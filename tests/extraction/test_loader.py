@@ -339,6 +339,44 @@ def test_virtual_env_variable_is_the_default(tmp_path: pathlib.Path) -> None:
     assert library_paths(None, {"VIRTUAL_ENV": str(venv)}) == [site]
 
 
+def test_system_site_packages_are_found_from_the_base_layout(tmp_path: pathlib.Path) -> None:
+    """include-system-site-packages: the base's directories come from home's layout, not a run."""
+    venv = tmp_path / "venv"
+    site = _venv(venv, {})
+    base = tmp_path / "base"
+    base_site = base / "lib" / "python3.11" / "site-packages"
+    debian = base / "lib" / "python3" / "dist-packages"
+    base_site.mkdir(parents=True)
+    debian.mkdir(parents=True)
+    (base / "bin").mkdir()
+    marker = tmp_path / "ran"
+    (base / "bin" / "python3").write_text(f"#!/bin/sh\ntouch {marker}\n", encoding="utf-8")
+    (base / "bin" / "python3").chmod(0o755)
+    (venv / "pyvenv.cfg").write_text(
+        f"home = {base / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.4\n",
+        encoding="utf-8",
+    )
+    assert library_paths(None, {"VIRTUAL_ENV": str(venv)}) == [site, base_site, debian]
+    assert library_paths(None, {}, project_python=venv / "bin" / "python") == [
+        site,
+        base_site,
+        debian,
+    ]
+    assert not marker.exists()
+
+
+def test_project_python_that_is_not_a_venv_is_an_error(tmp_path: pathlib.Path) -> None:
+    program = tmp_path / "python"
+    marker = tmp_path / "ran"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n", encoding="utf-8")
+    program.chmod(0o755)
+    with pytest.raises(ExtractionError) as info:
+        library_paths(None, {}, project_python=program)
+    assert "not a virtualenv" in info.value.message
+    assert f"--python {program}" in (info.value.hint or "")
+    assert not marker.exists()
+
+
 def test_keynet_python_names_the_environment(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -87,7 +87,10 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         # resolves the project's imports from it too (a script in a sub-folder
         # importing a module at the repository's top, run from there).
         context=context if context is not None else Path.cwd(),
-        python=args.python or env.environ.get("KEYNET_PYTHON") or project_python,
+        # --python/KEYNET_PYTHON may be run (-I -S); the project file's python
+        # is only read as a virtualenv layout (docs/security.md).
+        python=args.python or env.environ.get("KEYNET_PYTHON") or None,
+        project_python=project_python,
         environ=env.environ,
     )
     if args.json:
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def _project_file_settings(entry: Path) -> tuple[Path | None, str | None]:
+def _project_file_settings(entry: Path) -> tuple[Path | None, Path | None]:
     """The project file's ``context`` and ``python``, which apply to inspect as to push.
 
     The project-file reader (and its imports) loads only when a candidate file
@@ -117,19 +120,10 @@ def _project_file_settings(entry: Path) -> tuple[Path | None, str | None]:
     Raises:
         ConfigError: the project file that applies is invalid.
     """
-    start = entry.resolve().parent
-    for directory in (start, *start.parents):
-        pyproject = directory / "pyproject.toml"
-        if (directory / "keynet.toml").is_file() or (
-            pyproject.is_file() and b"tool.keynet-train" in pyproject.read_bytes()
-        ):
-            from keynet_train.push.project_file import find_project_settings
+    from keynet_train.push.project_file import find_project_settings
 
-            project = find_project_settings(entry)
-            return project.context, str(project.python) if project.python else None
-        if (directory / ".git").exists():
-            break
-    return None, None
+    project = find_project_settings(entry)
+    return project.context, project.python
 
 
 _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help")

@@ -1,0 +1,116 @@
+"""Reading a file that must be a regular file of bounded size (docs/security.md).
+
+Every place that reads a file named by the user, the project or the
+environment (the config file, the build caches, ``.pth`` files, sources,
+ignore files, ``pyvenv.cfg``) goes through :func:`read_regular_file`, so a
+FIFO, a device such as ``/dev/zero`` or a kernel file such as ``/proc/kmsg``
+gives a clear error instead of a hang or unbounded memory.
+
+A base module: imports only the standard library; it raises its own
+:class:`UnreadableFile`, which each caller turns into its own error type
+(a config error, an entrypoint error) or a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+__all__ = ["UnreadableFile", "read_regular_file"]
+
+# Kernel pseudo-file systems: their "regular" files have no size and their
+# reads may block (/proc/kmsg) or consume state; nothing keynet-train reads
+# legitimately lives there.
+_PSEUDO_ROOTS = ("/proc/", "/sys/", "/dev/")
+
+
+class UnreadableFile(Exception):
+    """A file that is missing, not a regular file, too large or unreadable.
+
+    ``reason`` completes a sentence about the file ("is a FIFO, not a regular
+    file"); ``missing`` is True when it does not exist, so callers can treat
+    absence as "no file" rather than as an error.
+    """
+
+    def __init__(self, path: Path, reason: str, *, missing: bool = False) -> None:
+        super().__init__(f"{path} {reason}")
+        self.path = path
+        self.reason = reason
+        self.missing = missing
+
+
+def _check_mode(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    raise UnreadableFile(path, f"is {kind}, not a regular file")
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` (symlinks followed): a regular file of at most ``limit`` bytes.
+
+    Never blocks on a FIFO or device: the type is checked before opening and
+    again on the open descriptor (it may have been swapped in between), and
+    the open itself is non-blocking. Reads at most ``limit + 1`` bytes, so a
+    file that grows while it is read is still caught.
+
+    Raises:
+        UnreadableFile: the file is missing (``missing=True``), is a
+            directory, FIFO, device, socket or kernel pseudo-file, is larger
+            than ``limit`` bytes, or cannot be opened or read.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableFile(path, "does not exist", missing=True) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise UnreadableFile(path, f"cannot be read ({_reason(exc)})") from None
+    _check_mode(path, st.st_mode)
+    if sys.platform.startswith("linux"):
+        real = os.path.realpath(path)
+        if real.startswith(_PSEUDO_ROOTS):
+            raise UnreadableFile(path, f"is a kernel pseudo-file ({real}), not a regular file")
+    if st.st_size > limit:
+        raise UnreadableFile(path, f"is too large ({st.st_size} bytes, limit {limit})")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:  # deleted since the stat
+        raise UnreadableFile(path, "does not exist", missing=True) from None
+    except OSError as exc:
+        raise UnreadableFile(path, f"cannot be read ({_reason(exc)})") from None
+    try:
+        _check_mode(path, os.fstat(fd).st_mode)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise UnreadableFile(path, f"cannot be read ({_reason(exc)})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise UnreadableFile(path, f"is too large (over {limit} bytes)")
+    return b"".join(chunks)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower() if exc.strerror[:1].isupper() else exc.strerror
+    if isinstance(exc, ValueError):
+        return "the path contains a NUL byte"
+    return str(exc)
