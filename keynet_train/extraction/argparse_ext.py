@@ -148,6 +148,7 @@ class ParserValue(Modelled):
             f"the argparse parser defined at line {self.line} is passed to {callee}(), "
             "which cannot be followed statically; arguments it adds may be missing",
             "warning",
+            partial=True,
         )
 
 
@@ -197,7 +198,9 @@ class SubparsersValue(Modelled):
             sub = ParserValue(call.line, is_subparser=True)
             _apply_constructor_kwargs(interp, sub, call.kwargs, call.line)
             if not isinstance(sub_name, str):
-                interp.note(call.line, "sub-command name not known statically", "warning")
+                interp.note(
+                    call.line, "sub-command name not known statically", "warning", partial=True
+                )
                 self.parser.subcommands.append("?")
                 return sub
             self.parser.subcommands.append(sub_name)
@@ -251,7 +254,10 @@ def _apply_constructor_kwargs(
     items = interp.iterate(parents)
     if items is None:
         interp.note(
-            line, "parents= not resolved statically; their arguments are missing", "warning"
+            line,
+            "parents= not resolved statically; their arguments are missing",
+            "warning",
+            partial=True,
         )
         return
     for parent in items:
@@ -265,6 +271,7 @@ def _apply_constructor_kwargs(
                 line,
                 "a parent parser was not resolved statically; its arguments are missing",
                 "warning",
+                partial=True,
             )
 
 
@@ -287,7 +294,12 @@ def add_argument(
     kw = call.kwargs
     flags = call.args
     if call.incomplete or not all(isinstance(f, str) and f for f in flags):
-        interp.note(line, "add_argument with names not known statically was skipped", "warning")
+        interp.note(
+            line,
+            "add_argument with names not known statically was skipped",
+            "warning",
+            partial=True,
+        )
         return
     names = [str(f) for f in flags]
     chars = parser.prefix_chars
@@ -307,7 +319,9 @@ def add_argument(
             dest = first.lstrip(chars).replace("-", "_")
         required = kw.get("required", False)
     if not isinstance(dest, str):
-        interp.note(line, "argument destination not known statically; skipped", "warning")
+        interp.note(
+            line, "argument destination not known statically; skipped", "warning", partial=True
+        )
         return
     kind, unresolved_kind = _action_kind(kw.get("action", "store"))
     if unresolved_kind:

@@ -99,7 +99,12 @@ class ClickCommand(Modelled):
             if isinstance(cmd, ClickCommand) and sub != "?":
                 self.commands[sub] = cmd
             else:
-                interp.note(call.line, "a sub-command added here is unknown statically", "warning")
+                interp.note(
+                    call.line,
+                    "a sub-command added here is unknown statically",
+                    "warning",
+                    partial=True,
+                )
             return None
         return UNKNOWN
 
@@ -174,7 +179,12 @@ def _command(is_group: bool) -> RefHandler:
 def _param(kind: str) -> RefHandler:
     def handler(interp: Interpreter, call: CallArgs) -> object:
         if call.incomplete:
-            interp.note(call.line, f"click {kind} with arguments not known statically", "warning")
+            interp.note(
+                call.line,
+                f"click {kind} with arguments not known statically",
+                "warning",
+                partial=True,
+            )
         return ParamDecorator(ParamSpec(kind, list(call.args), dict(call.kwargs), call.line))
 
     return handler
@@ -344,7 +354,10 @@ def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
     name, secondary = param_name(spec)
     if name is None:
         interp.note(
-            spec.line, f"click {spec.kind} name not resolved statically; skipped", "warning"
+            spec.line,
+            f"click {spec.kind} name not resolved statically; skipped",
+            "warning",
+            partial=True,
         )
         return None
     default = kw.get("default", _MISSING)

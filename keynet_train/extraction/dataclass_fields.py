@@ -141,6 +141,7 @@ def _note_unread_bases(interp: Interpreter, klass: ClassValue) -> None:
             f"{klass.name} inherits from {what}, whose source was not read; "
             "the fields it inherits are missing",
             "warning",
+            partial=True,
         )
 
 

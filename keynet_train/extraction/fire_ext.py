@@ -162,6 +162,7 @@ def _fire(interp: Interpreter, call: CallArgs) -> object:
             "fire.Fire() without a component exposes every global of the module; "
             "pass the training function (fire.Fire(train)) to get its hyperparameters",
             "warning",
+            partial=True,
         )
         raise Invoked(FireTarget(call.line, UNKNOWN), call.line)
     if not isinstance(component, (FunctionValue, ClassValue, dict)):
@@ -169,6 +170,7 @@ def _fire(interp: Interpreter, call: CallArgs) -> object:
             call.line,
             "the component given to fire.Fire was not resolved statically; no hyperparameters",
             "warning",
+            partial=True,
         )
     raise Invoked(FireTarget(call.line, component), call.line)
 

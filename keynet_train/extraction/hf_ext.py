@@ -98,6 +98,7 @@ def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
             "the dataclasses given to HfArgumentParser were not resolved statically; "
             "their fields are missing",
             "warning",
+            partial=True,
         )
         items = []
     for item in items:
@@ -114,6 +115,7 @@ def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
                 f"dataclass {what} given to HfArgumentParser was not found in the project "
                 "or an installed library's source; its fields are missing",
                 "warning",
+                partial=True,
             )
     interp.candidates.append(parser)
     return parser

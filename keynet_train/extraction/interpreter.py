@@ -135,22 +135,32 @@ class Interpreter(ExpressionEvaluator):
 
     # ------------------------------------------------------------------ helpers
     def note(
-        self, line: int, message: str, severity: str = "info", path: str | None = None
+        self,
+        line: int,
+        message: str,
+        severity: str = "info",
+        path: str | None = None,
+        *,
+        partial: bool = False,
     ) -> None:
         """Record a diagnostic once per (file, line, message).
 
         ``path`` is the file the line is in (e.g. a class's ``path``), by
         default the file being read. Informational notes about installed
         libraries' code are dropped: they are not the user's to act on.
+        ``partial``: arguments may be missing because of this place; it is a
+        warning, and the result is not complete.
         """
         where = path or self.path
         loader = self.loader
+        if partial:
+            severity = "warning"
         if severity == "info" and loader is not None and where in loader.library_paths:
             return
         key = (where, line, message)
         if key not in self._noted:
             self._noted.add(key)
-            self.diagnostics.append(Diagnostic(where, line, message, severity))
+            self.diagnostics.append(Diagnostic(where, line, message, severity, partial))
 
     def import_module(self, name: str) -> ModuleValue | None:
         """The module ``name`` (absolute, dotted) read from the project or an installed library.
@@ -283,10 +293,39 @@ class Interpreter(ExpressionEvaluator):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     scope.vars.pop(target.id, None)
-        elif type(stmt).__name__ == "Match":
-            self.note(stmt.lineno, "match statements are not followed statically")
-        # while loops, raise, assert, pass, nonlocal: nothing that builds a parser
-        # is expected there; they are skipped.
+        elif type(stmt).__name__ == "Match" or isinstance(stmt, ast.While):
+            self._skip_block(stmt)
+        # raise, assert, pass, nonlocal: nothing that builds a parser is expected
+        # there; they are skipped.
+
+    def _skip_block(self, stmt: ast.stmt) -> None:
+        """A ``while`` loop or ``match`` statement: not followed, said when it builds a parser.
+
+        Their bodies usually train (``while step < max_steps``); one that
+        calls a parser-building method (``add_argument``...) may add
+        arguments, so the result is marked partial there.
+        """
+        kind = "while loops" if isinstance(stmt, ast.While) else "match statements"
+        builds = next(
+            (
+                node
+                for node in ast.walk(stmt)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _BUILDING_METHODS
+            ),
+            None,
+        )
+        if builds is None:
+            if kind == "match statements":
+                self.note(stmt.lineno, "match statements are not followed statically")
+            return
+        self.note(
+            builds.lineno,
+            f"{kind} are not followed statically; the {_call_name(builds)}() "
+            "call in this one is not read, so arguments it adds are missing",
+            partial=True,
+        )
 
     def _eval_assigned(self, node: ast.expr, scope: Scope, targets: list[str]) -> object:
         """The value of ``NAME = node``; a library's module-level data is computed when used.
@@ -618,7 +657,18 @@ class Interpreter(ExpressionEvaluator):
     ) -> object:
         """Run a user function's body with its arguments bound; its return value or UNKNOWN."""
         if self.depth >= MAX_CALL_DEPTH:
-            self.note(call.line, "call nesting too deep to follow statically")
+            # A parser handed to the call may get arguments nobody sees.
+            hands_parser = any(isinstance(v, Modelled) for v in (*call.args, *call.kwargs.values()))
+            self.note(
+                call.line,
+                "call nesting too deep to follow statically"
+                + (
+                    "; arguments it adds to the parser passed to it are missing"
+                    if hands_parser
+                    else ""
+                ),
+                partial=hands_parser,
+            )
             return UNKNOWN
         self.called_functions.add(id(fn.node))
         scope = Scope(fn.closure)
@@ -770,6 +820,25 @@ def merge_returns(values: list[object]) -> object:
 def _same_plain(a: object, b: object) -> bool:
     plain = (str, int, float, bool, type(None))
     return isinstance(a, plain) and type(a) is type(b) and a == b
+
+
+#: Methods that add arguments or sub-commands to a parser (or a click/typer object).
+_BUILDING_METHODS = frozenset(
+    (
+        "add_argument",
+        "add_argument_group",
+        "add_mutually_exclusive_group",
+        "add_parser",
+        "add_subparsers",
+        "set_defaults",
+        "add_command",
+        "add_typer",
+    )
+)
+
+
+def _call_name(node: ast.Call) -> str:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else "call"
 
 
 def _has_call(node: ast.expr) -> bool:

@@ -485,6 +485,8 @@ class ModuleLoader:
                 f"{MODULE_STEPS} evaluation steps here; names defined after this point "
                 "are unknown",
                 "warning",
+                # A project module's missing names may be the parser's pieces.
+                partial=module.path not in self.library_paths,
             )
         except (ReturnSignal, BreakSignal, ContinueSignal):
             pass

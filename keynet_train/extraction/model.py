@@ -166,12 +166,18 @@ class Argument(NamedTuple):
 
 
 class Diagnostic(NamedTuple):
-    """Something the extractor could not resolve statically, or a choice it made."""
+    """Something the extractor could not resolve statically, or a choice it made.
+
+    ``partial``: the place could not be followed and arguments may be missing
+    there (always a warning); any such diagnostic makes the result
+    ``complete: false`` (docs/extraction.md, "Complete or partial").
+    """
 
     path: str
     line: int
     message: str
     severity: str = "info"  # 'info' | 'warning'
+    partial: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
@@ -199,11 +205,21 @@ class ExtractionResult:
             f"{self.diagnostics!r}, command={self.command!r})"
         )
 
+    @property
+    def complete(self) -> bool:
+        """False when a place between the parser's creation and its parse could not be followed.
+
+        Each such place is a warning diagnostic with its file and line
+        (``Diagnostic.partial``); a partial list is never reported as complete.
+        """
+        return not any(d.partial for d in self.diagnostics)
+
     def to_json(self) -> dict[str, object]:
-        """The JSON result (docs/extraction-rules.md): parser_type, command, arguments."""
+        """The JSON result (docs/extraction-rules.md): parser_type, command, complete, arguments."""
         return {
             "parser_type": self.parser_type,
             "command": self.command,
+            "complete": self.complete,
             "arguments": [a.to_json() for a in self.arguments],
         }
 

@@ -104,6 +104,7 @@ def _extract(
                 f"no call that parses the command line was found; using {_describe(target)}"
                 + _opaque_suffix(interp),
                 "warning",
+                partial=bool(interp.opaque_parses),
             )
     if target is None:
         _note_no_parser(interp, tree)
@@ -160,6 +161,7 @@ def _run(interp: Interpreter) -> tuple[object, int]:
                 f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
                 "was spent; arguments defined after this point are missing",
                 "warning",
+                partial=True,
             )
     if interp.known_parses:
         # parse_known_args was the last parse: its parser is the one used.
@@ -225,6 +227,7 @@ def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
             f"this script is configured with {mech.name}, which is not extracted statically; "
             f"no hyperparameters. {mech.advice}.",
             "warning",
+            partial=True,
         )
     if mechanisms:
         return
@@ -235,6 +238,7 @@ def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
             f"the command line is parsed here by {name}, a parser built by code that cannot be "
             "followed statically; its arguments are missing",
             "warning",
+            partial=True,
         )
         return
     interp.note(1, f"no parser found ({_SUPPORTED}); no hyperparameters", "warning")

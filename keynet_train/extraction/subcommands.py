@@ -113,7 +113,12 @@ def command_arguments_of(interp: Interpreter, target: object, command: str) -> l
         parent = command_arguments(interp, target)
         cmd = target.commands.get(command)
         if cmd is None:
-            interp.note(target.line, f"sub-command {command!r} is not known statically", "warning")
+            interp.note(
+                target.line,
+                f"sub-command {command!r} is not known statically",
+                "warning",
+                partial=True,
+            )
             return [a._replace(scope="global") for a in parent]
         own = command_arguments(interp, cmd)
         nested = cmd.is_group and bool(cmd.subcommands)
@@ -128,6 +133,7 @@ def command_arguments_of(interp: Interpreter, target: object, command: str) -> l
                     target.line,
                     f"sub-command {command!r} is a nested typer app, not extracted",
                     "warning",
+                    partial=True,
                 )
             return [a._replace(scope="global") for a in parent]
         own = function_arguments(interp, fn)
@@ -137,6 +143,8 @@ def command_arguments_of(interp: Interpreter, target: object, command: str) -> l
     else:
         return []
     if nested:
-        interp.note(line, f"nested sub-commands of {command!r} are not extracted", "warning")
+        interp.note(
+            line, f"nested sub-commands of {command!r} are not extracted", "warning", partial=True
+        )
     interp.note(line, f"training with sub-command {command!r}")
     return [a._replace(scope="global") for a in parent] + own

@@ -101,6 +101,7 @@ class _AppDecorator(Modelled):
                 f"the typer command {name!r} is defined in code that cannot be followed "
                 "statically; its options are missing",
                 "warning",
+                partial=True,
             )
         return fn  # typer returns the function itself
 
@@ -143,7 +144,7 @@ def app_arguments(interp: Interpreter, app: TyperApp) -> list[Argument]:
         return function_arguments(interp, app.commands[0][1]) if app.commands else []
     result = function_arguments(interp, app.callback) if app.callback is not None else []
     if not app.commands and not app.groups and not app.opaque_commands:
-        interp.note(app.line, "typer app has no command", "warning")
+        interp.note(app.line, "typer app has no command", "warning", partial=True)
     return result
 
 

@@ -70,6 +70,7 @@ class TyroTarget(FamilyTarget):
             "what tyro.cli() was given is not a dataclass or function found statically; "
             "no hyperparameters",
             "warning",
+            partial=True,
         )
         return []
 

@@ -47,6 +47,11 @@ if TYPE_CHECKING:
     from keynet_train.podman.client import PodmanClient
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
+#: Said when extraction is partial (``complete: false``).
+PARTIAL_LIST = (
+    "the hyperparameter list may be partial: code that may add arguments could not be "
+    "followed at the places warned about above (complete: false)"
+)
 LABEL_PREFIX = "ai.keynet.train"
 
 # One path component of an OCI repository name (distribution/reference grammar).
@@ -72,6 +77,9 @@ class PushResult:
     #: The script's sub-command trained with (docs/extraction-rules.md); ``command`` above is
     #: already the platform's training command (docs/commands.md, push), hence the name.
     subcommand: str | None = None
+    #: False when extraction could not follow a place that may add arguments
+    #: (each is a warning): the hyperparameters may be a partial list.
+    complete: bool = True
 
     def to_json(self) -> dict[str, object]:
         """The JSON object printed on stdout with ``--json``."""
@@ -86,6 +94,7 @@ class PushResult:
             "hyperparameters": self.hyperparameters,
             "command": self.command,
             "subcommand": self.subcommand,
+            "complete": self.complete,
         }
 
 
@@ -107,6 +116,8 @@ class DryRunResult:
     model_name: str
     warnings: list[str]
     subcommand: str | None = None
+    #: As ``PushResult.complete``.
+    complete: bool = True
 
     def to_json(self) -> dict[str, object]:
         """The JSON object printed on stdout with ``--dry-run --json``."""
@@ -125,6 +136,7 @@ class DryRunResult:
             "parser_type": self.parser_type,
             "hyperparameters": self.hyperparameters,
             "subcommand": self.subcommand,
+            "complete": self.complete,
             "warnings": self.warnings,
         }
 
@@ -354,6 +366,8 @@ def _extract(
             reporter.warning(where + diag.message)
         else:
             reporter.info(where + diag.message)
+    if extraction.parser_type is not None and not extraction.complete:
+        reporter.warning(PARTIAL_LIST)
     sub = f" of sub-command {extraction.command!r}" if extraction.command else ""
     reporter.step_finished(
         "Validate and extract hyperparameters",
@@ -438,6 +452,7 @@ def _push(
         hyperparameters=prepared.described,
         command=upload.command or "",
         subcommand=prepared.extraction.command,
+        complete=prepared.extraction.complete,
     )
 
 
@@ -812,6 +827,7 @@ def _dry_run(
         model_name=settings.model_name,
         warnings=list(summary.warnings),
         subcommand=prepared.extraction.command,
+        complete=prepared.extraction.complete,
     )
 
 

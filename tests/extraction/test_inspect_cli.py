@@ -56,7 +56,7 @@ def test_json_is_exactly_the_spec_object() -> None:
     code, out, err = _run("inspect", str(path), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"parser_type", "command", "arguments"}
+    assert set(doc) == {"parser_type", "command", "complete", "arguments"}
     assert doc["parser_type"] == "argparse"
     assert doc["command"] is None
     first = doc["arguments"][0]
@@ -78,7 +78,12 @@ def test_json_is_exactly_the_spec_object() -> None:
 def test_no_parser_warns_and_exits_zero() -> None:
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"), "--json")
     assert code == 0
-    assert json.loads(out) == {"parser_type": None, "command": None, "arguments": []}
+    assert json.loads(out) == {
+        "parser_type": None,
+        "command": None,
+        "complete": True,
+        "arguments": [],
+    }
     assert "no parser found (argparse, click, typer, HfArgumentParser, fire, tyro or" in err
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"))
     assert code == 0 and out == ""

@@ -103,6 +103,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
             env.out(format_arguments(result))
     for diag in result.diagnostics:
         env.err(str(diag))
+    if result.parser_type is not None and not result.complete:
+        env.err(
+            "Warning: the list may be partial: code that may add arguments could not be "
+            "followed at the places warned about above (complete: false)."
+        )
     if result.parser_type is None:
         env.err(
             f"Warning: no hyperparameters could be extracted from {args.entrypoint} "
