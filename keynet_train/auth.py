@@ -29,7 +29,7 @@ from keynet_train.errors import (
     PodmanUnavailableError,
     RegistryPermissionError,
 )
-from keynet_train.urls import host_of, split_http_url
+from keynet_train.urls import USERINFO_HINT, has_userinfo, host_of, mask_userinfo, split_http_url
 
 
 @dataclass
@@ -50,8 +50,17 @@ def normalize_server_url(raw: str) -> str:
     """Normalise a server URL: ``https://`` assumed, trailing slash stripped.
 
     Raises:
-        InputError: the URL has an unsupported scheme or no host.
+        InputError: the URL has an unsupported scheme or no host, or carries
+            a user name or password (``http://alice:secret@host``).
     """
+    if has_userinfo(raw):
+        # Refused, not stripped: the URL would be stored and printed, and
+        # httpx would send the userinfo as Basic auth instead of the token.
+        raise InputError(
+            f"The server URL {mask_userinfo(raw)} contains a user name or password; "
+            "refused so that it is never stored, printed or sent.",
+            USERINFO_HINT,
+        )
     parts = split_http_url(raw)
     if parts is None:
         raise InputError(

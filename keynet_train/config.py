@@ -33,7 +33,7 @@ from typing import Any
 from keynet_train.errors import ConfigError
 from keynet_train.locations import config_path
 from keynet_train.secrets import FULL_MASK, mask_secret
-from keynet_train.urls import host_of
+from keynet_train.urls import has_password, has_userinfo, host_of, mask_userinfo
 
 __all__ = [
     "PREFERENCE_KEYS",
@@ -166,8 +166,16 @@ def validate_podman_url(value: str) -> str:
     """Check a podman service URL and return it.
 
     Raises ConfigError unless it starts with ``unix://``, ``tcp://`` or
-    ``ssh://`` followed by an address.
+    ``ssh://`` followed by an address, and when it carries a password
+    (``ssh://user:secret@host``; a user name alone is fine).
     """
+    if has_password(value):
+        raise ConfigError(
+            f"The podman service URL {mask_userinfo(value)} carries a password; "
+            "refused so that it is never stored or printed.",
+            hint="Use ssh keys (ssh://user@host/run/podman/podman.sock, CONTAINER_SSHKEY) "
+            "instead of a password in the URL.",
+        )
     if not value.startswith(_PODMAN_URL_SCHEMES) or value.endswith("://"):
         raise ConfigError(
             f"{value!r} is not a podman service URL.",
@@ -337,7 +345,7 @@ class Config:
             "podman_url",
         }
         return cls(
-            server_url=reader.string("server_url"),
+            server_url=_url_without_userinfo(reader.string("server_url"), "server_url", where),
             username=reader.string("username"),
             api_token=Secret(token) if token is not None else None,
             api_token_expires_at=reader.timestamp("api_token_expires_at"),
@@ -345,7 +353,7 @@ class Config:
             last_login=reader.timestamp("last_login"),
             project_id=reader.integer("project_id"),
             harbor_project=reader.string("harbor_project"),
-            podman_url=reader.string("podman_url"),
+            podman_url=_podman_url_without_password(reader.string("podman_url"), where),
             extra={key: value for key, value in data.items() if key not in known},
             schema_version=SCHEMA_VERSION,
         )
@@ -422,6 +430,37 @@ class _Reader:
         return parsed.astimezone(timezone.utc)
 
 
+def _url_without_userinfo(url: str | None, key: str, where: str) -> str | None:
+    """``url`` unchanged, refused when it carries ``user:password@`` (never shown).
+
+    Raises:
+        ConfigError: the URL has userinfo; the way out is logout, then login again.
+    """
+    if url is not None and has_userinfo(url):
+        raise ConfigError(
+            f"{where}: {key!r} ({mask_userinfo(url)}) carries a user name or password, "
+            "which keynet-train never uses or shows.",
+            hint="Run `keynet-train logout` (deletes the file), then log in again with the "
+            "URL alone: keynet-train login https://<server> -u <user>",
+        )
+    return url
+
+
+def _podman_url_without_password(url: str | None, where: str) -> str | None:
+    """``url`` unchanged unless it carries a password (then refused, never shown).
+
+    Raises:
+        ConfigError: ``ssh://user:secret@host``-style URL.
+    """
+    if url is not None and has_password(url):
+        raise ConfigError(
+            f"{where}: 'podman_url' ({mask_userinfo(url)}) carries a password, "
+            "which keynet-train never uses or shows.",
+            hint="Remove it: keynet-train config set podman_url null (use ssh keys instead).",
+        )
+    return url
+
+
 def _read_harbor(value: object, where: str) -> HarborCredentials | None:
     if value is None:
         return None
@@ -431,7 +470,7 @@ def _read_harbor(value: object, where: str) -> HarborCredentials | None:
         )
     reader = _Reader(value, where, prefix="harbor.")
     return HarborCredentials(
-        url=reader.required_string("url"),
+        url=str(_url_without_userinfo(reader.required_string("url"), "harbor.url", where)),
         username=reader.required_string("username"),
         password=Secret(reader.required_string("password")),
         extra={k: v for k, v in value.items() if k not in ("url", "username", "password")},

@@ -84,3 +84,55 @@ def is_cleartext_remote(url: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+USERINFO_HINT = (
+    "Give the URL without a user name or password (e.g. https://api.example.com): "
+    "pass the user name with -u and the password at the prompt or with --password-stdin."
+)
+
+
+def _authority_and_rest(url: str) -> tuple[str, str, str]:
+    """``scheme://`` (or ""), and the text after it split at its *last* ``@``.
+
+    The last ``@`` is used, not the end of the authority: a password may hold
+    ``/``, ``?`` or ``#``, which would otherwise cut it in two and leave half
+    of it in what looks like the path.
+    """
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    prefix = f"{scheme}://" if sep else ""
+    userinfo, at, host_part = rest.rpartition("@")
+    return prefix, userinfo if at else "", host_part if at else rest
+
+
+def has_userinfo(url: str) -> bool:
+    """True if an http(s) URL has an ``@`` after its scheme (``user[:password]@host``).
+
+    Any ``@`` counts: ``https://h/a@b`` might be a password holding ``/`` and
+    a server URL has no use for ``@``. Never raises.
+    """
+    text = url.strip()
+    return "@" in (text.partition("://")[2] if "://" in text else text)
+
+
+def has_password(url: str) -> bool:
+    """True if a podman service URL (``ssh://``, ``tcp://``) carries ``user:password@``.
+
+    A user name alone is ssh's account name and stays allowed. ``unix://``
+    paths are never read as userinfo. Never raises.
+    """
+    if url.strip().startswith("unix://"):
+        return False
+    _, userinfo, _ = _authority_and_rest(url)
+    return ":" in userinfo
+
+
+def mask_userinfo(url: str) -> str:
+    """``http://alice:secret@host/x`` → ``http://***@host/x``, for messages. Never raises."""
+    if not has_userinfo(url):
+        return url.strip()
+    prefix, _, rest = _authority_and_rest(url)
+    return f"{prefix}***@{rest}"

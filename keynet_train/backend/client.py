@@ -44,7 +44,7 @@ from keynet_train.errors import (
     ValidationError,
 )
 from keynet_train.secrets import Redactor, redact_json, redact_text_fields
-from keynet_train.urls import host_of, split_http_url
+from keynet_train.urls import has_userinfo, host_of, split_http_url
 
 SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
 PROJECTS_PATH = "/v1/projects/trainable"
@@ -118,6 +118,8 @@ class HarborCredentials(_WireModel):
             raise ValueError("empty registry URL")
         # Checked here, where it enters: an unusable host (``https://../../etc``)
         # would otherwise fail later inside httpx's IDNA encoder.
+        if has_userinfo(value):
+            raise ValueError("the URL carries a user name or password")
         if split_http_url(value) is None:
             raise ValueError("not an http(s) URL with a valid host name")
         return value.strip()

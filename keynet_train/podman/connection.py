@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from keynet_train.errors import PodmanUnavailableError, UsageError
+from keynet_train.errors import InputError, PodmanUnavailableError, UsageError
+from keynet_train.urls import has_password, mask_userinfo
 
 CONNECTION_LIST_TIMEOUT = 10.0
 SSH_CHECK_TIMEOUT = 15.0
@@ -253,7 +254,17 @@ def choose_service(
 
     Raises:
         UsageError: ``CONTAINER_CONNECTION`` names an unknown connection.
+        InputError: the explicit URL carries a password (``ssh://user:secret@host``).
     """
+    if explicit_url and has_password(explicit_url):
+        # Refused before the URL is shown anywhere (whoami, errors, --json).
+        raise InputError(
+            f"The podman service URL {mask_userinfo(explicit_url)} "
+            f"({EXPLICIT_REASONS[source]}) carries a password; refused so that it is "
+            "never printed or passed on.",
+            "Use ssh keys (ssh://user@host/run/podman/podman.sock, CONTAINER_SSHKEY) "
+            "instead of a password in the URL.",
+        )
     if explicit_url:
         # podman's own variable for the key of an ssh:// CONTAINER_HOST.
         identity = environ.get("CONTAINER_SSHKEY") if explicit_url.startswith("ssh://") else None

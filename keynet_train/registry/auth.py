@@ -50,7 +50,7 @@ from keynet_train.errors import (
 )
 from keynet_train.registry.harbor_errors import project_not_found_error, push_denied
 from keynet_train.secrets import redact
-from keynet_train.urls import split_http_url
+from keynet_train.urls import has_userinfo, mask_userinfo, split_http_url
 
 RELOGIN_HINT = (
     "The Harbor robot credentials were rejected: re-login to refresh credentials "
@@ -75,8 +75,14 @@ def normalise_registry_url(registry_url: str) -> str:
     """``harbor.example.com/`` → ``https://harbor.example.com`` (https assumed).
 
     Raises:
-        RegistryError: the URL has no host.
+        RegistryError: the URL has no host, or carries a user name or password.
     """
+    if has_userinfo(registry_url):
+        raise RegistryError(
+            f"The registry URL {mask_userinfo(registry_url)} carries a user name or password; "
+            "refused so that it is never stored, printed or sent",
+            "The backend returned an unusable Harbor URL; contact the platform team.",
+        )
     parts = split_http_url(registry_url)
     if parts is None:
         raise RegistryError(

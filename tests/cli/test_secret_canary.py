@@ -96,6 +96,11 @@ def test_no_secret_in_any_command_output(
 
     # Failures before any credentials exist.
     assert run(*login_args, stdin=WRONG_PASSWORD).exit_code == 1
+    # A password in the URL is refused, not stored, shown or sent (issue 21 item 3).
+    scheme, rest = fb.url.split("://", 1)
+    with_userinfo = f"{scheme}://{fb.username}:{USER_PASSWORD}@{rest}"
+    assert run("login", with_userinfo, "-u", fb.username, "--password-stdin",
+               stdin=USER_PASSWORD).exit_code == 1  # fmt: skip
     fb.harbor_password = REJECTED_ROBOT_PASSWORD
     assert run(*login_args, "--json", stdin=USER_PASSWORD).exit_code == 1
     fb.harbor_password = canary.secrets[3]  # the registry's real robot password
