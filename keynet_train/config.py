@@ -42,8 +42,10 @@ __all__ = [
     "ConfigStore",
     "HarborCredentials",
     "Secret",
+    "SshTarget",
     "config_path",
     "mask_secret",
+    "parse_ssh_url",
     "validate_harbor_project",
     "validate_podman_url",
     "validate_project_id",
@@ -162,12 +164,102 @@ def validate_harbor_project(value: str) -> str:
     return value
 
 
+_PODMAN_URL_HINT = (
+    "Use unix:///run/user/1000/podman/podman.sock, tcp://host:port or "
+    "ssh://user@host[:port]/run/podman/podman.sock."
+)
+# ssh:// as podman's connection grammar has it: ssh://[user@]host[:port][/path][?query].
+# A user or host starting with '-' would be read by ssh as an option (-oProxyCommand=...
+# runs a command), so neither may: login names and DNS labels never start with one.
+_SSH_USER_RE = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.$-]{0,63}")
+_DNS_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+_SSH_HOST_RE = re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*\.?")
+# The socket path is sent to the remote shell (`test -S PATH`): printable, no spaces.
+_SSH_PATH_RE = re.compile(r"/[A-Za-z0-9_.~@%+=,:/-]*")
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    """The parts of an ``ssh://`` podman URL, each checked by :func:`parse_ssh_url`."""
+
+    user: str | None
+    host: str
+    port: int | None
+    path: str
+
+    @property
+    def destination(self) -> str:
+        """``user@host`` (or ``host``): what ssh is given after ``--``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.user}@{host}" if self.user else host
+
+
+def parse_ssh_url(value: str) -> SshTarget:
+    """Split an ``ssh://[user@]host[:port][/path]`` URL, checking each part by its grammar.
+
+    Raises:
+        ConfigError: the user or host is empty, starts with ``-`` or holds a
+            character that is not allowed; the port is not 1-65535; the path
+            holds spaces or control characters.
+    """
+    import ipaddress
+
+    def bad(problem: str) -> ConfigError:
+        return ConfigError(
+            f"{value!r} is not a valid ssh:// podman URL: {problem}.", hint=_PODMAN_URL_HINT
+        )
+
+    rest = value[len("ssh://") :]
+    netloc, slash, tail = rest.partition("/")
+    path_and_query = slash + tail
+    path = path_and_query.partition("?")[0]
+    user: str | None = None
+    if "@" in netloc:
+        user, _, netloc = netloc.rpartition("@")
+        if not _SSH_USER_RE.fullmatch(user):
+            raise bad(
+                f"the user {user!r} must be letters, digits, '.', '_', '$' or '-', "
+                "not starting with '-'"
+            )
+    port_text = ""
+    if netloc.startswith("["):
+        host, bracket, after = netloc[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
+            raise bad("an IPv6 address must be written [address] or [address]:port")
+        port_text = after[1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad(f"{host!r} is not an IPv6 address") from None
+    else:
+        host, colon, port_text = netloc.partition(":")
+        if colon and not port_text:
+            raise bad("the port is empty")
+        if not host:
+            raise bad("the host is empty")
+        if not _SSH_HOST_RE.fullmatch(host):
+            raise bad(
+                f"the host {host!r} must be a host name or address (letters, digits, '.', "
+                "'-'), not starting with '-'"
+            )
+    port: int | None = None
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise bad(f"the port {port_text!r} must be a number from 1 to 65535")
+        port = int(port_text)
+    if path and not _SSH_PATH_RE.fullmatch(path):
+        raise bad(f"the socket path {path!r} holds spaces or other characters not allowed")
+    return SshTarget(user=user, host=host, port=port, path=path or "/run/podman/podman.sock")
+
+
 def validate_podman_url(value: str) -> str:
     """Check a podman service URL and return it.
 
     Raises ConfigError unless it starts with ``unix://``, ``tcp://`` or
     ``ssh://`` followed by an address, and when it carries a password
-    (``ssh://user:secret@host``; a user name alone is fine).
+    (``ssh://user:secret@host``; a user name alone is fine); an ``ssh://``
+    URL must also pass :func:`parse_ssh_url`; no URL may hold control
+    characters.
     """
     if has_password(value):
         raise ConfigError(
@@ -179,11 +271,15 @@ def validate_podman_url(value: str) -> str:
     if not value.startswith(_PODMAN_URL_SCHEMES) or value.endswith("://"):
         raise ConfigError(
             f"{value!r} is not a podman service URL.",
-            hint=(
-                "Use unix:///run/user/1000/podman/podman.sock, tcp://host:port or "
-                "ssh://user@host/run/podman/podman.sock; 'null' removes the setting."
-            ),
+            hint=_PODMAN_URL_HINT + " 'null' removes the setting.",
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(
+            f"{value!r} is not a podman service URL: it holds control characters.",
+            hint=_PODMAN_URL_HINT,
+        )
+    if value.startswith("ssh://"):
+        parse_ssh_url(value)
     return value
 
 

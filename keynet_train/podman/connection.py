@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from keynet_train.errors import InputError, PodmanUnavailableError, UsageError
+from keynet_train.config import parse_ssh_url
+from keynet_train.errors import ConfigError, InputError, PodmanUnavailableError, UsageError
 from keynet_train.urls import has_password, mask_userinfo
 
 CONNECTION_LIST_TIMEOUT = 10.0
@@ -235,6 +236,39 @@ def machine_socket(environ: Mapping[str, str], home: Path) -> Path | None:
     return next((p for p in machine_socket_candidates(environ, home) if p.exists()), None)
 
 
+def check_ssh_url(url: str, source: str) -> None:
+    """Refuse an ``ssh://`` URL that does not follow the connection grammar, naming its source.
+
+    The check runs before anything is started with the URL: ssh would read a
+    host such as ``-oProxyCommand=...`` as an option and run its command
+    (docs/security.md). Other schemes pass through unchanged.
+
+    Raises:
+        UsageError: from ``--podman-url`` or ``CONTAINER_HOST`` (``source``
+            flag or env).
+        ConfigError: from config ``podman_url`` or a podman connection.
+    """
+    if not url.startswith("ssh://"):
+        return
+    try:
+        parse_ssh_url(url)
+    except ConfigError as e:
+        where = {
+            "flag": "--podman-url",
+            "env": "CONTAINER_HOST",
+            "config": "config podman_url",
+        }.get(source, "the podman connection")
+        message = f"{where}: {e.message}"
+        if source in ("flag", "env"):
+            raise UsageError(message, e.hint) from None
+        hint = (
+            "Set a valid one with: keynet-train config set podman_url <url>"
+            if source == "config"
+            else "Fix it with `podman system connection` or pick another with CONTAINER_CONNECTION."
+        )
+        raise ConfigError(message, hint=hint) from None
+
+
 def choose_service(
     explicit_url: str | None,
     source: str,
@@ -253,7 +287,11 @@ def choose_service(
     reports a dead one instead of silently using something else.
 
     Raises:
-        UsageError: ``CONTAINER_CONNECTION`` names an unknown connection.
+        UsageError: ``CONTAINER_CONNECTION`` names an unknown connection, or
+            an ``ssh://`` URL from the flag or ``CONTAINER_HOST`` breaks the
+            connection grammar (:func:`check_ssh_url`).
+        ConfigError: the same, from config ``podman_url`` or podman's
+            default connection.
         InputError: the explicit URL carries a password (``ssh://user:secret@host``).
     """
     if explicit_url and has_password(explicit_url):
@@ -266,6 +304,7 @@ def choose_service(
             "instead of a password in the URL.",
         )
     if explicit_url:
+        check_ssh_url(explicit_url, source)
         # podman's own variable for the key of an ssh:// CONTAINER_HOST.
         identity = environ.get("CONTAINER_SSHKEY") if explicit_url.startswith("ssh://") else None
         return ServiceChoice(
@@ -273,6 +312,7 @@ def choose_service(
         )
     connection = default_connection(connections(environ), environ)
     if connection is not None:
+        check_ssh_url(connection.uri, "connection")
         how = (
             f"CONTAINER_CONNECTION={connection.name}"
             if environ.get("CONTAINER_CONNECTION")
@@ -305,11 +345,13 @@ def check_ssh(url: str, identity: str | None, timeout: float = SSH_CHECK_TIMEOUT
     checked here with a batch-mode ssh that fails fast instead of hanging.
 
     Raises:
+        ConfigError: the URL breaks the connection grammar (a user or host
+            starting with ``-``, a bad port or path).
         PodmanUnavailableError: ssh is missing, or the host refuses or does not answer.
     """
-    from urllib.parse import urlsplit
+    import shlex
 
-    parts = urlsplit(url)
+    target = parse_ssh_url(url)
     ssh = shutil.which("ssh")
     if ssh is None:
         raise PodmanUnavailableError(
@@ -327,11 +369,13 @@ def check_ssh(url: str, identity: str | None, timeout: float = SSH_CHECK_TIMEOUT
     ]
     if identity:
         command += ["-i", str(Path(identity).expanduser())]
-    if parts.port:
-        command += ["-p", str(parts.port)]
-    host = f"{parts.username}@{parts.hostname}" if parts.username else str(parts.hostname)
+    if target.port:
+        command += ["-p", str(target.port)]
+    host = target.destination
     # `test -S` proves the login works and the socket exists, in one round trip.
-    command += [host, "test", "-S", parts.path or "/run/podman/podman.sock"]
+    # "--" ends ssh's options: nothing after it is read as one, whatever it holds.
+    # The remote shell parses the command, so the path is quoted for it.
+    command += ["--", host, "test", "-S", shlex.quote(target.path)]
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout + 5, check=False
@@ -344,7 +388,7 @@ def check_ssh(url: str, identity: str | None, timeout: float = SSH_CHECK_TIMEOUT
     except OSError as e:
         raise PodmanUnavailableError(f"Could not run ssh for {url}: {e}") from e
     if result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no socket at " + parts.path])[-1]
+        detail = (result.stderr.strip().splitlines() or ["no socket at " + target.path])[-1]
         raise PodmanUnavailableError(
             f"Cannot reach the podman service {url} over ssh: {detail}",
             hint="Check the connection with `podman --remote info`; for a podman machine "

@@ -204,6 +204,36 @@ class Hostile:
             }
         )
 
+    @property
+    def config_file(self) -> Path:
+        """Where ``KEYNET_CONFIG`` points."""
+        return Path(self.env["KEYNET_CONFIG"])
+
+    def log_in(self, **extra: object) -> Path:
+        """Write a logged-in config (fake server, token valid for a day) plus ``extra`` keys."""
+        import json
+        from datetime import datetime, timedelta, timezone
+
+        expires = datetime.now(timezone.utc) + timedelta(days=1)
+        data = {
+            "schema_version": 1,
+            "server_url": "http://127.0.0.1:9",
+            "username": "alice",
+            "api_token": "tok-hostile-0123456789",
+            "api_token_expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "harbor": {
+                "url": "https://127.0.0.1:9",
+                "username": "robot$hostile",
+                "password": "pw-hostile-0123456789",
+            },
+            **extra,
+        }
+        self.config_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        return self.config_file
+
     def payload(self, path: Path) -> Path:
         """An executable shell script at ``path`` that creates :attr:`marker` if it ever runs."""
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from keynet_train.errors import UsageError
+from keynet_train.config import parse_ssh_url
+from keynet_train.errors import ConfigError, UsageError
 from keynet_train.podman import connection as conn
+from keynet_train.podman.connection import check_ssh
 
 # `podman system connection list --format json` as podman 4.3 prints it.
 PODMAN4 = json.dumps(
@@ -182,3 +185,70 @@ def test_private_service_socket_path_fits_even_with_a_long_tmpdir(
         assert list(long_tmp.iterdir()) == []  # the first attempt was removed
     finally:
         directory.rmdir()
+
+
+# ------------------------------------------------------------- ssh:// grammar
+@pytest.mark.parametrize(
+    ("url", "destination", "port", "path"),
+    [
+        (
+            "ssh://core@127.0.0.1:2222/run/user/1000/podman/podman.sock",
+            "core@127.0.0.1",
+            2222,
+            "/run/user/1000/podman/podman.sock",
+        ),
+        ("ssh://build.example.com", "build.example.com", None, "/run/podman/podman.sock"),
+        (
+            "ssh://root@[::1]:22/run/podman/podman.sock?secure=True",
+            "root@[::1]",
+            22,
+            "/run/podman/podman.sock",
+        ),
+        (
+            "ssh://ci-user.2@host-1.example/run/podman/podman.sock",
+            "ci-user.2@host-1.example",
+            None,
+            "/run/podman/podman.sock",
+        ),
+    ],
+)
+def test_valid_ssh_urls_parse(url: str, destination: str, port: int | None, path: str) -> None:
+    target = parse_ssh_url(url)
+    assert (target.destination, target.port, target.path) == (destination, port, path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ssh://-oProxyCommand=touch pwned/run/podman.sock",
+        "ssh://-x@host/run/podman.sock",
+        "ssh://core@-host/run/podman.sock",
+        "ssh://core@host:0/run/podman.sock",
+        "ssh://core@host:99999/run/podman.sock",
+        "ssh://core@host:-1/run/podman.sock",
+        "ssh://core@/run/podman.sock",
+        "ssh://core@host/run/podman.sock;touch pwned",
+        "ssh://core@host/run/pod man.sock",
+        "ssh://core@[nope]/run/podman.sock",
+    ],
+)
+def test_invalid_ssh_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_ssh_url(url)
+    assert "not a valid ssh:// podman URL" in info.value.message
+
+
+def test_check_ssh_ends_options_before_the_destination(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ssh gets "--" before user@host, so no part of the URL can be read as an option."""
+    log = tmp_path / "argv"
+    fake = tmp_path / "ssh"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {log}\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    check_ssh("ssh://core@127.0.0.1:2222/run/podman/podman.sock", None, timeout=5)
+    argv = log.read_text().splitlines()
+    end = argv.index("--")
+    assert argv[end + 1 :] == ["core@127.0.0.1", "test", "-S", "/run/podman/podman.sock"]
+    assert argv[argv.index("-p") + 1] == "2222"
