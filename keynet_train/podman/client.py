@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from keynet_train.build.failures import BuildStepError, StoreFacts, explain
 from keynet_train.config import Secret
 from keynet_train.errors import (
     BuildError,
@@ -375,7 +376,11 @@ class PodmanClient:
         upload = _upload_progress(
             context_tar_stream(summary), summary.total_size, reporter, progress_interval
         )
-        image_id, steps = self._post_build(params, upload, reporter)
+        try:
+            image_id, steps = self._post_build(params, upload, reporter)
+        except BuildStepError as failure:
+            facts = StoreFacts(platform_of=self._stored_platform, rootless=self._rootless())
+            raise explain(failure, summary, platform, facts) from failure
         if labels:
             image_id = self.add_labels(image_id, labels, tag=tag, reporter=reporter)
         return BuildResult(image_id, tag, steps)
@@ -414,6 +419,29 @@ class PodmanClient:
         )
         (reporter or NullReporter()).info("Labels: " + ", ".join(labels))
         return labelled
+
+    def _stored_platform(self, reference: str) -> str | None:
+        """``os/arch`` of ``reference`` in the service's store (None: absent). Never raises."""
+        try:
+            data = self.inspect_image(reference)
+        except (KeynetError, ValueError):
+            return None
+        os_name, arch = data.get("Os"), data.get("Architecture")
+        return f"{os_name}/{arch}" if os_name and arch else None
+
+    def _rootless(self) -> bool | None:
+        """Whether the service runs rootless (None: it did not say). Never raises."""
+        try:
+            with self._translate("info"):
+                response = self._client.api.get("/info")
+                if response.status_code >= 400:
+                    return None
+                rootless = ((response.json().get("host") or {}).get("security") or {}).get(
+                    "rootless"
+                )
+        except (KeynetError, ValueError, AttributeError):
+            return None
+        return rootless if isinstance(rootless, bool) else None
 
     def image_exists(self, reference: str) -> bool:
         """True if the service's storage holds ``reference`` (an id or a name).
@@ -506,11 +534,7 @@ class PodmanClient:
     def _build_record(record: dict[str, Any], progress: _BuildProgress, reporter: Reporter) -> None:
         if "error" in record:
             detail = str(record.get("error") or "").strip()
-            where = f" at step {progress.step}: {progress.instruction}" if progress.step else ""
-            raise BuildError(
-                f"Container image build failed{where} … {detail}",
-                hint="See the build log above; fix that step in the Dockerfile and push again.",
-            )
+            raise BuildStepError(progress.step, progress.instruction, detail)
         text = progress.partial + str(record.get("stream") or "")
         *complete, progress.partial = text.split("\n")
         for raw_line in complete:

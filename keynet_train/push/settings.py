@@ -152,12 +152,7 @@ def resolve_settings(
         if not _BUILD_ARG_RE.match(name):
             raise InputError(f"Invalid build-arg name: {name!r}.", "Use --build-arg NAME=VALUE.")
 
-    platform = options.platform or project.platform or DEFAULT_PLATFORM
-    if not _PLATFORM_RE.match(platform):
-        raise InputError(
-            f"Invalid platform: {platform!r}.",
-            "Use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64.",
-        )
+    platform = validate_platform(options.platform or project.platform or DEFAULT_PLATFORM)
 
     # `cwd / path` leaves an absolute path as it is, so one rule covers both.
     entrypoint = cwd / options.entrypoint
@@ -212,3 +207,45 @@ def parse_build_args(values: list[str]) -> dict[str, str]:
             raise InputError(f"Invalid --build-arg {item!r}.", "Use --build-arg NAME=VALUE.")
         result[name] = value
     return result
+
+
+# GOOS/GOARCH values podman accepts in --platform (Go's `go tool dist list`);
+# anything else fails only after the context was sent, with podman's
+# misleading "pinging container registry" text (docs/build-errors.md).
+KNOWN_OS = (
+    "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly", "solaris",
+    "illumos", "aix", "android", "ios", "plan9", "js", "wasip1",
+)  # fmt: skip
+KNOWN_ARCH = (
+    "amd64", "arm64", "arm", "386", "ppc64le", "ppc64", "s390x", "riscv64", "mips",
+    "mipsle", "mips64", "mips64le", "loong64", "wasm",
+)  # fmt: skip
+
+
+def validate_platform(platform: str) -> str:
+    """Return ``platform`` if it is ``OS/ARCH[/VARIANT]`` with a known OS and architecture.
+
+    Raises:
+        InputError: malformed, or an OS/architecture podman does not know (the
+            message names the nearest known one).
+    """
+    import difflib
+
+    if not _PLATFORM_RE.match(platform):
+        raise InputError(
+            f"Invalid platform: {platform!r}.",
+            "Use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64.",
+        )
+    os_name, arch = platform.split("/")[:2]
+    for kind, value, known in (("OS", os_name, KNOWN_OS), ("architecture", arch, KNOWN_ARCH)):
+        if value not in known:
+            # uname's names for the two common architectures are not Go's.
+            alias = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}.get(value)
+            close = [alias] if alias else difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+            guess = f"Did you mean {close[0]}? " if close else ""
+            raise InputError(
+                f"Invalid platform: {platform!r}: unknown {kind} {value!r}.",
+                f"{guess}Use OS/ARCH[/VARIANT], e.g. linux/amd64 (the training "
+                f"platform's GPU nodes) or linux/arm64; known {kind}s: {', '.join(known)}.",
+            )
+    return platform

@@ -119,6 +119,30 @@ def test_platform_validation() -> None:
         resolve(PushOptions(entrypoint=Path("t.py"), platform="amd64"))
 
 
+@pytest.mark.parametrize(
+    ("platform", "message", "guess"),
+    [
+        ("linux/amd64x", "Invalid platform: 'linux/amd64x': unknown architecture 'amd64x'.",
+         "Did you mean amd64? "),
+        ("linx/amd64", "Invalid platform: 'linx/amd64': unknown OS 'linx'.",
+         "Did you mean linux? "),
+        ("linux/x86_64", "Invalid platform: 'linux/x86_64': unknown architecture 'x86_64'.",
+         "Did you mean amd64? "),
+        ("linux/quantum", "Invalid platform: 'linux/quantum': unknown architecture 'quantum'.", ""),
+    ],
+)  # fmt: skip
+def test_unknown_os_or_architecture_is_refused_before_building(
+    platform: str, message: str, guess: str
+) -> None:
+    """podman would only fail after the context was sent, with "pinging container registry"."""
+    with pytest.raises(InputError) as caught:
+        resolve(PushOptions(entrypoint=Path("t.py"), platform=platform))
+
+    assert caught.value.message == message
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith(f"{guess}Use OS/ARCH[/VARIANT], e.g. linux/amd64")
+
+
 def test_paths_relative_to_cwd_and_model_name() -> None:
     opts = PushOptions(
         entrypoint=Path("src/train.py"), context=Path("."), dockerfile=Path("docker/Dockerfile")
