@@ -53,6 +53,8 @@ __all__ = [
 
 #: The schema this version writes; a file with a higher number is refused.
 SCHEMA_VERSION = 1
+#: A config file is a few hundred bytes; a larger one is not ours to read.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 #: Keys ``config set`` accepts, in the order they are listed to the user.
 PREFERENCE_KEYS: tuple[str, ...] = ("project_id", "harbor_project", "podman_url")
@@ -610,27 +612,97 @@ class ConfigStore:
     def load(self) -> Config | None:
         """Read the config; None if the file does not exist.
 
-        A file readable or writable by group/others is chmod'ed to 0600 and
-        ``warn`` is called. Raises ConfigError (with the path and how to fix it)
-        if the file cannot be read, is not UTF-8 JSON, is not a JSON object, has
+        Credentials are read only from a regular file (at most
+        :data:`MAX_CONFIG_BYTES`) owned by the user (or root) in a directory
+        that other users cannot write to, unless it is sticky like ``/tmp``
+        (docs/security.md): otherwise another user could have put their own
+        server, token and podman URL there. A file readable or writable by
+        group/others is chmod'ed to 0600 and ``warn`` is called; a directory
+        is never chmod'ed here. Raises ConfigError (with the path and how to
+        fix it) if the path is a directory, FIFO or device, is too large, is
+        owned by someone else or sits in a directory others can write to, if
+        the file cannot be read, is not UTF-8 JSON, is not a JSON object, has
         a wrong type for a known key, or has a newer schema version. Never
         modifies the file's contents.
         """
+        from keynet_train.files import UnreadableFile, read_regular_file
+
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            info = os.stat(self.path)
         except FileNotFoundError:
             return None
+        except ValueError:  # a NUL byte in KEYNET_CONFIG
+            raise self._not_a_file("holds a NUL character") from None
         except OSError as exc:
             raise self._os_error("read", exc) from exc
+        self._check_kind(info.st_mode)
+        self._check_trusted(info)
+        self._tighten_file(info)
         try:
-            self._tighten_file(fd)
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                raw = handle.read()
+            raw = read_regular_file(self.path, MAX_CONFIG_BYTES)
+        except UnreadableFile as exc:
+            if exc.missing:  # deleted since the stat: as if it never was
+                return None
+            raise self._not_a_file(exc.reason) from None
+        return Config.from_json_dict(self._parse(raw), source=self.path)
+
+    def _not_a_file(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"The config file {self.path} {reason}; keynet-train reads its credentials only "
+            "from a regular file.",
+            hint="Point KEYNET_CONFIG at a file path such as ~/.config/keynet/config.json "
+            "(it is created at login), or unset it.",
+        )
+
+    def _check_kind(self, mode: int) -> None:
+        """Refuse a directory, FIFO or device before anything opens or chmods it."""
+        if stat.S_ISDIR(mode):
+            raise ConfigError(
+                f"The config path {self.path} is a directory; KEYNET_CONFIG must name a file.",
+                hint=f"Set KEYNET_CONFIG={self.path / 'config.json'} (a file in that "
+                "directory), or unset it.",
+            )
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device or other special file"
+            raise self._not_a_file(f"is {kind}, not a regular file")
+
+    def _check_trusted(self, info: os.stat_result) -> None:
+        """Refuse a file another user owns, or one in a directory others can write to.
+
+        Root is trusted like the owner (it can change anything anyway). Not
+        checked where there are no user ids (Windows).
+        """
+        if not hasattr(os, "getuid"):
+            return
+        me = os.getuid()
+        if info.st_uid not in (me, 0):
+            raise ConfigError(
+                f"The config file {self.path} belongs to another user (uid {info.st_uid}); "
+                "keynet-train does not read credentials from a file you do not own, since its "
+                "owner chooses the server, token and podman URL you would use.",
+                hint="Log in again with KEYNET_CONFIG pointing at a file of your own, or "
+                "unset KEYNET_CONFIG.",
+            )
+        directory = self.path.parent
+        try:
+            dir_info = os.stat(directory)
         except OSError as exc:
             raise self._os_error("read", exc) from exc
-        finally:
-            os.close(fd)
-        return Config.from_json_dict(self._parse(raw), source=self.path)
+        mode = stat.S_IMODE(dir_info.st_mode)
+        sticky = bool(dir_info.st_mode & stat.S_ISVTX)
+        shared = dir_info.st_uid not in (me, 0) or (mode & 0o022 and not sticky)
+        if shared:
+            whose = (
+                f"belongs to another user (uid {dir_info.st_uid})"
+                if dir_info.st_uid not in (me, 0)
+                else f"is writable by other users (mode {mode:04o})"
+            )
+            raise ConfigError(
+                f"The directory of the config file, {directory}, {whose}: another user could "
+                "replace the credentials in it, so keynet-train does not read them.",
+                hint=f"Restrict it (chmod go-w {directory}) if it is yours, or point "
+                "KEYNET_CONFIG at a file in a private directory.",
+            )
 
     def _parse(self, raw: bytes) -> dict[str, Any]:
         try:
@@ -655,8 +727,9 @@ class ConfigStore:
             hint="Fix it, or delete it or run: keynet-train config clear (then log in again).",
         )
 
-    def _tighten_file(self, fd: int) -> None:
-        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    def _tighten_file(self, info: os.stat_result) -> None:
+        """chmod 0600 a regular file of the user's that others may read (never through a link)."""
+        mode = stat.S_IMODE(info.st_mode)
         if not mode & 0o077:
             return
         if self.path.is_symlink():
@@ -670,7 +743,7 @@ class ConfigStore:
             )
             return
         try:
-            os.fchmod(fd, 0o600)
+            os.chmod(self.path, 0o600)
         except OSError as exc:
             self._warn(
                 f"{self.path} is accessible by other users (mode {mode:04o}) and could not "
@@ -723,6 +796,10 @@ class ConfigStore:
 
     def _ensure_directory(self) -> None:
         directory = self.path.parent
+        with contextlib.suppress(OSError, ValueError):
+            if self.path.is_dir():
+                # Before anything below could chmod it or its parent.
+                self._check_kind(os.stat(self.path).st_mode)
         try:
             # Path.mkdir(parents=True) gives the parents 0777 & ~umask (0777 under
             # umask 000); each missing level is created 0700 here instead.

@@ -292,11 +292,14 @@ def test_parent_is_a_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_path_is_a_directory_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "config.json").mkdir()
+    (tmp_path / "config.json").chmod(0o755)
     store = ConfigStore(tmp_path / "config.json")
     for action in (store.load, lambda: store.save(Config()), store.clear):
         with pytest.raises(ConfigError) as info:
             action()
         assert str(store.path) in info.value.message
+        # Never chmod'ed: 0600 on a directory locks its owner out of it.
+        assert mode_of(store.path) == 0o755
 
 
 def test_read_only_file_system_is_a_config_error(
