@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from keynet_train.notices import Notice
 
 T = TypeVar("T")
 
@@ -29,6 +32,12 @@ class Reporter(Protocol):
 
     def warning(self, message: str) -> None:
         """Something the user should know but which does not stop the job."""
+
+    def notice(self, notice: Notice) -> None:
+        """A warning with a stable code (keynet_train/notices.py), printed like :meth:`warning`.
+
+        The CLI also lists it in the ``--json`` result's ``warnings``.
+        """
 
     def log_line(self, line: str) -> None:
         """One line of streamed build/push output from podman."""
@@ -82,6 +91,9 @@ class NullReporter:
     def warning(self, message: str) -> None:
         """Ignore."""
 
+    def notice(self, notice: Notice) -> None:
+        """Ignore."""
+
     def log_line(self, line: str) -> None:
         """Ignore."""
 
@@ -91,6 +103,7 @@ class RecordingReporter:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+        self.notices: list[Notice] = []
 
     def step_started(self, title: str) -> None:
         """Record."""
@@ -108,6 +121,11 @@ class RecordingReporter:
         """Record."""
         self.events.append(("warning", message))
 
+    def notice(self, notice: Notice) -> None:
+        """Record as a warning (the printed text), and the notice itself."""
+        self.events.append(("warning", notice.text()))
+        self.notices.append(notice)
+
     def log_line(self, line: str) -> None:
         """Record."""
         self.events.append(("log", line))
@@ -124,10 +142,10 @@ class HeldReporter:
     def __init__(self, target: Reporter) -> None:
         self._target = target
         self._lock = threading.Lock()
-        self._held: list[tuple[str, tuple[str, ...]]] = []
+        self._held: list[tuple[str, tuple[object, ...]]] = []
         self._live = False
 
-    def _emit(self, method: str, *args: str) -> None:
+    def _emit(self, method: str, *args: object) -> None:
         with self._lock:
             if not self._live:
                 self._held.append((method, args))
@@ -157,6 +175,10 @@ class HeldReporter:
     def warning(self, message: str) -> None:
         """Hold or forward."""
         self._emit("warning", message)
+
+    def notice(self, notice: Notice) -> None:
+        """Hold or forward."""
+        self._emit("notice", notice)
 
     def log_line(self, line: str) -> None:
         """Hold or forward."""

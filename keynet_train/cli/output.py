@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from keynet_train.cli.environment import Environment
+    from keynet_train.notices import Notice
 
 # C0 controls, DEL, C1 controls (0x9b is a one-byte CSI on many terminals), and
 # the bidirectional overrides/isolates that make text display in another order
@@ -146,6 +147,8 @@ class CliReporter:
 
     def __init__(self, env: Environment) -> None:
         self._env = env
+        #: Every warning printed, in order: the ``warnings`` of a ``--json`` result.
+        self.notices: list[Notice] = []
         self._console: Any = None
         self._quiet = env.quiet
         self._folding = env.ci_folding
@@ -224,7 +227,15 @@ class CliReporter:
         self._line(f"    {message}", f"    {_markup(message, multiline=True)}")
 
     def warning(self, message: str) -> None:
-        """Print a warning line (also with ``--quiet``)."""
+        """Print a warning line (also with ``--quiet``); listed in ``notices`` as code ``other``."""
+        from keynet_train.notices import OTHER, Notice
+
+        self.notice(Notice(OTHER, message))
+
+    def notice(self, notice: Notice) -> None:
+        """Print a warning line (also with ``--quiet``) and keep it for the ``--json`` result."""
+        self.notices.append(notice)
+        message = notice.text()
         self._close_section()  # a warning must not hide in a folded log
         self._line(f"Warning: {message}", f"[yellow]Warning:[/] {_markup(message, multiline=True)}")
 

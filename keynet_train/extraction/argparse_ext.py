@@ -391,6 +391,10 @@ def _file_type(interp: Interpreter, call: CallArgs) -> object:
     return Ref("argparse.FileType()")
 
 
+#: transformers' ``string_to_bool``, the ``type=`` HfArgumentParser gives bool fields.
+STRING_TO_BOOL = frozenset(("transformers.hf_argparser.string_to_bool",))
+
+
 def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[str, bool]:
     """(type name, whether ``type=`` is a builtin argparse would call on string defaults)."""
     kind = action.kind
@@ -403,6 +407,10 @@ def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[
     t = action.type
     if t is None:
         return type_of_value(default) or "str", False
+    if isinstance(t, Ref) and t.name in STRING_TO_BOOL:
+        # transformers' string_to_bool reads "False"/"no"/"0" as False: a bool
+        # that takes a value, so none of the type=bool warning below applies.
+        return "bool", False
     name = builtin_type_name(t)
     if name == "bool":
         # bool('False') is True: every non-empty word the platform writes turns the

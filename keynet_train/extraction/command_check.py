@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from keynet_train.extraction.model import Argument, ExtractionResult
@@ -60,8 +59,7 @@ class CommandProblem(NamedTuple):
         )
 
 
-@dataclass(frozen=True)
-class RejectedOption:
+class RejectedOption(NamedTuple):
     """An option of the platform's command that the script would reject."""
 
     option: str  # as the command spells it, e.g. "--learning_rate"
@@ -80,6 +78,18 @@ class RejectedOption:
                 f"{first}=VALUE, so the training job would stop with an error. The command "
                 f"must spell it {first}=VALUE; fix it on the platform, then push again."
             )
+        return (
+            f"The platform's training command passes {option}, but {script} declares "
+            f"'{self.argument.name}' as {declared}, so the training job would stop with a "
+            f"usage error. {self.fix()}, then push again."
+        )
+
+    def fix(self) -> str:
+        """How to declare the option so the script accepts it, e.g. "Add --lr as another ..."."""
+        first = self.argument.flags[0]
+        option = self.option
+        if self.parser_type == "globals" and option == first:
+            return f"The command must spell it {first}=VALUE (one word); fix it on the platform"
         if self.parser_type in _FAMILY_FIXES:
             how = _FAMILY_FIXES[self.parser_type].format(option=option, first=first)
         elif self.argument.type == "bool":
@@ -96,11 +106,7 @@ class RejectedOption:
                 "typer": f"typer.Option({first!r}, {option!r})",
             }[self.parser_type]
             how = f"Add {option} as another option string of that argument ({fix})"
-        return (
-            f"The platform's training command passes {option}, but {script} declares "
-            f"'{self.argument.name}' as {declared}, so the training job would stop with a "
-            f"usage error. {how}, then push again."
-        )
+        return how
 
 
 def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOption]:
@@ -114,7 +120,7 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
     """
     if result.parser_type is None:
         return []
-    args = _script_arguments(command)
+    args = script_arguments(command)
     if args is None:
         return []
     by_name = {a.name: a for a in result.arguments if a.flags}
@@ -162,7 +168,7 @@ def value_problems(command: str, result: ExtractionResult) -> list[CommandProble
     """
     if result.parser_type is None:
         return []
-    args = _script_arguments(command)
+    args = script_arguments(command)
     return [] if args is None else _Checker(result).run(args)
 
 
@@ -178,7 +184,7 @@ def subcommand_problems(command: str, result: ExtractionResult, script: str) -> 
     """
     if result.command is None or result.parser_type is None:
         return []
-    rest = _script_arguments(command)
+    rest = script_arguments(command)
     if rest is None:
         return []
     if result.command not in rest:
@@ -212,17 +218,26 @@ def subcommand_problems(command: str, result: ExtractionResult, script: str) -> 
     return problems
 
 
-def _script_arguments(command: str) -> list[str] | None:
+def script_arguments(command: str) -> list[str] | None:
     """The words after the ``.py`` script in ``command``, split like a shell would.
 
-    None when the command runs no ``.py`` file or cannot be split (it is then
-    not judged). Raises nothing.
+    A model name without ``.py`` (``--model-name yolo-v9``) is still the word
+    after ``python``: the platform runs ``python {modelName} ...``
+    (docs/platform-command.md). None when the command runs neither or cannot
+    be split (it is then not judged). Raises nothing.
     """
     try:
         words = shlex.split(command)
     except ValueError:
         return None
     end = next((i + 1 for i, word in enumerate(words) if word.endswith(".py")), None)
+    if (
+        end is None
+        and len(words) >= 2
+        and words[0].rsplit("/", 1)[-1].startswith("python")
+        and not words[1].startswith("-")  # python -m package: not a model file
+    ):
+        end = 2
     return None if end is None else words[end:]
 
 

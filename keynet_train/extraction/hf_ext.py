@@ -214,7 +214,8 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
             required = True
     elif _is_bool(field_type):
         bool_field = True
-        value_type = Ref("builtins.bool")
+        # HfArgumentParser passes type=string_to_bool: "--bf16 False" is False.
+        value_type = Ref("transformers.hf_argparser.string_to_bool")
         if is_builtin(field_type, "bool") or (f.default is not None and f.default is not MISSING):
             default = False if f.default is MISSING else _string_to_bool(f.default)
             nargs, const = "?", True

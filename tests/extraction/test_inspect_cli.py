@@ -56,7 +56,16 @@ def test_json_is_exactly_the_spec_object() -> None:
     code, out, err = _run("inspect", str(path), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"parser_type", "command", "complete", "arguments"}
+    # The SPEC §6 object, plus the platform's command check and the warnings (SPEC §2.4).
+    assert set(doc) == {
+        "parser_type",
+        "command",
+        "complete",
+        "arguments",
+        "platform_command",
+        "problems",
+        "warnings",
+    }
     assert doc["parser_type"] == "argparse"
     assert doc["command"] is None
     first = doc["arguments"][0]
@@ -78,12 +87,19 @@ def test_json_is_exactly_the_spec_object() -> None:
 def test_no_parser_warns_and_exits_zero() -> None:
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"), "--json")
     assert code == 0
-    assert json.loads(out) == {
+    doc = json.loads(out)
+    assert {k: doc[k] for k in ("parser_type", "command", "complete", "arguments")} == {
         "parser_type": None,
         "command": None,
         "complete": True,
         "arguments": [],
     }
+    assert doc["problems"] == []
+    # Every warning printed is in --json, with a stable code.
+    codes = [w["code"] for w in doc["warnings"]]
+    assert codes == ["extraction", "no-hyperparameters"]
+    assert doc["warnings"][0]["line"] == 1
+    assert doc["warnings"][0]["path"].endswith("none_no_parser.py")
     assert "no parser found (argparse, click, typer, HfArgumentParser, fire, tyro or" in err
     code, out, err = _run("inspect", str(FIXTURES / "none_no_parser.py"))
     assert code == 0 and out == ""
@@ -154,7 +170,8 @@ def test_table_shows_how_each_value_is_spelled(tmp_path: pathlib.Path) -> None:
     )
     code, out, _ = _run("inspect", str(path))
     assert code == 0
-    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    table = out.split("\n\n")[0]
+    rows = {line.split()[0]: line for line in table.splitlines()[2:]}
     assert "data (positional 0)" in rows["data"]
     assert "--lr VALUE" in rows["lr"]
     assert "--amp | --no-amp" in rows["amp"]

@@ -34,6 +34,9 @@ class PrintingReporter:
     def warning(self, message: str) -> None:
         """Ignore."""
 
+    def notice(self, notice: object) -> None:
+        """Ignore."""
+
     def log_line(self, line: str) -> None:
         """Print."""
         print(line, flush=True)

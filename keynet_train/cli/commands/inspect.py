@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from keynet_train.extraction import Argument, ExtractionResult
+    from keynet_train.extraction.platform import PlatformCheck
+    from keynet_train.notices import Notice
 
 EXAMPLE = """\
 examples:
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from pathlib import Path
 
     from keynet_train.extraction import extract_hyperparameters
+    from keynet_train.extraction.platform import check_platform_command
 
     def project_command() -> str | None:
         # Read only for a script with sub-commands: keeps plain inspect import-light.
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         return find_project_settings(Path(args.entrypoint)).command
 
     entry = Path(args.entrypoint)
-    context, project_python = _project_file_settings(entry)
+    context, project_python, project_model = _project_file_settings(entry)
     result = extract_hyperparameters(
         entry,
         args.script_command,
@@ -93,31 +96,81 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         project_python=project_python,
         environ=env.environ,
     )
+    # The platform runs `python {modelName}`; push's default model name is the file name.
+    check = check_platform_command(result, project_model or entry.name, args.entrypoint)
+    notices = extraction_notices(result, args.entrypoint)
     if args.json:
-        env.out(json.dumps(result.to_json()))
+        doc = result.to_json()
+        doc["platform_command"] = check.command.text
+        doc["problems"] = [p.to_json() for p in check.problems]
+        doc["warnings"] = [n.to_json() for n in notices]
+        env.out(json.dumps(doc))
     elif result.parser_type is not None:
         count = len(result.arguments)
         sub = f", sub-command {result.command}" if result.command else ""
         env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''}{sub})")
         if result.arguments:
             env.out(format_arguments(result))
+        env.out("")
+        env.out(format_platform_check(check))
     for diag in result.diagnostics:
         env.err(str(diag))
-    if result.parser_type is not None and not result.complete:
-        env.err(
-            "Warning: the list may be partial: code that may add arguments could not be "
-            "followed at the places warned about above (complete: false)."
-        )
-    if result.parser_type is None:
-        env.err(
-            f"Warning: no hyperparameters could be extracted from {args.entrypoint} "
-            "(the diagnostics above say why); push would send none."
-        )
+    if result.parser_type is None or not result.complete:
+        env.err(f"Warning: {notices[-1].message}")
     return 0
 
 
-def _project_file_settings(entry: Path) -> tuple[Path | None, Path | None]:
-    """The project file's ``context`` and ``python``, which apply to inspect as to push.
+def format_platform_check(check: PlatformCheck) -> str:
+    """The lines ``inspect`` and ``push --dry-run`` print about the platform's command."""
+    lines = [f"Platform command (defaults): {check.command.text}"]
+    if not check.problems:
+        lines.append("Platform command check: ok (the script accepts every option)")
+        return "\n".join(lines)
+    count = len(check.problems)
+    lines.append(
+        f"Platform command check: {count} problem{'s' if count != 1 else ''}; the training job "
+        "would stop with a usage error (push refuses it; see docs/platform-command.md):"
+    )
+    for number, problem in enumerate(check.problems, 1):
+        lines.append(f"  {number}. {problem.argument}: the platform sends {problem.sends}")
+        if problem.accepts:
+            lines.append(f"     the script accepts: {problem.accepts}")
+        lines.append(f"     fix: {problem.fix}")
+    return "\n".join(lines)
+
+
+def extraction_notices(result: ExtractionResult, entrypoint: str) -> list[Notice]:
+    """The extractor's warnings as data (keynet_train/notices.py), in the order printed."""
+    from keynet_train.notices import EXTRACTION, INCOMPLETE, NO_HYPERPARAMETERS, Notice
+
+    notices = [
+        Notice(EXTRACTION, d.message, d.path, d.line or None)
+        for d in result.diagnostics
+        if d.severity == "warning"
+    ]
+    if result.parser_type is None:
+        notices.append(
+            Notice(
+                NO_HYPERPARAMETERS,
+                f"no hyperparameters could be extracted from {entrypoint} "
+                "(the diagnostics above say why); push would send none.",
+                entrypoint,
+            )
+        )
+    elif not result.complete:
+        notices.append(
+            Notice(
+                INCOMPLETE,
+                "the list may be partial: code that may add arguments could not be "
+                "followed at the places warned about above (complete: false).",
+                entrypoint,
+            )
+        )
+    return notices
+
+
+def _project_file_settings(entry: Path) -> tuple[Path | None, Path | None, str | None]:
+    """The project file's ``context``, ``python`` and ``model_name``, used as push uses them.
 
     The project-file reader (and its imports) loads only when a candidate file
     exists, so ``inspect`` stays close to a bare ``ast.parse`` otherwise.
@@ -128,7 +181,7 @@ def _project_file_settings(entry: Path) -> tuple[Path | None, Path | None]:
     from keynet_train.push.project_file import find_project_settings
 
     project = find_project_settings(entry)
-    return project.context, project.python
+    return project.context, project.python, project.model_name
 
 
 _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help")
