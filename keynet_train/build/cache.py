@@ -103,10 +103,14 @@ class BuildCache:
         image = entry.get("image") if isinstance(entry, dict) else None
         return image if isinstance(image, str) else None
 
-    def store(self, fingerprint: str, image_id: str) -> None:
+    def has_shape(self, shape: str) -> bool:
+        """Whether a recorded build had this :func:`context_shape` (only those can match)."""
+        return any(isinstance(e, dict) and e.get("shape") == shape for e in self._read().values())
+
+    def store(self, fingerprint: str, image_id: str, shape: str | None = None) -> None:
         """Record a build; keeps the newest :data:`MAX_ENTRIES`. Written atomically."""
         data = self._read()
-        data[fingerprint] = {"image": image_id, "time": time.time()}
+        data[fingerprint] = {"image": image_id, "time": time.time(), "shape": shape}
         if len(data) > MAX_ENTRIES:
             newest = sorted(data.items(), key=lambda kv: _time_of(kv[1]), reverse=True)
             data = dict(newest[:MAX_ENTRIES])
@@ -141,7 +145,11 @@ class FileDigests:
         self._now_ns = int((time.time() if now is None else now) * 1e9)
         self._memo: dict[str, list[object]] = {}
         self._used: set[str] = set()
-        self.files_read = 0  # how many files were hashed (not served from the memo)
+        # Digests known in this run (read or streamed), under the stat they had,
+        # and whether that stat was racy (see RACY_SECONDS).
+        self._run: dict[str, tuple[list[int], str, bool]] = {}
+        self.files_read = 0  # how many files were read to hash them (not memo, not stream)
+        self.files_streamed = 0  # how many were hashed from the bytes sent to the build
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
@@ -158,10 +166,9 @@ class FileDigests:
         """
         key = os.fsdecode(os.path.abspath(path))
         st = os.lstat(path)
-        entry = self._memo.get(key)
-        if entry is not None and entry[:-1] == _stat_key(st) and isinstance(entry[-1], str):
-            self._used.add(key)
-            return entry[-1]
+        known = self._known(key, st, racy_ok=True)
+        if known is not None:
+            return known
         hasher = hashlib.sha256()
         with open(path, "rb") as handle:
             after_open = os.fstat(handle.fileno())
@@ -170,14 +177,59 @@ class FileDigests:
             after_read = os.fstat(handle.fileno())
         digest = hasher.hexdigest()
         self.files_read += 1
-        racy = self._now_ns - int(RACY_SECONDS * 1e9)
         stable = _stat_key(st) == _stat_key(after_open) == _stat_key(after_read)
-        if stable and max(st.st_mtime_ns, st.st_ctime_ns) < racy:
+        self._remember(key, st, digest, stable)
+        return digest
+
+    def wants(self, path: Path, st: os.stat_result) -> bool:
+        """Whether ``path``'s digest is unknown for this stat (the tar stream then hashes it).
+
+        A digest read moments after the file was written is not trusted for
+        the stream: a write in the same clock tick leaves the stat unchanged,
+        and hashing the bytes being sent costs no extra read.
+        """
+        return self._known(os.fsdecode(os.path.abspath(path)), st, racy_ok=False) is None
+
+    def streamed(self, path: Path, st: os.stat_result, digest: str) -> None:
+        """Record the digest the tar stream computed while sending ``path`` unchanged."""
+        self.files_streamed += 1
+        self._remember(os.fsdecode(os.path.abspath(path)), st, digest, True)
+
+    def unchanged(self, path: Path) -> str | None:
+        """The digest known in this run if ``path``'s stat has not changed since; else None.
+
+        A re-stat, never a read: after a build, a file whose device, inode,
+        size, mode, mtime and ctime are those it had when it was hashed is
+        the file that was sent.
+        """
+        key = os.fsdecode(os.path.abspath(path))
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        return self._known(key, st, racy_ok=True)
+
+    def _known(self, key: str, st: os.stat_result, racy_ok: bool) -> str | None:
+        stat_key = _stat_key(st)
+        known = self._run.get(key)
+        if known is not None and known[0] == stat_key and (racy_ok or not known[2]):
+            return known[1]
+        entry = self._memo.get(key)
+        if entry is not None and entry[:-1] == stat_key and isinstance(entry[-1], str):
+            self._used.add(key)
+            self._run[key] = (stat_key, entry[-1], False)
+            return entry[-1]
+        return None
+
+    def _remember(self, key: str, st: os.stat_result, digest: str, stable: bool) -> None:
+        racy = max(st.st_mtime_ns, st.st_ctime_ns) >= self._now_ns - int(RACY_SECONDS * 1e9)
+        if stable:
+            self._run[key] = (_stat_key(st), digest, racy)
+        if stable and not racy:
             self._memo[key] = [*_stat_key(st), digest]
             self._used.add(key)
         else:
             self._memo.pop(key, None)
-        return digest
 
     def save(self) -> None:
         """Write the memo; the entries used by this run are kept first. Never raises."""
@@ -200,13 +252,18 @@ def context_fingerprint(
     build_args: Mapping[str, str],
     platform: str | None,
     digests: FileDigests | None = None,
+    *,
+    restat_only: bool = False,
 ) -> str | None:
     """A digest that changes whenever the content a build of ``summary`` sends changes.
 
     Covers the Dockerfile's content, every sent entry's path, type and
     permission bits, each file's size and SHA-256 (memoised in ``digests``),
     each symlink's target, the build args and the platform. Returns None if
-    an entry cannot be read (the build then simply runs). Never raises.
+    an entry cannot be read (the build then simply runs). With
+    ``restat_only`` (after a build) no file is read: each file's digest must
+    be one ``digests`` learnt in this run for the stat it still has, else
+    None (the file changed since it was sent). Never raises.
     """
     digests = digests or FileDigests(None)
     hasher = hashlib.sha256(f"keynet-build-key {KEY_VERSION}\n".encode())
@@ -224,7 +281,10 @@ def context_fingerprint(
             if stat.S_ISLNK(st.st_mode):
                 content = os.readlink(source)
             elif stat.S_ISREG(st.st_mode):
-                content = f"{st.st_size}:{digests.digest(source)}"
+                digest = digests.unchanged(source) if restat_only else digests.digest(source)
+                if digest is None:
+                    return None
+                content = f"{st.st_size}:{digest}"
             hasher.update(
                 json.dumps(
                     [
@@ -235,6 +295,40 @@ def context_fingerprint(
                         content,
                     ],
                     ensure_ascii=False,
+                ).encode("utf-8", "surrogateescape")
+                + b"\n"
+            )
+    except OSError:
+        return None
+    return hasher.hexdigest()
+
+
+def context_shape(
+    summary: ContextSummary, build_args: Mapping[str, str], platform: str | None
+) -> str | None:
+    """What :func:`context_fingerprint` covers, but file sizes instead of contents.
+
+    Costs a ``stat`` per entry and no read. Builds whose shapes differ cannot
+    have equal fingerprints, so when no recorded build has this shape the
+    pipeline skips hashing before the build and hashes while the context is
+    sent instead (one read per file). None if an entry cannot be stat'ed.
+    Never raises.
+    """
+    hasher = hashlib.sha256(f"keynet-build-shape {KEY_VERSION}\n".encode())
+    hasher.update(json.dumps([sorted(build_args.items()), platform]).encode())
+    try:
+        hasher.update(summary.dockerfile.read_bytes())
+        for entry in summary.entries:
+            source = (
+                summary.dockerfile
+                if entry.path == ".keynet-Dockerfile" and summary.dockerfile_name == entry.path
+                else summary.context_dir / entry.path
+            )
+            st = os.lstat(source)
+            content: object = os.readlink(source) if stat.S_ISLNK(st.st_mode) else st.st_size
+            hasher.update(
+                json.dumps(
+                    [entry.path, entry.kind, st.st_mode, content], ensure_ascii=False
                 ).encode("utf-8", "surrogateescape")
                 + b"\n"
             )

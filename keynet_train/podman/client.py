@@ -61,7 +61,7 @@ from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progres
 from keynet_train.registry.push_errors import TransientPushError, raise_push_error
 
 if TYPE_CHECKING:
-    from keynet_train.build.context import ContextSummary
+    from keynet_train.build.context import ContextSummary, DigestSink
     from keynet_train.podman.service import PrivatePodmanService
 
 DEFAULT_PLATFORM = "linux/amd64"
@@ -350,8 +350,11 @@ class PodmanClient:
         nocache: bool = False,
         reporter: Reporter | None = None,
         progress_interval: float = CONTEXT_PROGRESS_SECONDS,
+        digests: DigestSink | None = None,
     ) -> BuildResult:
         """Build an image from ``summary`` (see :func:`build_context.scan_context`).
+
+        ``digests`` receives each file's SHA-256, computed from the bytes sent.
 
         The context is streamed as a chunked tar; every output line is passed
         to ``reporter.log_line`` as it arrives. An upload that takes longer
@@ -374,7 +377,10 @@ class PodmanClient:
         if tag and not labels:
             params["t"] = tag
         upload = _upload_progress(
-            context_tar_stream(summary), summary.total_size, reporter, progress_interval
+            context_tar_stream(summary, digests=digests),
+            summary.total_size,
+            reporter,
+            progress_interval,
         )
         try:
             image_id, steps = self._post_build(params, upload, reporter)

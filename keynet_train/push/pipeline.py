@@ -715,8 +715,24 @@ def _build_base(
     """
     cache = services.build_cache
     digests = cache.file_digests() if cache is not None else None
-    before = _build_inputs(engine, summary, settings, digests) if cache is not None else None
-    if cache is not None and not no_cache and before is not None and before.complete:
+    before: _BuildInputs | None = None
+    shape: str | None = None
+    if cache is not None:
+        from keynet_train.build.cache import context_shape
+
+        shape = context_shape(summary, settings.build_args, settings.platform)
+        # Files are hashed before the build only when a recorded build has the
+        # same shape (paths, modes, sizes): no other can match. Otherwise they
+        # are hashed from the bytes sent to the build, one read per file.
+        worth_hashing = not no_cache and shape is not None and cache.has_shape(shape)
+        before = _build_inputs(engine, summary, settings, digests, hash_files=worth_hashing)
+    if (
+        cache is not None
+        and before is not None
+        and before.context is not None
+        and before.complete
+        and not no_cache
+    ):
         base = cache.lookup(before.key())
         if base is not None and engine.image_exists(base):
             # Every layer would come from the cache anyway; skipping the build
@@ -734,11 +750,18 @@ def _build_base(
         platform=settings.platform,
         nocache=no_cache,
         reporter=reporter,
+        digests=digests,
     ).image_id
     if cache is not None and before is not None:
-        after = _build_inputs(engine, summary, settings, digests)
-        if after is not None and after.complete and before.agrees_with(after):
-            cache.store(after.key(), base)
+        # A re-stat, not a re-read: every file must still be as it was sent.
+        after = _build_inputs(engine, summary, settings, digests, restat_only=True)
+        if (
+            after is not None
+            and after.context is not None
+            and after.complete
+            and before.agrees_with(after)
+        ):
+            cache.store(after.key(), base, shape)
     if digests is not None:
         digests.save()
     return base
@@ -746,9 +769,13 @@ def _build_base(
 
 @dataclass(frozen=True)
 class _BuildInputs:
-    """What a build reads: the context fingerprint and each external image's id (None: absent)."""
+    """What a build reads: the context fingerprint and each external image's id (None: absent).
 
-    context: str
+    ``context`` is None when the files were not hashed (before a build whose
+    shape no recorded build has).
+    """
+
+    context: str | None
     images: tuple[tuple[str, str | None], ...]
 
     @property
@@ -758,11 +785,14 @@ class _BuildInputs:
     def key(self) -> str:
         from keynet_train.build.cache import reuse_key
 
+        assert self.context is not None, "key() of inputs whose files were not hashed"
         return reuse_key(self.context, [(ref, image_id or "") for ref, image_id in self.images])
 
     def agrees_with(self, after: _BuildInputs) -> bool:
         # An image absent before the build was pulled by it: its id now is the one used.
-        return self.context == after.context and all(
+        # Files not hashed before were hashed as they were sent, and the re-stat
+        # after the build says they did not change since.
+        return (self.context is None or self.context == after.context) and all(
             early is None or early == late
             for (_, early), (_, late) in zip(self.images, after.images, strict=True)
         )
@@ -773,8 +803,15 @@ def _build_inputs(
     summary: ContextSummary,
     settings: ResolvedSettings,
     digests: FileDigests | None,
+    *,
+    hash_files: bool = True,
+    restat_only: bool = False,
 ) -> _BuildInputs | None:
     """The inputs of a build of ``summary``; None when they cannot be determined.
+
+    ``hash_files`` False leaves the context fingerprint out (None);
+    ``restat_only`` takes every file's digest from this run, by stat (see
+    :func:`keynet_train.build.cache.context_fingerprint`).
 
     Raises:
         BuildError / PodmanUnavailableError: the service failed to answer an inspect.
@@ -782,13 +819,19 @@ def _build_inputs(
     from keynet_train.build.cache import context_fingerprint
     from keynet_train.build.dockerfile import SCRATCH, external_images
 
-    context = context_fingerprint(summary, settings.build_args, settings.platform, digests)
+    context = (
+        context_fingerprint(
+            summary, settings.build_args, settings.platform, digests, restat_only=restat_only
+        )
+        if hash_files or restat_only
+        else None
+    )
     try:
         text = summary.dockerfile.read_text(encoding="utf-8", errors="surrogateescape")
     except OSError:
         return None
     references = external_images(text, settings.build_args)
-    if context is None or references is None:
+    if references is None or (context is None and (hash_files or restat_only)):
         return None
     images = tuple((ref, SCRATCH if ref == SCRATCH else engine.image_id(ref)) for ref in references)
     return _BuildInputs(context, images)

@@ -1,0 +1,172 @@
+"""The context tar: headers byte for byte as tarfile writes them, digests taken while sending."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import time
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keynet_train.build import context as bc
+from keynet_train.build.cache import (
+    BuildCache,
+    FileDigests,
+    context_fingerprint,
+    context_shape,
+)
+
+_NAME_CHARS = st.sampled_from([*"abcXYZ019._- ", "é", "ü", "日", "\udcff"])
+_COMPONENT = st.text(_NAME_CHARS, min_size=1, max_size=60).filter(lambda s: s not in (".", ".."))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(_COMPONENT, min_size=1, max_size=4),
+    kind=st.sampled_from([tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE]),
+    mode=st.integers(0, 0o7777),
+    size=st.one_of(st.integers(0, 2**20), st.sampled_from([8**11 - 1, 8**11, 2**40])),
+    mtime=st.one_of(st.integers(0, 2**34), st.sampled_from([8**11 - 1, 8**11])),
+    link=st.text(_NAME_CHARS, min_size=1, max_size=120),
+)
+def test_headers_are_tarfiles_byte_for_byte(
+    parts: list[str], kind: bytes, mode: int, size: int, mtime: int, link: str
+) -> None:
+    info = tarfile.TarInfo("/".join(parts))
+    info.type, info.mode, info.mtime = kind, mode, mtime
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if kind == tarfile.REGTYPE:
+        info.size = size
+    if kind == tarfile.SYMTYPE:
+        info.linkname = link
+    assert bc._tar_header(info) == info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def test_the_fast_path_covers_the_common_entry() -> None:
+    info = tarfile.TarInfo("src/models/resnet.py")
+    info.size, info.mtime, info.mode = 1234, 1_700_000_000, 0o644
+    info.uname = info.gname = ""
+    assert bc._ustar_header(info) is not None
+    long_name = tarfile.TarInfo("d/" + "x" * 120)
+    long_name.uname = long_name.gname = ""
+    assert bc._ustar_header(long_name) is None  # pax "path" header: tarfile's path
+
+
+def _tree(root: Path) -> Path:
+    """Long and non-ASCII names, symlinks, modes and old mtimes."""
+    (root / "Dockerfile").write_text("FROM scratch\nCOPY . /app\n")
+    deep = root / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    (deep / "weights.bin").write_bytes(os.urandom(70_000))
+    (root / "données.txt").write_text("é" * 1000)
+    (root / "empty").write_bytes(b"")
+    (root / "run.sh").write_text("#!/bin/sh\n")
+    (root / "run.sh").chmod(0o755)
+    (root / "link").symlink_to("données.txt")
+    (root / ("l" * 99)).symlink_to("x" * 101)
+    os.utime(root / "empty", (1, 1))
+    return root
+
+
+def _reference_archive(summary: bc.ContextSummary) -> bytes:
+    """The same entries written by tarfile alone (headers via tobuf, data, padding)."""
+    out = io.BytesIO()
+    for entry in summary.entries:
+        source = summary.context_dir / entry.path
+        info = bc._tar_info(entry.path, source, source.lstat())
+        out.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        if info.type == tarfile.REGTYPE:
+            data = source.read_bytes()
+            out.write(data + b"\0" * (-len(data) % tarfile.BLOCKSIZE))
+    out.write(b"\0" * (2 * tarfile.BLOCKSIZE))
+    return out.getvalue()
+
+
+def test_the_stream_equals_tarfiles_archive_of_a_real_tree(tmp_path: Path) -> None:
+    summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
+    data = b"".join(bc.context_tar_stream(summary, chunk_size=4096))
+    assert data == _reference_archive(summary)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        names = archive.getnames()
+    assert "données.txt" in names and f"{'d' * 60}/{'e' * 60}/weights.bin" in names
+
+
+def test_each_file_is_hashed_from_the_bytes_sent(tmp_path: Path) -> None:
+    """One read per file: the stream's digests equal the files', and nothing else reads them."""
+    summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
+    digests = FileDigests(None)
+    b"".join(bc.context_tar_stream(summary, chunk_size=4096, digests=digests))
+    regular = [e for e in summary.entries if e.kind == "file"]
+    assert digests.files_streamed == len(regular) and digests.files_read == 0
+    for entry in regular:
+        expected = hashlib.sha256((tmp_path / entry.path).read_bytes()).hexdigest()
+        assert digests.unchanged(tmp_path / entry.path) == expected
+    # After the build: a re-stat, no read, and the same fingerprint as reading everything.
+    after = context_fingerprint(summary, {}, "linux/amd64", digests, restat_only=True)
+    assert digests.files_read == 0
+    assert after == context_fingerprint(summary, {}, "linux/amd64", FileDigests(None))
+
+
+def test_a_file_changed_after_it_was_sent_gives_no_fingerprint(tmp_path: Path) -> None:
+    summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
+    digests = FileDigests(None)
+    b"".join(bc.context_tar_stream(summary, digests=digests))
+    time.sleep(0.01)
+    (tmp_path / "run.sh").write_text("#!/bin/sh\necho changed\n")
+    assert context_fingerprint(summary, {}, "linux/amd64", digests, restat_only=True) is None
+
+
+def test_a_digest_read_moments_ago_is_hashed_again_while_sent(tmp_path: Path) -> None:
+    """A file written in the same clock tick as a read may keep its stat: the stream re-hashes."""
+    summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
+    digests = FileDigests(None)  # real clock: every file was written just now (racy)
+    context_fingerprint(summary, {}, "linux/amd64", digests)
+    read = digests.files_read
+    b"".join(bc.context_tar_stream(summary, digests=digests))
+    assert digests.files_streamed == read  # every racy file hashed again from the stream
+    trusting = FileDigests(None, now=time.time() + 3600)
+    context_fingerprint(summary, {}, "linux/amd64", trusting)
+    b"".join(bc.context_tar_stream(summary, digests=trusting))
+    assert trusting.files_streamed == 0  # old files: the digest read before is used
+
+
+def test_the_shape_follows_sizes_and_paths_not_contents(tmp_path: Path) -> None:
+    summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
+    shape = context_shape(summary, {}, "linux/amd64")
+    (tmp_path / "run.sh").write_text("#!/bin/sh\n")  # same size, new content
+    again = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert context_shape(again, {}, "linux/amd64") == shape
+    (tmp_path / "run.sh").write_text("#!/bin/bash\n")
+    grown = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert context_shape(grown, {}, "linux/amd64") != shape
+    assert context_shape(again, {"A": "1"}, "linux/amd64") != shape
+
+    cache = BuildCache(tmp_path / "cache" / "builds.json")
+    assert shape is not None and not cache.has_shape(shape)
+    cache.store("fingerprint", "image", shape)
+    assert cache.has_shape(shape)
+
+
+def test_a_context_of_many_files_is_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "data").mkdir()
+    for i in range(bc.FILE_COUNT_WARN):
+        (tmp_path / "data" / f"{i}.txt").write_bytes(b"")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "a.log").write_bytes(b"")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    [warning] = summary.warnings
+    assert warning.startswith(
+        f"Build context has {bc.FILE_COUNT_WARN + 2} files (over {bc.FILE_COUNT_WARN}); "
+    )
+    assert f"most are in data/ ({bc.FILE_COUNT_WARN} files), ./ (1 file), logs/ (1 file)" in (
+        warning
+    )
+    assert "in a .dockerignore (or .containerignore)" in warning
+    (tmp_path / ".dockerignore").write_text("data\n")
+    assert bc.scan_context(tmp_path, tmp_path / "Dockerfile").warnings == ()
