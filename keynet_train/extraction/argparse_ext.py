@@ -59,6 +59,7 @@ class Action:
         help: object = None,
         unresolved_kind: bool = False,
         group: object = None,
+        path: str = "",
     ) -> None:
         self.option_strings = option_strings
         self.dest = dest
@@ -74,6 +75,8 @@ class Action:
         self.unresolved_kind = unresolved_kind
         # The mutually exclusive group it belongs to (a token; ids are given at output).
         self.group = group
+        #: The file of the add_argument call (its diagnostics name it); "": the entrypoint.
+        self.path = path
 
 
 class ParserValue(Modelled):
@@ -118,7 +121,7 @@ class ParserValue(Modelled):
             if name in _KNOWN_PARSE_METHODS:
                 # Not necessarily the parse whose result the script uses: a
                 # config pre-parser hands the rest of the command line on.
-                interp.known_parses.append((self, call.line))
+                interp.known_parses.append((self, call.line, interp.path))
                 return (UNKNOWN, Remainder(self))
             raise Invoked(self, call.line)
         if name == "add_argument":
@@ -196,6 +199,7 @@ class SubparsersValue(Modelled):
         if name == "add_parser":
             sub_name = call.args[0] if call.args else call.kwargs.get("name", "?")
             sub = ParserValue(call.line, is_subparser=True)
+            sub.defined_in = interp.path
             _apply_constructor_kwargs(interp, sub, call.kwargs, call.line)
             if not isinstance(sub_name, str):
                 interp.note(
@@ -217,6 +221,7 @@ class SubparsersValue(Modelled):
 
 def _new_parser(interp: Interpreter, call: CallArgs) -> object:
     parser = ParserValue(call.line)
+    parser.defined_in = interp.path
     kwargs = dict(call.kwargs)
     # ArgumentParser(prog, usage, description, epilog, parents, formatter_class, prefix_chars,
     #                fromfile_prefix_chars, argument_default, conflict_handler, ...)
@@ -352,6 +357,7 @@ def add_argument(
         help=kw.get("help"),
         unresolved_kind=unresolved_kind,
         group=group,
+        path=interp.path,
     )
     _add_action(parser, action)
 
@@ -516,75 +522,85 @@ def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]
     group_ids: dict[int, int] = {}
     for dest, acts in groups.items():
         first = acts[0]
-        # The value the namespace gets when the option is absent (argparse's order).
-        owner = next((a for a in acts if a.default != SUPPRESS), None)
-        if owner is not None:
-            default = owner.default
-        else:
-            default = parser.defaults.get(dest)
-            owner = first
-        type_name, builtin = _action_type(interp, owner, default)
-        default = convert_string_default(default, type_name, builtin)
-        if default == SUPPRESS:
-            default = None
-        try:
-            if unknown(default):
-                raise Unresolved("unknown")
-            json_default = to_json_value(default)
-        except Unresolved:
-            interp.note(
-                first.line,
-                f"default of '{dest}' could not be resolved statically; sent as null",
-                "warning",
-            )
-            json_default = None
-        try:
-            if unknown(first.choices):
-                raise Unresolved("unknown")
-            choices = choices_list(first.choices)
-        except Unresolved:
-            interp.note(
-                first.line, f"choices of '{dest}' could not be resolved statically", "warning"
-            )
-            choices = None
-        help_text = first.help if isinstance(first.help, str) and first.help != SUPPRESS else None
-        if first.help is UNKNOWN:
-            interp.note(first.line, f"help of '{dest}' could not be resolved statically")
-        required = any(a.required is True for a in acts)
-        desc = _descriptor(acts, owner, parser.prefix_chars)
-        flag_value = desc.flag_value
-        if desc.kind in ("flag", "count") and flag_value is not None:
-            try:
-                flag_value = None if unknown(flag_value) else to_json_value(flag_value)
-            except Unresolved:
-                flag_value = None
-        position = None
-        if desc.kind == "positional":
-            position = positions.setdefault(dest, len(positions))
-        group = next((a.group for a in acts if a.group is not None), None)
-        group_id = None if group is None else group_ids.setdefault(id(group), len(group_ids) + 1)
-        low, high = _bounds(first.choices)
-        result.append(
-            Argument(
-                dest,
-                type_name,
-                json_default,
-                required,
-                help_text,
-                choices,
-                desc.flags,
-                kind=desc.kind,
-                flag_value=flag_value,
-                negative_flags=desc.negative_flags,
-                list_style=desc.list_style,
-                nargs=desc.nargs,
-                position=position,
-                min=low,
-                max=high,
-                exclusive_group=None if group_id is None else f"group-{group_id}",
-            )
-        )
+        with interp.in_file(first.path):
+            result.append(_argument(interp, parser, dest, acts, positions, group_ids))
     return result
+
+
+def _argument(
+    interp: Interpreter,
+    parser: ParserValue,
+    dest: str,
+    acts: list[Action],
+    positions: dict[str, int],
+    group_ids: dict[int, int],
+) -> Argument:
+    """The argument of one destination (its actions in declaration order); raises nothing."""
+    first = acts[0]
+    # The value the namespace gets when the option is absent (argparse's order).
+    owner = next((a for a in acts if a.default != SUPPRESS), None)
+    if owner is not None:
+        default = owner.default
+    else:
+        default = parser.defaults.get(dest)
+        owner = first
+    type_name, builtin = _action_type(interp, owner, default)
+    default = convert_string_default(default, type_name, builtin)
+    if default == SUPPRESS:
+        default = None
+    try:
+        if unknown(default):
+            raise Unresolved("unknown")
+        json_default = to_json_value(default)
+    except Unresolved:
+        interp.note(
+            first.line,
+            f"default of '{dest}' could not be resolved statically; sent as null",
+            "warning",
+        )
+        json_default = None
+    try:
+        if unknown(first.choices):
+            raise Unresolved("unknown")
+        choices = choices_list(first.choices)
+    except Unresolved:
+        interp.note(first.line, f"choices of '{dest}' could not be resolved statically", "warning")
+        choices = None
+    help_text = first.help if isinstance(first.help, str) and first.help != SUPPRESS else None
+    if first.help is UNKNOWN:
+        interp.note(first.line, f"help of '{dest}' could not be resolved statically")
+    required = any(a.required is True for a in acts)
+    desc = _descriptor(acts, owner, parser.prefix_chars)
+    flag_value = desc.flag_value
+    if desc.kind in ("flag", "count") and flag_value is not None:
+        try:
+            flag_value = None if unknown(flag_value) else to_json_value(flag_value)
+        except Unresolved:
+            flag_value = None
+    position = None
+    if desc.kind == "positional":
+        position = positions.setdefault(dest, len(positions))
+    group = next((a.group for a in acts if a.group is not None), None)
+    group_id = None if group is None else group_ids.setdefault(id(group), len(group_ids) + 1)
+    low, high = _bounds(first.choices)
+    return Argument(
+        dest,
+        type_name,
+        json_default,
+        required,
+        help_text,
+        choices,
+        desc.flags,
+        kind=desc.kind,
+        flag_value=flag_value,
+        negative_flags=desc.negative_flags,
+        list_style=desc.list_style,
+        nargs=desc.nargs,
+        position=position,
+        min=low,
+        max=high,
+        exclusive_group=None if group_id is None else f"group-{group_id}",
+    )
 
 
 HANDLERS: dict[str, RefHandler] = {

@@ -40,6 +40,17 @@ class ParamSpec:
         self.decls = decls
         self.kwargs = kwargs
         self.line = line
+        #: The file of the decorator (its diagnostics name it); "": the entrypoint.
+        self.path = ""
+
+
+def _spec(
+    interp: Interpreter, kind: str, decls: list[object], kwargs: dict[str, object], line: int
+) -> ParamSpec:
+    """A parameter as written at ``line`` of the file being read."""
+    spec = ParamSpec(kind, decls, kwargs, line)
+    spec.path = interp.path
+    return spec
 
 
 class ChoiceType:
@@ -159,6 +170,7 @@ def _make_command(
     # Decorators run bottom-up, so click reverses the recorded list to source order.
     params = [p for p in reversed(fn.click_params) if isinstance(p, ParamSpec)]
     cmd = ClickCommand(name or _command_name(fn), params, fn.node.lineno, is_group)
+    cmd.defined_in = fn.path
     if parent is not None:
         parent.subcommands.append(cmd.name)
         parent.commands[cmd.name] = cmd
@@ -185,19 +197,19 @@ def _param(kind: str) -> RefHandler:
                 "warning",
                 partial=True,
             )
-        return ParamDecorator(ParamSpec(kind, list(call.args), dict(call.kwargs), call.line))
+        return ParamDecorator(_spec(interp, kind, list(call.args), dict(call.kwargs), call.line))
 
     return handler
 
 
 def _password_option(interp: Interpreter, call: CallArgs) -> object:
     decls = list(call.args) or ["--password"]
-    return ParamDecorator(ParamSpec("option", decls, dict(call.kwargs), call.line))
+    return ParamDecorator(_spec(interp, "option", decls, dict(call.kwargs), call.line))
 
 
 def _skip_option(interp: Interpreter, call: CallArgs) -> object:
     # version/help/confirmation options do not reach the function: not hyperparameters.
-    return ParamDecorator(ParamSpec("skip", [], {}, call.line))
+    return ParamDecorator(_spec(interp, "skip", [], {}, call.line))
 
 
 def _choice(interp: Interpreter, call: CallArgs) -> object:
@@ -340,7 +352,8 @@ def command_arguments(interp: Interpreter, cmd: ClickCommand) -> list[Argument]:
     for spec in cmd.params:
         if spec.kind == "skip" or spec.kwargs.get("expose_value", True) is False:
             continue
-        arg = _spec_argument(interp, spec)
+        with interp.in_file(spec.path):
+            arg = _spec_argument(interp, spec)
         if arg is not None and arg.kind == "positional":
             arg = arg._replace(position=position)
             position += 1

@@ -101,6 +101,13 @@ def _doc(node: object) -> dict[str, str]:
 def _function_arguments(
     interp: Interpreter, fn: FunctionValue, helps: dict[str, str], *, skip_self: bool
 ) -> list[Argument]:
+    with interp.in_file(fn.path):
+        return _parameters_arguments(interp, fn, helps, skip_self=skip_self)
+
+
+def _parameters_arguments(
+    interp: Interpreter, fn: FunctionValue, helps: dict[str, str], *, skip_self: bool
+) -> list[Argument]:
     node = fn.node
     positional, keyword_only, defaults = fn.parameters()
     params = [*positional, *keyword_only]

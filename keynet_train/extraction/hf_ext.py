@@ -85,6 +85,7 @@ class HfParserValue(ParserValue):
 def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
     """``HfArgumentParser(dataclass_types, **kwargs)``: a parser with one argument per field."""
     parser = HfParserValue(call.line)
+    parser.defined_in = interp.path
     kwargs = dict(call.kwargs)
     types = call.args[0] if call.args else kwargs.pop("dataclass_types", None)
     kwargs.pop("dataclass_types", None)
@@ -256,6 +257,7 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
         choices=kwargs.get("choices"),
         required=required,
         help=kwargs.get("help"),
+        path=interp.path,
     )
     _add_action(parser, action)
     negative: tuple[str, ...] = ()
@@ -270,6 +272,7 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
                 line=f.line,
                 default=False,
                 help=kwargs.get("help"),
+                path=interp.path,
             ),
         )
     if bool_field:

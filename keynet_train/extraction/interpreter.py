@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from keynet_train.extraction.escapes import note_opaque_call
@@ -114,8 +114,8 @@ class Interpreter(ExpressionEvaluator):
         self.candidates: list[object] = []
         self.called_functions: set[int] = set()
         #: ``parse_known_args`` calls the program went past (a pre-parser, or
-        #: the real parse when nothing parses the rest): (parser, line).
-        self.known_parses: list[tuple[object, int]] = []
+        #: the real parse when nothing parses the rest): (parser, line, file).
+        self.known_parses: list[tuple[object, int, str]] = []
         #: ``X.parse_args()`` on something not known statically: (line, "X").
         self.opaque_parses: list[tuple[int, str]] = []
         self.module_scope = Scope()
@@ -161,6 +161,22 @@ class Interpreter(ExpressionEvaluator):
         if key not in self._noted:
             self._noted.add(key)
             self.diagnostics.append(Diagnostic(where, line, message, severity, partial))
+
+    @contextlib.contextmanager
+    def in_file(self, path: str | None) -> Iterator[None]:
+        """Diagnostics made inside name ``path`` (the file that holds what is described).
+
+        For notes made after the run, about an argument added in another
+        module (a helper's ``add_argument``): they name that module, not the
+        entrypoint. ``None`` or ``""`` keeps the current file. Raises nothing.
+        """
+        saved = self.path
+        if path:
+            self.path = path
+        try:
+            yield
+        finally:
+            self.path = saved
 
     def import_module(self, name: str) -> ModuleValue | None:
         """The module ``name`` (absolute, dotted) read from the project or an installed library.
@@ -691,6 +707,10 @@ class Interpreter(ExpressionEvaluator):
                 result = r.value
             except (BreakSignal, ContinueSignal):
                 pass
+            except Invoked as inv:
+                if not inv.path:
+                    inv.path = self.path  # the parse call is in this function's file
+                raise
             if pending:
                 # ``return`` under unknown conditions: every value the function may return.
                 result = merge_returns([*pending, result])

@@ -491,8 +491,8 @@ class ModuleLoader:
         except (ReturnSignal, BreakSignal, ContinueSignal):
             pass
         except Invoked as inv:
-            if not hasattr(inv, "path"):
-                inv.path = module.path  # type: ignore[attr-defined]
+            if not inv.path:
+                inv.path = module.path
             raise
         finally:
             self.depth -= 1

@@ -19,6 +19,8 @@ class Invoked(Exception):
         super().__init__("invoked")
         self.target = target
         self.line = line
+        #: The file ``line`` is in ("": not known yet; set where it leaves a function or module).
+        self.path = ""
 
 
 class BudgetExceeded(Exception):
@@ -71,6 +73,9 @@ RefHandler = Callable[["Interpreter", CallArgs], object]
 
 class Modelled:
     """Base of library objects (parsers, commands, apps) the interpreter can call methods on."""
+
+    #: The file the object was created in, for diagnostics about it ("": the entrypoint).
+    defined_in = ""
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         """Model ``self.name(*call.args, **call.kwargs)``; default: unknown result."""

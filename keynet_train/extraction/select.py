@@ -80,7 +80,7 @@ def _extract(
     command: str | None,
     default_command: Callable[[], str | None] | None,
 ) -> ExtractionResult:
-    target, line = _run(interp)
+    target, line, where = _run(interp)
     if target is not None and not isinstance(target, _PARSER_TYPES):
         target = None
     if target is not None:
@@ -93,7 +93,8 @@ def _extract(
             interp.note(
                 line,
                 f"{len(others) + 1} parsers found; using the one invoked here "
-                f"({_describe(target)})",
+                f"({_describe(interp, target)})",
+                path=where,
             )
     else:
         tops = [c for c in interp.candidates if _is_top(c)]
@@ -101,9 +102,11 @@ def _extract(
             target = max(tops, key=_size)
             interp.note(
                 _line(target),
-                f"no call that parses the command line was found; using {_describe(target)}"
+                "no call that parses the command line was found; using "
+                + _describe(interp, target)
                 + _opaque_suffix(interp),
                 "warning",
+                _path(target),
                 partial=bool(interp.opaque_parses),
             )
     if target is None:
@@ -118,13 +121,14 @@ def _extract(
     else:
         arguments = command_arguments_of(interp, target, chosen)
     if isinstance(target, ParserValue):
-        arguments = _with_pre_parsers(interp, target, line, arguments, chosen is not None)
+        arguments = _with_pre_parsers(interp, target, line, where, arguments, chosen is not None)
     if not arguments:
         interp.note(
             _line(target),
-            f"{_describe(target)} has no arguments that could be read statically; "
+            f"{_describe(interp, target)} has no arguments that could be read statically; "
             "if code that cannot be followed adds them, they are missing",
             "warning",
+            _path(target),
         )
     return ExtractionResult(
         str(getattr(target, "parser_type", None)),
@@ -134,8 +138,12 @@ def _extract(
     )
 
 
-def _run(interp: Interpreter) -> tuple[object, int]:
-    """Interpret the module; the parser whose result the script uses, and the line of that parse."""
+def _run(interp: Interpreter) -> tuple[object, int, str | None]:
+    """Interpret the module: the parser whose result the script uses, and where it is parsed.
+
+    The place is a line and the file holding it (None: the file being read
+    at the end, the entrypoint).
+    """
     try:
         try:
             interp.run()
@@ -144,7 +152,7 @@ def _run(interp: Interpreter) -> tuple[object, int]:
                 # functions nobody called (e.g. a console-script entry point).
                 interp.run_uncalled_functions()
         except Invoked as inv:
-            return inv.target, inv.line
+            return inv.target, inv.line, inv.path or None
     except BudgetExceeded:
         if interp.known_parses:
             # The command line was already parsed (parse_known_args): what the
@@ -166,13 +174,14 @@ def _run(interp: Interpreter) -> tuple[object, int]:
     if interp.known_parses:
         # parse_known_args was the last parse: its parser is the one used.
         return interp.known_parses[-1]
-    return None, 0
+    return None, 0, None
 
 
 def _with_pre_parsers(
     interp: Interpreter,
     target: ParserValue,
     line: int,
+    where: str | None,
     arguments: list[Argument],
     has_command: bool,
 ) -> list[Argument]:
@@ -186,9 +195,10 @@ def _with_pre_parsers(
                 added.append(arg._replace(scope="global") if has_command else arg)
         interp.note(
             line,
-            f"config pre-parser: the parser defined at line {pre.line} reads its options with "
-            f"parse_known_args and hands the rest to {_describe(target)}; "
+            f"config pre-parser: {_describe(interp, pre)[4:]} reads its options with "
+            f"parse_known_args and hands the rest to {_describe(interp, target)}; "
             "both parsers' options are reported",
+            path=where,
         )
     return added + arguments
 
@@ -275,6 +285,13 @@ def _line(candidate: object) -> int:
     return int(getattr(candidate, "line", 1))
 
 
-def _describe(candidate: object) -> str:
+def _path(candidate: object) -> str | None:
+    """The file ``candidate`` was created in (None: the one being read)."""
+    return str(getattr(candidate, "defined_in", "")) or None
+
+
+def _describe(interp: Interpreter, candidate: object) -> str:
     kind = getattr(candidate, "parser_type", "?")
-    return f"the {kind} parser defined at line {_line(candidate)}"
+    path = _path(candidate)
+    where = f"{path}:" if path and path != interp.entry_path else "line "
+    return f"the {kind} parser defined at {where}{_line(candidate)}"

@@ -108,6 +108,7 @@ class _AppDecorator(Modelled):
 
 def _new_app(interp: Interpreter, call: CallArgs) -> object:
     app = TyperApp(call.line)
+    app.defined_in = interp.path
     interp.candidates.append(app)
     return app
 
@@ -115,6 +116,7 @@ def _new_app(interp: Interpreter, call: CallArgs) -> object:
 def _run(interp: Interpreter, call: CallArgs) -> object:
     fn = call.args[0] if call.args else UNKNOWN
     app = TyperApp(call.line)
+    app.defined_in = interp.path
     if isinstance(fn, FunctionValue):
         app.commands.append((fn.name, fn))
     raise Invoked(app, call.line)
@@ -154,7 +156,8 @@ def function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument]
     result: list[Argument] = []
     position = 0
     for param in [*positional, *keyword_only]:
-        arg = _param_argument(interp, fn, param, defaults.get(param.arg, _MISSING))
+        with interp.in_file(fn.path):
+            arg = _param_argument(interp, fn, param, defaults.get(param.arg, _MISSING))
         if arg is not None and arg.kind == "positional":
             arg = arg._replace(position=position)
             position += 1

@@ -121,7 +121,8 @@ def _dataclass_arguments(
             from_class = next((d[f.name] for d in class_docs if f.name in d), None)
             help_text = from_class or f.doc or f.comment
         spec = _Spec(prefix + f.name, f.annotation, default, help_text, f.line)
-        result.append(_argument(interp, spec))
+        with interp.in_file(f.path):
+            result.append(_argument(interp, spec))
     return result + nested
 
 
@@ -144,7 +145,8 @@ def _function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument
             helps.get(param.arg),
             param.lineno,
         )
-        result.append(_argument(interp, spec))
+        with interp.in_file(fn.path):
+            result.append(_argument(interp, spec))
     return result
 
 

@@ -46,6 +46,8 @@ PROJECTS = {
     "star_imports": Project("train.py"),
     "click_shared": Project("train.py"),
     "nested_pkg": Project("train.py"),
+    # arguments added in a helper module: diagnostics name that module (issue 17 item 5)
+    "helper_diagnostics": Project("train.py"),
     # an installed library read from source: transformers' TrainingArguments
     "hf_training_args": Project("train.py"),
 }
@@ -122,3 +124,14 @@ def test_type_function_from_another_module_is_bool() -> None:
         "choices": None,
     }
     assert args["lr"]["default"] == 3e-4
+
+
+def test_diagnostics_name_the_file_that_holds_the_line() -> None:
+    """A note about an argument added in ``arguments.py`` names ``arguments.py``, not train.py."""
+    path = PROJECTS_DIR / "helper_diagnostics" / "train.py"
+    notes = {
+        (pathlib.Path(d.path).name, d.line)
+        for d in extract_hyperparameters(path).diagnostics
+        if "'schedule'" in d.message or "'amp'" in d.message
+    }
+    assert notes == {("arguments.py", 10), ("arguments.py", 11)}
