@@ -10,9 +10,12 @@ is shown as the floor of any argparse CLI.
 
 Usage::
 
-    python benchmarks/bench_startup.py [--runs 30] [--warmup 3] [--check]
+    python benchmarks/bench_startup.py [--runs 30] [--warmup 3] [--check] [--compare TREE]
 
-``--check`` exits 1 when a target is missed.
+``--check`` exits 1 when a target is missed. ``--compare TREE`` installs a
+second source tree (e.g. ``git worktree add /tmp/before <commit>``) into its
+own fresh venv and interleaves its commands in the same rounds, so a change is
+measured before and after under the same load.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30, help="measured runs per command")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs per command")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument(
+        "--compare", type=Path, metavar="TREE", help="another source tree, measured alongside"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="keynet-bench-") as workdir:
@@ -51,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "keynet-train --help": [script, "--help"],
             "keynet-train config path": [script, "config", "path"],
         }
+        if args.compare is not None:
+            print(f"installing a wheel of {args.compare} into a second fresh venv ...", flush=True)
+            other = fresh_install(Path(workdir) / "compare", args.compare)
+            other_script = str(other / "keynet-train")
+            commands["compare: python -c pass"] = [str(other / "python"), "-c", "pass"]
+            commands["compare: keynet-train --version"] = [other_script, "--version"]
+            commands["compare: keynet-train --help"] = [other_script, "--help"]
         env = child_environment(workdir)
         for _ in range(args.warmup):
             for command in commands.values():
@@ -73,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         verdict = "OK" if ratio <= target else "OVER TARGET"
         missed = missed or ratio > target
         print(f"{name}: {ratio:.2f}x python -c pass (target <= {target:g}x): {verdict}")
+    if args.compare is not None:
+        other_baseline = statistics.median(samples["compare: python -c pass"])
+        for name in TARGETS:
+            ratio = statistics.median(samples["compare: " + name]) / other_baseline
+            print(f"{args.compare}: {name}: {ratio:.2f}x its venv's python -c pass")
     return 1 if args.check and missed else 0
 
 

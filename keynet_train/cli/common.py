@@ -7,7 +7,7 @@ from collections.abc import Callable
 from keynet_train.cli.environment import Environment
 from keynet_train.errors import AuthenticationError, InputError
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keynet_train.config import ConfigStore

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from keynet_train.cli.output import fit_stream, neutralise
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 class Environment:
     """Streams, environment variables and terminal facts for one CLI run.
 
-    A plain class, not a dataclass: importing ``dataclasses`` (and with it
-    ``inspect``) cost ~14 ms on every start, including ``--version``.
+    A plain class, not a dataclass: every start imports this module
+    (docs/development.md, "Start-up").
     """
 
     def __init__(

@@ -1,29 +1,32 @@
 """Entry point: global flags, sub-command dispatch and error-to-exit-code mapping.
 
-Command modules are imported for their ``register`` function only; each one
-imports its heavy dependencies inside ``run`` so ``--help``/``--version``
-stay near bare-interpreter start-up time.
+The commands come from the command table (:mod:`keynet_train.cli.commands`):
+``--help`` lists them from it, and only the chosen command's module is
+imported and given its options (docs/development.md, "Start-up").
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import sys
 from collections.abc import Sequence
 
 from keynet_train import __version__
+from keynet_train.cli.commands import COMMANDS
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import (
     ArgumentParser,
     HelpFormatter,
     add_global_flags,
+    prose,
     unrecognized_arguments_error,
 )
 from keynet_train.cli.status import ExitStatus, render_error
 from keynet_train.interrupts import Stopped, StopSignals
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
@@ -40,19 +43,19 @@ Typical use:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full argparse tree (cheap: imports no heavy library)."""
-    from keynet_train.cli.commands import (
-        completion,
-        config_cmd,
-        inspect,
-        login,
-        projects,
-        push,
-        whoami,
-    )
+def build_parser(command: str | None = None) -> ArgumentParser:
+    """The argparse tree; only ``command``'s module is imported and given its options.
 
-    parser = ArgumentParser(prog=PROG, description=DESCRIPTION, formatter_class=HelpFormatter)
+    Every other command is listed with its summary from the command table and
+    no options (``command=""``: none is imported). ``command=None`` imports
+    every command and builds the whole tree (the completion scripts read it).
+
+    Raises:
+        ImportError: a command module in the table is missing (a packaging bug).
+    """
+    parser = ArgumentParser(
+        prog=PROG, description=prose(DESCRIPTION), formatter_class=HelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_global_flags(parser, top_level=True)
     # Before the sub-command as well as after it, like --debug: `keynet-train -q push`.
@@ -63,9 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="print only warnings, errors and the result (no step lines or build log)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for module in (login, config_cmd, projects, whoami, inspect, push, completion):
-        module.register(sub)
+    for name, (target, summary) in COMMANDS.items():
+        if command is None or name == command:
+            module, _, function = target.partition(":")
+            getattr(importlib.import_module(module), function or "register")(sub)
+        else:
+            sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def chosen_command(args: Sequence[str]) -> str | None:
+    """The command named on the command line, if any: the first word that is not an option.
+
+    The top-level options take no values, so the first other word is the command.
+    """
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
@@ -83,16 +101,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 def _run(args_list: list[str], env: Environment) -> int:
     try:
-        parser = build_parser()
+        parser = build_parser(chosen_command(args_list) or "")
         try:
-            # argparse prints --help/--version to sys.stdout; send it to the
-            # injected stream so in-process runs capture it like any result
-            # (swapped by hand: contextlib is not otherwise loaded by --help).
-            stdout, sys.stdout = sys.stdout, env.stdout
-            try:
-                args, extras = parser.parse_known_args(args_list)
-            finally:
-                sys.stdout = stdout
+            args, extras = _parse(parser, args_list, env)
         except SystemExit as exc:  # --help / --version
             return int(exc.code or 0)
         if extras:
@@ -110,6 +121,18 @@ def _run(args_list: list[str], env: Environment) -> int:
         return int(handler(args, env))
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the single top-level mapping
         return int(render_error(exc, env))
+
+
+def _parse(
+    parser: ArgumentParser, args_list: list[str], env: Environment
+) -> tuple[argparse.Namespace, list[str]]:
+    # argparse prints --help/--version to sys.stdout; send it to the injected
+    # stream so in-process runs capture it like any result.
+    stdout, sys.stdout = sys.stdout, env.stdout
+    try:
+        return parser.parse_known_args(args_list)
+    finally:
+        sys.stdout = stdout
 
 
 def run() -> NoReturn:

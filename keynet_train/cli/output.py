@@ -22,7 +22,7 @@ import functools
 import time
 from collections.abc import Sequence
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO

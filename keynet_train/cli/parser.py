@@ -4,39 +4,52 @@ Conventions every command gets from here (docs/platform-contract.md): no abbrevi
 (``allow_abbrev=False``: a new flag must never change what an old script
 meant), the global flags accepted after the sub-command too, "did you mean"
 for a mistyped command or option, and help text wrapped to the terminal while
-example blocks keep their layout.
+example blocks keep their layout. Only public argparse API is used; why the
+imports here are few is in docs/development.md, "Start-up".
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import re
+import sys
+import textwrap
 from collections.abc import Iterable
 
 from keynet_train.errors import UsageError
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, NoReturn, TypeVar
+    from typing import Any, NoReturn, Protocol
 
-    ParserT = TypeVar("ParserT", bound=argparse.ArgumentParser)
+    class Subparsers(Protocol):
+        """What ``add_subparsers`` returns, as the command modules use it."""
 
-# Compiled on a usage error only: every start-up pays for a module-level compile.
+        def add_parser(
+            self,
+            name: str,
+            *,
+            help: str,
+            description: str,
+            epilog: str,
+            formatter_class: type[HelpFormatter],
+        ) -> argparse.ArgumentParser: ...
+
+
+# Compiled on a usage error only.
 _INVALID_CHOICE = r"invalid choice: '?([^'\s]+)'?"
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """Wraps prose paragraphs to the terminal; keeps indented example blocks verbatim.
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter at the terminal's width; descriptions and epilogs as given.
 
-    A paragraph (text between blank lines) whose continuation lines are
-    indented is an example or a list: it is printed as written. Every other
-    paragraph is re-flowed, so long descriptions do not run off a narrow
-    terminal.
+    Descriptions and epilogs arrive already wrapped by :func:`prose`, which
+    re-flows paragraphs with :mod:`textwrap` and keeps example blocks as
+    written; argparse wraps each option's help itself.
     """
 
     def __init__(
@@ -46,73 +59,34 @@ class HelpFormatter(argparse.HelpFormatter):
         max_help_position: int = 24,
         width: int | None = None,
     ) -> None:
-        # argparse would import shutil for the terminal width (with bz2, lzma
-        # and fnmatch: ~8 ms), and it builds a formatter for every add_argument.
-        super().__init__(prog, indent_increment, max_help_position, width or _help_width())
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        paragraphs = text.strip("\n").split("\n\n")
-        out = []
-        for paragraph in paragraphs:
-            lines = paragraph.splitlines()
-            if any(line[:1].isspace() for line in lines) or paragraph.rstrip().endswith(":"):
-                out.append("\n".join(indent + line for line in lines))
-            else:
-                wrapped = wrap(paragraph, width - len(indent))
-                out.append("\n".join(indent + line for line in wrapped))
-        return "\n\n".join(out) + "\n"
-
-    def _split_lines(self, text: str, width: int) -> list[str]:
-        return wrap(text, width)
+        super().__init__(prog, indent_increment, max_help_position, width or help_width())
 
 
-def wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap of ``text`` (whitespace collapsed) into lines of at most ``width``.
+def prose(text: str, width: int | None = None) -> str:
+    """``text`` with each prose paragraph wrapped to ``width`` (default: the terminal's).
 
-    What ``textwrap.wrap`` does for help text, minus breaking at hyphens (an
-    option name such as ``--no-cache`` stays on one line). textwrap is not
-    used because importing it compiles its word-splitting regexes, ~1 ms of
-    every ``--help``. A word longer than ``width`` is cut into pieces, as
-    textwrap does, so no line is ever longer than the terminal.
+    A paragraph (text between blank lines) whose lines are indented, or that
+    ends with ``:``, is an example block or a list heading and is kept as
+    written. Option names are never broken at their hyphens.
     """
-    width = max(width, 1)
-    lines: list[str] = []
-    line = ""
-    for whole in text.split():
-        word = whole
-        while len(word) > width:
-            if line:
-                lines.append(line)
-                line = ""
-            lines.append(word[:width])
-            word = word[width:]
-        if not word:
-            continue
-        if not line:
-            line = word
-        elif len(line) + 1 + len(word) <= width:
-            line += " " + word
+    width = width or help_width()
+    out = []
+    for paragraph in text.strip("\n").split("\n\n"):
+        lines = paragraph.splitlines()
+        if any(line[:1].isspace() for line in lines) or paragraph.rstrip().endswith(":"):
+            out.append(paragraph)
         else:
-            lines.append(line)
-            line = word
-    if line:
-        lines.append(line)
-    return lines
+            out.append(textwrap.fill(paragraph, width, break_on_hyphens=False))
+    return "\n\n".join(out)
 
 
-def _help_width() -> int:
-    """What argparse uses (``shutil.get_terminal_size().columns - 2``), without shutil."""
-    return _width_for(os.environ.get("COLUMNS", ""))
+def help_width() -> int:
+    """The width help is wrapped to: ``COLUMNS``, else the terminal's width, else 80, minus 2.
 
-
-@functools.lru_cache(maxsize=4)
-def _width_for(columns_variable: str) -> int:
-    # Asked for every add_argument (argparse builds a formatter each time);
-    # the terminal's width is looked up once per process and COLUMNS value.
-    import sys
-
+    argparse's own default, looked up with :func:`os.get_terminal_size`.
+    """
     try:
-        columns = int(columns_variable or "0")
+        columns = int(os.environ.get("COLUMNS", "") or "0")
     except ValueError:
         columns = 0
     if columns <= 0:
@@ -123,69 +97,45 @@ def _width_for(columns_variable: str) -> int:
     return max(columns - 2, 20)
 
 
-# argparse translates every label of every parser it builds ("options",
-# "show this help message and exit", ...) through gettext, which searches the
-# locale directories on each call: ~40% of building our parser tree. The
-# answers cannot change within a process, so they are memoised. The console
-# entry (keynet_train.cli.entry) gives argparse an identity gettext instead,
-# which needs no memo: only the real gettext.gettext is wrapped.
-_translate = argparse._  # type: ignore[attr-defined]
-if getattr(_translate, "__module__", None) == "gettext" and not hasattr(_translate, "cache_info"):
-    argparse._ = functools.lru_cache(maxsize=256)(_translate)  # type: ignore[attr-defined]
-
-
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises :class:`UsageError` instead of exiting, so tests stay in-process."""
+    """argparse that raises :class:`UsageError` instead of exiting, so tests stay in-process.
+
+    It also remembers what was added to it (``arguments``, ``subcommands``,
+    ``summary``), so the "did you mean" hints and the completion scripts read
+    the tree through these public records rather than argparse's internals.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         kwargs.setdefault("formatter_class", HelpFormatter)
-        # add_argument calls held back until this parser is used (see defer_arguments).
-        self._deferred: list[tuple[tuple[Any, ...], dict[str, Any]]] | None = None
+        #: Every action added with add_argument, in order (including -h).
+        self.arguments: list[argparse.Action] = []
+        #: The sub-command action, if add_subparsers was called; its ``choices``
+        #: maps each name to its parser.
+        self.subcommands: argparse.Action | None = None
+        #: The one-line summary this parser was added with as a sub-command.
+        self.summary = ""
         super().__init__(*args, **kwargs)
 
-    def defer_arguments(self) -> None:
-        """Hold back ``add_argument`` calls until the parser parses or prints help.
-
-        A sub-command's options are needed only when that sub-command runs:
-        ``keynet-train --help`` or ``push train.py`` then builds one
-        sub-parser's arguments, not all of them (start-up time).
-        """
-        if self._deferred is None:
-            self._deferred = []
-
-    def ensure_arguments(self) -> None:
-        """Add the held-back arguments now (idempotent)."""
-        deferred, self._deferred = self._deferred, None
-        for args, kwargs in deferred or ():
-            super().add_argument(*args, **kwargs)
-
-    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
-        """``argparse``'s add_argument, held back after :meth:`defer_arguments`."""
-        if self._deferred is not None:
-            self._deferred.append((args, kwargs))
-            return None
-        return super().add_argument(*args, **kwargs)
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's add_argument; the action is also recorded in ``arguments``."""
+        action = super().add_argument(*args, **kwargs)
+        self.arguments.append(action)
+        return action
 
     def add_subparsers(self, **kwargs: Any) -> Any:
-        """Sub-parsers are added at once; held-back arguments go first, in order."""
-        self.ensure_arguments()
-        return super().add_subparsers(**kwargs)
+        """argparse's add_subparsers; the action is also recorded as ``subcommands``."""
+        action = super().add_subparsers(**kwargs)
+        self.subcommands = action
+        return action
 
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        """Parse, after adding any held-back arguments."""
-        self.ensure_arguments()
-        return super().parse_known_args(args, namespace)
+    def long_options(self) -> list[str]:
+        """Every ``--option`` this parser accepts."""
+        return [s for a in self.arguments for s in a.option_strings if s.startswith("--")]
 
-    def format_help(self) -> str:
-        """Help, after adding any held-back arguments."""
-        self.ensure_arguments()
-        return super().format_help()
-
-    def format_usage(self) -> str:
-        """Usage, after adding any held-back arguments."""
-        self.ensure_arguments()
-        return super().format_usage()
+    def command_names(self) -> list[str]:
+        """The names of this parser's sub-commands (none: an empty list)."""
+        return list(self.subcommands.choices or ()) if self.subcommands is not None else []
 
     def error(self, message: str) -> NoReturn:
         """Raise a usage error (exit status 2) instead of printing and exiting.
@@ -198,7 +148,7 @@ class ArgumentParser(argparse.ArgumentParser):
         hint = f"Run '{self.prog} --help' for usage."
         match = re.search(_INVALID_CHOICE, message)
         if match:
-            guess = closest(match.group(1), _command_names(self))
+            guess = closest(match.group(1), self.command_names())
             if guess:
                 # The choice list argparse appends is noise next to a suggestion.
                 message = message.split(" (choose from", 1)[0]
@@ -212,14 +162,6 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
 
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
-
-
-def _command_names(parser: argparse.ArgumentParser) -> list[str]:
-    names: list[str] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            names.extend(action.choices)
-    return names
 
 
 def path_arg(text: str) -> Path:
@@ -251,26 +193,35 @@ def add_global_flags(parser: argparse.ArgumentParser, *, top_level: bool) -> Non
 
 
 def add_command(
-    sub: argparse._SubParsersAction[ParserT],
+    sub: Subparsers,
     name: str,
     *,
-    help: str,
+    help: str | None = None,
     description: str,
     epilog: str,
-) -> ParserT:
-    """Add a sub-command that accepts the global flags and wraps its help text."""
+) -> ArgumentParser:
+    """Add a sub-command that accepts the global flags and wraps its help text.
+
+    ``help`` defaults to the command's summary in the command table
+    (:data:`keynet_train.cli.commands.COMMANDS`); a nested action (``config
+    show``) passes its own.
+    """
+    if help is None:
+        from keynet_train.cli.commands import summary
+
+        help = summary(name)
     parser = sub.add_parser(
         name,
         help=help,
-        description=description,
-        epilog=epilog,
+        description=prose(description),
+        epilog=prose(epilog),
         formatter_class=HelpFormatter,
     )
+    assert isinstance(parser, ArgumentParser), "add_subparsers(parser_class=ArgumentParser)"
+    parser.summary = help
     add_global_flags(parser, top_level=False)
     # main() reports leftover arguments with this parser's own usage and options.
     parser.set_defaults(_parser=parser)
-    if isinstance(parser, ArgumentParser):
-        parser.defer_arguments()
     return parser
 
 
@@ -281,12 +232,9 @@ def unrecognized_arguments_error(parser: argparse.ArgumentParser, extras: list[s
     ``--dryrun``, the closest real one.
     """
     hint = f"Run '{parser.prog} --help' for its options."
-    if isinstance(parser, ArgumentParser):
-        parser.ensure_arguments()
     first = next((e for e in extras if e.startswith("-")), None)
-    if first is not None:
-        options = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
-        guess = closest(first.split("=", 1)[0], options)
+    if first is not None and isinstance(parser, ArgumentParser):
+        guess = closest(first.split("=", 1)[0], parser.long_options())
         if guess:
             hint = f"Did you mean {guess}? " + hint
     return UsageError(f"{parser.prog}: unrecognized arguments: {' '.join(extras)}", hint)

@@ -255,7 +255,7 @@ def _comments(source: str, node: ast.ClassDef) -> dict[int, str]:
     which also serve the fields on the lines that directly follow (a comment
     over a group); a ``#:`` comment serves one field only.
     """
-    # Imported here: tokenize costs inspect's start-up ~10 ms, and only tyro needs it.
+    # Imported here: only tyro needs tokenize (docs/development.md, "Start-up").
     import io
     import tokenize
 

@@ -34,7 +34,7 @@ def parameter_help(doc: str | None) -> dict[str, str]:
     """``{name: description}`` for the parameters ``doc`` documents (whitespace kept simple)."""
     if not doc:
         return {}
-    # inspect.cleandoc, imported here: the inspect module costs ~8 ms of start-up.
+    # inspect.cleandoc; imported here, not at start-up (docs/development.md, "Start-up").
     import inspect
 
     lines = inspect.cleandoc(doc).splitlines()

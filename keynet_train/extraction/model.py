@@ -5,7 +5,7 @@ backend accepts in docs/platform-contract.md.
 
 Named tuples and a plain class on purpose: ``inspect`` must start as fast as
 ``python -c "import ast"``, so nothing here may pull in pydantic, nor even
-``dataclasses`` (which imports ``inspect``: ~16 ms of a ~25 ms start-up).
+``dataclasses`` (docs/development.md, "Start-up").
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import build_parser
 from keynet_train.cli.output import CliReporter
-from keynet_train.cli.parser import wrap
+from keynet_train.cli.parser import prose
 from tests.cli.conftest import CliRunner
 
 
@@ -198,51 +198,76 @@ def test_zsh_and_fish_scripts_name_every_command(cli: CliRunner, shell: str) -> 
         subprocess.run(["bash", "-n", "-c", body], check=True)
 
 
-@pytest.mark.parametrize(
-    ("text", "width", "lines"),
-    [
-        ("one two three", 7, ["one two", "three"]),
-        ("  spaced \n  out\ttext ", 80, ["spaced out text"]),
-        ("--no-cache-of-the-build x", 12, ["--no-cache-o", "f-the-build", "x"]),
-        ("ab cdefgh", 3, ["ab", "cde", "fgh"]),
-        ("exactly ten", 11, ["exactly ten"]),
-        ("exactly ten", 10, ["exactly", "ten"]),
-        ("", 10, []),
-        ("word", 0, ["w", "o", "r", "d"]),
-    ],
-)
-def test_help_wrapping(text: str, width: int, lines: list[str]) -> None:
-    assert wrap(text, width) == lines
-    assert all(len(line) <= max(width, 1) for line in lines)
+def test_prose_wraps_paragraphs_and_keeps_example_blocks() -> None:
+    text = (
+        "Validate the script and push it with all of its options.\n\n"
+        "examples:\n  keynet-train push train.py --project 123 --json > push-result.json\n\n"
+        "Typical use:\n"
+        "  keynet-train login"
+    )
+    assert prose(text, 24).split("\n\n") == [
+        "Validate the script and\npush it with all of its\noptions.",
+        "examples:\n  keynet-train push train.py --project 123 --json > push-result.json",
+        "Typical use:\n  keynet-train login",
+    ]
 
 
-def test_option_names_are_not_broken_at_hyphens_in_help() -> None:
-    # textwrap would end a line with "--no-" and start the next with "cache".
-    assert wrap("pass --no-cache to rebuild", 14) == ["pass", "--no-cache to", "rebuild"]
+def test_option_names_are_not_broken_at_hyphens_in_prose() -> None:
+    # textwrap's default would end a line with "--no-" and start the next with "cache".
+    assert prose("pass --no-cache to rebuild", 14) == "pass\n--no-cache to\nrebuild"
 
 
-def test_top_level_help_loads_no_gettext_textwrap_or_contextlib() -> None:
-    # What keeps `keynet-train --help` near `import argparse` (benchmarks/bench_startup.py).
+def _modules_after(argv: list[str]) -> list[str]:
+    """The keynet_train.cli.commands modules a run of ``argv`` imported, in a fresh process."""
     probe = (
         "import sys\n"
-        "sys.argv = ['keynet-train', '--help']\n"
+        f"sys.argv = ['keynet-train', *{argv!r}]\n"
         "from keynet_train.cli.entry import run\n"
         "try:\n"
         "    run()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "import argparse\n"
-        "assert argparse._('usage: ') == 'usage: '\n"
-        "heavy = {'gettext', 'locale', 'textwrap', 'contextlib', 'typing'}\n"
-        "loaded = sorted(heavy & set(sys.modules))\n"
-        "sys.stderr.write(repr(loaded))\n"
+        "sys.stderr.write(repr(sorted(m for m in sys.modules"
+        " if m.startswith('keynet_train.cli.commands.'))))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-S", "-c", probe],
+        [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
-    assert "usage: keynet-train" in done.stdout
-    assert done.stderr == "[]"
+    return eval(done.stderr.splitlines()[-1])
+
+
+def test_top_level_help_lists_commands_without_importing_them() -> None:
+    assert _modules_after(["--help"]) == []
+    assert _modules_after(["--version"]) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "module"),
+    [
+        (["config", "path"], "config_cmd"),
+        (["--debug", "logout", "--help"], "login"),
+        (["inspect", "--help"], "inspect"),
+    ],
+)
+def test_only_the_chosen_commands_module_is_imported(argv: list[str], module: str) -> None:
+    assert _modules_after(argv) == [f"keynet_train.cli.commands.{module}"]
+
+
+def test_the_help_lists_every_command_of_the_table(cli: CliRunner) -> None:
+    from keynet_train.cli.commands import COMMANDS
+
+    result = cli("--help")
+    for name, (_, summary) in COMMANDS.items():
+        assert name in result.stdout
+        assert summary.split()[0] in result.stdout
+
+
+def test_importing_the_package_leaves_httpx_alone() -> None:
+    # keynet_train used to plant None as sys.modules["httpx._main"] for the host process.
+    probe = "import sys, keynet_train.cli.main\nprint([m for m in sys.modules if 'httpx' in m])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

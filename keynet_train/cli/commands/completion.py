@@ -13,23 +13,30 @@ import argparse
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import ArgumentParser, add_command, path_arg
 
+# typing is imported for mypy only (docs/development.md, "Start-up").
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keynet_train.cli.parser import Subparsers
+
 SHELLS = ("bash", "zsh", "fish")
 
 EPILOG = """\
 examples:
+  mkdir -p ~/.local/share/bash-completion/completions
   keynet-train completion bash > ~/.local/share/bash-completion/completions/keynet-train
-  keynet-train completion zsh > "${fpath[1]}/_keynet-train"     # then: compinit
+  mkdir -p ~/.zfunc    # and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)
+  keynet-train completion zsh > ~/.zfunc/_keynet-train
+  mkdir -p ~/.config/fish/completions
   keynet-train completion fish > ~/.config/fish/completions/keynet-train.fish
   source <(keynet-train completion bash)                          # this shell only
 """
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``completion``."""
     p = add_command(
         sub,
         "completion",
-        help="print a shell completion script (bash, zsh, fish)",
         description="Print a completion script for SHELL, generated from keynet-train's own "
         "argument parser: commands, options and their fixed choices.",
         epilog=EPILOG,
@@ -39,11 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 class CommandSpec:
-    """One (sub-)command: its path of names, options, option choices, sub-commands.
-
-    A plain class: ``dataclasses`` costs ~15 ms of import on every start, and
-    this module is imported to build the parser.
-    """
+    """One (sub-)command: its path of names, options, option choices, sub-commands."""
 
     def __init__(self, path: tuple[str, ...]) -> None:
         self.path = path
@@ -55,19 +58,16 @@ class CommandSpec:
         self.positional_files = False
 
 
-def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[CommandSpec]:
-    """Every command of ``parser``'s tree, parents before children."""
+def walk(parser: ArgumentParser, path: tuple[str, ...] = ()) -> list[CommandSpec]:
+    """Every command of ``parser``'s tree, parents before children.
+
+    Reads the tree through what :class:`ArgumentParser` records (its
+    arguments, its sub-commands and their summaries).
+    """
     spec = CommandSpec(path)
     children: list[CommandSpec] = []
-    if isinstance(parser, ArgumentParser):
-        parser.ensure_arguments()  # sub-commands hold their options back until used
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {a.dest: a.help or "" for a in action._choices_actions}
-            for name, child in action.choices.items():
-                spec.subcommands[name] = helps.get(name, "")
-                children.extend(walk(child, (*path, name)))
-        elif action.option_strings:
+    for action in parser.arguments:
+        if action.option_strings:
             spec.options.extend(action.option_strings)
             if action.nargs != 0:
                 for option in action.option_strings:
@@ -78,6 +78,11 @@ def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[Co
             spec.positional_choices.extend(str(c) for c in action.choices)
         else:
             spec.positional_files = True
+    if parser.subcommands is not None:
+        for name, child in dict(parser.subcommands.choices or {}).items():
+            assert isinstance(child, ArgumentParser), "add_subparsers(parser_class=ArgumentParser)"
+            spec.subcommands[name] = child.summary
+            children.extend(walk(child, (*path, name)))
     return [spec, *children]
 
 

@@ -9,15 +9,19 @@ from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import ArgumentParser, add_command
 from keynet_train.errors import ConfigError
 
+# typing is imported for mypy only (docs/development.md, "Start-up").
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keynet_train.cli.parser import Subparsers
+
 PREFERENCE_KEYS = ("project_id", "harbor_project", "podman_url")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``config`` with its four actions."""
     p = add_command(
         sub,
         "config",
-        help="show or change the stored configuration",
         description="Inspect or change the stored configuration. Secrets are always masked.",
         epilog="examples:\n  keynet-train config show\n  keynet-train config set project_id 123\n"
         "  keynet-train config path",
@@ -81,7 +85,7 @@ def run_show(args: argparse.Namespace, env: Environment) -> int:
     Raises:
         ConfigError: the file is missing or corrupt.
     """
-    import json  # here, not at module level: not needed to start up
+    import json
     from datetime import datetime, timezone
 
     store = open_store(env)

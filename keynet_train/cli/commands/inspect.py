@@ -13,11 +13,12 @@ import argparse
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import add_command, add_python_option
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from keynet_train.cli.parser import Subparsers
     from keynet_train.extraction import Argument, ExtractionResult
     from keynet_train.extraction.platform import PlatformCheck
     from keynet_train.notices import Notice
@@ -30,12 +31,11 @@ examples:
 """
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``inspect`` sub-command."""
     p = add_command(
         sub,
         "inspect",
-        help="show the hyperparameters push would send",
         description="Validate ENTRYPOINT and list the hyperparameters extracted statically "
         "from its parser: argparse, click, typer, HfArgumentParser dataclasses, fire, "
         "tyro, or module globals overridden by a configurator (the code is never run).",
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         ExtractionError: the sub-command cannot be chosen, --python names no
             interpreter, or extraction failed unexpectedly.
     """
-    import json  # here, not at module level: not needed to start up
+    import json
     from pathlib import Path
 
     from keynet_train.extraction import extract_hyperparameters
@@ -189,7 +189,7 @@ _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help"
 
 def format_arguments(result: ExtractionResult) -> str:
     """A plain, aligned text table of the arguments (no colours: safe for pipes)."""
-    import json  # here, not at module level: not needed to start up
+    import json
 
     from keynet_train.cli.output import format_table
 
@@ -215,7 +215,7 @@ JOINED_VALUES = ("globals", "fire")
 
 def spelling(arg: Argument, *, joined: bool = False) -> str:
     """How the command line writes the argument (docs/cli-descriptor.md), e.g. ``--lr VALUE``."""
-    import json  # here, not at module level: not needed to start up
+    import json
 
     flag = arg.flags[0] if arg.flags else "?"
     kind = arg.kind

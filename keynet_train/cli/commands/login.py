@@ -9,9 +9,10 @@ from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import add_command
 from keynet_train.errors import InputError
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from keynet_train.cli.parser import Subparsers
     from keynet_train.config import Config
 
 LOGIN_EPILOG = """\
@@ -36,12 +37,11 @@ waiting for input.
 """
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``login`` and ``logout``."""
+def register(sub: Subparsers) -> None:
+    """Add ``login``."""
     p = add_command(
         sub,
         "login",
-        help="sign in and store credentials",
         description="Sign in to the KeyNet platform, store the API token and the Harbor "
         "robot credentials (mode 0600), verify them against the registry and log podman in.",
         epilog=LOGIN_EPILOG,
@@ -54,10 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(handler=run_login)
 
+
+def register_logout(sub: Subparsers) -> None:
+    """Add ``logout``."""
     q = add_command(
         sub,
         "logout",
-        help="delete stored credentials (same as: config clear)",
         description="Delete the stored credentials and the podman registry login made by "
         "'login'. Safe to run when not logged in.",
         epilog="example:\n  keynet-train logout",
@@ -189,7 +191,7 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         InputError: a value is missing and there is no terminal to prompt.
         KeynetError: any failure of :func:`keynet_train.auth.login`.
     """
-    import json  # here, not at module level: not needed to start up
+    import json
     from pathlib import Path
 
     from keynet_train.auth import login

@@ -9,10 +9,11 @@ from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import print_table
 from keynet_train.cli.parser import add_command
 
-# Annotations only (typing costs ~5 ms of every start); mypy reads this as True.
+# typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keynet_train.backend.client import BackendClient, ProjectsPage
+    from keynet_train.cli.parser import Subparsers
     from keynet_train.config import Config
 
 
@@ -39,12 +40,11 @@ def _limit(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``projects``."""
     p = add_command(
         sub,
         "projects",
-        help="list trainable projects",
         description="List the projects you can push training images to "
         "(GET /v1/projects/trainable).",
         epilog="examples:\n  keynet-train projects\n  keynet-train projects --page 1 --limit 50\n"
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     Raises:
         NotLoggedInError, AuthenticationError, BackendError: see BackendClient.
     """
-    import json  # here, not at module level: not needed to start up
+    import json
 
     with backend_client(env) as client:
         page = client.fetch_trainable_projects(page=args.page, limit=args.limit)

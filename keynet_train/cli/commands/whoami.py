@@ -9,6 +9,11 @@ from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import add_command
 from keynet_train.errors import NotLoggedInError
 
+# typing is imported for mypy only (docs/development.md, "Start-up").
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keynet_train.cli.parser import Subparsers
+
 EPILOG = """\
 examples:
   keynet-train whoami
@@ -22,12 +27,11 @@ service started for the command (when podman is installed).
 """
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``whoami``."""
     p = add_command(
         sub,
         "whoami",
-        help="show the signed-in user, server, registry and podman service",
         description="Show the stored login (user, server, token expiry, Harbor registry and "
         "robot account) and which podman service push would use, and why. Sends no request "
         "to the backend; it only checks whether the podman service answers.",
@@ -46,7 +50,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         ConfigError: the config file is unreadable.
         UsageError: CONTAINER_CONNECTION names an unknown podman connection.
     """
-    import json  # here, not at module level: not needed to start up
+    import json
     from datetime import datetime, timezone
 
     from keynet_train.podman.client import ping
