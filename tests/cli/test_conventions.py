@@ -271,3 +271,10 @@ def test_importing_the_package_leaves_httpx_alone() -> None:
     probe = "import sys, keynet_train.cli.main\nprint([m for m in sys.modules if 'httpx' in m])"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_top_level_options_take_no_value() -> None:
+    # chosen_command() takes the first word that is not an option for the command;
+    # a top-level option with a value would make it pick that value instead.
+    parser = build_parser("")
+    assert [a.option_strings for a in parser.arguments if a.nargs != 0] == []

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 
 import pytest
 
 from keynet_train.cli.main import build_parser
+from keynet_train.cli.parser import ArgumentParser
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import FakeBackend
 
@@ -17,14 +17,13 @@ def _typed_options() -> list[tuple[list[str], str]]:
     """(sub-command path, option string) of every option that converts its value."""
     found: list[tuple[list[str], str]] = []
 
-    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
-        parser.ensure_arguments()  # type: ignore[attr-defined]  # added when first parsed
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, child in action.choices.items():
-                    walk(child, [*path, name])
-            elif action.type is not None and action.option_strings:
+    def walk(parser: ArgumentParser, path: list[str]) -> None:
+        for action in parser.arguments:
+            if action.type is not None and action.option_strings:
                 found.append((path, action.option_strings[-1]))
+        if parser.subcommands is not None:
+            for name, child in dict(parser.subcommands.choices or {}).items():
+                walk(child, [*path, name])
 
     walk(build_parser(), [])
     return found
