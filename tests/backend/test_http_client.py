@@ -211,3 +211,38 @@ def test_backend_client_over_private_ca(
     with BackendClient(tls_backend.url, None, ca_bundle=str(cert)) as client:
         signed_in = client.sign_in(tls_backend.username, tls_backend.password)
     assert signed_in.harbor.url == tls_backend.harbor_url
+
+
+def test_one_trust_store_per_bundle_per_process(
+    tls_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Loading a store costs 50-90 ms: the backend and registry clients of a push share one."""
+    cert, _ = tls_pair
+    assert build_ssl_context(str(cert)) is build_ssl_context(str(cert))
+    copy = tmp_path / "ca.pem"
+    copy.write_bytes(cert.read_bytes())
+    first = build_ssl_context(str(copy))
+    copy.write_bytes(cert.read_bytes() + b"\n")  # rewritten: loaded again
+    assert build_ssl_context(str(copy)) is not first
+
+
+def test_a_plain_http_client_loads_no_trust_store_and_fails_closed(
+    tls_backend: FakeBackend, tls_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[str] = []
+    original = ssl.SSLContext.load_verify_locations
+
+    def counting(self: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loads.append("load")
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    monkeypatch.setattr(ssl.SSLContext, "set_default_verify_paths", lambda self: loads.append("x"))
+    cert, _ = tls_pair
+    plain = "http://127.0.0.1:9"
+    with create_http_client(plain, environ={CA_BUNDLE_ENV: str(cert)}) as client:
+        assert loads == []
+        # Trusting nothing, an https URL sent through it is refused, never unverified.
+        with pytest.raises(httpx.ConnectError) as info:
+            client.get(tls_backend.url + "/v1/projects/trainable")
+    assert is_tls_verification_error(info.value)
