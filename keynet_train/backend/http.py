@@ -141,6 +141,17 @@ def _load_ssl_context(ca_bundle: str, _identity: tuple[object, ...]) -> ssl.SSLC
         import certifi
 
         context.load_verify_locations(cafile=certifi.where())
+    _add_bundle(context, ca_bundle)
+    return context
+
+
+def _add_bundle(context: ssl.SSLContext, ca_bundle: str) -> None:
+    """Trust the certificates of ``ca_bundle`` in ``context`` too.
+
+    Raises:
+        ConfigError: the bundle is missing, unreadable or contains no PEM
+            certificate; the message names ``KEYNET_CA_BUNDLE``.
+    """
     try:
         context.load_verify_locations(cafile=ca_bundle)
     except (OSError, ssl.SSLError) as exc:
@@ -149,12 +160,22 @@ def _load_ssl_context(ca_bundle: str, _identity: tuple[object, ...]) -> ssl.SSLC
             f"{CA_BUNDLE_ENV}={ca_bundle} cannot be used as a CA bundle: {reason}",
             f"Point {CA_BUNDLE_ENV} at a readable PEM file of CA certificates, or unset it.",
         ) from exc
+
+
+def _without_default_store(ca_bundle: str | None) -> ssl.SSLContext:
+    """A verifying TLS context trusting only ``ca_bundle`` (nothing when None).
+
+    For plain-HTTP clients: the bundle is still checked (a bad
+    ``KEYNET_CA_BUNDLE`` is reported at once, whatever the URL), the system
+    store is not loaded.
+
+    Raises:
+        ConfigError: the bundle is unusable (see :func:`_add_bundle`).
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_bundle:
+        _add_bundle(context, ca_bundle)
     return context
-
-
-def _trusting_nothing() -> ssl.SSLContext:
-    """A verifying TLS context with no trusted certificate: every handshake fails."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 @functools.lru_cache(maxsize=1)
@@ -218,9 +239,10 @@ def create_http_client(
     if not verify:
         verify_setting = False
     elif base_url and base_url.lower().startswith("http://"):
-        # Plain HTTP needs no trust store (50-90 ms to load). The context trusts
-        # nothing, so an https:// URL sent through this client fails closed.
-        verify_setting = _trusting_nothing()
+        # Plain HTTP needs no system trust store (50-90 ms to load). The context
+        # trusts at most the CA bundle, so an https:// URL sent through this
+        # client is verified against that or fails closed.
+        verify_setting = _without_default_store(bundle)
     elif bundle:
         verify_setting = build_ssl_context(bundle)
     else:

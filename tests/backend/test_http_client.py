@@ -226,7 +226,7 @@ def test_one_trust_store_per_bundle_per_process(
     assert build_ssl_context(str(copy)) is not first
 
 
-def test_a_plain_http_client_loads_no_trust_store_and_fails_closed(
+def test_a_plain_http_client_loads_no_system_store_and_fails_closed(
     tls_backend: FakeBackend, tls_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loads: list[str] = []
@@ -240,7 +240,10 @@ def test_a_plain_http_client_loads_no_trust_store_and_fails_closed(
     monkeypatch.setattr(ssl.SSLContext, "set_default_verify_paths", lambda self: loads.append("x"))
     cert, _ = tls_pair
     plain = "http://127.0.0.1:9"
-    with create_http_client(plain, environ={CA_BUNDLE_ENV: str(cert)}) as client:
+    with create_http_client(plain, environ={CA_BUNDLE_ENV: str(cert)}):
+        assert loads == ["load"]  # the bundle is checked; the system store is not loaded
+    loads.clear()
+    with create_http_client(plain) as client:
         assert loads == []
         # Trusting nothing, an https URL sent through it is refused, never unverified.
         with pytest.raises(httpx.ConnectError) as info:
