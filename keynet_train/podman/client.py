@@ -47,13 +47,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from keynet_train.build.failures import BuildStepError, StoreFacts, explain
+from keynet_train.build.image_names import validate_repository, validate_tag
 from keynet_train.config import Secret
 from keynet_train.errors import (
     BuildError,
     KeynetError,
     PodmanUnavailableError,
     RegistryError,
-    UsageError,
 )
 from keynet_train.interrupts import Stopped
 from keynet_train.podman import connection as podman_connection
@@ -74,8 +74,6 @@ PUSH_HEARTBEAT_SECONDS = 30.0
 CONTEXT_PROGRESS_SECONDS = 10.0
 PING_TIMEOUT = 5.0
 
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_REPO_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _STEP_RE = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
 _IMAGE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -157,43 +155,6 @@ class _BuildProgress:
     image_id: str | None = None
     partial: str = ""
     lines: list[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def validate_tag(tag: str) -> str:
-    """Return ``tag`` if it is a valid image tag.
-
-    Raises:
-        UsageError: not 1-128 characters of ``[A-Za-z0-9_.-]`` starting with a
-            letter, digit or underscore.
-    """
-    if not _TAG_RE.match(tag):
-        raise UsageError(
-            f"Invalid image tag: {tag!r}",
-            hint="A tag is up to 128 letters, digits, '_', '.' or '-', not starting "
-            "with '.' or '-' (e.g. --tag v1.2 or --tag latest).",
-        )
-    return tag
-
-
-def validate_repository(repository: str) -> str:
-    """Return ``repository`` (``host[:port]/path``) if its path is valid.
-
-    Raises:
-        UsageError: a path component is not lowercase ``[a-z0-9]`` separated by
-            ``.``, ``_``, ``__`` or ``-``.
-    """
-    host, _, path = repository.partition("/")
-    components = path.split("/") if path else []
-    if not host or not components or not all(_REPO_COMPONENT_RE.match(c) for c in components):
-        raise UsageError(
-            f"Invalid image repository: {repository!r}",
-            hint="Repository paths are lowercase letters and digits separated by "
-            "'.', '_' or '-' (check --harbor-project).",
-        )
-    return repository
 
 
 # --------------------------------------------------------------------------- progress
@@ -562,7 +523,7 @@ class PodmanClient:
         """Tag ``image_id`` as ``repository:tag`` and return that reference.
 
         Raises:
-            UsageError: invalid repository or tag.
+            InputError: invalid repository or tag.
             BuildError: podman refused (e.g. unknown image).
         """
         validate_repository(repository)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from keynet_train.build.image_names import is_repository_component
 from keynet_train.errors import InputError
 from keynet_train.progress import Background, HeldReporter, Reporter
 from keynet_train.push.settings import (
@@ -55,7 +56,6 @@ PARTIAL_LIST = (
 LABEL_PREFIX = "ai.keynet.train"
 
 # One path component of an OCI repository name (distribution/reference grammar).
-_REPO_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 
 ProjectChooser = Callable[[Callable[[int], "ProjectsPage"]], int]
 """Picks a project id given a function that fetches page N (0-based) of trainable projects."""
@@ -152,7 +152,7 @@ def repository_component(upload_key: str) -> str:
     ``ai.keynet.train.upload-key`` label and in the result.
     """
     component = re.sub(r"[_-]+", "-", upload_key.lower()).strip("-")
-    if not _REPO_COMPONENT_RE.match(component):
+    if not is_repository_component(component):
         # Unreachable for keys that passed NanoID validation; guard anyway.
         raise InputError(f"Upload key {upload_key!r} cannot be used as a repository name.")
     return component

@@ -18,12 +18,12 @@ the valid keys instead of silently falling back to a default.
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keynet_train.errors import ConfigError
+from keynet_train.build.image_names import validate_build_arg_name, validate_platform, validate_tag
+from keynet_train.errors import ConfigError, InputError
 
 __all__ = ["PROJECT_KEYS", "ProjectSettings", "find_project_settings", "load_project_file"]
 
@@ -44,12 +44,6 @@ PROJECT_KEYS: tuple[str, ...] = (
     "command",
     "python",
 )
-
-# Docker's tag grammar: what may follow ':' in an image reference.
-_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-# os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64/v8.
-_PLATFORM_RE = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?")
-_BUILD_ARG_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -273,13 +267,12 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
     for tag in tags_value:
         if not isinstance(tag, str):
             raise check.wrong_type("tags", "an array of strings", tag)
-        if not _TAG_RE.fullmatch(tag):
+        try:
+            validate_tag(tag)
+        except InputError as exc:
             raise check.error(
-                "tags",
-                f"contains {tag!r}, which is not a valid image tag",
-                hint="A tag is 1-128 letters, digits, '_', '.' or '-', not starting with '.' "
-                "or '-'.",
-            )
+                "tags", f"contains {tag!r}, which is not a valid image tag", exc.hint
+            ) from None
         tags.append(tag)
 
     args_value = table.get("build_args", {})
@@ -287,10 +280,12 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         raise check.wrong_type("build_args", "a table of strings", args_value)
     build_args: dict[str, str] = {}
     for name, value in args_value.items():
-        if not _BUILD_ARG_RE.fullmatch(name):
+        try:
+            validate_build_arg_name(name)
+        except InputError as exc:
             raise check.error(
-                "build_args", f"has {name!r}, which is not a valid build argument name"
-            )
+                "build_args", f"has {name!r}, which is not a valid build argument name", exc.hint
+            ) from None
         if not isinstance(value, str):
             raise check.error(
                 f"build_args.{name}",
@@ -300,11 +295,17 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         build_args[name] = value
 
     platform = check.string("platform")
-    if platform is not None and not _PLATFORM_RE.fullmatch(platform):
-        raise check.error(
-            "platform",
-            f"must look like os/arch (e.g. linux/amd64), got {platform!r}",
-        )
+    if platform is not None:
+        try:
+            validate_platform(platform)
+        except InputError as exc:
+            detail = exc.message.removeprefix(f"Invalid platform: {platform!r}").strip(":. ")
+            problem = (
+                f"names {detail} in {platform!r}"
+                if detail
+                else f"must look like os/arch (e.g. linux/amd64), got {platform!r}"
+            )
+            raise check.error("platform", problem, exc.hint) from None
 
     return ProjectSettings(
         source=path,

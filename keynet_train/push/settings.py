@@ -8,13 +8,17 @@ no podman, no output.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keynet_train.config import DEFAULT_HARBOR_PROJECT
+from keynet_train.build.image_names import (
+    validate_build_arg_name,
+    validate_platform,
+    validate_tag,
+)
+from keynet_train.config import DEFAULT_HARBOR_PROJECT, validate_harbor_project
 from keynet_train.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -22,13 +26,6 @@ if TYPE_CHECKING:
     from keynet_train.push.project_file import ProjectSettings
 
 DEFAULT_PLATFORM = "linux/amd64"
-
-# Docker's tag grammar: a word character, then up to 127 word characters, dots or dashes.
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-# Harbor project names: lowercase alphanumerics separated by . _ -
-_HARBOR_PROJECT_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-_PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
-_BUILD_ARG_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
@@ -131,26 +128,19 @@ def resolve_settings(
         or (config.harbor_project if config else None)
         or DEFAULT_HARBOR_PROJECT
     )
-    if not _HARBOR_PROJECT_RE.match(harbor_project) or len(harbor_project) > 255:
-        raise InputError(
-            f"Invalid Harbor project name: {harbor_project!r}.",
-            "Use lowercase letters, digits and . _ - (e.g. kitech-model).",
-        )
+    try:
+        validate_harbor_project(harbor_project)
+    except ConfigError as exc:
+        raise InputError(exc.message, exc.hint) from None
 
     tags = list(options.tags) if options.tags else list(project.tags)
     for tag in tags:
-        if not _TAG_RE.match(tag):
-            raise InputError(
-                f"Invalid image tag: {tag!r}.",
-                "A tag is 1-128 characters of letters, digits, '_', '.' and '-', "
-                "not starting with '.' or '-'.",
-            )
+        validate_tag(tag)
     tags = list(dict.fromkeys(tags))
 
     build_args = {**project.build_args, **options.build_args}
     for name in build_args:
-        if not _BUILD_ARG_RE.match(name):
-            raise InputError(f"Invalid build-arg name: {name!r}.", "Use --build-arg NAME=VALUE.")
+        validate_build_arg_name(name)
 
     platform = validate_platform(options.platform or project.platform or DEFAULT_PLATFORM)
 
@@ -207,45 +197,3 @@ def parse_build_args(values: list[str]) -> dict[str, str]:
             raise InputError(f"Invalid --build-arg {item!r}.", "Use --build-arg NAME=VALUE.")
         result[name] = value
     return result
-
-
-# GOOS/GOARCH values podman accepts in --platform (Go's `go tool dist list`);
-# anything else fails only after the context was sent, with podman's
-# misleading "pinging container registry" text (docs/build-errors.md).
-KNOWN_OS = (
-    "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly", "solaris",
-    "illumos", "aix", "android", "ios", "plan9", "js", "wasip1",
-)  # fmt: skip
-KNOWN_ARCH = (
-    "amd64", "arm64", "arm", "386", "ppc64le", "ppc64", "s390x", "riscv64", "mips",
-    "mipsle", "mips64", "mips64le", "loong64", "wasm",
-)  # fmt: skip
-
-
-def validate_platform(platform: str) -> str:
-    """Return ``platform`` if it is ``OS/ARCH[/VARIANT]`` with a known OS and architecture.
-
-    Raises:
-        InputError: malformed, or an OS/architecture podman does not know (the
-            message names the nearest known one).
-    """
-    import difflib
-
-    if not _PLATFORM_RE.match(platform):
-        raise InputError(
-            f"Invalid platform: {platform!r}.",
-            "Use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64.",
-        )
-    os_name, arch = platform.split("/")[:2]
-    for kind, value, known in (("OS", os_name, KNOWN_OS), ("architecture", arch, KNOWN_ARCH)):
-        if value not in known:
-            # uname's names for the two common architectures are not Go's.
-            alias = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}.get(value)
-            close = [alias] if alias else difflib.get_close_matches(value, known, n=1, cutoff=0.5)
-            guess = f"Did you mean {close[0]}? " if close else ""
-            raise InputError(
-                f"Invalid platform: {platform!r}: unknown {kind} {value!r}.",
-                f"{guess}Use OS/ARCH[/VARIANT], e.g. linux/amd64 (the training "
-                f"platform's GPU nodes) or linux/arm64; known {kind}s: {', '.join(known)}.",
-            )
-    return platform

@@ -24,7 +24,13 @@ import pytest
 
 from keynet_train.build import context as bc
 from keynet_train.config import Secret
-from keynet_train.errors import BuildError, PodmanUnavailableError, RegistryAuthError, RegistryError
+from keynet_train.errors import (
+    BuildError,
+    InputError,
+    PodmanUnavailableError,
+    RegistryAuthError,
+    RegistryError,
+)
 from keynet_train.podman import client as pc
 from keynet_train.podman import connection as podman_connection
 from keynet_train.podman import trust as registry_trust
@@ -468,9 +474,9 @@ def test_tag_and_push_to_tls_registry(
 
 
 def test_invalid_tags_are_rejected_before_podman(client: pc.PodmanClient) -> None:
-    with pytest.raises(pc.UsageError, match="Invalid image tag"):
+    with pytest.raises(InputError, match="Invalid image tag"):
         client.tag("0" * 64, "127.0.0.1:5000/p/r", "bad tag")
-    with pytest.raises(pc.UsageError, match="Invalid image repository"):
+    with pytest.raises(InputError, match="Invalid image repository"):
         client.tag("0" * 64, "127.0.0.1:5000/Upper/r", "ok")
 
 
