@@ -146,9 +146,12 @@ class ParserValue(Modelled):
 
     def escaped(self, interp: Interpreter, callee: str, line: int) -> None:
         self.escapes.append((callee, line))
+        where = f"line {self.line}"
+        if self.defined_in and self.defined_in != interp.path:
+            where = f"{self.defined_in}:{self.line}"
         interp.note(
             line,
-            f"the argparse parser defined at line {self.line} is passed to {callee}(), "
+            f"the argparse parser defined at {where} is passed to {callee}(), "
             "which cannot be followed statically; arguments it adds may be missing",
             "warning",
             partial=True,

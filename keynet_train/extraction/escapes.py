@@ -28,18 +28,28 @@ _HARMLESS_CALLEES = frozenset(("argcomplete.autocomplete", "logging.info", "logg
 
 def note_opaque_call(
     interp: Interpreter, func: object, node: ast.Call, args: list[object], kwargs: dict[str, object]
-) -> None:
-    """Record what a call of an unresolvable ``func`` does to parsers it sees. Raises nothing."""
+) -> Modelled | None:
+    """Record what a call of an unresolvable ``func`` does to parsers it sees.
+
+    Returns the one parser (or group) handed to the call, if exactly one
+    was: ``parser = wrap(parser)`` keeps that parser (a helper that gets a
+    parser returns it, the documented idiom of ``deepspeed.add_config_arguments``
+    and friends), and the warning above names the call. Raises nothing.
+    """
     if not _is_opaque(interp, func):
-        return
+        return None
     if isinstance(node.func, ast.Attribute) and node.func.attr in PARSE_NAMES:
         interp.opaque_parses.append((node.lineno, _source_name(node.func.value)))
     callee = _source_name(node.func)
     if callee in _HARMLESS_CALLEES:
-        return
+        return None
+    parsers: list[Modelled] = []
     for value in (*args, *kwargs.values()):
         if isinstance(value, Modelled):
             value.escaped(interp, callee, node.lineno)
+            if type(value).escaped is not Modelled.escaped and value not in parsers:
+                parsers.append(value)
+    return parsers[0] if len(parsers) == 1 else None
 
 
 def _is_opaque(interp: Interpreter, func: object) -> bool:

@@ -637,8 +637,11 @@ class Interpreter(ExpressionEvaluator):
                     incomplete = True
             else:
                 kwargs[kw.arg] = self.eval(kw.value, scope)
-        note_opaque_call(self, func, node, args, kwargs)
-        return self.call(func, CallArgs(args, kwargs, node, incomplete))
+        handed = note_opaque_call(self, func, node, args, kwargs)
+        result = self.call(func, CallArgs(args, kwargs, node, incomplete))
+        if result is UNKNOWN and handed is not None:
+            return handed  # ``parser = wrap(parser)``: the same parser (see note_opaque_call)
+        return result
 
     def call(self, func: object, call: CallArgs) -> object:
         """Model calling ``func``."""

@@ -647,7 +647,10 @@ def normalise_help(doc: dict[str, object]) -> dict[str, object]:
         if isinstance(a["help"], str):
             a["help"] = " ".join(a["help"].split()) or None
         args.append(a)
-    return {"parser_type": doc["parser_type"], "command": doc.get("command"), "arguments": args}
+    out = {"parser_type": doc["parser_type"], "command": doc.get("command"), "arguments": args}
+    if "complete" in doc:  # the static side's flag; the runtime has no such thing
+        out["complete"] = doc["complete"]
+    return out
 
 
 # ------------------------------------------------------------ parse a command line

@@ -33,6 +33,9 @@ class Project(NamedTuple):
     roots: tuple[str, ...] = ()
     #: Run as ``python -m MODULE`` from the first root.
     module: str | None = None
+    #: Arguments added at runtime by code that cannot be followed statically: the
+    #: static list lacks exactly these, and says so (``complete: false``).
+    unseen: tuple[str, ...] = ()
 
 
 PROJECTS = {
@@ -48,6 +51,8 @@ PROJECTS = {
     "nested_pkg": Project("train.py"),
     # arguments added in a helper module: diagnostics name that module (issue 17 item 5)
     "helper_diagnostics": Project("train.py"),
+    # parser = wrap(parser) where wrap calls code that cannot be followed (issue 17 item 3)
+    "wrap_opaque": Project("train.py", unseen=("deepspeed", "deepspeed_config")),
     # an installed library read from source: transformers' TrainingArguments
     "hf_training_args": Project("train.py"),
 }
@@ -98,7 +103,14 @@ def test_every_project_is_checked() -> None:
 def test_project_matches_runtime(name: str) -> None:
     expected, actual = _runtime(name), _static(name)
     assert actual["parser_type"] == expected["parser_type"]
-    exp_args: list[dict[str, object]] = expected["arguments"]  # type: ignore[assignment]
+    unseen = PROJECTS[name].unseen
+    assert actual["complete"] is not bool(unseen)
+    exp_args: list[dict[str, object]] = [
+        a
+        for a in expected["arguments"]  # type: ignore[attr-defined]
+        if a["name"] not in unseen
+    ]
+    assert len(exp_args) == len(expected["arguments"]) - len(unseen)  # type: ignore[arg-type]
     act_args: list[dict[str, object]] = actual["arguments"]  # type: ignore[assignment]
     assert_same_names(exp_args, act_args)
     assert exp_args, "the oracle found no arguments: the project does not run"
