@@ -9,10 +9,15 @@ the same everywhere. Only this module, :mod:`keynet_train.backend.client` and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import socket
 import ssl
+import threading
+import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -45,43 +50,246 @@ DebugLog = Callable[[str], None]
 
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 """No API or registry answer we read is anywhere near this; a bigger body is refused while
-it streams in, so a wrong URL (a file server, a proxy's error loop) cannot exhaust memory."""
+it streams in, so a wrong URL (a file server, a proxy's error loop) cannot exhaust memory.
+Counted after decompression: a gzip body of 2 MB can inflate to gigabytes."""
+
+REQUEST_DEADLINE = 60.0
+"""Seconds one request may take in all: connect, TLS, sending, headers and body.
+
+The per-read timeout alone lets a server that sends one byte every few seconds
+hold a command forever. Documented in docs/security.md; tests lower it (the
+``deadline`` argument of :func:`create_http_client`, or this module attribute)."""
+
+# The encodings we can decode while counting; we ask for no others.
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 class ResponseTooLargeError(httpx.TransportError):
     """A response body passed :data:`MAX_RESPONSE_BYTES` (raised while it is read)."""
 
 
-class _CappedStream(httpx.SyncByteStream):
-    """Passes a response body through, raising once more than ``limit`` bytes arrived."""
+class UndecodableResponseError(httpx.TransportError):
+    """A response body in an encoding we did not ask for, stacked encodings, or corrupt data.
 
-    def __init__(self, inner: httpx.SyncByteStream, limit: int, request: httpx.Request) -> None:
+    A transport error (not httpx's ``DecodingError``) so every caller's
+    network-failure handling reports it.
+    """
+
+
+class RequestDeadlineError(httpx.TimeoutException):
+    """A request did not complete within its total deadline (:data:`REQUEST_DEADLINE`)."""
+
+
+class _Inflater:
+    """Decodes one ``Content-Encoding`` (gzip or deflate) with bounded output per call.
+
+    A fresh ``max_length`` per step keeps memory at ``limit`` even for a chunk
+    that would inflate a thousandfold.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._raw_fallback = encoding == "deflate"  # zlib-wrapped, or raw as some servers send
+        wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
+        self._decoder = zlib.decompressobj(wbits)
+        self._started = False
+
+    def inflate(self, data: bytes, limit: int) -> Iterator[bytes]:
+        """Yield the decoded pieces of ``data``, each at most ``limit + 1`` bytes.
+
+        Raises:
+            zlib.error: the data is not valid for the encoding.
+        """
+        try:
+            out = self._decoder.decompress(data, limit + 1)
+        except zlib.error:
+            if not (self._raw_fallback and not self._started):
+                raise
+            self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._decoder.decompress(data, limit + 1)
+        self._started = True
+        while True:
+            yield out
+            if not self._decoder.unconsumed_tail:
+                return
+            out = self._decoder.decompress(self._decoder.unconsumed_tail, limit + 1)
+
+
+class _CappedStream(httpx.SyncByteStream):
+    """Passes a response body through (decoded, if ``inflater``), raising once more than
+    ``limit`` decoded bytes arrived."""
+
+    def __init__(
+        self,
+        inner: httpx.SyncByteStream,
+        limit: int,
+        request: httpx.Request,
+        inflater: _Inflater | None = None,
+    ) -> None:
         self._inner = inner
         self._limit = limit
         self._request = request
+        self._inflater = inflater
 
     def __iter__(self) -> Iterator[bytes]:
         received = 0
         for chunk in self._inner:
-            received += len(chunk)
-            if received > self._limit:
-                raise ResponseTooLargeError(
-                    f"response body over {self._limit} bytes", request=self._request
+            try:
+                pieces = (
+                    self._inflater.inflate(chunk, self._limit - received)
+                    if self._inflater is not None
+                    else iter((chunk,))
                 )
-            yield chunk
+                for piece in pieces:
+                    received += len(piece)
+                    if received > self._limit:
+                        raise ResponseTooLargeError(
+                            f"response body over {self._limit} bytes"
+                            + (" once decompressed" if self._inflater is not None else ""),
+                            request=self._request,
+                        )
+                    if piece:
+                        yield piece
+            except zlib.error as exc:
+                raise UndecodableResponseError(
+                    f"the compressed response body is corrupt ({exc})", request=self._request
+                ) from None
 
     def close(self) -> None:
         self._inner.close()
 
 
 def _cap_response(response: httpx.Response) -> None:
-    """Event hook: bound the body before anything (the debug log, ``.read()``) reads it."""
+    """Event hook: bound the body before anything (the debug log, ``.read()``) reads it.
+
+    A compressed body is decoded here, counting decoded bytes, and the
+    ``Content-Encoding`` header is dropped so httpx does not decode it again
+    (httpx's own decoder inflates a whole chunk at once, without a bound).
+
+    Raises:
+        ResponseTooLargeError: the declared length is over the cap.
+        UndecodableResponseError: an encoding other than gzip/deflate, or several.
+    """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
         response.close()
         raise ResponseTooLargeError(f"response body of {declared} bytes", request=response.request)
+    codings = [
+        c.strip().lower()
+        for c in response.headers.get_list("content-encoding", split_commas=True)
+        if c.strip().lower() not in ("", "identity")
+    ]
+    if len(codings) > 1 or (codings and codings[0] not in ("gzip", "deflate")):
+        response.close()
+        raise UndecodableResponseError(
+            f"unsupported Content-Encoding {', '.join(codings)!r} (asked for {_ACCEPT_ENCODING})",
+            request=response.request,
+        )
     if isinstance(response.stream, httpx.SyncByteStream):
-        response.stream = _CappedStream(response.stream, MAX_RESPONSE_BYTES, response.request)
+        inflater = _Inflater(codings[0]) if codings else None
+        if codings:
+            del response.headers["content-encoding"]
+        response.stream = _CappedStream(
+            response.stream, MAX_RESPONSE_BYTES, response.request, inflater
+        )
+
+
+class _Watchdog:
+    """Ends a request at its deadline by shutting its socket down from a timer thread.
+
+    The sockets come from httpcore's documented ``trace`` extension
+    (``connection.connect_tcp.complete`` returns the network stream), so even
+    a server trickling its headers or TLS handshake is cut off. A blocked read
+    then fails, and :class:`_DeadlineClient` reports the deadline instead.
+
+    The watchdog keeps a duplicate of each socket: TLS detaches the original
+    object, and a duplicate shares the connection (``shutdown`` acts on the
+    connection, not the descriptor) while its descriptor cannot be reused by
+    another socket until :meth:`__exit__` closes it.
+    """
+
+    def __init__(self, seconds: float, chained: Callable[..., Any] | None) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._chained = chained
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """The ``trace`` extension callback: remember each new connection's socket."""
+        if event == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                with self._lock:
+                    if not self._done:
+                        with contextlib.suppress(OSError):
+                            duplicate = sock.dup()
+                            self._sockets.append(duplicate)
+                            if self.fired:
+                                self._shutdown(duplicate)
+        if self._chained is not None:
+            self._chained(event, info)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            for sock in self._sockets:
+                self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+class _DeadlineClient(httpx.Client):
+    """An httpx client whose every request (with its body) ends within ``deadline`` s."""
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """:meth:`httpx.Client.send` under the total deadline.
+
+        A streamed response (``stream=True``) is read after this returns, so
+        its body is not covered: every caller here reads bodies in full.
+
+        Raises:
+            RequestDeadlineError: the deadline passed before the response was complete.
+            httpx.HTTPError: as :meth:`httpx.Client.send`.
+        """
+        watchdog = _Watchdog(self._deadline, request.extensions.get("trace"))
+        request.extensions = {**request.extensions, "trace": watchdog.trace}
+        started = time.monotonic()
+        with watchdog:
+            try:
+                return super().send(request, **kwargs)
+            except httpx.TransportError as exc:
+                if not watchdog.fired:
+                    raise
+                raise RequestDeadlineError(
+                    f"no complete answer within {self._deadline:g} s "
+                    f"(gave up after {time.monotonic() - started:.0f} s)",
+                    request=request,
+                ) from exc
 
 
 def json_object(content: bytes) -> dict[str, Any] | None:
@@ -213,6 +421,7 @@ def create_http_client(
     transport: httpx.BaseTransport | None = None,
     headers: Mapping[str, str] | None = None,
     redactor: Redactor | None = None,
+    deadline: float | None = None,
 ) -> httpx.Client:
     """Build the configured :class:`httpx.Client` every request goes through.
 
@@ -230,6 +439,9 @@ def create_http_client(
         redactor: known secret values to scrub from debug logs; secrets found
             in response bodies are added to it as they are logged. A private
             one is used when not given.
+        deadline: seconds each request may take in all, body included
+            (default :data:`REQUEST_DEADLINE`); past it the request fails with
+            :class:`RequestDeadlineError` (an ``httpx.TimeoutException``).
 
     Raises:
         ConfigError: the CA bundle is missing or unusable.
@@ -262,9 +474,10 @@ def create_http_client(
         event_hooks["request"].append(_request_logger(debug_log, known))
         event_hooks["response"].append(_response_logger(debug_log, known))
 
-    all_headers = {"User-Agent": USER_AGENT}
+    all_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": _ACCEPT_ENCODING}
     all_headers.update(headers or {})
-    return httpx.Client(
+    return _DeadlineClient(
+        deadline=REQUEST_DEADLINE if deadline is None else deadline,
         base_url=base_url or "",
         verify=verify_setting,
         timeout=timeout_setting,
@@ -277,6 +490,9 @@ def create_http_client(
         # Keeps HTTPS_PROXY/NO_PROXY (CI runners behind proxies) and
         # SSL_CERT_FILE working as users of other tools expect.
         trust_env=True,
+        # A fresh connection per request: the deadline's watchdog learns each
+        # request's socket when it is connected (a reused one is not reported).
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 
@@ -296,6 +512,8 @@ def is_tls_verification_error(exc: BaseException) -> bool:
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
     """A short human description of a network-level failure (no secrets in it)."""
+    if isinstance(exc, RequestDeadlineError):
+        return str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
         return f"connection timed out ({exc})" if str(exc) else "connection timed out"
     if isinstance(exc, httpx.ReadTimeout):

@@ -36,6 +36,7 @@ from keynet_train.backend.http import (
     CA_BUNDLE_ENV,
     MAX_RESPONSE_BYTES,
     DebugLog,
+    RequestDeadlineError,
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
@@ -361,7 +362,9 @@ def _get(
                     "certificate signed by an unknown authority or not valid for this host",
                     f"If the registry uses a private CA, set {CA_BUNDLE_ENV} to its PEM file.",
                 ) from None
-            if attempt == _ATTEMPTS:
+            # A registry that trickled for the whole deadline would do it again:
+            # three more minutes of waiting is not a retry worth making.
+            if attempt == _ATTEMPTS or isinstance(exc, RequestDeadlineError):
                 raise RegistryError(
                     f"Cannot reach registry {base}: "
                     f"{redact(describe_transport_error(exc), secrets)}",

@@ -38,6 +38,7 @@ import socket
 import ssl
 import sys
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -84,11 +85,32 @@ FAILURE_MODES = (
     "drop",  # close the connection without answering
     "deep_json",  # 200 with JSON nested 100,000 levels deep
     "huge",  # 200 with a JSON body of HUGE_BODY_BYTES, streamed without Content-Length
+    "trickle",  # 200 whose JSON body arrives one byte every `delay` s (default 1 s)
+    "gzip_bomb",  # 200, Content-Encoding: gzip, ~2 MB on the wire inflating to 2 GiB
 )
 """Modes accepted by :meth:`FakeBackend.fail` (status modes may also be ints)."""
 
 HUGE_BODY_BYTES = 64 * 1024 * 1024
 """Size of the body of the ``huge`` failure mode."""
+
+_MIB = 1024 * 1024
+
+
+def gzip_bomb(inflated_mib: int = 2048) -> bytes:
+    """A gzip body of ``inflated_mib`` MiB of zeros, about 1 KB on the wire per MiB.
+
+    One deflate block of 1 MiB of zeros, ended by a full flush so it stands
+    alone, repeated; then the final block and a trailer. The trailer's CRC is
+    not computed (2 GiB of work): a client that respects a size cap stops long
+    before it, and one that does not is the failure under test anyway.
+    """
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(b"\0" * _MIB) + compressor.flush(zlib.Z_FULL_FLUSH)
+    final = compressor.flush(zlib.Z_FINISH)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    trailer = b"\0\0\0\0" + ((inflated_mib * _MIB) % 2**32).to_bytes(4, "little")
+    return header + block * inflated_mib + final + trailer
+
 
 _DEFAULT_MESSAGES = {
     400: "Invalid request",
@@ -519,6 +541,12 @@ class _Handler(BaseHTTPRequestHandler):
             elif failure.mode == "huge":
                 self._send_huge()
                 return
+            elif failure.mode == "trickle":
+                self._send_trickle(1.0 if failure.delay is None else failure.delay)
+                return
+            elif failure.mode == "gzip_bomb":
+                self._send(200, gzip_bomb(), "application/json", {"Content-Encoding": "gzip"})
+                return
 
         status, payload = self._route(request, invalid_key)
         self._send_json(status, payload)
@@ -581,6 +609,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except OSError:
             pass  # the client stopped reading: exactly what a size cap does
+        self.close_connection = True
+
+    def _send_trickle(self, delay: float) -> None:
+        """Headers at once, then a JSON body one byte every ``delay`` s (a per-read
+        timeout never fires; only a total deadline ends the request)."""
+        body = json.dumps({"content": [], "padding": "x" * 4096}).encode()
+        backend = self.server.owner
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                if backend._stopping.wait(delay):
+                    break
+        except OSError:
+            pass  # the client gave up: what a deadline does
         self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

@@ -1,0 +1,244 @@
+"""Every request ends by a total deadline, and bodies are capped after decompression.
+
+Real sockets: a raw TCP server thread plays the hostile peer (trickled
+headers, trickled body, a TLS port that never handshakes, a gzip bomb).
+Memory is measured in a child process (its peak RSS), time on the wall clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from keynet_train.backend import http as kh
+from keynet_train.backend.http import (
+    MAX_RESPONSE_BYTES,
+    RequestDeadlineError,
+    ResponseTooLargeError,
+    create_http_client,
+    describe_transport_error,
+)
+from tests.support.fake_backend import gzip_bomb
+
+Script = Callable[[socket.socket, threading.Event], None]
+
+
+@contextlib.contextmanager
+def raw_server(script: Script) -> Iterator[str]:
+    """Serve ``script`` to every connection on 127.0.0.1; yields ``http://host:port``."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+            def run(conn: socket.socket = conn) -> None:
+                with contextlib.suppress(OSError), conn:
+                    script(conn, stop)
+
+            thread = threading.Thread(target=run, daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join(5)
+        listener.close()
+        for thread in threads:
+            thread.join(5)
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        data += chunk
+
+
+def trickle_headers(conn: socket.socket, stop: threading.Event) -> None:
+    _read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    while not stop.wait(0.2):
+        conn.sendall(b"X")  # an endless header name, one byte at a time
+
+
+def trickle_body(conn: socket.socket, stop: threading.Event) -> None:
+    _read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+    while not stop.wait(0.2):
+        conn.sendall(b" ")
+
+
+def silent(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(30)  # accepts, then never says anything (not even a TLS hello)
+
+
+def _answer(body: bytes, encoding: str | None) -> Script:
+    def script(conn: socket.socket, stop: threading.Event) -> None:
+        _read_request(conn)
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
+        if encoding:
+            head += f"Content-Encoding: {encoding}\r\n"
+        conn.sendall(head.encode() + b"\r\n" + body)
+
+    return script
+
+
+@pytest.mark.parametrize("script", [trickle_headers, trickle_body], ids=["headers", "body"])
+def test_a_trickling_server_is_cut_off_at_the_deadline(script: Script) -> None:
+    with raw_server(script) as url, create_http_client(deadline=1.5) as client:
+        started = time.monotonic()
+        with pytest.raises(RequestDeadlineError) as info:
+            client.get(url + "/v1/projects")
+        elapsed = time.monotonic() - started
+    assert 1.4 < elapsed < 5, elapsed  # the 60 s read timeout never fired; the deadline did
+    assert "within 1.5 s" in describe_transport_error(info.value)
+
+
+def test_a_tls_port_that_never_answers_is_cut_off_at_the_deadline() -> None:
+    with raw_server(silent) as url, create_http_client(deadline=1.5) as client:
+        started = time.monotonic()
+        with pytest.raises(RequestDeadlineError):
+            client.get(url.replace("http://", "https://") + "/v2/")
+        assert time.monotonic() - started < 5
+
+
+def test_the_default_deadline_is_60_seconds_and_a_module_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert kh.REQUEST_DEADLINE == 60.0
+    monkeypatch.setattr(kh, "REQUEST_DEADLINE", 1.0)
+    with raw_server(trickle_body) as url, create_http_client() as client:
+        started = time.monotonic()
+        with pytest.raises(RequestDeadlineError):
+            client.get(url)
+        assert time.monotonic() - started < 4
+
+
+def test_fast_answers_are_not_affected_by_the_deadline() -> None:
+    body = json.dumps({"ok": True}).encode()
+    with raw_server(_answer(body, None)) as url, create_http_client(deadline=1.0) as client:
+        for _ in range(3):
+            assert client.get(url).json() == {"ok": True}
+        time.sleep(1.2)  # no timer of an earlier request fires into a later one
+        assert client.get(url).json() == {"ok": True}
+
+
+# ------------------------------------------------------------------ decoded size cap
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send
+        ("identity", lambda data: data),
+    ],
+    ids=["gzip", "deflate-zlib", "deflate-raw", "identity"],
+)
+def test_compressed_answers_are_decoded(encoding: str, encode: Callable[[bytes], bytes]) -> None:
+    payload = {"content": ["x" * 50] * 2000}
+    with (
+        raw_server(_answer(encode(json.dumps(payload).encode()), encoding)) as url,
+        create_http_client() as client,
+    ):
+        response = client.get(url)
+        assert response.json() == payload
+        assert response.request.headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_decoded_body_over_the_cap_is_refused_though_small_on_the_wire() -> None:
+    body = gzip.compress(b"[" + b" " * (MAX_RESPONSE_BYTES + 10) + b"]")
+    assert len(body) < 100_000
+    with (
+        raw_server(_answer(body, "gzip")) as url,
+        create_http_client() as client,
+        pytest.raises(ResponseTooLargeError, match="once decompressed"),
+    ):
+        client.get(url)
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "br", "zstd", "compress"])
+def test_other_or_stacked_encodings_are_refused(encoding: str) -> None:
+    body = gzip.compress(gzip.compress(b"{}"))
+    with (
+        raw_server(_answer(body, encoding)) as url,
+        create_http_client() as client,
+        pytest.raises(httpx.TransportError, match="Content-Encoding"),
+    ):
+        client.get(url)
+
+
+def test_a_corrupt_gzip_body_is_a_transport_error() -> None:
+    with (
+        raw_server(_answer(b"\x1f\x8bnot gzip at all", "gzip")) as url,
+        create_http_client() as client,
+        pytest.raises(httpx.TransportError, match="corrupt"),
+    ):
+        client.get(url)
+
+
+_BOMB_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from keynet_train.backend.http import create_http_client
+    started = time.monotonic()
+    try:
+        with create_http_client() as client:
+            client.get(sys.argv[1])
+        outcome = "read"
+    except Exception as exc:
+        outcome = type(exc).__name__ + ": " + str(exc)
+    print(json.dumps({
+        "outcome": outcome,
+        "seconds": time.monotonic() - started,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+    """
+)
+
+
+def test_a_gzip_bomb_fails_fast_in_bounded_memory() -> None:
+    bomb = gzip_bomb(2048)  # 2 GiB inflated
+    assert len(bomb) < 3 * 1024 * 1024
+    with raw_server(_answer(bomb, "gzip")) as url:
+        done = subprocess.run(
+            [sys.executable, "-c", _BOMB_CHILD, url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    report = json.loads(done.stdout)
+    assert report["outcome"].startswith("ResponseTooLargeError"), report
+    assert report["seconds"] < 10, report
+    assert report["peak_mib"] < 200, report

@@ -1,0 +1,60 @@
+"""Commands end within the request deadline and refuse decompression bombs (issue 21 items 8, 9).
+
+The fake backend serves the hostile answers over a real socket; the registry
+check is pointed at a raw server that trickles its answer.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from keynet_train.backend import http as kh
+from keynet_train.config import Config
+from keynet_train.errors import RegistryError
+from keynet_train.registry.auth import verify_registry_credentials
+from tests.backend.test_http_bounds import raw_server, trickle_body, trickle_headers
+from tests.cli.conftest import CliRunner
+from tests.support.fake_backend import PROJECTS_PATH, FakeBackend
+
+
+def test_projects_against_a_trickling_backend_ends_at_the_deadline(
+    cli: CliRunner,
+    offline_backend: FakeBackend,
+    logged_in: Config,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kh, "REQUEST_DEADLINE", 1.5)
+    offline_backend.fail(PROJECTS_PATH, "trickle", delay=0.3)
+    started = time.monotonic()
+    result = cli("projects")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result
+    assert "within 1.5 s" in result.stderr, result
+    assert "Traceback" not in result.stderr
+    assert elapsed < 6, elapsed  # not retried: one deadline, not three
+    assert len(offline_backend.requests_to(PROJECTS_PATH)) == 1
+
+
+def test_projects_against_a_gzip_bomb_fails_fast(
+    cli: CliRunner, offline_backend: FakeBackend, logged_in: Config
+) -> None:
+    offline_backend.fail(PROJECTS_PATH, "gzip_bomb")
+    started = time.monotonic()
+    result = cli("projects", "--json")
+    assert result.exit_code == 1, result
+    assert "larger than 10 MiB" in result.stderr, result
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("script", [trickle_headers, trickle_body], ids=["headers", "body"])
+def test_the_registry_check_ends_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch, script: object
+) -> None:
+    monkeypatch.setattr(kh, "REQUEST_DEADLINE", 1.5)
+    with raw_server(script) as url:  # type: ignore[arg-type]
+        started = time.monotonic()
+        with pytest.raises(RegistryError, match=r"within 1\.5 s"):
+            verify_registry_credentials(url, "robot$x", "pw-123456")
+        assert time.monotonic() - started < 5  # not retried three times
