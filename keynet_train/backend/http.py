@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from keynet_train import __version__
+from keynet_train import __version__, limits
 from keynet_train.errors import ConfigError
 from keynet_train.secrets import (
     REDACTED,
@@ -53,13 +53,6 @@ MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 it streams in, so a wrong URL (a file server, a proxy's error loop) cannot exhaust memory.
 Counted after decompression: a gzip body of 2 MB can inflate to gigabytes."""
 
-REQUEST_DEADLINE = 60.0
-"""Seconds one request may take in all: connect, TLS, sending, headers and body.
-
-The per-read timeout alone lets a server that sends one byte every few seconds
-hold a command forever. Documented in docs/security.md; tests lower it (the
-``deadline`` argument of :func:`create_http_client`, or this module attribute)."""
-
 # The encodings we can decode while counting; we ask for no others.
 _ACCEPT_ENCODING = "gzip, deflate"
 
@@ -77,7 +70,7 @@ class UndecodableResponseError(httpx.TransportError):
 
 
 class RequestDeadlineError(httpx.TimeoutException):
-    """A request did not complete within its total deadline (:data:`REQUEST_DEADLINE`)."""
+    """A request did not complete within its total deadline (``limits.REQUEST_DEADLINE``)."""
 
 
 class _Inflater:
@@ -440,7 +433,7 @@ def create_http_client(
             in response bodies are added to it as they are logged. A private
             one is used when not given.
         deadline: seconds each request may take in all, body included
-            (default :data:`REQUEST_DEADLINE`); past it the request fails with
+            (default ``limits.REQUEST_DEADLINE``, 60 s); past it the request fails with
             :class:`RequestDeadlineError` (an ``httpx.TimeoutException``).
 
     Raises:
@@ -477,7 +470,7 @@ def create_http_client(
     all_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": _ACCEPT_ENCODING}
     all_headers.update(headers or {})
     return _DeadlineClient(
-        deadline=REQUEST_DEADLINE if deadline is None else deadline,
+        deadline=limits.REQUEST_DEADLINE if deadline is None else deadline,
         base_url=base_url or "",
         verify=verify_setting,
         timeout=timeout_setting,

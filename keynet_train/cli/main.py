@@ -118,7 +118,10 @@ def _run(args_list: list[str], env: Environment) -> int:
             parser.print_help(env.stderr)
             return ExitStatus.USAGE
         handler = args.handler
-        return int(handler(args, env))
+        from keynet_train import limits
+
+        with limits.from_environment(env.environ):
+            return int(handler(args, env))
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the single top-level mapping
         return int(render_error(exc, env))
 

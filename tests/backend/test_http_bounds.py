@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from keynet_train.backend import http as kh
+from keynet_train import limits
 from keynet_train.backend.http import (
     MAX_RESPONSE_BYTES,
     RequestDeadlineError,
@@ -131,11 +131,11 @@ def test_a_tls_port_that_never_answers_is_cut_off_at_the_deadline() -> None:
         assert time.monotonic() - started < 5
 
 
-def test_the_default_deadline_is_60_seconds_and_a_module_setting(
+def test_the_default_deadline_is_60_seconds_and_a_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert kh.REQUEST_DEADLINE == 60.0
-    monkeypatch.setattr(kh, "REQUEST_DEADLINE", 1.0)
+    assert limits.DEFAULT_REQUEST_DEADLINE == limits.REQUEST_DEADLINE == 60.0
+    monkeypatch.setattr(limits, "REQUEST_DEADLINE", 1.0)
     with raw_server(trickle_body) as url, create_http_client() as client:
         started = time.monotonic()
         with pytest.raises(RequestDeadlineError):

@@ -7,10 +7,12 @@ check is pointed at a raw server that trickles its answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
-from keynet_train.backend import http as kh
+from keynet_train import limits
 from keynet_train.config import Config
 from keynet_train.errors import RegistryError
 from keynet_train.registry.auth import verify_registry_credentials
@@ -23,12 +25,10 @@ def test_projects_against_a_trickling_backend_ends_at_the_deadline(
     cli: CliRunner,
     offline_backend: FakeBackend,
     logged_in: Config,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(kh, "REQUEST_DEADLINE", 1.5)
     offline_backend.fail(PROJECTS_PATH, "trickle", delay=0.3)
     started = time.monotonic()
-    result = cli("projects")
+    result = cli("projects", environ={"KEYNET_REQUEST_DEADLINE": "1.5"})
     elapsed = time.monotonic() - started
     assert result.exit_code == 1, result
     assert "within 1.5 s" in result.stderr, result
@@ -52,9 +52,44 @@ def test_projects_against_a_gzip_bomb_fails_fast(
 def test_the_registry_check_ends_at_the_deadline(
     monkeypatch: pytest.MonkeyPatch, script: object
 ) -> None:
-    monkeypatch.setattr(kh, "REQUEST_DEADLINE", 1.5)
+    monkeypatch.setattr(limits, "REQUEST_DEADLINE", 1.5)
     with raw_server(script) as url:  # type: ignore[arg-type]
         started = time.monotonic()
         with pytest.raises(RegistryError, match=r"within 1\.5 s"):
             verify_registry_credentials(url, "robot$x", "pw-123456")
         assert time.monotonic() - started < 5  # not retried three times
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "nan", "1e9"])
+def test_a_bad_deadline_setting_is_refused(
+    cli: CliRunner, offline_backend: FakeBackend, logged_in: Config, value: str
+) -> None:
+    result = cli("projects", environ={"KEYNET_REQUEST_DEADLINE": value})
+    assert result.exit_code == 1, result
+    assert "KEYNET_REQUEST_DEADLINE" in result.stderr
+    assert not offline_backend.requests
+
+
+def test_the_setting_does_not_outlive_its_run(
+    cli: CliRunner,
+    offline_backend: FakeBackend,
+    logged_in: Config,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[float] = []
+    real = limits.from_environment
+
+    def spy(environ: Mapping[str, str]) -> AbstractContextManager[None]:
+        @contextmanager
+        def wrapped() -> Iterator[None]:
+            with real(environ):
+                seen.append(limits.REQUEST_DEADLINE)
+                yield
+
+        return wrapped()
+
+    monkeypatch.setattr(limits, "from_environment", spy)
+    assert cli("projects", environ={"KEYNET_REQUEST_DEADLINE": "7"}).exit_code == 0
+    assert limits.REQUEST_DEADLINE == limits.DEFAULT_REQUEST_DEADLINE
+    assert cli("projects").exit_code == 0
+    assert seen == [7.0, 60.0]
