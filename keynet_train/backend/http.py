@@ -186,78 +186,76 @@ def _cap_response(response: httpx.Response) -> None:
         )
 
 
-class _Watchdog:
-    """Ends a request at its deadline by shutting its socket down from a timer thread.
+class _Sockets:
+    """The sockets a client's connections use, learned from httpcore's ``trace`` extension.
 
-    The sockets come from httpcore's documented ``trace`` extension
-    (``connection.connect_tcp.complete`` returns the network stream), so even
-    a server trickling its headers or TLS handshake is cut off. A blocked read
-    then fails, and :class:`_DeadlineClient` reports the deadline instead.
-
-    The watchdog keeps a duplicate of each socket: TLS detaches the original
-    object, and a duplicate shares the connection (``shutdown`` acts on the
-    connection, not the descriptor) while its descriptor cannot be reused by
-    another socket until :meth:`__exit__` closes it.
+    ``connection.connect_tcp.complete`` and ``connection.start_tls.complete``
+    return the network stream (documented by httpcore), whose ``socket`` is
+    kept: a reference only, so a connection httpcore closes is really closed
+    (its socket object then refuses ``shutdown``, and a reused descriptor is
+    never touched). While a TLS handshake runs, the TCP socket object is
+    detached and the TLS one not yet known, so a duplicate of the descriptor
+    is held for that span only.
     """
 
-    def __init__(self, seconds: float, chained: Callable[..., Any] | None) -> None:
-        self.seconds = seconds
-        self.fired = False
-        self._chained = chained
-        self._sockets: list[socket.socket] = []
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._done = False
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._sockets: list[socket.socket] = []
+        self._handshakes: list[socket.socket] = []
 
     def trace(self, event: str, info: dict[str, Any]) -> None:
-        """The ``trace`` extension callback: remember each new connection's socket."""
-        if event == "connection.connect_tcp.complete":
-            stream = info.get("return_value")
-            sock = stream.get_extra_info("socket") if stream is not None else None
-            if isinstance(sock, socket.socket):
-                with self._lock:
-                    if not self._done:
-                        with contextlib.suppress(OSError):
-                            duplicate = sock.dup()
-                            self._sockets.append(duplicate)
-                            if self.fired:
-                                self._shutdown(duplicate)
-        if self._chained is not None:
-            self._chained(event, info)
-
-    def _fire(self) -> None:
+        """The ``trace`` callback: remember sockets as connections are made."""
+        if not event.startswith("connection."):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
         with self._lock:
-            if self._done:
-                return
-            self.fired = True
-            for sock in self._sockets:
-                self._shutdown(sock)
+            if event == "connection.start_tls.started":
+                current = [s for s in self._sockets if s.fileno() != -1]
+                if current:  # the connection being made is the latest one
+                    with contextlib.suppress(OSError):
+                        self._handshakes.append(current[-1].dup())
+            elif event in ("connection.start_tls.complete", "connection.start_tls.failed"):
+                self._close_handshakes()
+            if event.endswith(".complete") and isinstance(sock, socket.socket):
+                self._sockets = [s for s in self._sockets if s.fileno() != -1]
+                self._sockets.append(sock)
 
-    @staticmethod
-    def _shutdown(sock: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+    def shutdown_all(self) -> None:
+        """Shut every open connection down: a blocked read in another thread fails at once.
 
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        ``socket.socket.shutdown`` is called directly, also on a TLS socket:
+        the connection is dead anyway, and its TLS state is left alone.
+        """
         with self._lock:
-            self._done = True
-            for sock in self._sockets:
-                sock.close()
-            self._sockets.clear()
+            for sock in [*self._sockets, *self._handshakes]:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def _close_handshakes(self) -> None:
+        for duplicate in self._handshakes:
+            duplicate.close()
+        self._handshakes.clear()
+
+    def close(self) -> None:
+        """Drop the handshake duplicates (the rest belong to httpcore)."""
+        with self._lock:
+            self._close_handshakes()
 
 
 class _DeadlineClient(httpx.Client):
-    """An httpx client whose every request (with its body) ends within ``deadline`` s."""
+    """An httpx client whose every request (with its body) ends within ``deadline`` s.
+
+    At the deadline a timer thread shuts down the client's connections (see
+    :class:`_Sockets`): the request's own, and idle pooled ones, which the
+    pool then replaces. The clients here are used by one thread at a time,
+    so no other request is cut short.
+    """
 
     def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
+        self._connections = _Sockets()
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """:meth:`httpx.Client.send` under the total deadline.
@@ -269,20 +267,37 @@ class _DeadlineClient(httpx.Client):
             RequestDeadlineError: the deadline passed before the response was complete.
             httpx.HTTPError: as :meth:`httpx.Client.send`.
         """
-        watchdog = _Watchdog(self._deadline, request.extensions.get("trace"))
-        request.extensions = {**request.extensions, "trace": watchdog.trace}
+        chained = request.extensions.get("trace")
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            self._connections.trace(event, info)
+            if chained is not None:
+                chained(event, info)
+
+        request.extensions = {**request.extensions, "trace": trace}
+        fired = threading.Event()
+
+        def fire() -> None:
+            fired.set()
+            self._connections.shutdown_all()
+
+        timer = threading.Timer(self._deadline, fire)
+        timer.daemon = True
         started = time.monotonic()
-        with watchdog:
-            try:
-                return super().send(request, **kwargs)
-            except httpx.TransportError as exc:
-                if not watchdog.fired:
-                    raise
-                raise RequestDeadlineError(
-                    f"no complete answer within {self._deadline:g} s "
-                    f"(gave up after {time.monotonic() - started:.0f} s)",
-                    request=request,
-                ) from exc
+        timer.start()
+        try:
+            return super().send(request, **kwargs)
+        except httpx.TransportError as exc:
+            if not fired.is_set():
+                raise
+            raise RequestDeadlineError(
+                f"no complete answer within {self._deadline:g} s "
+                f"(gave up after {time.monotonic() - started:.0f} s)",
+                request=request,
+            ) from exc
+        finally:
+            timer.cancel()
+            self._connections.close()
 
 
 def json_object(content: bytes) -> dict[str, Any] | None:
@@ -483,9 +498,6 @@ def create_http_client(
         # Keeps HTTPS_PROXY/NO_PROXY (CI runners behind proxies) and
         # SSL_CERT_FILE working as users of other tools expect.
         trust_env=True,
-        # A fresh connection per request: the deadline's watchdog learns each
-        # request's socket when it is connected (a reused one is not reported).
-        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 

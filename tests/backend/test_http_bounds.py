@@ -123,6 +123,25 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(script: Script) -> None:
     assert "within 1.5 s" in describe_transport_error(info.value)
 
 
+def test_a_reused_connection_that_trickles_is_cut_off_at_the_deadline() -> None:
+    """Keep-alive stays on: the second request reuses the connection, then trickles."""
+    connections = []
+
+    def fast_then_trickle(conn: socket.socket, stop: threading.Event) -> None:
+        connections.append(conn)
+        _read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        trickle_headers(conn, stop)
+
+    with raw_server(fast_then_trickle) as url, create_http_client(deadline=1.5) as client:
+        assert client.get(url).json() == {}
+        started = time.monotonic()
+        with pytest.raises(RequestDeadlineError):
+            client.get(url)
+        assert time.monotonic() - started < 5
+    assert len(connections) == 1
+
+
 def test_a_tls_port_that_never_answers_is_cut_off_at_the_deadline() -> None:
     with raw_server(silent) as url, create_http_client(deadline=1.5) as client:
         started = time.monotonic()
