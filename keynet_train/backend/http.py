@@ -207,7 +207,7 @@ class _Sockets:
         """The ``trace`` callback: remember sockets as connections are made."""
         if not event.startswith("connection."):
             return
-        stream = info.get("return_value")
+        stream: Any = info.get("return_value")
         sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
         with self._lock:
             if event == "connection.start_tls.started":
