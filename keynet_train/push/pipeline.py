@@ -427,10 +427,15 @@ def _push(
         held = HeldReporter(reporter)
         summary, no_cache = prepared.summary, options.no_cache
         build = Background(lambda: _build_base(engine, summary, settings, no_cache, services, held))
+        # The registry check needs nothing from the build either: it runs during
+        # it, and its outcome is reported (and acted on) at its place in the order.
+        registry = _start_registry_check(
+            config, settings.harbor_project, options, environ, services
+        )
         with services.backend_for(config) as backend:
             project_id = _choose_project(settings, services, backend, reporter)
             base_id = _await_build(build, held, reporter)
-            _check_registry(config, settings.harbor_project, options, environ, services, reporter)
+            _check_registry(registry, config, reporter)
             upload = _request_upload_key(backend, project_id, prepared, reporter)
         # From here on the upload key is a record on the platform.
         _check_backend_command(upload, prepared, options, reporter)
@@ -489,42 +494,56 @@ def _await_build(build: Background[str], held: HeldReporter, reporter: Reporter)
     return base_id
 
 
-def _check_registry(
+def _start_registry_check(
     config: Config,
     harbor_project: str,
     options: PushOptions,
     environ: Mapping[str, str],
     services: PushServices,
-    reporter: Reporter,
-) -> None:
-    """The registry must accept the robot credentials before a key is requested.
+) -> Background[bool]:
+    """Start checking, in the background, that the registry accepts the robot credentials.
 
     On a Harbor (Bearer) registry this includes the push permission on
-    ``harbor_project``.
-
-    Raises:
-        RegistryAuthError: the registry rejected the credentials.
-        RegistryPermissionError / HarborProjectNotFoundError: the robot may not
-            push to ``harbor_project``, or it does not exist.
-        RegistryError: the registry cannot be reached or is not a registry.
-        ConfigError: KEYNET_CA_BUNDLE is unusable.
+    ``harbor_project``. :func:`_check_registry` waits for the outcome.
     """
     from keynet_train.backend.http import resolve_ca_bundle
     from keynet_train.registry.auth import verify_registry_credentials
 
     assert config.harbor is not None
     harbor = config.harbor
+    ca_bundle = resolve_ca_bundle(None, environ)
+
+    def check() -> bool:
+        verify_registry_credentials(
+            harbor.url,
+            harbor.username,
+            harbor.password.reveal(),
+            ca_bundle=ca_bundle,
+            insecure=options.insecure_registry,
+            debug_log=services.debug_log,
+            push_project=harbor_project,
+        )
+        return True
+
+    return Background(check)
+
+
+def _check_registry(check: Background[bool], config: Config, reporter: Reporter) -> None:
+    """The registry must accept the robot credentials before a key is requested.
+
+    Raises:
+        RegistryAuthError: the registry rejected the credentials.
+        RegistryPermissionError / HarborProjectNotFoundError: the robot may not
+            push to the Harbor project, or it does not exist.
+        RegistryError: the registry cannot be reached or is not a registry.
+        ConfigError: KEYNET_CA_BUNDLE is unusable.
+    """
+    assert config.harbor is not None
     reporter.step_started("Check registry credentials")
-    verify_registry_credentials(
-        harbor.url,
-        harbor.username,
-        harbor.password.reveal(),
-        ca_bundle=resolve_ca_bundle(None, environ),
-        insecure=options.insecure_registry,
-        debug_log=services.debug_log,
-        push_project=harbor_project,
+    check.result()
+    reporter.step_finished(
+        "Check registry credentials", f"{config.harbor.username} @ {config.harbor.host}"
     )
-    reporter.step_finished("Check registry credentials", f"{harbor.username} @ {harbor.host}")
 
 
 def _request_upload_key(

@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -338,6 +339,36 @@ def test_transient_errors_of_the_credential_check_are_retried(
     failed = [r for r in fault_proxy.requests if r.status == 503]
     assert [r.path for r in failed] == ["/v2/", "/v2/"]
     assert len(_upload_requests(cli)) == 1
+
+
+def test_the_registry_check_runs_while_the_image_builds(
+    cli: Cli, fault_proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The /v2/ check needs nothing from the build: it is sent while the build still runs.
+
+    The build takes at least BUILD_SECONDS (its RUN step sleeps that long), so a
+    check that arrives earlier than that after the push started overlapped it.
+    """
+    build_seconds = 5
+    cli.login()
+    cli.set_harbor(url=fault_proxy.url)
+    checks: list[float] = []
+
+    def record(method: str, path: str) -> None:
+        if path == "/v2/" and not checks:
+            checks.append(time.monotonic())
+
+    fault_proxy.answer_with(record)
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + f"RUN sleep {build_seconds} # {uuid.uuid4().hex}\n"
+    )
+    started = time.monotonic()
+    code, _, err = _push(cli, context / "train.py", "--project", "1")
+    assert code == 0, err
+    assert checks and checks[0] - started < build_seconds, (checks, started)
+    # Reported at its place in the order all the same: after the build, before the key.
+    assert err.index("Build image") < err.index("Check registry credentials")
+    assert err.index("Check registry credentials") < err.index("Request upload key")
 
 
 def test_413_is_reported_as_proxy_body_limit(
