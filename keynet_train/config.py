@@ -1,8 +1,8 @@
 """The user's config file: where it lives, what it holds, how it is written (AUTH.md).
 
 The file holds the backend API token and the Harbor robot credentials, so it is
-treated like an SSH key: directory 0700, file 0600, written atomically (temp file
-in the same directory, fsync, ``os.replace``, fsync of the directory) so a crash
+treated like an SSH key: directory 0700, file 0600, written atomically
+(:func:`keynet_train.files.write_atomically`) so a crash
 or a concurrent writer never leaves a half-written file, and read-modify-write
 cycles (:meth:`ConfigStore.update`) run under an exclusive lock on a sibling
 ``config.json.lock``. A corrupt file is reported, never silently overwritten.
@@ -18,7 +18,6 @@ fast: it uses only the standard library (no pydantic, httpx or rich).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -768,31 +767,13 @@ class ConfigStore:
         OSError (permission denied, read-only or full file system).
         """
         payload = (json.dumps(config.to_json_dict(reveal=True), indent=2) + "\n").encode("utf-8")
+        from keynet_train.files import write_atomically
+
         self._ensure_directory()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
-            fd = os.open(
-                tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600
-            )
+            write_atomically(self.path, payload, mode=0o600)
         except OSError as exc:
             raise self._os_error("write", exc) from exc
-        try:
-            try:
-                # A restrictive umask could have removed our own read bit.
-                os.fchmod(fd, 0o600)
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-        except BaseException as exc:
-            _unlink_quietly(tmp)
-            if isinstance(exc, OSError):
-                raise self._os_error("write", exc) from exc
-            raise
-        self._fsync_directory()
 
     def _ensure_directory(self) -> None:
         directory = self.path.parent
@@ -834,21 +815,6 @@ class ConfigStore:
             or (entry.startswith(f".{name}.") and entry.endswith(".tmp"))
             for entry in entries
         )
-
-    def _fsync_directory(self) -> None:
-        # Makes the rename itself durable. Some file systems refuse fsync on a
-        # directory (EINVAL); the data is still safely in place, so carry on.
-        try:
-            fd = os.open(self.path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-                raise self._os_error("write", exc) from exc
-        finally:
-            os.close(fd)
 
     # -- read-modify-write
 
@@ -993,8 +959,3 @@ def _release(fd: int) -> None:
     except ImportError:  # pragma: no cover - see _acquire
         return
     fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _unlink_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()

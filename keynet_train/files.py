@@ -1,10 +1,14 @@
-"""Reading a file that must be a regular file of bounded size (docs/security.md).
+"""Reading a file that must be a regular file of bounded size, and writing one atomically.
 
-Every place that reads a file named by the user, the project or the
+Reading (docs/security.md): every place that reads a file named by the user, the project or the
 environment (the config file, the build caches, ``.pth`` files, sources,
 ignore files, ``pyvenv.cfg``) goes through :func:`read_regular_file`, so a
 FIFO, a device such as ``/dev/zero`` or a kernel file such as ``/proc/kmsg``
 gives a clear error instead of a hang or unbounded memory.
+
+Writing: :func:`write_atomically` is the one way keynet-train replaces a
+file it owns (the config file, the build caches, an installed registry CA):
+readers see the old content or the new, never a part of it.
 
 A base module: imports only the standard library; it raises its own
 :class:`UnreadableFile`, which each caller turns into its own error type
@@ -13,12 +17,14 @@ A base module: imports only the standard library; it raises its own
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 import sys
 from pathlib import Path
 
-__all__ = ["UnreadableFile", "read_regular_file"]
+__all__ = ["UnreadableFile", "read_regular_file", "write_atomically"]
 
 # Kernel pseudo-file systems: their "regular" files have no size and their
 # reads may block (/proc/kmsg) or consume state; nothing keynet-train reads
@@ -114,3 +120,52 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, ValueError):
         return "the path contains a NUL byte"
     return str(exc)
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data``, so a reader sees the old file or the new one, never a part.
+
+    The data goes to a temp file created exclusively with ``mode`` in the same
+    directory (the mode is set again on the open file, whatever the umask),
+    is fsync'ed and renamed over ``path``; then the directory is fsync'ed so
+    the rename survives a crash. On any failure the temp file is removed and
+    ``path`` is left as it was. The directory must exist.
+
+    Raises:
+        OSError: the temp file cannot be created, written or renamed, or the
+            directory cannot be synced (a file system that cannot sync
+            directories at all is not an error).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), mode)
+    try:
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable. Some file systems refuse fsync on a
+    # directory (EINVAL); the data is still safely in place, so carry on.
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)

@@ -1,8 +1,9 @@
-"""Where keynet-train keeps its config file (AUTH.md).
+"""Where keynet-train keeps its files: the config file (AUTH.md) and the caches.
 
+:func:`user_directory` is the one place the XDG base-directory rules live.
 A module of its own, importing only ``os`` and ``pathlib``, so that
-``keynet-train config path`` starts as fast as ``--version``: the config
-module itself pulls in dataclasses, json and datetime.
+``keynet-train config path`` starts as fast as ``--version`` (docs/development.md,
+"Start-up").
 """
 
 from __future__ import annotations
@@ -22,15 +23,35 @@ def config_path(environ: Mapping[str, str]) -> Path:
     :meth:`Path.home` only when ``HOME`` is missing, which may raise
     RuntimeError if no home directory can be determined).
     """
-    home_value = environ.get("HOME")
     explicit = environ.get("KEYNET_CONFIG")
     if explicit:
         if explicit == "~" or explicit.startswith("~/"):
-            home = Path(home_value) if home_value else Path.home()
+            home = _home(environ)
             return home / explicit[2:] if len(explicit) > 1 else home
         return Path(explicit)
-    xdg = environ.get("XDG_CONFIG_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "keynet" / "config.json"
-    home = Path(home_value) if home_value else Path.home()
-    return home / ".config" / "keynet" / "config.json"
+    return user_directory("config", environ) / "config.json"
+
+
+def user_directory(kind: str, environ: Mapping[str, str]) -> Path:
+    """keynet-train's own directory of ``kind`` (``"config"`` or ``"cache"``), by the XDG rules.
+
+    ``$XDG_CONFIG_HOME/keynet`` or ``$XDG_CACHE_HOME/keynet`` when that variable
+    is an absolute path (the XDG spec ignores relative ones), else
+    ``~/.config/keynet`` or ``~/.cache/keynet``, with ``~`` taken from
+    ``environ["HOME"]`` when present. Nothing is created.
+
+    Raises:
+        ValueError: ``kind`` is neither ``"config"`` nor ``"cache"``.
+        RuntimeError: ``HOME`` is missing and no home directory can be determined.
+    """
+    if kind not in ("config", "cache"):
+        raise ValueError(f"unknown user directory kind {kind!r}")
+    base = environ.get(f"XDG_{kind.upper()}_HOME")
+    if base and os.path.isabs(base):
+        return Path(base) / "keynet"
+    return _home(environ) / f".{kind}" / "keynet"
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    home = environ.get("HOME")
+    return Path(home) if home else Path.home()

@@ -39,11 +39,13 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from keynet_train.files import write_atomically
+from keynet_train.locations import user_directory
 
 if TYPE_CHECKING:
     from keynet_train.build.context import ContextSummary
@@ -61,23 +63,13 @@ _READ_SIZE = 1024 * 1024
 
 def cache_path(environ: Mapping[str, str]) -> Path:
     """``$XDG_CACHE_HOME/keynet/builds.json``, else ``~/.cache/keynet/builds.json``."""
-    base = environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
-    return Path(base) / "keynet" / "builds.json"
+    return user_directory("cache", environ) / "builds.json"
 
 
 def _write_json(path: Path, data: object) -> None:
-    """Write ``data`` atomically (temp file + rename). Raises OSError."""
+    """Write ``data`` as JSON, atomically. Raises OSError."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(path, json.dumps(data).encode("utf-8"))
 
 
 class BuildCache:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keynet_train.errors import PodmanUnavailableError, RegistryError
+from keynet_train.files import write_atomically
 from keynet_train.podman.connection import INSTALL_HINT
 from keynet_train.registry.push_errors import TransientPushError, classify_push_error
 
@@ -57,9 +58,7 @@ def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
             return target
         ours = not target.exists() or (target.parent / CA_MARKER).exists()
         created = _make_dirs(target.parent)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(content)
-        os.replace(temporary, target)
+        write_atomically(target, content, mode=0o644)
         if ours:
             marker = target.parent / CA_MARKER
             previous = marker.read_text().splitlines() if marker.exists() else []
