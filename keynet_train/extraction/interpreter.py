@@ -129,6 +129,9 @@ class Interpreter(ExpressionEvaluator):
         self.defs_only = False
         if loader is not None:
             self.module_scope.vars["__package__"] = loader.package
+        #: ``self`` of the methods being run on a project subclass of a modelled
+        #: class (innermost last), for ``super()``.
+        self._selves: list[object] = []
         #: Per function call being run: the values of ``return`` statements
         #: under unknown conditions, merged into its result (see ``_exec_both``).
         self._pending_returns: list[list[object]] = []
@@ -656,6 +659,9 @@ class Interpreter(ExpressionEvaluator):
         if isinstance(func, BoundMethod):
             obj = func.obj
             if isinstance(obj, Modelled):
+                method = _user_method(obj, func.name)
+                if method is not None:  # a project subclass overrides it: read as code
+                    return self.call_function(method, call, self_value=obj)
                 return obj.call_method(self, func.name, call)
             return call_value_method(self, obj, func.name, call)
         if isinstance(func, Modelled):
@@ -700,6 +706,7 @@ class Interpreter(ExpressionEvaluator):
             self.path = fn.path
         pending: list[object] = []
         self._pending_returns.append(pending)
+        self._selves.append(self_value)
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, scope)
@@ -719,6 +726,7 @@ class Interpreter(ExpressionEvaluator):
                 result = merge_returns([*pending, result])
             return result
         finally:
+            self._selves.pop()
             self._pending_returns.pop()
             self.depth -= 1
             self.path, self.line = saved_path, saved_line
@@ -763,7 +771,29 @@ class Interpreter(ExpressionEvaluator):
                 UNKNOWN if unknown else {k: v for k, v in kwargs.items() if k not in names}
             )
 
+    def super_of_method(self) -> object:
+        """``super()`` in a method of a project subclass of a modelled class, else UNKNOWN.
+
+        Its methods are the library model's (``super().__init__(...)`` does
+        nothing more: the object was built as the library class).
+        """
+        current = self._selves[-1] if self._selves else None
+        if isinstance(current, Modelled) and getattr(current, "user_class", None) is not None:
+            return _Super(current)
+        return UNKNOWN
+
     def _instantiate(self, cls: ClassValue, call: CallArgs) -> object:
+        modelled = _modelled_base(self, cls)
+        if modelled is not None:
+            # A project class over a modelled one (``class MyParser(HfArgumentParser)``)
+            # is built as that class; its own methods are read as code.
+            obj = self.handlers[modelled](self, call)
+            if isinstance(obj, Modelled):
+                obj.user_class = cls  # type: ignore[attr-defined]
+                init = cls.namespace.get("__init__")
+                if isinstance(init, FunctionValue):
+                    self.call_function(init, call, self_value=obj)
+                return obj
         if cls.is_enum:
             if len(call.args) == 1:
                 for m in cls.members:
@@ -820,6 +850,65 @@ class Interpreter(ExpressionEvaluator):
         if constant is not NO_CONSTANT:
             return constant
         return Ref(name)
+
+
+class _Super(Modelled):
+    """``super()`` inside a method of a project subclass of a modelled class."""
+
+    def __init__(self, obj: Modelled) -> None:
+        self.obj = obj
+
+    def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
+        if name == "__init__":
+            return None
+        cls = getattr(self.obj, "user_class", None)
+        # A method of a project base class between them is still code to read.
+        for base in _class_chain(cls)[1:]:
+            fn = base.namespace.get(name) if base.node is not None else None
+            if isinstance(fn, FunctionValue) and _defines(base, name):
+                return interp.call_function(fn, call, self_value=self.obj)
+        return self.obj.call_method(interp, name, call)
+
+
+def _class_chain(cls: object) -> list[ClassValue]:
+    """``cls`` and its project base classes, nearest first (single inheritance)."""
+    chain: list[ClassValue] = []
+    while isinstance(cls, ClassValue) and cls not in chain and len(chain) < 64:
+        chain.append(cls)
+        cls = next((b for b in cls.bases if isinstance(b, ClassValue)), None)
+    return chain
+
+
+def _defines(cls: ClassValue, name: str) -> bool:
+    """Whether the class statement itself defines method ``name``."""
+    return cls.node is not None and any(
+        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name
+        for item in cls.node.body
+    )
+
+
+def _user_method(obj: Modelled, name: str) -> FunctionValue | None:
+    """The method ``name`` of the project subclass ``obj`` was built from, if it defines one."""
+    cls = getattr(obj, "user_class", None)
+    if not isinstance(cls, ClassValue) or name.startswith("__"):
+        return None
+    method = cls.namespace.get(name)
+    return method if isinstance(method, FunctionValue) else None
+
+
+def _modelled_base(interp: Interpreter, cls: ClassValue) -> str | None:
+    """The modelled library class ``cls`` derives from (``argparse.ArgumentParser``...), or None."""
+    seen: set[int] = set()
+    stack: list[object] = [cls]
+    while stack:
+        klass = stack.pop()
+        if isinstance(klass, Ref) and klass.name in interp.handlers:
+            if not klass.name.startswith("builtins."):
+                return klass.name
+        elif isinstance(klass, ClassValue) and id(klass) not in seen and len(seen) < 64:
+            seen.add(id(klass))
+            stack.extend(reversed(klass.bases))
+    return None
 
 
 def merge_returns(values: list[object]) -> object:

@@ -278,7 +278,13 @@ def _dict(interp: Interpreter, call: CallArgs) -> object:
     return result
 
 
+def _super(interp: Interpreter, call: CallArgs) -> object:
+    """``super()`` in a method of a project subclass of a modelled class (see the interpreter)."""
+    return interp.super_of_method() if not call.args else UNKNOWN
+
+
 HANDLERS: dict[str, RefHandler] = {
+    "builtins.super": _super,
     "builtins.dict": _dict,
     "builtins.type": _type,
     "builtins.int": _convert(int),
