@@ -70,6 +70,10 @@ class ExtractionError(ValidationError):
     """Static hyperparameter extraction could not produce a result."""
 
 
+class CommandMismatchError(ValidationError):
+    """The platform's training command would stop the script with a usage error."""
+
+
 class NotFoundError(KeynetError):
     """The backend answered 404 (unknown project or endpoint)."""
 

@@ -15,8 +15,11 @@ MODELS = ("resnet18", "resnet50", "efficientnet_b0")
 @click.option(
     "--label-smoothing", "--label_smoothing", type=click.FloatRange(0.0, 1.0), default=0.1
 )
-@click.option("--amp/--no-amp", default=True, help="mixed precision")
-@click.option("--freeze-backbone", "--freeze_backbone", is_flag=True, help="train the head only")
+# type=bool, not a flag: the platform writes --amp True / --amp False.
+@click.option("--amp", type=bool, default=True, help="mixed precision")
+@click.option(
+    "--freeze-backbone", "--freeze_backbone", type=bool, default=False, help="train the head only"
+)
 @click.option(
     "--dataset-id", "--dataset_id", envvar="DATASET_ID", required=True, help="platform dataset id"
 )

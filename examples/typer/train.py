@@ -31,10 +31,13 @@ def train(
         "/workspace/output"
     ),
     resume: Annotated[str | None, typer.Option(help="checkpoint to resume from")] = None,
-    ema: bool = True,
+    # typer makes a bool parameter a flag, but the platform writes --ema True:
+    # a str, read as a bool here.
+    ema: str = "True",
 ) -> None:
     """Train a semantic segmentation model."""
-    typer.echo(f"training {backbone.value} for {epochs} epochs")
+    use_ema = ema.lower() in ("1", "true", "yes", "y", "on", "t")
+    typer.echo(f"training {backbone.value} for {epochs} epochs (ema: {use_ema})")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,18 @@ if TYPE_CHECKING:
     from keynet_train.config import ConfigStore
 
 
-def open_store(env: Environment) -> ConfigStore:
-    """The config store at the resolved path, warning on stderr when it tightens modes."""
+def open_store(env: Environment, warn: Callable[[str], None] | None = None) -> ConfigStore:
+    """The config store at the resolved path, warning when it tightens modes.
+
+    The warning goes to ``warn`` (push passes its reporter, so ``--json`` lists
+    it), else to stderr.
+    """
     from keynet_train.config import ConfigStore
     from keynet_train.locations import config_path
 
-    return ConfigStore(config_path(env.environ), warn=lambda m: env.err(f"Warning: {m}"))
+    if warn is None:
+        warn = lambda m: env.err(f"Warning: {m}")  # noqa: E731 - one line, one use
+    return ConfigStore(config_path(env.environ), warn=warn)
 
 
 def debug_logger(env: Environment) -> Callable[[str], None] | None:

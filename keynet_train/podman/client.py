@@ -56,6 +56,7 @@ from keynet_train.errors import (
     RegistryError,
 )
 from keynet_train.interrupts import Stopped
+from keynet_train.notices import PUSH_RETRY, Notice
 from keynet_train.podman import connection as podman_connection
 from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progress
 from keynet_train.registry.push_errors import TransientPushError, raise_push_error
@@ -755,9 +756,12 @@ class PodmanClient:
                         hint="The registry keeps failing; check its status and push again.",
                     ) from e
                 delay = backoff * 2 ** (attempt - 1)
-                reporter.warning(
-                    f"Push of {reference} failed ({e}); retrying in {delay:g}s "
-                    f"(attempt {attempt + 1}/{attempts})"
+                reporter.notice(
+                    Notice(
+                        PUSH_RETRY,
+                        f"Push of {reference} failed ({e}); retrying in {delay:g}s "
+                        f"(attempt {attempt + 1}/{attempts})",
+                    )
                 )
                 sleep(delay)
             finally:

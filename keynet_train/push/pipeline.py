@@ -23,7 +23,7 @@ import re
 import subprocess
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from keynet_train.build.context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
+    from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.podman.client import PodmanClient
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
@@ -80,9 +81,13 @@ class PushResult:
     #: False when extraction could not follow a place that may add arguments
     #: (each is a warning): the hyperparameters may be a partial list.
     complete: bool = True
+    #: The predicted platform command for the defaults (docs/platform-command.md).
+    platform_command: str = ""
+    #: Problems of the backend's ``command`` (let through by --allow-command-mismatch).
+    problems: list[PlatformProblem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON object printed on stdout with ``--json``."""
+        """The JSON object printed on stdout with ``--json`` (the CLI adds ``warnings``)."""
         return {
             "upload_key": self.upload_key,
             "image": self.image,
@@ -95,6 +100,8 @@ class PushResult:
             "command": self.command,
             "subcommand": self.subcommand,
             "complete": self.complete,
+            "platform_command": self.platform_command,
+            "problems": [p.to_json() for p in self.problems],
         }
 
 
@@ -114,13 +121,16 @@ class DryRunResult:
     parser_type: str | None
     hyperparameters: list[dict[str, object]]
     model_name: str
-    warnings: list[str]
     subcommand: str | None = None
     #: As ``PushResult.complete``.
     complete: bool = True
+    #: The predicted platform command for the defaults (docs/platform-command.md).
+    platform_command: str = ""
+    #: What the script would reject in it: a real push refuses these.
+    problems: list[PlatformProblem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON object printed on stdout with ``--dry-run --json``."""
+        """The ``--dry-run --json`` object on stdout (the CLI adds ``warnings``)."""
         return {
             "dry_run": True,
             "image": self.image,
@@ -137,7 +147,8 @@ class DryRunResult:
             "hyperparameters": self.hyperparameters,
             "subcommand": self.subcommand,
             "complete": self.complete,
-            "warnings": self.warnings,
+            "platform_command": self.platform_command,
+            "problems": [p.to_json() for p in self.problems],
         }
 
 
@@ -250,6 +261,8 @@ class PreparedPush:
     """The same arguments plus the descriptor (docs/cli-descriptor.md): label and results."""
     summary: ContextSummary
     entry_in_context: str
+    #: The predicted platform command and its problems (set by the command check).
+    platform: PlatformCheck | None = None
 
 
 def run_push(
@@ -278,6 +291,7 @@ def run_push(
     """
     config = None if options.dry_run else _check_credentials(services, reporter)
     prepared = _prepare(options, environ, cwd, config, reporter)
+    prepared.platform = _check_platform_command(prepared, options.dry_run, reporter)
     # Run order from here: command check of the predicted platform command,
     # project, build, image check, registry check, upload key, command check
     # of the backend's command, labels, tag, push.
@@ -349,6 +363,7 @@ def _extract(
     of the project file's virtualenv ``project_python`` (read, never run).
     """
     from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+    from keynet_train.notices import EXTRACTION, INCOMPLETE, Notice
 
     reporter.step_started("Validate and extract hyperparameters")
     extraction = extract_hyperparameters(
@@ -361,13 +376,13 @@ def _extract(
     )
     hyperparameters = to_argument_definitions(extraction)
     for diag in extraction.diagnostics:
-        where = f"{diag.path}:{diag.line}: " if diag.line else f"{diag.path}: "
         if diag.severity == "warning":
-            reporter.warning(where + diag.message)
+            reporter.notice(Notice(EXTRACTION, diag.message, diag.path, diag.line or None))
         else:
+            where = f"{diag.path}:{diag.line}: " if diag.line else f"{diag.path}: "
             reporter.info(where + diag.message)
     if extraction.parser_type is not None and not extraction.complete:
-        reporter.warning(PARTIAL_LIST)
+        reporter.notice(Notice(INCOMPLETE, PARTIAL_LIST))
     sub = f" of sub-command {extraction.command!r}" if extraction.command else ""
     reporter.step_finished(
         "Validate and extract hyperparameters",
@@ -387,6 +402,7 @@ def _check_context(
         resolve_dockerfile,
         scan_context,
     )
+    from keynet_train.notices import BUILD_CONTEXT, Notice
 
     reporter.step_started("Check build context")
     # Symlinks and ".." are resolved here, once, for the context; the
@@ -396,7 +412,7 @@ def _check_context(
     summary = scan_context(context, dockerfile)
     entry_in_context = check_entrypoint(summary, entry)
     for warning in summary.warnings:
-        reporter.warning(warning)
+        reporter.notice(Notice(BUILD_CONTEXT, warning))
     reporter.step_finished(
         "Check build context",
         f"{summary.file_count} files, {human_size(summary.total_size)} (Dockerfile: {dockerfile})",
@@ -438,7 +454,7 @@ def _push(
             _check_registry(registry, config, reporter)
             upload = _request_upload_key(backend, project_id, prepared, reporter)
         # From here on the upload key is a record on the platform.
-        _check_backend_command(upload, prepared, options, reporter)
+        backend_problems = _check_backend_command(upload, prepared, reporter)
         image = (
             f"{config.harbor.host}/{settings.harbor_project}/"
             f"{repository_component(upload.upload_key)}"
@@ -458,6 +474,8 @@ def _push(
         command=upload.command or "",
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
+        platform_command=prepared.platform.command.text if prepared.platform else "",
+        problems=backend_problems,
     )
 
 
@@ -565,29 +583,85 @@ def _request_upload_key(
     return upload
 
 
-def _check_backend_command(
-    upload: UploadKeyResponse, prepared: PreparedPush, options: PushOptions, reporter: Reporter
-) -> None:
-    """After the key, before anything is tagged: the command the backend returned.
+def _check_platform_command(
+    prepared: PreparedPush, dry_run: bool, reporter: Reporter
+) -> PlatformCheck:
+    """Before the key: the command the platform will build for the defaults, checked.
 
-    Its problems are warnings (the record already exists).
+    The backend writes ``python {modelName} --{name} {value}`` from the request
+    alone (docs/platform-command.md), so a script that would reject it is
+    refused here, before anything is registered. ``command_check = "warn"``
+    (or ``--allow-command-mismatch``) makes each problem a warning; a dry run
+    only reports them (in its result).
+
+    Raises:
+        CommandMismatchError: the script would reject the predicted command.
     """
-    from keynet_train.extraction.command_check import (
-        rejected_options,
-        subcommand_problems,
-        value_problems,
-    )
+    from keynet_train.errors import CommandMismatchError
+    from keynet_train.extraction.platform import check_platform_command, problems_message
+    from keynet_train.notices import COMMAND_MISMATCH, Notice
+
+    title = "Check the platform's training command"
+    reporter.step_started(title)
+    script = prepared.entry_in_context
+    check = check_platform_command(prepared.extraction, prepared.settings.model_name, script)
+    reporter.info(f"Platform command (defaults): {check.command.text}")
+    count = len(check.problems)
+    if not count:
+        reporter.step_finished(title, "the script accepts it")
+        return check
+    message = problems_message(check.command.text, check.problems, script)
+    if dry_run:
+        reporter.step_finished(title, f"{count} problem(s): push would refuse it")
+    elif prepared.settings.command_check == "warn":
+        reporter.notice(Notice(COMMAND_MISMATCH, message, script))
+        reporter.step_finished(title, f"{count} problem(s), allowed (--allow-command-mismatch)")
+    else:
+        raise CommandMismatchError(
+            message,
+            "Nothing was registered or pushed. Apply each fix, then push again. Only if your "
+            "platform builds the command from the image label's descriptor: pass "
+            '--allow-command-mismatch (or set command_check = "warn" in the project file). '
+            "See docs/platform-command.md.",
+        )
+    return check
+
+
+def _check_backend_command(
+    upload: UploadKeyResponse, prepared: PreparedPush, reporter: Reporter
+) -> list[PlatformProblem]:
+    """After the key, before anything is labelled, tagged or pushed: the backend's command.
+
+    Returns its problems when ``command_check`` is "warn" (each one a warning).
+
+    Raises:
+        CommandMismatchError: the script would reject the backend's command
+            (the upload key is registered; the message says so).
+    """
+    from keynet_train.errors import CommandMismatchError
+    from keynet_train.extraction.platform import platform_command_problems, problems_message
+    from keynet_train.notices import BACKEND_COMMAND_MISMATCH, Notice
 
     if not upload.command:
-        return
+        return []
     reporter.info(f"Training command: {upload.command}")
-    script = str(options.entrypoint)
-    for rejected in rejected_options(upload.command, prepared.extraction):
-        reporter.warning(rejected.message(script))
-    for problem in subcommand_problems(upload.command, prepared.extraction, script):
-        reporter.warning(problem)
-    for value in value_problems(upload.command, prepared.extraction):
-        reporter.warning(value.message(script))
+    script = prepared.entry_in_context
+    problems = platform_command_problems(upload.command, prepared.extraction, script)
+    if not problems:
+        return []
+    message = problems_message(upload.command, problems, script).replace(
+        "The platform will run", "The backend returned the training command", 1
+    )
+    if prepared.settings.command_check == "warn":
+        reporter.notice(Notice(BACKEND_COMMAND_MISMATCH, message, script))
+        return problems
+    raise CommandMismatchError(
+        message,
+        f"Upload key {upload.upload_key} is registered without an image: nothing was tagged "
+        "or pushed. Apply each fix, then push again. Only if your platform builds the command "
+        "from the image label's descriptor: pass --allow-command-mismatch (or set "
+        'command_check = "warn" in the project file). See docs/platform-command.md.',
+    )
 
 
 def _label_image(
@@ -634,13 +708,17 @@ def _push_references(
     reporter: Reporter,
 ) -> str | None:
     """Step 8: push every reference with the robot credentials; return the manifest digest."""
+    from keynet_train.notices import INSECURE_REGISTRY, NO_DIGEST, Notice
     from keynet_train.podman.client import RegistryCredentials
 
     assert config.harbor is not None
     harbor = config.harbor
     if options.insecure_registry:
-        reporter.warning(
-            f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified."
+        reporter.notice(
+            Notice(
+                INSECURE_REGISTRY,
+                f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified.",
+            )
         )
     elif environ.get("KEYNET_CA_BUNDLE") and services.trust_registry_ca is not None:
         services.trust_registry_ca(harbor.host, Path(environ["KEYNET_CA_BUNDLE"]))
@@ -663,8 +741,11 @@ def _push_references(
         )
         digest = digest or pushed.digest
     if digest is None:
-        reporter.warning(
-            f"The push succeeded but {harbor.host} did not report the manifest digest."
+        reporter.notice(
+            Notice(
+                NO_DIGEST,
+                f"The push succeeded but {harbor.host} did not report the manifest digest.",
+            )
         )
     reporter.step_finished("Push image", digest or "")
     return digest
@@ -887,9 +968,10 @@ def _dry_run(
         parser_type=prepared.extraction.parser_type,
         hyperparameters=prepared.described,
         model_name=settings.model_name,
-        warnings=list(summary.warnings),
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
+        platform_command=prepared.platform.command.text if prepared.platform else "",
+        problems=prepared.platform.problems if prepared.platform else [],
     )
 
 

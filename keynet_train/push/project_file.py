@@ -43,7 +43,12 @@ PROJECT_KEYS: tuple[str, ...] = (
     "platform",
     "command",
     "python",
+    "command_check",
 )
+
+#: ``command_check`` values: a problem in the platform's training command is an
+#: error (the default) or a warning (docs/platform-command.md).
+COMMAND_CHECK_MODES = ("error", "warn")
 
 
 @dataclass
@@ -67,6 +72,8 @@ class ProjectSettings:
     command: str | None = None
     #: The interpreter (or virtualenv) whose installed libraries extraction reads.
     python: Path | None = None
+    #: "error" or "warn": how push treats a problem in the platform's training command.
+    command_check: str | None = None
 
 
 def find_project_settings(entrypoint: Path) -> ProjectSettings:
@@ -307,6 +314,16 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
             )
             raise check.error("platform", problem, exc.hint) from None
 
+    command_check = check.string("command_check")
+    if command_check is not None and command_check not in COMMAND_CHECK_MODES:
+        raise check.error(
+            "command_check",
+            f"must be one of {', '.join(repr(m) for m in COMMAND_CHECK_MODES)}, "
+            f"got {command_check!r}",
+            hint='"warn" only for a platform that builds the training command from the '
+            "image label (docs/platform-command.md).",
+        )
+
     return ProjectSettings(
         source=path,
         project_id=project_id,
@@ -319,4 +336,5 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         platform=platform,
         command=check.string("command"),
         python=check.path_value("python"),
+        command_check=command_check,
     )

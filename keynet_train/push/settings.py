@@ -49,6 +49,8 @@ class PushOptions:
     command: str | None = None
     #: ``--python``: the interpreter whose installed libraries extraction may read.
     python: str | None = None
+    #: ``--allow-command-mismatch``: problems in the platform's command are warnings.
+    allow_command_mismatch: bool = False
 
 
 @dataclass
@@ -67,6 +69,8 @@ class ResolvedSettings:
     podman_url: str | None
     project_file: Path | None
     project_source: str | None = None
+    #: "error" (default) or "warn": ``--allow-command-mismatch`` > project file ``command_check``.
+    command_check: str = "error"
 
 
 def _env_project_id(environ: Mapping[str, str], name: str) -> int | None:
@@ -166,6 +170,9 @@ def resolve_settings(
         or (config.podman_url if config else None),
         project_file=project.source,
         project_source=project_source,
+        command_check="warn"
+        if options.allow_command_mismatch
+        else project.command_check or "error",
     )
 
 

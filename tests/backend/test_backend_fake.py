@@ -276,10 +276,13 @@ def test_build_command() -> None:
     assert (
         build_command("train.py", ARGUMENTS) == "python train.py --learning_rate 0.001 --epochs 10"
     )
-    assert build_command("my train.py", [{"name": "amp", "default": True},
-                                         {"name": "x", "default": False},
-                                         {"name": "s", "default": "a b"}]) == (
-        "python 'my train.py' --amp --s 'a b'"
+    # docs/platform-command.md: every value written, str() of it, nothing quoted, null left out.
+    assert build_command("train.py", [{"name": "amp", "default": True},
+                                      {"name": "x", "default": False},
+                                      {"name": "n", "default": None},
+                                      {"name": "ms", "default": [30, 60]},
+                                      {"name": "s", "default": "a b"}]) == (
+        "python train.py --amp True --x False --ms [30, 60] --s a b"
     )  # fmt: skip
 
 

@@ -177,6 +177,7 @@ _RESETTABLE = (
     "harbor_password",
     "token_ttl",
     "slow_delay",
+    "command_override",
 )
 
 

@@ -73,7 +73,8 @@ EXPECTED_ARGUMENTS = {
         _arg("imgsz", "int", 512, None),
         _arg("output_dir", "str", "/workspace/output", None),
         _arg("resume", "str", None, "checkpoint to resume from"),
-        _arg("ema", "bool", True, None),
+        # A str: typer bools are flags, and the platform writes --ema True.
+        _arg("ema", "str", "True", None),
     ],
 }
 
@@ -192,7 +193,7 @@ def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
     assert "training job would stop" not in result.err  # --epochs and --lr are accepted
 
 
-def test_training_command_the_script_would_reject_is_flagged(cli: Cli, tmp_path: Path) -> None:
+def test_training_command_the_script_would_reject_is_refused(cli: Cli, tmp_path: Path) -> None:
     """The backend spells options --<name>; a script declaring --learning-rate would fail."""
     cli.login()
     context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
@@ -204,12 +205,13 @@ def test_training_command_the_script_would_reject_is_flagged(cli: Cli, tmp_path:
         "p.parse_args()\n"
     )
     result = cli("push", str(context / "train.py"), "--context", str(context), "--project", "1")
-    assert result.code == 0, result.err  # a warning: the backend may know better
-    assert "Training command: python train.py --learning_rate 0.01 --epochs 3" in result.err
-    warning = " ".join(result.err.split())
-    assert "passes --learning_rate, but" in warning
-    assert "declares 'learning_rate' as --learning-rate" in warning
-    assert "--epochs," not in warning
+    assert result.code == 1, result.err  # refused before the key (docs/platform-command.md)
+    error = " ".join(result.err.split())
+    assert "python train.py --learning_rate 0.01 --epochs 3" in error
+    assert "learning_rate: the platform sends --learning_rate 0.01" in error
+    assert "add_argument('--learning-rate', '--learning_rate', ...)" in error
+    assert "--epochs," not in error
+    assert _upload_requests(cli) == []
 
 
 def test_project_file_supplies_defaults(cli: Cli, tmp_path: Path) -> None:
@@ -576,7 +578,21 @@ def test_sub_command_is_chosen_recorded_and_checked(
     assert "--command" in result["error"]["hint"]
     assert _upload_requests(cli) == []
 
+    # The platform's command never names the sub-command: refused before the key ...
     code, result, err = _push(cli, context / "train.py", "--project", "1", "--command", "finetune")
+    assert code == 1, err
+    assert "python train.py finetune [options]" in result["error"]["message"]
+    assert _upload_requests(cli) == []
+    # ... unless the platform renders from the label (which records the sub-command).
+    code, result, err = _push(
+        cli,
+        context / "train.py",
+        "--project",
+        "1",
+        "--command",
+        "finetune",
+        "--allow-command-mismatch",
+    )
     assert code == 0, err
     assert result["subcommand"] == "finetune"
     assert [h["name"] for h in result["hyperparameters"]] == ["seed", "lr"]
@@ -590,9 +606,11 @@ def test_sub_command_is_chosen_recorded_and_checked(
     labels = registry.image_config(repository, "latest")["config"]["Labels"]
     assert labels["ai.keynet.train.command"] == "finetune"
     # The fake backend's command has no sub-command: the job would fail, and push says so.
-    assert "without its sub-command 'finetune'" in " ".join(err.split())
+    assert "python train.py finetune [options]" in " ".join(err.split())
+    codes = [w["code"] for w in result["warnings"]]
+    assert "command-mismatch" in codes and "backend-command-mismatch" in codes
 
-    (context / "keynet.toml").write_text('command = "pretrain"\n')
+    (context / "keynet.toml").write_text('command = "pretrain"\ncommand_check = "warn"\n')
     code, result, err = _push(cli, context / "train.py", "--project", "1")
     assert code == 0, err
     assert result["subcommand"] == "pretrain"

@@ -164,7 +164,7 @@ def test_push_results_carry_complete() -> None:
     assert push.to_json()["complete"] is False
     dry = DryRunResult(
         *("img", "id", "repo", pathlib.Path("Dockerfile"), pathlib.Path(".")),
-        *(1, 1, [], None, "argparse", [], "t.py", []),
+        *(1, 1, [], None, "argparse", [], "t.py"),
         complete=False,
     )
     assert dry.to_json()["complete"] is False

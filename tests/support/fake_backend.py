@@ -32,7 +32,6 @@ import json
 import math
 import re
 import secrets
-import shlex
 import signal
 import socket
 import ssl
@@ -197,6 +196,9 @@ class FakeBackend:
     projects: list[dict[str, Any]] = field(default_factory=sample_projects)
     token_ttl: float = 3600.0
     slow_delay: float = 3.0
+    #: The ``command`` upload-key answers carry instead of :func:`build_command`'s
+    #: (a platform that writes its command another way).
+    command_override: str | None = None
     host: str = "127.0.0.1"
     port: int = 0
     tls_certfile: str | None = None
@@ -414,7 +416,8 @@ class FakeBackend:
         return 201, {
             "id": train_id,
             "uploadKey": upload_key,
-            "command": build_command(body["modelName"], body["hyperParameters"]),
+            "command": self.command_override
+            or build_command(body["modelName"], body["hyperParameters"]),
         }
 
 
@@ -462,15 +465,19 @@ def validate_upload_request(body: Any) -> str | None:
 
 
 def build_command(model_name: str, arguments: Sequence[dict[str, Any]]) -> str:
-    """``python train.py --learning_rate 0.001 ...``: the platform's run command."""
-    parts = ["python", shlex.quote(model_name)]
+    """``python train.py --learning_rate 0.001 ...``: the platform's run command.
+
+    Built as a backend that sees only the request builds it
+    (docs/platform-command.md): ``--{name} {value}`` for every argument with a
+    default, the value as Python's ``str()`` (``True``/``False``, ``[30, 60]``),
+    ``null`` left out, nothing quoted, no sub-command.
+    """
+    parts = ["python", model_name]
     for argument in arguments:
         default = argument.get("default")
-        if default is None or default is False:
+        if default is None:
             continue
-        parts.append(f"--{argument['name']}")
-        if default is not True:
-            parts.append(shlex.quote(str(default)))
+        parts += [f"--{argument['name']}", str(default)]
     return " ".join(parts)
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from keynet_train.cli.parser import Subparsers
     from keynet_train.extraction import Argument, ExtractionResult
-    from keynet_train.extraction.platform import PlatformCheck
+    from keynet_train.extraction.platform import PlatformProblem
     from keynet_train.notices import Notice
 
 EXAMPLE = """\
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         if result.arguments:
             env.out(format_arguments(result))
         env.out("")
-        env.out(format_platform_check(check))
+        env.out(format_platform_check(check.command.text, check.problems))
     for diag in result.diagnostics:
         env.err(str(diag))
     if result.parser_type is None or not result.complete:
@@ -120,18 +120,18 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def format_platform_check(check: PlatformCheck) -> str:
+def format_platform_check(command: str, problems: list[PlatformProblem]) -> str:
     """The lines ``inspect`` and ``push --dry-run`` print about the platform's command."""
-    lines = [f"Platform command (defaults): {check.command.text}"]
-    if not check.problems:
+    lines = [f"Platform command (defaults): {command}"]
+    if not problems:
         lines.append("Platform command check: ok (the script accepts every option)")
         return "\n".join(lines)
-    count = len(check.problems)
+    count = len(problems)
     lines.append(
         f"Platform command check: {count} problem{'s' if count != 1 else ''}; the training job "
         "would stop with a usage error (push refuses it; see docs/platform-command.md):"
     )
-    for number, problem in enumerate(check.problems, 1):
+    for number, problem in enumerate(problems, 1):
         lines.append(f"  {number}. {problem.argument}: the platform sends {problem.sends}")
         if problem.accepts:
             lines.append(f"     the script accepts: {problem.accepts}")

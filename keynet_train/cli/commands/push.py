@@ -93,6 +93,12 @@ def register(sub: Subparsers) -> None:
         help="do not verify the registry's TLS certificate (prefer KEYNET_CA_BUNDLE)",
     )
     p.add_argument(
+        "--allow-command-mismatch",
+        action="store_true",
+        help="push even if the platform's training command would stop the script (warnings "
+        "instead of errors; only for a platform that renders from the image label)",
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help="validate, extract and build locally; send nothing",
@@ -186,6 +192,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     from keynet_train.build.cache import BuildCache, cache_path
     from keynet_train.cli.commands.projects import backend_for_config
+    from keynet_train.notices import CONFIG_PERMISSIONS, Notice
     from keynet_train.podman.connection import explicit_source
     from keynet_train.podman.service import connect
     from keynet_train.podman.trust import install_registry_ca
@@ -208,9 +215,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         dry_run=args.dry_run,
         command=args.script_command,
         python=args.python,
+        allow_command_mismatch=args.allow_command_mismatch,
     )
-    store = open_store(env)
     reporter = CliReporter(env)
+    # Its warnings go through the reporter so --json lists them too.
+    store = open_store(env, warn=lambda m: reporter.notice(Notice(CONFIG_PERMISSIONS, m)))
     services = PushServices(
         open_engine=lambda url: connect(
             url,
@@ -231,18 +240,22 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         )
     finally:
         reporter.close()
+    # Every warning printed, with its code (docs/json-output.md).
+    warnings = [n.to_json() for n in reporter.notices]
     if isinstance(result, PushResult):
-        _render_push(env, result)
+        _render_push(env, result, warnings)
     else:
-        _render_dry_run(env, result)
+        _render_dry_run(env, result, warnings)
     return 0
 
 
-def _render_push(env: Environment, result: PushResult) -> None:
+def _render_push(
+    env: Environment, result: PushResult, warnings: list[dict[str, object]] | None = None
+) -> None:
     import json
 
     if env.json_output:
-        env.out(json.dumps(result.to_json()))
+        env.out(json.dumps({**result.to_json(), "warnings": warnings or []}))
     lines = [
         "",
         "✨ Push completed successfully!",
@@ -261,13 +274,16 @@ def _render_push(env: Environment, result: PushResult) -> None:
         write(line)
 
 
-def _render_dry_run(env: Environment, result: DryRunResult) -> None:
+def _render_dry_run(
+    env: Environment, result: DryRunResult, warnings: list[dict[str, object]] | None = None
+) -> None:
     import json
 
     from keynet_train.build.context import human_size
+    from keynet_train.cli.commands.inspect import format_platform_check
 
     if env.json_output:
-        env.out(json.dumps(result.to_json()))
+        env.out(json.dumps({**result.to_json(), "warnings": warnings or []}))
         return
     env.out("")
     env.out("Dry run: nothing was sent to the backend or the registry.")
@@ -284,3 +300,4 @@ def _render_dry_run(env: Environment, result: DryRunResult) -> None:
     env.out(f"   Model name: {result.model_name}")
     env.out(f"   Hyperparameters ({result.parser_type or 'no parser'}):")
     env.out(json.dumps(result.hyperparameters, indent=2))
+    env.out(format_platform_check(result.platform_command, result.problems))
