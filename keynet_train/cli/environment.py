@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from keynet_train.cli.output import fit_stream, neutralise
+from keynet_train.cli.output import fit_stream, neutralise, wrap_to_terminal
 
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
@@ -100,13 +100,19 @@ class Environment:
     # Every line the CLI prints passes here: control characters are
     # neutralised and the text fitted to the stream's encoding (docs/platform-contract.md).
     def out(self, text: str = "") -> None:
-        """Write a result line to stdout."""
-        self.stdout.write(fit_stream(neutralise(text), self.stdout) + "\n")
+        """Write a result line to stdout (wrapped to a terminal's width, never JSON)."""
+        text = neutralise(text)
+        if self.stdout_isatty and not self.json_output:
+            text = wrap_to_terminal(text, self.stdout)
+        self.stdout.write(fit_stream(text, self.stdout) + "\n")
         self.stdout.flush()
 
     def err(self, text: str = "") -> None:
-        """Write a human message line to stderr."""
-        self.stderr.write(fit_stream(neutralise(text), self.stderr) + "\n")
+        """Write a human message line to stderr (wrapped at words to a terminal's width)."""
+        text = neutralise(text)
+        if self.stderr_isatty:
+            text = wrap_to_terminal(text, self.stderr)
+        self.stderr.write(fit_stream(text, self.stderr) + "\n")
         self.stderr.flush()
 
 

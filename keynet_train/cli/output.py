@@ -86,6 +86,46 @@ def fit_stream(text: str, stream: object) -> str:
         return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
+def terminal_columns(stream: object) -> int | None:
+    """The width of the terminal ``stream`` writes to (None: not a terminal, or unknown)."""
+    import os
+
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return None
+    return columns if columns > 0 else None
+
+
+def wrap_to_terminal(text: str, stream: object) -> str:
+    """``text`` with each line wrapped at word boundaries to ``stream``'s terminal width.
+
+    A continuation keeps the line's indentation. Unchanged when the width is
+    unknown or every line fits; a word longer than the line is split.
+    """
+    columns = terminal_columns(stream)
+    if columns is None or all(display_width(line) <= columns for line in text.split("\n")):
+        return text
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if display_width(line) <= columns:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out.extend(
+            textwrap.wrap(
+                line,
+                width=columns,
+                subsequent_indent=indent + "  " if len(indent) + 12 < columns else indent,
+                break_on_hyphens=False,
+            )
+            or [line]
+        )
+    return "\n".join(out)
+
+
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: East Asian wide/fullwidth characters (Hangul,
     CJK, most emoji) take two, combining marks and zero-width format characters none."""
@@ -114,10 +154,17 @@ def make_console(env: Environment, file: TextIO) -> Any:
     """
     from rich.console import Console
 
+    isatty = env.stderr_isatty if file is env.stderr else env.stdout_isatty
+    columns = terminal_columns(file) if isatty else None
+    on_terminal = columns is not None
     return Console(
         file=file,
+        width=columns,
         highlight=False,
-        soft_wrap=True,
+        # On a terminal rich wraps at word boundaries to its width (a long
+        # podman log line or hint otherwise wraps mid-word, or overflows a
+        # live display); a log file gets each message on one line.
+        soft_wrap=not on_terminal,
         force_terminal=True if env.force_color else None,
         no_color=False,
     )
@@ -264,40 +311,56 @@ class RichLiveProgress:
         self._console = console
 
     def transfer(self, label: str, total: int | None) -> _RichTask:
-        """A bar with bytes, rate and elapsed time."""
+        """A bar with bytes, rate and elapsed time; only the label is cut to fit the width."""
         from rich.progress import (
             BarColumn,
             DownloadColumn,
             Progress,
-            TextColumn,
             TimeElapsedColumn,
             TransferSpeedColumn,
         )
 
         progress = Progress(
-            TextColumn("    {task.description}"),
-            BarColumn(),
+            _label_column("    {task.description}"),
+            BarColumn(bar_width=10),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeElapsedColumn(),
             console=self._console,
             transient=True,
+            expand=True,  # lets the label column's ratio take only the width left
         )
         return _RichTask(progress, progress.add_task(_markup(label), total=total))
 
     def activity(self, label: str) -> _RichTask:
-        """A spinner with elapsed time."""
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        """A spinner with elapsed time; only the label is cut to fit the width."""
+        from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
         progress = Progress(
-            TextColumn("   "),
             SpinnerColumn(),
-            TextColumn("{task.description}"),
+            _label_column("{task.description}"),
             TimeElapsedColumn(),
             console=self._console,
             transient=True,
+            expand=True,  # lets the label column's ratio take only the width left
         )
         return _RichTask(progress, progress.add_task(_markup(label), total=None))
+
+
+def _label_column(template: str) -> Any:
+    """A text column that takes the width left and is cut with "…" to fit it.
+
+    At 60 columns a push's label (registry, 21-character key, podman's
+    "Copying blob sha256:...") is wider than the line: rich then dropped the
+    spinner and the timer, and the line looked frozen. The label gives way
+    instead; the moving parts always fit.
+    """
+    from rich.progress import TextColumn
+    from rich.table import Column
+
+    return TextColumn(
+        template, table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=8)
+    )
 
 
 class _RichTask:

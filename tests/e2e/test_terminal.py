@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
+import itertools
 import json
 import os
+import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from keynet_train.cli.output import display_width
 from tests.e2e.conftest import SIMPLE_DOCKERFILE, Cli, make_context
 from tests.support.fake_backend import sample_projects
 
@@ -222,3 +228,86 @@ def test_sigint_during_a_run_step_in_the_users_service_says_it_still_runs(
         f"was running (STEP 3: {run_line}) on its own, then discards the build; "
         "`podman ps --external` lists it until then; run the command again." in screen
     ), term.screen
+
+
+# --------------------------------------------------------------------------- progress at any width
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+class Recorder(Terminal):
+    """A Terminal that keeps when each piece of output arrived."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, columns: int) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        self.master = master
+        self.process = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+            start_new_session=True,
+        )  # fmt: skip
+        os.close(slave)
+        self.screen = ""
+        self.chunks: list[tuple[float, str]] = []
+
+    def run(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536).decode(errors="replace")
+                except OSError:
+                    break
+                self.chunks.append((time.monotonic(), chunk))
+                self.screen += chunk
+        code = self.process.wait(timeout=max(1, deadline - time.monotonic()))
+        os.close(self.master)
+        return code
+
+    def frames(self, start: str, end: str) -> list[tuple[float, str]]:
+        """(arrival, visible text) of every redraw of a line between ``start`` and ``end``."""
+        frames: list[tuple[float, str]] = []
+        inside = False
+        for when, chunk in self.chunks:
+            for piece in re.split(r"\r|\n|\x1b\[2K", chunk):
+                text = _ANSI.sub("", piece)
+                if start in text:
+                    inside = True
+                if inside and text.strip():
+                    frames.append((when, text.rstrip()))
+                if end in text:
+                    return frames
+        return frames
+
+
+@pytest.mark.parametrize("columns", [60, 120])
+def test_push_of_a_300_mb_layer_moves_every_second(cli: Cli, tmp_path: Path, columns: int) -> None:
+    cli.login()
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY layer.bin /data/layer.bin\n")
+    with (context / "layer.bin").open("wb") as layer:  # random: no compression shortcut
+        for _ in range(300):
+            layer.write(os.urandom(1024 * 1024))
+    env = {k: v for k, v in _env(cli).items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS=str(columns), LINES="40")
+    term = Recorder(
+        [sys.executable, "-m", "keynet_train", "push", "train.py", "--project", "1"],
+        env, context, columns=columns,
+    )  # fmt: skip
+    assert term.run(timeout=600) == 0, term.screen[-3000:]
+
+    frames = term.frames("Push image", "Push completed")
+    pushing = [(when, text) for when, text in frames if "Pushing" in text and "0:0" in text]
+    assert len(pushing) > 5, [(round(w, 2), t) for w, t in frames]
+    # Something visible changes (spinner, elapsed time) at least every second.
+    changes = [pushing[0][0]]
+    for (_, before), (when, after) in itertools.pairwise(pushing):
+        if after != before:
+            changes.append(when)
+    gaps = [b - a for a, b in itertools.pairwise(changes)]
+    assert max(gaps) <= 1.0, gaps
+    # The elapsed time is on every frame, whatever was cut from the reference.
+    assert all(re.search(r"\d:\d\d:\d\d$", text) for _, text in pushing), pushing[:5]
+    # No line of the whole push is wider than the terminal.
+    lines = [_ANSI.sub("", piece) for piece in re.split(r"\r|\n|\x1b\[2K", term.screen)]
+    assert [line for line in lines if display_width(line.rstrip()) > columns] == []
