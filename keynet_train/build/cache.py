@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import stat
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -81,6 +82,23 @@ class BuildCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._saving: list[threading.Thread] = []
+
+    def save_digests_later(self, digests: FileDigests) -> None:
+        """Write ``digests`` in a background thread, off the push's critical path.
+
+        Writing a large memo costs up to ~0.2 s; it overlaps the label, tag
+        and push steps. :meth:`wait` joins it (so does interpreter exit: the
+        thread is not a daemon, a half-written memo is never left behind).
+        """
+        thread = threading.Thread(target=digests.save, name="keynet-digest-memo")
+        thread.start()
+        self._saving.append(thread)
+
+    def wait(self) -> None:
+        """Wait until every memo write started by :meth:`save_digests_later` is done."""
+        while self._saving:
+            self._saving.pop().join()
 
     def _read(self) -> dict[str, dict[str, object]]:
         try:

@@ -462,6 +462,8 @@ def _push(
         image_id = _label_image(engine, base_id, image, prepared, upload.upload_key, reporter)
         references = _tag_image(engine, image_id, image, settings.tags, reporter)
         digest = _push_references(engine, references, config, options, environ, services, reporter)
+    if services.build_cache is not None:
+        services.build_cache.wait()
     return PushResult(
         upload_key=upload.upload_key,
         image=image,
@@ -842,7 +844,7 @@ def _build_base(
                 "images): reusing it (--no-cache rebuilds)"
             )
             if digests is not None:
-                digests.save()
+                cache.save_digests_later(digests)
             return base
     base = engine.build(
         summary,
@@ -862,8 +864,8 @@ def _build_base(
             and before.agrees_with(after)
         ):
             cache.store(after.key(), base, shape)
-    if digests is not None:
-        digests.save()
+    if cache is not None and digests is not None:
+        cache.save_digests_later(digests)
     return base
 
 
@@ -955,6 +957,8 @@ def _dry_run(
         base = _build_base(engine, summary, settings, no_cache, services, reporter)
         image_id = engine.add_labels(base, labels, tag=image, reporter=reporter)
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
+    if services.build_cache is not None:
+        services.build_cache.wait()
     return DryRunResult(
         image=image,
         image_id=image_id,

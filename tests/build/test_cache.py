@@ -244,3 +244,17 @@ def test_cache_keeps_the_newest_entries(tmp_path: Path) -> None:
         cache.store(f"f{i}", f"sha-{i}")
     assert cache.lookup("f0") is None
     assert cache.lookup(f"f{MAX_ENTRIES + 4}") == f"sha-{MAX_ENTRIES + 4}"
+
+
+def test_the_digest_memo_is_written_in_the_background(tmp_path: Path) -> None:
+    """Off the push's critical path; wait() joins it, and the memo is complete afterwards."""
+    ctx = _context(tmp_path / "ctx")
+    cache = BuildCache(tmp_path / "cache" / "builds.json")
+    digests = _trusting(tmp_path / "cache" / "file-digests.json")
+    _fp(ctx, digests=digests)
+    cache.save_digests_later(digests)
+    cache.wait()
+    again = _trusting(tmp_path / "cache" / "file-digests.json")
+    _fp(ctx, digests=again)
+    assert again.files_read == 0
+    cache.wait()  # nothing pending: returns at once
