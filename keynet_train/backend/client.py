@@ -27,6 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from keynet_train.backend.http import (
+    BACKEND_RETRIES,
     MAX_RESPONSE_BYTES,
     DebugLog,
     ResponseTooLargeError,
@@ -55,12 +56,6 @@ NANOID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{21}$")
 KNOWN_TASK_TYPES = ("OBJECT_DETECTION", "SEGMENTATION", "OBJECT_CLASSIFICATION")
 """Task types the platform documents; others are accepted and shown as-is."""
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-"""Statuses an idempotent GET is retried on."""
-
-MAX_ATTEMPTS = 3
-RETRY_BASE_DELAY = 0.5
-_MAX_RETRY_AFTER = 30.0
 _MESSAGE_LIMIT = 500
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -447,35 +442,16 @@ class BackendClient:
                     method, path, json=json_body, params=params, headers=headers
                 )
             except httpx.TransportError as exc:
-                if attempt < MAX_ATTEMPTS and self._may_retry_transport(exc, idempotent):
-                    self._sleep(self._backoff(attempt, None))
+                if BACKEND_RETRIES.retries_failure(exc, attempt, idempotent=idempotent):
+                    self._sleep(BACKEND_RETRIES.delay(attempt))
                     continue
                 raise self._transport_error(exc, endpoint) from None
             except httpx.InvalidURL as exc:
                 raise _invalid_url_error(self.server_url, exc) from None
-            if idempotent and response.status_code in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
-                self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+            if BACKEND_RETRIES.retries_response(response, attempt, idempotent=idempotent):
+                self._sleep(BACKEND_RETRIES.delay(attempt, response.headers.get("Retry-After")))
                 continue
             return response
-
-    @staticmethod
-    def _may_retry_transport(exc: httpx.TransportError, idempotent: bool) -> bool:
-        if is_tls_verification_error(exc):
-            return False  # a certificate does not fix itself between attempts
-        # ConnectError/ConnectTimeout: nothing was sent, so even a POST is safe.
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return True
-        # A connection dropped mid-exchange may have reached the server: only
-        # idempotent requests may be repeated. Read timeouts are not retried:
-        # three 60 s waits would look like a hang.
-        return idempotent and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
-
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        delay = float(RETRY_BASE_DELAY * (2 ** (attempt - 1)))
-        # An HTTP-date Retry-After is ignored: the exponential delay will do.
-        if retry_after and retry_after.strip().replace(".", "", 1).isdigit():
-            delay = max(delay, min(float(retry_after), _MAX_RETRY_AFTER))
-        return delay
 
     def _transport_error(self, exc: httpx.TransportError, endpoint: str) -> BackendError:
         if is_tls_verification_error(exc):

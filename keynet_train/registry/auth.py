@@ -35,8 +35,8 @@ import httpx
 from keynet_train.backend.http import (
     CA_BUNDLE_ENV,
     MAX_RESPONSE_BYTES,
+    REGISTRY_RETRIES,
     DebugLog,
-    RequestDeadlineError,
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
@@ -63,11 +63,6 @@ CHECK_REPOSITORY = "keynet-train-check"
 
 # Split before each "<scheme> " that starts a new challenge in one header.
 _CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
-# The check is idempotent, so transient failures get the same 3 attempts as a
-# push (docs/platform-contract.md) instead of failing a push the registry would take.
-_ATTEMPTS = 3
-_RETRY_STATUSES = frozenset({500, 502, 503, 504})
-_BACKOFF = 0.5
 
 _PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
@@ -346,10 +341,17 @@ def _get(
         RegistryError: TLS verification failed, or the network failed 3 times.
     """
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-    for attempt in range(1, _ATTEMPTS + 1):
+    # The check is idempotent, so transient failures are tried again
+    # (REGISTRY_RETRIES) instead of failing a push the registry would take.
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             response = client.get(url, auth=basic, headers=headers, params=params)
         except httpx.TransportError as exc:
+            if REGISTRY_RETRIES.retries_failure(exc, attempt, idempotent=True):
+                sleep(REGISTRY_RETRIES.delay(attempt))
+                continue
             if isinstance(exc, ResponseTooLargeError):
                 raise RegistryError(
                     f"Registry {base} sent an answer larger than "
@@ -362,19 +364,13 @@ def _get(
                     "certificate signed by an unknown authority or not valid for this host",
                     f"If the registry uses a private CA, set {CA_BUNDLE_ENV} to its PEM file.",
                 ) from None
-            # A registry that trickled for the whole deadline would do it again:
-            # three more minutes of waiting is not a retry worth making.
-            if attempt == _ATTEMPTS or isinstance(exc, RequestDeadlineError):
-                raise RegistryError(
-                    f"Cannot reach registry {base}: "
-                    f"{redact(describe_transport_error(exc), secrets)}",
-                    "Check the network connection, proxy settings and that the registry is up.",
-                ) from None
-        else:
-            if response.status_code not in _RETRY_STATUSES or attempt == _ATTEMPTS:
-                return response
-        sleep(_BACKOFF * 2 ** (attempt - 1))
-    raise AssertionError("unreachable: the last attempt returns or raises")
+            raise RegistryError(
+                f"Cannot reach registry {base}: {redact(describe_transport_error(exc), secrets)}",
+                "Check the network connection, proxy settings and that the registry is up.",
+            ) from None
+        if not REGISTRY_RETRIES.retries_response(response, attempt, idempotent=True):
+            return response
+        sleep(REGISTRY_RETRIES.delay(attempt, response.headers.get("Retry-After")))
 
 
 def _registry_message(response: httpx.Response, secrets: list[str]) -> str:

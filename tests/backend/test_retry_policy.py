@@ -1,0 +1,63 @@
+"""The one retry policy beside the HTTP client factory (keynet_train/backend/http.py)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from keynet_train.backend.http import (
+    BACKEND_RETRIES,
+    REGISTRY_RETRIES,
+    RequestDeadlineError,
+    ResponseTooLargeError,
+    RetryPolicy,
+)
+
+REQUEST = httpx.Request("GET", "https://example.invalid/")
+
+
+def _response(status: int) -> httpx.Response:
+    return httpx.Response(status, request=REQUEST)
+
+
+def test_waits_double_and_honour_a_longer_retry_after_up_to_a_cap() -> None:
+    policy = RetryPolicy(frozenset({503}))
+    assert [policy.delay(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert policy.delay(1, "3") == 3.0
+    assert policy.delay(2, "0.2") == 1.0  # shorter than the backoff: the backoff wins
+    assert policy.delay(1, "999") == 30.0
+    assert policy.delay(1, "Wed, 21 Oct 2015 07:28:00 GMT") == 0.5
+
+
+def test_statuses_are_retried_for_idempotent_requests_within_the_attempts() -> None:
+    policy = RetryPolicy(frozenset({503}), attempts=3)
+    assert policy.retries_response(_response(503), 1, idempotent=True)
+    assert policy.retries_response(_response(503), 2, idempotent=True)
+    assert not policy.retries_response(_response(503), 3, idempotent=True)
+    assert not policy.retries_response(_response(503), 1, idempotent=False)
+    assert not policy.retries_response(_response(500), 1, idempotent=True)
+
+
+@pytest.mark.parametrize(
+    ("exc", "idempotent", "retried"),
+    [
+        (httpx.ConnectError("refused"), False, True),  # nothing was sent: even a POST
+        (httpx.ConnectTimeout("slow"), False, True),
+        (httpx.ReadError("reset"), True, True),
+        (httpx.ReadError("reset"), False, False),  # a POST may have reached the server
+        (httpx.RemoteProtocolError("closed"), True, True),
+        (httpx.ReadTimeout("slow"), True, False),  # three long waits would look like a hang
+        (RequestDeadlineError("deadline"), True, False),
+        (ResponseTooLargeError("big"), True, False),
+    ],
+)
+def test_transport_failures(exc: httpx.TransportError, idempotent: bool, retried: bool) -> None:
+    assert BACKEND_RETRIES.retries_failure(exc, 1, idempotent=idempotent) is retried
+    assert not BACKEND_RETRIES.retries_failure(exc, 3, idempotent=idempotent)
+
+
+def test_backend_and_registry_differ_only_in_their_statuses() -> None:
+    assert BACKEND_RETRIES.statuses == {429, 502, 503, 504}
+    assert REGISTRY_RETRIES.statuses == {500, 502, 503, 504}
+    for name in ("attempts", "base_delay", "max_retry_after"):
+        assert getattr(BACKEND_RETRIES, name) == getattr(REGISTRY_RETRIES, name)
