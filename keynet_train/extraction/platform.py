@@ -8,7 +8,8 @@ docs/platform-command.md writes the convention down:
 
 - a value is written as Python's ``str()`` of the JSON value: ``0.001``,
   ``32``, ``adamw``, ``True``/``False`` for a bool, ``[30, 60]`` for a list;
-- a ``null`` default is left out (nothing to write); a required argument
+- a ``null`` default and an empty list are left out (no value to write:
+  an empty form field); a required argument
   without a default gets its name in capitals as a placeholder
   (``--data_dir DATA_DIR``: the user types the value in the platform's form);
 - words are joined with single spaces and never quoted, so a value with a
@@ -81,15 +82,15 @@ def predict_platform_command(
 ) -> PlatformCommand:
     """``python {model_name} --{name} {value} ...`` for every hyperparameter, in list order.
 
-    ``values`` override the defaults (``run --set``); a ``None`` value is left
-    out like a ``null`` default. ``argv`` is the text split as a shell would
+    ``values`` override the defaults (``run --set``); a ``None`` value or an
+    empty list is left out like a ``null`` default. ``argv`` is the text split as a shell would
     split it (the platform does not quote; a value with an unbalanced quote is
     split on whitespace). Raises nothing.
     """
     words = ["python", model_name]
     for argument in result.arguments:
         value = values[argument.name] if values and argument.name in values else argument.default
-        if value is None:
+        if value is None or value == []:
             if not argument.required:
                 continue
             text = argument.name.upper()

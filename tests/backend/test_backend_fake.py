@@ -280,6 +280,7 @@ def test_build_command() -> None:
     assert build_command("train.py", [{"name": "amp", "default": True},
                                       {"name": "x", "default": False},
                                       {"name": "n", "default": None},
+                                      {"name": "e", "default": []},
                                       {"name": "ms", "default": [30, 60]},
                                       {"name": "s", "default": "a b"}]) == (
         "python train.py --amp True --x False --ms [30, 60] --s a b"

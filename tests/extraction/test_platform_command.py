@@ -151,6 +151,7 @@ def test_convention_for_bool_list_null_required_and_quotes() -> None:
             Argument("amp", "bool", False, flags=("--amp",), kind="flag", flag_value=True),
             Argument("ms", "int", [30, 60], flags=("--ms",), kind="list", list_style="space"),
             Argument("resume", "str", None, flags=("--resume",)),
+            Argument("tags", "str", [], flags=("--tags",), kind="list", list_style="space"),
             Argument("data", "str", None, required=True, flags=("--data",)),
             Argument("name", "str", "my run", flags=("--name",)),
         ],
@@ -210,9 +211,26 @@ def test_hf_training_arguments_have_no_warnings_and_no_problems(tmp_path: pathli
     assert by_name["bf16"]["type"] == "bool"
     assert doc["warnings"] == []
     assert "warning" not in err and "BooleanOptionalAction" not in err
-    # --bf16 False is what HF accepts: the platform's command is fine.
+    # --bf16 False is what HF accepts: the platform's command is fine (and an
+    # empty list default such as include_for_metrics is not written).
     assert "--bf16 False" in doc["platform_command"]
-    assert [p for p in doc["problems"] if p["argument"] == "bf16"] == []
+    assert doc["problems"] == []
+    # And HfArgumentParser really takes it (our own fixture: running it is fine).
+    import subprocess
+    import sys
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from transformers import HfArgumentParser, TrainingArguments\n"
+        "(args,) = HfArgumentParser((TrainingArguments,)).parse_args_into_dataclasses()\n"
+        "print(args.bf16, args.include_for_metrics)\n"
+    )
+    argv = shlex.split(doc["platform_command"])
+    ran = subprocess.run(
+        [sys.executable, str(probe), *argv[2:]], capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split()[-2:] == ["False", "[]"]
 
 
 def test_plain_argparse_type_bool_still_warns(tmp_path: pathlib.Path) -> None:
@@ -235,3 +253,33 @@ def test_extracted_result_round_trip(tmp_path: pathlib.Path) -> None:
     result = extract_hyperparameters(path)
     command = predict_platform_command(result, "train.py")
     assert command.argv == ["python", "train.py", "--data_root", "/data", "--epochs", "3"]
+
+
+def test_a_partial_list_is_a_warning_with_its_own_code(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import argparse\n"
+        "import somelib\n"
+        "p = argparse.ArgumentParser()\n"
+        "p.add_argument('--lr', type=float, default=0.1)\n"
+        "p = somelib.wrap(p)\n"
+        "p.parse_args()\n"
+    )
+    code, out, err = _run("inspect", str(path), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["complete"] is False
+    assert [(w["code"], w["line"]) for w in doc["warnings"]] == [
+        ("extraction", 5),
+        ("incomplete-extraction", None),
+    ]
+    # Printed on stderr too: one line per warning.
+    assert err.count("warning: ") + err.count("Warning: ") == len(doc["warnings"])
+
+
+def test_every_code_is_documented() -> None:
+    from keynet_train import notices
+
+    docs = (pathlib.Path(__file__).parents[2] / "docs" / "json-output.md").read_text()
+    for code in notices.CODES:
+        assert f"| `{code}` |" in docs, code

@@ -470,12 +470,12 @@ def build_command(model_name: str, arguments: Sequence[dict[str, Any]]) -> str:
     Built as a backend that sees only the request builds it
     (docs/platform-command.md): ``--{name} {value}`` for every argument with a
     default, the value as Python's ``str()`` (``True``/``False``, ``[30, 60]``),
-    ``null`` left out, nothing quoted, no sub-command.
+    ``null`` and ``[]`` left out, nothing quoted, no sub-command.
     """
     parts = ["python", model_name]
     for argument in arguments:
         default = argument.get("default")
-        if default is None:
+        if default is None or default == []:
             continue
         parts += [f"--{argument['name']}", str(default)]
     return " ".join(parts)
