@@ -335,7 +335,10 @@ class ModuleLoader:
         if _modelled(interp, full):
             return Ref(full)
         value = mod.scope.get(attr)
-        if value is UNKNOWN and attr not in mod.scope.vars and mod.is_package:
+        unbound = attr not in mod.scope.vars or type(mod.scope.vars[attr]) is LazyImport
+        if value is UNKNOWN and unbound and mod.is_package:
+            # ``from . import b`` in the package's own __init__ (a cycle while it
+            # resolves), or a submodule not imported by it: the submodule.
             sub = self.load(interp, full)
             if sub is not None:
                 return sub

@@ -192,10 +192,27 @@ class LazyImport:
     the script reaches one of them.
     """
 
-    __slots__ = ("resolve",)
+    __slots__ = ("busy", "resolve")
 
     def __init__(self, resolve: Callable[[], object]) -> None:
         self.resolve = resolve
+        #: True while it is being resolved: a package ``__init__`` doing
+        #: ``from . import b`` is asked for ``b`` again while reading it.
+        self.busy = False
+
+    def value(self) -> object:
+        """The resolved value, or :data:`IN_CYCLE` when it is already being resolved."""
+        if self.busy:
+            return IN_CYCLE
+        self.busy = True
+        try:
+            return self.resolve()
+        finally:
+            self.busy = False
+
+
+#: What a :class:`LazyImport` gives while its own resolution asks for it (an import cycle).
+IN_CYCLE = object()
 
 
 class Scope:
@@ -217,7 +234,10 @@ class Scope:
             if name in scope.vars:
                 value = scope.vars[name]
                 if type(value) is LazyImport:
-                    value = scope.vars[name] = value.resolve()
+                    value = value.value()
+                    if value is IN_CYCLE:
+                        return UNKNOWN
+                    scope.vars[name] = value
                 return value
             if scope.stars is not None and name not in _BUILTINS:
                 value = scope.from_stars(name)
@@ -242,7 +262,10 @@ class Scope:
             return UNKNOWN if value is MISSING else value
         value = self.vars.get(name, UNKNOWN)
         if type(value) is LazyImport:
-            value = self.vars[name] = value.resolve()
+            value = value.value()
+            if value is IN_CYCLE:
+                return UNKNOWN
+            self.vars[name] = value
         return value
 
     def from_stars(self, name: str) -> object:

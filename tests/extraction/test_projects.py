@@ -51,6 +51,8 @@ PROJECTS = {
     "nested_pkg": Project("train.py"),
     # arguments added in a helper module: diagnostics name that module (issue 17 item 5)
     "helper_diagnostics": Project("train.py"),
+    # a package __init__ importing its own submodule (from . import b), issue 17 item 4
+    "init_cycle": Project("train.py"),
     # parser = wrap(parser) where wrap calls code that cannot be followed (issue 17 item 3)
     "wrap_opaque": Project("train.py", unseen=("deepspeed", "deepspeed_config")),
     # an installed library read from source: transformers' TrainingArguments
