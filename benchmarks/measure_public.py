@@ -63,6 +63,16 @@ class Outcome:
     error: str | None = None
     runtime_error: str | None = None
     stubbed: list[str] = field(default_factory=list)
+    #: The static result's ``complete`` flag (None: an older keynet-train without it).
+    complete: bool | None = None
+    #: Wall time (s) and peak RSS (MB) of ``inspect --json``.
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+    @property
+    def silent_partial(self) -> bool:
+        """Arguments missing statically, yet the result says it is complete and warns of nothing."""
+        return bool(self.missing) and self.complete is not False and self.warnings == 0
 
     @property
     def family(self) -> str:
@@ -71,7 +81,7 @@ class Outcome:
 
 def _run_static(
     path: Path, repo: Path, command: str | None, python: str | None
-) -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+) -> tuple[dict, list[str], float, float]:  # type: ignore[type-arg]
     # Run from the repository's top, as a user pushes from it (the default build
     # context, which inspect also reads imports from).
     argv = [sys.executable, "-m", "keynet_train", "inspect", str(path), "--json"]
@@ -79,13 +89,34 @@ def _run_static(
         argv += ["--command", command]
     if python and _has_python_flag():
         argv += ["--python", python]
-    proc = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120, cwd=repo)
-    diagnostics = [line for line in proc.stderr.splitlines() if line.strip()]
+    stdout, stderr, seconds, peak_mb = _measured(argv, repo)
+    diagnostics = [line for line in stderr.splitlines() if line.strip()]
     try:
-        doc = json.loads(proc.stdout)
+        doc = json.loads(stdout)
     except json.JSONDecodeError:
         doc = {"parser_type": None, "arguments": [], "error": " ".join(diagnostics)[:300]}
-    return doc, diagnostics
+    return doc, diagnostics, seconds, peak_mb
+
+
+def _measured(argv: list[str], cwd: Path) -> tuple[str, str, float, float]:
+    """Run ``argv``: its stdout, stderr, wall time (s) and peak RSS (MB, from wait4)."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
+        _, _, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = 0  # reaped by wait4
+        out.seek(0)
+        err.seek(0)
+        return (
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            seconds,
+            usage.ru_maxrss / 1024,
+        )
 
 
 _PYTHON_FLAG: list[bool] = []
@@ -133,7 +164,9 @@ def measure(entry: dict[str, object], repos: Path, python: str) -> Outcome:
         return outcome
     command = entry.get("command")
     command = str(command) if command else None
-    static, diagnostics = _run_static(path, repo, command, python)
+    static, diagnostics, outcome.seconds, outcome.peak_mb = _run_static(path, repo, command, python)
+    complete = static.get("complete")
+    outcome.complete = complete if isinstance(complete, bool) else None
     runtime = _run_runtime(
         path,
         repo,
@@ -145,7 +178,7 @@ def measure(entry: dict[str, object], repos: Path, python: str) -> Outcome:
     outcome.runtime_type = runtime.get("parser_type")
     outcome.runtime_error = runtime.get("error")
     outcome.stubbed = list(runtime.get("stubbed", []))
-    outcome.warnings = sum(": warning: " in d for d in diagnostics)
+    outcome.warnings = sum(": warning: " in d or d.startswith("Warning:") for d in diagnostics)
     first = next((d for d in diagnostics if ": warning: " in d), None)
     outcome.first_warning = first.split(": warning: ", 1)[1] if first else None
     if static.get("error"):
@@ -204,7 +237,17 @@ def _summary(name: str, group: list[Outcome]) -> list[str]:
         f"{agree}/{fields} ({_pct(agree, fields)})",
         str(sum(len(o.wrong) for o in group)),
         str(sum(len(o.wrong_silent) for o in group)),
+        str(sum(o.complete is False for o in group)),
+        str(sum(o.silent_partial for o in group)),
     ]
+
+
+def _peak(outcomes: list[Outcome]) -> float:
+    return max((o.peak_mb for o in outcomes), default=0.0)
+
+
+def _label(o: Outcome) -> str:
+    return f"{o.entry['repo']}/{o.entry['script']}"
 
 
 def _pct(a: int, b: int) -> str:
@@ -231,12 +274,31 @@ def report(outcomes: list[Outcome]) -> str:
             str(len(o.wrong)),
             str(len(o.wrong_silent)),
             str(o.warnings),
+            {True: "yes", False: "no", None: "-"}[o.complete],
+            f"{o.seconds:.2f} s / {o.peak_mb:.0f} MB",
         ]
         for o in outcomes
     ]
+    slowest = sorted(outcomes, key=lambda o: -o.seconds)[:3]
+    largest = sorted(outcomes, key=lambda o: -o.runtime_args)[:3]
+    costly = [
+        "Slowest `inspect` runs: "
+        + "; ".join(f"{_label(o)} {o.seconds:.2f} s, {o.peak_mb:.0f} MB" for o in slowest),
+        "",
+        "Largest (most arguments at runtime): "
+        + "; ".join(
+            f"{_label(o)} {o.runtime_args} arguments, {o.seconds:.2f} s, {o.peak_mb:.0f} MB"
+            for o in largest
+        ),
+        "",
+        f"Peak memory of any `inspect` run: {_peak(outcomes):.0f} MB.",
+        "",
+    ]
     head = ["group", "scripts", "args at runtime", "found statically", "fields agreeing"]
-    head += ["wrong values", "wrong, no diagnostic"]
+    head += ["wrong values", "wrong, no diagnostic", "partial (complete: false)"]
+    head += ["partial, no warning"]
     parts = [
+        *costly,
         "Per family (the parser type at runtime):",
         "",
         _table(head, _rows(outcomes, "family")),
@@ -259,6 +321,8 @@ def report(outcomes: list[Outcome]) -> str:
                 "wrong",
                 "wrong, no diag.",
                 "warnings",
+                "complete",
+                "inspect time / peak RSS",
             ],
             per_script,
         ),
