@@ -24,7 +24,7 @@ import stat
 import sys
 from pathlib import Path
 
-__all__ = ["UnreadableFile", "read_regular_file", "write_atomically"]
+__all__ = ["UnreadableFile", "open_regular_fd", "read_regular_file", "write_atomically"]
 
 # Kernel pseudo-file systems: their "regular" files have no size and their
 # reads may block (/proc/kmsg) or consume state; nothing keynet-train reads
@@ -87,16 +87,8 @@ def read_regular_file(path: Path, limit: int) -> bytes:
             raise UnreadableFile(path, f"is a kernel pseudo-file ({real}), not a regular file")
     if st.st_size > limit:
         raise UnreadableFile(path, f"is too large ({st.st_size} bytes, limit {limit})")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_BINARY", 0)
+    fd = open_regular_fd(path)
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:  # deleted since the stat
-        raise UnreadableFile(path, "does not exist", missing=True) from None
-    except OSError as exc:
-        raise UnreadableFile(path, f"cannot be read ({_reason(exc)})") from None
-    try:
-        _check_mode(path, os.fstat(fd).st_mode)
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -112,6 +104,33 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     if size > limit:
         raise UnreadableFile(path, f"is too large (over {limit} bytes)")
     return b"".join(chunks)
+
+
+def open_regular_fd(path: Path) -> int:
+    """A read-only descriptor of ``path``, which must be a regular file; never blocks.
+
+    The open is non-blocking (a FIFO swapped in after the caller's ``stat``
+    would otherwise block the open until a writer comes), and the type is
+    checked on the descriptor itself. The caller closes it.
+
+    Raises:
+        UnreadableFile: missing (``missing=True``), not a regular file, or
+            cannot be opened.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise UnreadableFile(path, "does not exist", missing=True) from None
+    except (OSError, ValueError) as exc:
+        raise UnreadableFile(path, f"cannot be read ({_reason(exc)})") from None
+    try:
+        _check_mode(path, os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _reason(exc: BaseException) -> str:

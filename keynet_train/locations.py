@@ -9,8 +9,11 @@ A module of its own, importing only ``os`` and ``pathlib``, so that
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+#: Project file names, in the order they win within one directory.
+PROJECT_FILE_NAMES = ("keynet.toml", "pyproject.toml")
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -55,3 +58,32 @@ def user_directory(kind: str, environ: Mapping[str, str]) -> Path:
 def _home(environ: Mapping[str, str]) -> Path:
     home = environ.get("HOME")
     return Path(home) if home else Path.home()
+
+
+def project_file_candidates(entrypoint: Path) -> Iterator[Path]:
+    """The project files that may configure ``entrypoint``, nearest first.
+
+    Searches the entrypoint's directory (or ``entrypoint`` itself if it is a
+    directory) and its parents, and stops after the git root (the directory
+    holding ``.git``), the user's home directory, or the file-system root: a
+    file above them belongs to someone else (another user's
+    ``/tmp/keynet.toml`` must not configure a download unpacked in ``/tmp``;
+    docs/security.md). Directories and dangling links by those names are
+    skipped; anything else is yielded, so a FIFO or a link to a device is
+    reported by the reader instead of silently ignored. Raises nothing.
+    """
+    start = entrypoint.resolve()
+    if not start.is_dir():
+        start = start.parent
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, OSError):  # no home directory can be determined
+        home = None
+    for directory in (start, *start.parents):
+        for name in PROJECT_FILE_NAMES:
+            candidate = directory / name
+            if os.path.exists(candidate) and not os.path.isdir(candidate):
+                yield candidate
+        # .git is a directory in a clone and a file in a worktree or submodule.
+        if os.path.lexists(directory / ".git") or directory == home:
+            return

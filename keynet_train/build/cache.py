@@ -45,15 +45,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keynet_train.files import write_atomically
+from keynet_train.files import (
+    UnreadableFile,
+    open_regular_fd,
+    read_regular_file,
+    write_atomically,
+)
 from keynet_train.locations import user_directory
 
 if TYPE_CHECKING:
     from keynet_train.build.context import ContextSummary
 
 MAX_ENTRIES = 100
+#: builds.json holds MAX_ENTRIES small entries; a larger file is not ours and is ignored.
+MAX_CACHE_BYTES = 1024 * 1024
 # Memoised file digests kept across contexts (about 150 bytes each on disk).
 MAX_FILE_DIGESTS = 50_000
+#: file-digests.json: MAX_FILE_DIGESTS entries of ~150 bytes; a larger file is ignored.
+MAX_DIGESTS_BYTES = 16 * 1024 * 1024
 # A file changed less than this long before we read it may change again within
 # the same timestamp tick without its stat changing: its digest is not memoised.
 RACY_SECONDS = 2.0
@@ -71,6 +80,18 @@ def _write_json(path: Path, data: object) -> None:
     """Write ``data`` as JSON, atomically. Raises OSError."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(data).encode("utf-8"))
+
+
+def _read_json(path: Path, limit: int) -> object:
+    """The JSON in ``path``; None when it is missing, not a regular file, too large or corrupt.
+
+    A cache is only an optimisation: whatever is there (a FIFO, a link to
+    /dev/zero, garbage) is ignored and replaced at the next write.
+    """
+    try:
+        return json.loads(read_regular_file(path, limit).decode("utf-8"))
+    except (UnreadableFile, ValueError, RecursionError):
+        return None
 
 
 class BuildCache:
@@ -101,10 +122,7 @@ class BuildCache:
             self._saving.pop().join()
 
     def _read(self) -> dict[str, dict[str, object]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        data = _read_json(self.path, MAX_CACHE_BYTES)
         return data if isinstance(data, dict) else {}
 
     def lookup(self, fingerprint: str) -> str | None:
@@ -161,10 +179,7 @@ class FileDigests:
         self.files_read = 0  # how many files were read to hash them (not memo, not stream)
         self.files_streamed = 0  # how many were hashed from the bytes sent to the build
         if path is not None:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
+            data = _read_json(path, MAX_DIGESTS_BYTES)
             if isinstance(data, dict):
                 self._memo = {k: v for k, v in data.items() if isinstance(v, list)}
 
@@ -180,7 +195,12 @@ class FileDigests:
         if known is not None:
             return known
         hasher = hashlib.sha256()
-        with open(path, "rb") as handle:
+        try:
+            # Non-blocking and type-checked: a FIFO swapped in since the lstat would block.
+            fd = open_regular_fd(path)
+        except UnreadableFile as e:
+            raise OSError(f"{path} {e.reason}") from None
+        with os.fdopen(fd, "rb") as handle:
             after_open = os.fstat(handle.fileno())
             while data := handle.read(_READ_SIZE):
                 hasher.update(data)
@@ -278,8 +298,15 @@ def context_fingerprint(
     digests = digests or FileDigests(None)
     hasher = hashlib.sha256(f"keynet-build-key {KEY_VERSION}\n".encode())
     hasher.update(json.dumps([sorted(build_args.items()), platform]).encode())
+    from keynet_train.build.context import read_dockerfile
+    from keynet_train.errors import BuildError
+
     try:
-        hasher.update(summary.dockerfile.read_bytes())
+        dockerfile = read_dockerfile(summary.dockerfile)
+    except BuildError:
+        return None
+    hasher.update(dockerfile.encode("utf-8", "surrogateescape"))
+    try:
         for entry in summary.entries:
             source = (
                 summary.dockerfile

@@ -24,8 +24,13 @@ from typing import Protocol
 
 from keynet_train.build.dockerignore import IgnoreMatcher, parse_ignore_lines
 from keynet_train.errors import BuildError
+from keynet_train.files import UnreadableFile, open_regular_fd, read_regular_file
 
 IGNORE_FILES = (".containerignore", ".dockerignore")
+#: No Dockerfile is this large; a larger "Dockerfile" is refused, not read.
+MAX_DOCKERFILE_BYTES = 1024 * 1024
+#: An ignore file is a list of patterns; one larger than this is not one.
+MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024
 DEFAULT_DOCKERFILES = ("Containerfile", "Dockerfile")
 CONTEXT_WARN_BYTES = 500 * 1024 * 1024
 FILE_WARN_BYTES = 100 * 1024 * 1024
@@ -147,19 +152,22 @@ def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
     ``podman build -f`` does).
 
     Raises:
-        BuildError: the file does not exist or is not a regular file.
+        BuildError: the file does not exist, is not a regular file, is larger
+            than :data:`MAX_DOCKERFILE_BYTES` or cannot be read.
     """
     if dockerfile is not None:
         candidate = real_path(dockerfile)
-        if not candidate.is_file():
+        if not os.path.exists(candidate):
             raise BuildError(
                 f"Dockerfile not found: {dockerfile}",
                 hint="Check the path, or use --dockerfile to point at your Dockerfile.",
             )
+        read_dockerfile(candidate)  # a FIFO, device or huge file is refused here
         return candidate
     for name in DEFAULT_DOCKERFILES:
         candidate = (Path(context_dir) / name).absolute()
-        if candidate.is_file():
+        if os.path.exists(candidate) and not os.path.isdir(candidate):
+            read_dockerfile(candidate)
             return candidate
     raise BuildError(
         f"Dockerfile not found: {Path(context_dir) / 'Dockerfile'}",
@@ -167,11 +175,33 @@ def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
     )
 
 
+def read_dockerfile(path: Path) -> str:
+    """The Dockerfile's text (undecodable bytes kept as surrogates), from a regular file only.
+
+    Raises:
+        BuildError: it is missing, a FIFO, device or kernel file, larger than
+            :data:`MAX_DOCKERFILE_BYTES`, or cannot be read.
+    """
+    try:
+        raw = read_regular_file(path, MAX_DOCKERFILE_BYTES)
+    except UnreadableFile as e:
+        raise BuildError(
+            f"Cannot read the Dockerfile {path}: it {e.reason}.",
+            hint="Point --dockerfile at a regular text file.",
+        ) from None
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
 def find_ignore_file(context_dir: Path) -> Path | None:
-    """``.containerignore`` if present, else ``.dockerignore``, else None."""
+    """``.containerignore`` if present, else ``.dockerignore``, else None.
+
+    Present means any kind of entry, even a FIFO or a dangling link: one that
+    cannot be read is reported by :func:`scan_context`, never skipped (its
+    exclusions would silently not apply).
+    """
     for name in IGNORE_FILES:
         candidate = Path(context_dir) / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
@@ -191,9 +221,20 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
     patterns: list[str] = []
     if ignore_file is not None:
         try:
-            patterns = parse_ignore_lines(ignore_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise BuildError(f"Cannot read {ignore_file}: {e}") from e
+            raw = read_regular_file(ignore_file, MAX_IGNORE_FILE_BYTES)
+            patterns = parse_ignore_lines(raw.decode("utf-8"))
+        except UnreadableFile as e:
+            raise BuildError(
+                f"Cannot read the ignore file {ignore_file}: it {e.reason}.",
+                hint="Make it a regular text file of patterns (or remove it); its exclusions "
+                "decide what the build sends.",
+            ) from None
+        except UnicodeDecodeError as e:
+            raise BuildError(
+                f"Cannot read the ignore file {ignore_file}: not UTF-8 text ({e.reason} at "
+                f"byte {e.start}).",
+                hint="Re-save it as UTF-8.",
+            ) from None
     label = str(ignore_file) if ignore_file else ".dockerignore"
     matcher = IgnoreMatcher(patterns, label)
 
@@ -243,9 +284,11 @@ def _git_credential_warnings(summary: ContextSummary) -> list[str]:
         return []
     config = summary.context_dir / ".git" / "config"
     try:
-        lines = config.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        # Regular file and capped: .git/config may be a link to /dev/zero.
+        raw = read_regular_file(config, MAX_DOCKERFILE_BYTES)
+    except UnreadableFile:
         return []
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     where = summary.ignore_file or summary.context_dir / ".dockerignore"
     warnings = []
     for number, line in enumerate(lines, start=1):
@@ -278,39 +321,82 @@ def _walk(
     always: set[str],
     out: list[ContextEntry],
 ) -> None:
+    """Append the entries under ``relative`` to ``out``, depth first in sorted order.
+
+    Iterative (an explicit stack), so a context thousands of directories deep
+    is listed like any other instead of exhausting Python's recursion limit.
+    An entry deleted between the listing and its ``stat`` is left out, as if
+    the listing had come a moment later.
+
+    Raises:
+        BuildError: a directory cannot be listed, or a file in the context
+            cannot be read (permissions).
+    """
+    stack = [iter(_children(root, relative, matcher))]
+    parents = [relative]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            parents.pop()
+            continue
+        parent = parents[-1]
+        path = f"{parent}/{child.name}" if parent else child.name
+        try:
+            st = child.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise BuildError(
+                f"Cannot read {child.path}: {e.strerror}",
+                hint=f"Fix its permissions or exclude it in {matcher.source}.",
+            ) from None
+        is_dir = stat.S_ISDIR(st.st_mode)
+        descend = is_dir
+        if path not in always and matcher.excluded(path):
+            # Descend only if something below may come back (an exception
+            # pattern, or the Dockerfile living in there).
+            below = path + "/"
+            descend = is_dir and (
+                matcher.may_reinclude_below(path) or any(a.startswith(below) for a in always)
+            )
+        elif is_dir:
+            out.append(ContextEntry(path, "dir"))
+        elif stat.S_ISLNK(st.st_mode):
+            out.append(ContextEntry(path, "symlink"))
+        elif stat.S_ISREG(st.st_mode):
+            if not os.access(child.path, os.R_OK):
+                if not os.path.lexists(child.path):
+                    continue  # deleted since the stat: not "permission denied"
+                raise BuildError(
+                    f"Cannot read {child.path} (permission denied)",
+                    hint=f"Fix its permissions or exclude it in {matcher.source}.",
+                )
+            out.append(ContextEntry(path, "file", st.st_size))
+        if descend:
+            stack.append(iter(_children(root, path, matcher)))
+            parents.append(path)
+
+
+def _children(root: Path, relative: str, matcher: IgnoreMatcher) -> list[os.DirEntry[str]]:
+    """The entries of one context directory, sorted by name; [] if it was deleted meanwhile.
+
+    Raises:
+        BuildError: it exists but cannot be listed.
+    """
     directory = root / relative if relative else root
     try:
-        children = sorted(os.scandir(directory), key=lambda d: d.name)
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda d: d.name)
+    except FileNotFoundError:
+        if relative:
+            return []
+        raise BuildError(f"Build context not found: {directory}") from None
     except OSError as e:
         raise BuildError(
             f"Cannot read directory {directory}: {e.strerror}",
             hint=f"Fix its permissions or exclude it in {matcher.source}.",
         ) from e
-    for child in children:
-        path = f"{relative}/{child.name}" if relative else child.name
-        mode = child.stat(follow_symlinks=False).st_mode
-        is_dir = stat.S_ISDIR(mode)
-        if path not in always and matcher.excluded(path):
-            # Descend only if something below may come back (an exception
-            # pattern, or the Dockerfile living in there).
-            below = path + "/"
-            if is_dir and (
-                matcher.may_reinclude_below(path) or any(a.startswith(below) for a in always)
-            ):
-                _walk(root, path, matcher, always, out)
-            continue
-        if is_dir:
-            out.append(ContextEntry(path, "dir"))
-            _walk(root, path, matcher, always, out)
-        elif stat.S_ISLNK(mode):
-            out.append(ContextEntry(path, "symlink"))
-        elif stat.S_ISREG(mode):
-            if not os.access(child.path, os.R_OK):
-                raise BuildError(
-                    f"Cannot read {child.path} (permission denied)",
-                    hint=f"Fix its permissions or exclude it in {matcher.source}.",
-                )
-            out.append(ContextEntry(path, "file", child.stat(follow_symlinks=False).st_size))
 
 
 def _ignore_advice(summary: ContextSummary) -> str:
@@ -501,13 +587,21 @@ def _file_chunks(
     copy (a checkpoint still being written, say) in the image.
 
     Raises:
-        BuildError: ``source`` was replaced, grew, shrank or was rewritten since
-            ``scanned`` was taken (the message names ``name``).
+        BuildError: ``source`` was deleted, replaced (by a FIFO, say), grew,
+            shrank or was rewritten since ``scanned`` was taken (the message
+            names ``name``).
         OSError: it cannot be read.
     """
     size = scanned.st_size
     remaining = size
-    with source.open("rb") as handle:
+    try:
+        # Non-blocking and type-checked: a FIFO swapped in since the scan would block open().
+        fd = open_regular_fd(source)
+    except UnreadableFile as e:
+        if e.missing:
+            raise _changed_while_sent(name, "was deleted") from None
+        raise _changed_while_sent(name, f"was replaced and now {e.reason}") from None
+    with os.fdopen(fd, "rb") as handle:
         if _identity(os.fstat(handle.fileno())) != _identity(scanned):
             raise _changed_while_sent(name, "was replaced or modified")
         while remaining > 0:
@@ -579,6 +673,11 @@ def context_tar_stream(
         )
         try:
             st = source.lstat()
+            if entry.kind == "file" and not stat.S_ISREG(st.st_mode):
+                # Sent as what it is now, a FIFO would become an empty file in the image.
+                raise _changed_while_sent(
+                    entry.path, "was replaced by a FIFO, device or other non-regular file"
+                )
             info = _tar_info(entry.path, source, st)
             pending += _tar_header(info)
             if info.type == tarfile.REGTYPE and info.size:
@@ -603,6 +702,8 @@ def context_tar_stream(
                     digests.streamed(source, st, hasher.hexdigest())
             elif info.type == tarfile.REGTYPE and digests and digests.wants(source, st):
                 digests.streamed(source, st, hashlib.sha256().hexdigest())
+        except FileNotFoundError:
+            raise _changed_while_sent(entry.path, "was deleted") from None
         except OSError as e:
             raise BuildError(
                 f"Cannot read {source} while sending the build context: {e.strerror}"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from keynet_train.build.context import ContextSummary
+from keynet_train.build.context import ContextSummary, read_dockerfile
 from keynet_train.errors import BuildError
 
 GENERIC_HINT = "See the build log above; fix that step in the Dockerfile and push again."
@@ -226,8 +226,8 @@ def _missing_source(
 def _dockerfile_line(dockerfile: Path, instruction: str) -> int | None:
     """The 1-based line where ``instruction`` (as podman echoes it) starts, if found."""
     try:
-        lines = dockerfile.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        lines = read_dockerfile(dockerfile).splitlines()
+    except BuildError:
         return None
     wanted = " ".join(instruction.split())
     keyword = wanted.split(" ", 1)[0].upper() if wanted else ""

@@ -108,8 +108,16 @@ def _extract(
     environ: Mapping[str, str] | None,
     follow_imports: bool,
 ) -> ExtractionResult:
+    from keynet_train.extraction.loader import is_inside, project_roots, real_roots
     from keynet_train.extraction.source import load_source
 
+    if not is_inside(path, real_roots(project_roots(path, context))):
+        # train.py -> ~/.netrc in a cloned repository: a syntax error would quote it.
+        raise EntrypointError(
+            f"Entrypoint {path} is a symlink that leads outside its directory, the project "
+            "and the build context; it is not read.",
+            "Pass the script itself (its real path), or copy it into the project.",
+        )
     source = load_source(path)
     loader = _loader(path, context, python, project_python, environ) if follow_imports else None
     try:

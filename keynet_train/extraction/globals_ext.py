@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -200,13 +199,31 @@ def _is_configurator(interp: Interpreter, name: str | None, line: int) -> bool:
 
 
 def _read_near(interp: Interpreter, name: str) -> str | None:
-    """The text of ``name``: next to the script, else as given (a path built from __file__)."""
-    for path in (Path(interp.path).parent / name, Path(name)):
+    """The text of ``name``: next to the script, else as given (a path built from __file__).
+
+    Only a regular file inside the project (or the library roots) is read: a
+    script naming ``/home/me/.netrc``, a symlink leaving the project, a FIFO
+    or ``/dev/stdin`` is treated as not found (docs/security.md).
+    """
+    from keynet_train.extraction.loader import is_inside, real_roots
+    from keynet_train.files import UnreadableFile, open_regular_fd
+
+    here = Path(interp.path).parent
+    loader = interp.loader
+    for path in (here / name, Path(name)):
+        inside = (
+            loader.finder.contains(path)
+            if loader is not None
+            else is_inside(path, real_roots([here]))
+        )
+        if not inside:
+            continue
         try:
-            # Regular files only: a FIFO or /dev/stdin named by the script would block.
-            if not stat.S_ISREG(path.stat().st_mode):
-                continue
-            with path.open("rb") as f:
+            fd = open_regular_fd(path)
+        except UnreadableFile:
+            continue
+        try:
+            with os.fdopen(fd, "rb") as f:
                 return f.read(_MAX_CONFIGURATOR_BYTES).decode("utf-8", "replace")
         except OSError:
             continue

@@ -190,6 +190,32 @@ class ModuleSpec:
         return bool(self.search)
 
 
+def real_roots(roots: list[Path]) -> tuple[str, ...]:
+    """``roots`` with every symlink resolved, for :func:`is_inside`. Raises nothing."""
+    found: list[str] = []
+    for root in roots:
+        try:
+            found.append(os.path.realpath(root))
+        except (OSError, ValueError):
+            continue
+    return tuple(found)
+
+
+def is_inside(path: Path, roots: tuple[str, ...]) -> bool:
+    """Whether ``path``, with every symlink followed, lies in one of ``roots`` (real paths).
+
+    A source file reached through a symlink that leaves the project, the
+    build context and the library roots (a "module" linked to ~/.netrc or
+    /proc/kmsg) is never read, so no diagnostic can quote it
+    (docs/security.md). Raises nothing.
+    """
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return False
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
 class ModuleFinder:
     """Maps dotted module names to source files: project roots first, then library paths.
 
@@ -200,6 +226,11 @@ class ModuleFinder:
         self.project = project
         self.libraries = libraries
         self._project_set = {os.path.normcase(str(p)) for p in project}
+        self._real_roots = real_roots([*project, *libraries])
+
+    def contains(self, path: Path) -> bool:
+        """Whether ``path`` (symlinks followed) lies in a project or library root."""
+        return is_inside(path, self._real_roots)
 
     def find_top(self, name: str) -> ModuleSpec | None:
         """The top-level module or package ``name``, or None."""
@@ -423,6 +454,11 @@ class ModuleLoader:
         if spec.path is None:
             return None
         problem = self._over_budget(spec.path, spec.is_library)
+        if problem is None and not self.finder.contains(spec.path):
+            problem = (
+                f"module {spec.name} ({display}) is a symlink that leads outside the project, "
+                "the build context and the library roots; not read"
+            )
         if problem is None:
             from keynet_train.extraction.source import load_source
 
@@ -619,9 +655,11 @@ def _exported(module: ModuleValue, attr: str) -> bool:
 
 
 def _is_blank(path: Path) -> bool:
+    from keynet_train.files import UnreadableFile, read_regular_file
+
     try:
-        return path.stat().st_size < 256 and not path.read_bytes().strip()
-    except OSError:
+        return path.stat().st_size < 256 and not read_regular_file(path, 256).strip()
+    except (OSError, UnreadableFile):
         return False
 
 

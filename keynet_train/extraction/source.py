@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from keynet_train.errors import EntrypointError
+from keynet_train.files import UnreadableFile, read_regular_file
 
 #: Larger files are refused: no real training script is this big, and parsing
 #: a multi-megabyte file would make ``inspect`` slow and memory hungry.
@@ -83,6 +84,8 @@ def _read_bytes(path: Path, shown: str) -> bytes:
         ) from None
     except OSError as e:
         raise EntrypointError(f"Cannot access entrypoint {shown}: {e.strerror or e}") from None
+    except ValueError:  # a NUL character in the path
+        raise EntrypointError(f"Entrypoint path holds a NUL character: {shown!r}") from None
     if stat.S_ISDIR(st.st_mode):
         raise EntrypointError(
             f"Entrypoint is a directory: {shown}",
@@ -99,11 +102,13 @@ def _read_bytes(path: Path, shown: str) -> bytes:
             "Pass the training script, not a data or bundled file.",
         )
     try:
-        with open(path, "rb") as f:
-            # +1 so a file that grew after stat() is still caught.
-            data = f.read(MAX_SOURCE_BYTES + 1)
-    except OSError as e:
-        raise EntrypointError(f"Cannot read entrypoint {shown}: {e.strerror or e}") from None
+        # Regular files only, at most MAX_SOURCE_BYTES (+1 catches a file that grew
+        # after the stat): never blocks on a FIFO swapped in or on /proc/kmsg.
+        data = read_regular_file(path, MAX_SOURCE_BYTES + 1)
+    except UnreadableFile as e:
+        if e.missing:
+            raise EntrypointError(f"Entrypoint not found: {shown}") from None
+        raise EntrypointError(f"Cannot read entrypoint {shown}: it {e.reason}") from None
     if len(data) > MAX_SOURCE_BYTES:
         raise EntrypointError(f"Entrypoint is too large: {shown} (over {MAX_SOURCE_BYTES} bytes)")
     if not data.strip():

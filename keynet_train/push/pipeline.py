@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from keynet_train.build.image_names import is_repository_component
-from keynet_train.errors import InputError
+from keynet_train.errors import BuildError, InputError
 from keynet_train.progress import Background, HeldReporter, Reporter
 from keynet_train.push.settings import (
     PushOptions,
@@ -928,9 +928,11 @@ def _build_inputs(
         if hash_files or restat_only
         else None
     )
+    from keynet_train.build.context import read_dockerfile
+
     try:
-        text = summary.dockerfile.read_text(encoding="utf-8", errors="surrogateescape")
-    except OSError:
+        text = read_dockerfile(summary.dockerfile)
+    except BuildError:
         return None
     references = external_images(text, settings.build_args)
     if references is None or (context is None and (hash_files or restat_only)):

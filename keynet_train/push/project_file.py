@@ -30,6 +30,8 @@ __all__ = ["PROJECT_KEYS", "ProjectSettings", "find_project_settings", "load_pro
 KEYNET_TOML = "keynet.toml"
 PYPROJECT_TOML = "pyproject.toml"
 TOOL_TABLE = "keynet-train"
+#: A project file is a few lines of TOML; a larger one is refused, not parsed.
+MAX_PROJECT_FILE_BYTES = 1024 * 1024
 
 #: The keys a project file may set.
 PROJECT_KEYS: tuple[str, ...] = (
@@ -86,30 +88,15 @@ def find_project_settings(entrypoint: Path) -> ProjectSettings:
     cannot be read, is not valid TOML, has an unknown key or a wrong type or
     value; the search does not continue past a broken file.
     """
-    start = entrypoint.resolve()
-    if not start.is_dir():
-        start = start.parent
-    home = _home()
-    for directory in (start, *start.parents):
-        keynet_toml = directory / KEYNET_TOML
-        if keynet_toml.is_file():
-            return load_project_file(keynet_toml)
-        pyproject = directory / PYPROJECT_TOML
-        if pyproject.is_file():
-            table = _tool_table(pyproject, _read_toml(pyproject))
-            if table is not None:
-                return _settings_from_table(pyproject, table, label=f"tool.{TOOL_TABLE}.")
-        # .git is a directory in a clone and a file in a worktree or submodule.
-        if (directory / ".git").exists() or directory == home:
-            break
+    from keynet_train.locations import project_file_candidates
+
+    for candidate in project_file_candidates(entrypoint):
+        if candidate.name == KEYNET_TOML:
+            return load_project_file(candidate)
+        table = _tool_table(candidate, _read_toml(candidate))
+        if table is not None:
+            return _settings_from_table(candidate, table, label=f"tool.{TOOL_TABLE}.")
     return ProjectSettings()
-
-
-def _home() -> Path | None:
-    try:
-        return Path.home().resolve()
-    except (RuntimeError, OSError):  # no home directory can be determined
-        return None
 
 
 def load_project_file(path: Path) -> ProjectSettings:
@@ -150,13 +137,15 @@ class _TomlSyntaxError(Exception):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from keynet_train.files import UnreadableFile, read_regular_file
+
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
+        raw = read_regular_file(path, MAX_PROJECT_FILE_BYTES)
+    except UnreadableFile as exc:
         raise ConfigError(
-            f"Cannot read the project file {path}: {exc.strerror or exc}.",
-            hint="Check its permissions.",
-        ) from exc
+            f"Cannot read the project file {path}: it {exc.reason}.",
+            hint="A project file is a regular TOML file; fix or remove it.",
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

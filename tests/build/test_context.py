@@ -286,15 +286,15 @@ def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) 
     replacement = tmp_path / "new.bin"
     replacement.write_bytes(b"2" * 100)
     # Header first (lstat), then the file is swapped before its bytes are read.
-    real_open = Path.open
+    real_open = bc.open_regular_fd
 
-    def swapping_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        if self.name == "a.bin":
-            os.replace(replacement, self)
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def swapping_open(path: Path) -> int:
+        if path.name == "a.bin":
+            os.replace(replacement, path)
+        return real_open(path)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Path, "open", swapping_open)
+        patch.setattr(bc, "open_regular_fd", swapping_open)
         with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced or modified"):
             b"".join(stream)
 
@@ -579,3 +579,54 @@ def test_only_regex_patterns_compile_a_regex(pattern: str, kind: str) -> None:
     [compiled] = di.compile_patterns([pattern])
     assert compiled.kind == kind
     assert (compiled.regex is not None) is (kind == "regex")
+
+
+def test_a_file_deleted_between_listing_and_stat_is_left_out(tmp_path: Path) -> None:
+    """A listing race is not an internal error, nor "permission denied" for a vanished file."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "keep.txt").write_text("keep\n")
+    (tmp_path / "gone.txt").write_text("gone\n")
+    real_children = bc._children
+
+    def listing_then_delete(root: Path, relative: str, matcher: object) -> list[os.DirEntry[str]]:
+        entries = real_children(root, relative, matcher)  # type: ignore[arg-type]
+        (tmp_path / "gone.txt").unlink(missing_ok=True)
+        return entries
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bc, "_children", listing_then_delete)
+        summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert "gone.txt" not in summary.files and "keep.txt" in summary.files
+
+
+def test_a_file_deleted_between_scan_and_send_is_named(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    (tmp_path / "a.bin").unlink()
+    with pytest.raises(BuildError, match=r"a\.bin changed .* was deleted"):
+        b"".join(bc.context_tar_stream(summary))
+
+
+def test_a_fifo_swapped_in_between_scan_and_send_does_not_block(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    (tmp_path / "a.bin").unlink()
+    os.mkfifo(tmp_path / "a.bin")
+    with pytest.raises(BuildError, match=r"a\.bin changed .* FIFO"):
+        b"".join(bc.context_tar_stream(summary))
+
+
+def test_a_context_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    levels = [os.path.join(tmp_path, *["d"] * n) for n in range(1, 1501)]
+    for level in levels:
+        os.mkdir(level)
+    try:
+        summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    finally:
+        for level in reversed(levels):
+            os.rmdir(level)
+    assert summary.file_count == 1  # the Dockerfile; 1500 directories
+    assert len(summary.entries) == 1501

@@ -178,10 +178,26 @@ def _project_file_settings(entry: Path) -> tuple[Path | None, Path | None, str |
     Raises:
         ConfigError: the project file that applies is invalid.
     """
-    from keynet_train.push.project_file import find_project_settings
+    from keynet_train.locations import project_file_candidates
 
-    project = find_project_settings(entry)
-    return project.context, project.python, project.model_name
+    for candidate in project_file_candidates(entry):
+        if candidate.name == "pyproject.toml" and not _mentions_tool_table(candidate):
+            continue
+        from keynet_train.push.project_file import find_project_settings
+
+        project = find_project_settings(entry)
+        return project.context, project.python, project.model_name
+    return None, None, None
+
+
+def _mentions_tool_table(pyproject: Path) -> bool:
+    """A cheap pre-check (the reader parses it properly); an unreadable file says yes."""
+    from keynet_train.files import UnreadableFile, read_regular_file
+
+    try:
+        return b"tool.keynet-train" in read_regular_file(pyproject, 1024 * 1024)
+    except UnreadableFile:
+        return True  # let the reader report it
 
 
 _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help")
