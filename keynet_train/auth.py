@@ -1,8 +1,13 @@
-"""Sign-in flow: backend sign-in, registry credential check, atomic store, podman login.
+"""Sign-in flow: backend sign-in, registry credential check, atomic store.
 
 The order matters: nothing is written until the backend accepted
 the password *and* the registry accepted the robot credentials, so a failed
 login leaves the previous config file byte-for-byte unchanged.
+
+podman is not logged in: ``podman login`` would leave the robot password in
+podman's own auth file (``/run/containers/0/auth.json`` as root), outliving a
+``KEYNET_CONFIG`` that a CI job keeps in its workspace. A push passes the
+credentials to podman explicitly instead (AUTH.md).
 """
 
 from __future__ import annotations
@@ -24,12 +29,10 @@ from keynet_train.errors import (
     ConfigError,
     HarborProjectNotFoundError,
     InputError,
-    KeynetError,
     NotLoggedInError,
-    PodmanUnavailableError,
     RegistryPermissionError,
 )
-from keynet_train.urls import USERINFO_HINT, has_userinfo, host_of, mask_userinfo, split_http_url
+from keynet_train.urls import USERINFO_HINT, has_userinfo, mask_userinfo, split_http_url
 
 
 @dataclass
@@ -42,7 +45,9 @@ class LoginResult:
     harbor_url: str
     harbor_username: str
     token_expires_at: datetime | None
-    podman_logged_in: bool
+    registry_verified: bool
+    """True when the registry checked the robot credentials; False when it answered
+    without asking for any (they were sent nowhere and proved nothing)."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -80,26 +85,29 @@ def login(
     store: ConfigStore,
     ca_bundle: str | None = None,
     debug_log: Callable[[str], None] | None = None,
-    podman_login: Callable[[str, str, str], None] | None = None,
     harbor_project: str | None = None,
+    insecure_registry: bool = False,
 ) -> LoginResult:
-    """Sign in, verify the Harbor robot credentials, store everything, log podman in.
+    """Sign in, verify the Harbor robot credentials, store everything.
 
-    ``podman_login(host, username, password)`` is best effort: its failure is a
-    warning in the result, not an error. The robot's push permission is
-    checked on ``harbor_project`` (else the stored preference, else
-    kitech-model); a robot that may log in but not push there is a warning,
-    not a failure: a push may name another project, and push checks again.
+    The robot's push permission is checked on ``harbor_project`` (else the
+    stored preference, else kitech-model); a robot that may log in but not
+    push there is a warning, not a failure: a push may name another project,
+    and push checks again. ``insecure_registry`` (``--insecure-registry``)
+    skips the registry's TLS verification and allows a plain ``http://``
+    registry on another host, with a warning in the result.
 
     Raises:
         AuthenticationError: wrong username or password.
         RegistryAuthError: the registry rejected the robot credentials.
-        RegistryError: the registry could not be reached.
+        RegistryError: the registry could not be reached, or is plain http://
+            on another host without ``insecure_registry``.
         BackendError: the backend failed or answered nonsense.
         ConfigError: the config file could not be written.
     """
     from keynet_train.backend.client import BackendClient
-    from keynet_train.registry.auth import verify_registry_credentials
+    from keynet_train.registry.auth import cleartext_registry_warning, verify_registry_credentials
+    from keynet_train.urls import is_cleartext_remote
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
         signed_in = client.sign_in(username, password)
@@ -124,15 +132,20 @@ def login(
         or (previous.harbor_project if previous is not None else None)
         or DEFAULT_HARBOR_PROJECT
     )
+    if insecure_registry and is_cleartext_remote(harbor.url):
+        warnings.append(cleartext_registry_warning(harbor.url, harbor.username))
+    registry_verified = True
     try:
-        verify_registry_credentials(
+        check = verify_registry_credentials(
             harbor.url,
             harbor.username,
             harbor_password,
             ca_bundle=ca_bundle,
+            insecure=insecure_registry,
             debug_log=debug_log,
             push_project=project,
         )
+        registry_verified = check.credentials_checked
     except (RegistryPermissionError, HarborProjectNotFoundError) as exc:
         warnings.append(f"{exc.message}. {exc.hint or ''}".strip())
 
@@ -153,23 +166,6 @@ def login(
         return config
 
     store.update(apply)
-
-    podman_ok = False
-    if podman_login is not None:
-        try:
-            podman_login(host_of(harbor.url), harbor.username, harbor_password)
-            podman_ok = True
-        except PodmanUnavailableError as exc:
-            # push builds with podman: "push does not need it" would be false here.
-            warnings.append(
-                f"podman was not logged in to {host_of(harbor.url)}: {exc.message}. "
-                f"push needs podman to build and push images. {exc.hint or ''}".strip()
-            )
-        except KeynetError as exc:
-            warnings.append(
-                f"podman was not logged in to {host_of(harbor.url)}: {exc.message} "
-                "(push does not need that login: it passes the stored credentials explicitly)"
-            )
     return LoginResult(
         config_path=store.path,
         username=username,
@@ -177,7 +173,7 @@ def login(
         harbor_url=harbor.url,
         harbor_username=harbor.username,
         token_expires_at=signed_in.access_token_expires_at,
-        podman_logged_in=podman_ok,
+        registry_verified=registry_verified,
         warnings=warnings,
     )
 

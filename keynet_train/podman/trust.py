@@ -1,9 +1,11 @@
-"""What podman trusts and remembers about a registry: its CA and a ``podman login``.
+"""What podman trusts and remembers about a registry: its CA, and removing a ``podman login``.
 
 A CA from ``KEYNET_CA_BUNDLE`` goes into podman's ``certs.d`` (read on every
 push, so a running service picks it up), marked so ``logout`` removes only
-what keynet-train added. ``podman login`` is a convenience for the user's own
-podman use; pushes pass credentials explicitly and never rely on it.
+what keynet-train added. keynet-train never runs ``podman login``: it would
+leave the robot password in podman's auth file, outliving the job's
+``KEYNET_CONFIG``; a push passes the credentials explicitly. ``logout``
+still runs ``podman logout`` to remove what older versions left there.
 """
 
 from __future__ import annotations
@@ -13,15 +15,9 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from keynet_train.errors import PodmanUnavailableError, RegistryError
+from keynet_train.errors import RegistryError
 from keynet_train.files import write_atomically
-from keynet_train.podman.connection import INSTALL_HINT
-from keynet_train.registry.push_errors import TransientPushError, classify_push_error
-
-if TYPE_CHECKING:
-    from keynet_train.podman.client import RegistryCredentials
 
 
 def certs_dir(registry_host: str) -> Path:
@@ -107,64 +103,15 @@ def remove_registry_ca(registry_host: str) -> Path | None:
     return target
 
 
-# --------------------------------------------------------------------------- login
-
-
-def login(
-    registry_host: str,
-    credentials: RegistryCredentials,
-    *,
-    tls_verify: bool = True,
-    timeout: float = 60.0,
-) -> None:
-    """``podman login`` to ``registry_host`` (the password goes through stdin).
-
-    Best effort convenience for the user's own podman use: pushes never rely
-    on it, they pass credentials explicitly.
-
-    Raises:
-        PodmanUnavailableError: podman is not installed.
-        RegistryAuthError: the registry rejected the credentials.
-        RegistryError: any other failure (TLS, unreachable, timeout).
-    """
-    podman = shutil.which("podman")
-    if podman is None:
-        raise PodmanUnavailableError("podman is not installed", hint=INSTALL_HINT)
-    command = [
-        podman,
-        "login",
-        f"--tls-verify={'true' if tls_verify else 'false'}",
-        "--username",
-        credentials.username,
-        "--password-stdin",
-        registry_host,
-    ]
-    try:
-        result = subprocess.run(
-            command,
-            input=credentials.password.reveal(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise RegistryError(f"podman login to {registry_host} failed: {e}") from e
-    if result.returncode != 0:
-        error = classify_push_error(
-            result.stderr,
-            registry_host + "/",
-            [credentials.password.reveal()],
-            action=f"podman login to {registry_host}",
-            robot=credentials.username,
-        )
-        if isinstance(error, TransientPushError):
-            raise RegistryError(f"podman login to {registry_host} failed … {error}") from None
-        raise error
+# --------------------------------------------------------------------------- logout
 
 
 def logout(registry_host: str) -> bool:
-    """``podman logout`` from ``registry_host``; True if it succeeded. Never raises."""
+    """``podman logout`` from ``registry_host``; True if it succeeded. Never raises.
+
+    keynet-train no longer logs podman in; this removes a login an older
+    version made (with the robot password in podman's auth file).
+    """
     podman = shutil.which("podman")
     if podman is None:
         return False

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from keynet_train.extraction import ExtractionResult
     from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.podman.client import PodmanClient
+    from keynet_train.registry.auth import RegistryCheck
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
 #: Said when extraction is partial (``complete: false``).
@@ -446,7 +447,7 @@ def _push(
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
         registry = _start_registry_check(
-            config, settings.harbor_project, options, environ, services
+            config, settings.harbor_project, options, environ, services, reporter
         )
         with services.backend_for(config) as backend:
             project_id = _choose_project(settings, services, backend, reporter)
@@ -520,21 +521,27 @@ def _start_registry_check(
     options: PushOptions,
     environ: Mapping[str, str],
     services: PushServices,
-) -> Background[bool]:
+    reporter: Reporter,
+) -> Background[RegistryCheck]:
     """Start checking, in the background, that the registry accepts the robot credentials.
 
     On a Harbor (Bearer) registry this includes the push permission on
-    ``harbor_project``. :func:`_check_registry` waits for the outcome.
+    ``harbor_project``. :func:`_check_registry` waits for the outcome. A
+    plain-http registry on another host is warned about first (it is only
+    contacted with ``--insecure-registry``).
     """
     from keynet_train.backend.http import resolve_ca_bundle
-    from keynet_train.registry.auth import verify_registry_credentials
+    from keynet_train.registry.auth import cleartext_registry_warning, verify_registry_credentials
+    from keynet_train.urls import is_cleartext_remote
 
     assert config.harbor is not None
     harbor = config.harbor
     ca_bundle = resolve_ca_bundle(None, environ)
+    if options.insecure_registry and is_cleartext_remote(harbor.url):
+        reporter.warning(cleartext_registry_warning(harbor.url, harbor.username))
 
-    def check() -> bool:
-        verify_registry_credentials(
+    def check() -> RegistryCheck:
+        return verify_registry_credentials(
             harbor.url,
             harbor.username,
             harbor.password.reveal(),
@@ -543,27 +550,36 @@ def _start_registry_check(
             debug_log=services.debug_log,
             push_project=harbor_project,
         )
-        return True
 
     return Background(check)
 
 
-def _check_registry(check: Background[bool], config: Config, reporter: Reporter) -> None:
+def _check_registry(check: Background[RegistryCheck], config: Config, reporter: Reporter) -> None:
     """The registry must accept the robot credentials before a key is requested.
+
+    "Verified" is said only of credentials the registry checked: an open
+    registry (no credentials asked) is reported as not verifying them.
 
     Raises:
         RegistryAuthError: the registry rejected the credentials.
         RegistryPermissionError / HarborProjectNotFoundError: the robot may not
             push to the Harbor project, or it does not exist.
-        RegistryError: the registry cannot be reached or is not a registry.
+        RegistryError: the registry cannot be reached or is not a registry, or
+            it is plain http:// on another host without --insecure-registry.
         ConfigError: KEYNET_CA_BUNDLE is unusable.
     """
     assert config.harbor is not None
+    harbor = config.harbor
     reporter.step_started("Check registry credentials")
-    check.result()
-    reporter.step_finished(
-        "Check registry credentials", f"{config.harbor.username} @ {config.harbor.host}"
-    )
+    outcome = check.result()
+    if outcome.credentials_checked:
+        detail = f"{harbor.username} @ {harbor.host}"
+    else:
+        detail = (
+            f"{harbor.host} asks for no credentials: {harbor.username} NOT verified "
+            "(the push will tell)"
+        )
+    reporter.step_finished("Check registry credentials", detail)
 
 
 def _request_upload_key(

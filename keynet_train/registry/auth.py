@@ -7,7 +7,13 @@ The Docker registry API v2 answers an anonymous ``GET /v2/`` with 401 and a
 * ``Bearer realm="https://h/service/token",service="harbor-registry"`` (Harbor):
   fetch a token from the realm with Basic auth, then repeat with the token.
 
-A 200 at the end means the credentials work. The password is never put into
+A 200 at the end means the credentials work. A registry that answers the
+anonymous ``GET /v2/`` with 200 checks nothing: the result then says the
+credentials were *not* verified (:class:`RegistryCheck`), and nothing was sent.
+
+Robot credentials never travel over plain ``http://`` to a host that is not
+this machine unless ``insecure`` (``--insecure-registry``) allows it, for the
+registry and for its token service alike. The password is never put into
 any message: errors carry the registry's own message (``unauthorized:
 authentication required``) and a hint.
 
@@ -28,6 +34,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -51,7 +58,7 @@ from keynet_train.errors import (
 )
 from keynet_train.registry.harbor_errors import project_not_found_error, push_denied
 from keynet_train.secrets import redact
-from keynet_train.urls import has_userinfo, mask_userinfo, split_http_url
+from keynet_train.urls import has_userinfo, is_cleartext_remote, mask_userinfo, split_http_url
 
 RELOGIN_HINT = (
     "The Harbor robot credentials were rejected: re-login to refresh credentials "
@@ -65,6 +72,34 @@ CHECK_REPOSITORY = "keynet-train-check"
 _CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
 
 _PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+@dataclass(frozen=True)
+class RegistryCheck:
+    """What :func:`verify_registry_credentials` established."""
+
+    credentials_checked: bool
+    """False when the registry answered ``/v2/`` without asking for credentials:
+    they were not sent, and nothing about them is known."""
+
+
+def cleartext_registry_warning(registry_url: str, robot: str) -> str:
+    """The warning for ``--insecure-registry`` with a plain-http registry on another host."""
+    return (
+        f"{registry_url} uses plain http:// to a host that is not this machine: the "
+        f"password of robot account {robot} crosses the network unencrypted "
+        "(--insecure-registry). Use an https:// registry unless this network is trusted."
+    )
+
+
+def _refuse_cleartext(url: str, robot: str, what: str) -> RegistryError:
+    return RegistryError(
+        f"Refusing to send the password of robot account {robot} over plain http:// to "
+        f"{what} {url}, a host that is not this machine: it would cross the network "
+        "unencrypted",
+        "Ask the platform team for an https:// Harbor URL; if this network is trusted, "
+        "pass --insecure-registry (login and push accept it).",
+    )
 
 
 def normalise_registry_url(registry_url: str) -> str:
@@ -122,12 +157,14 @@ def verify_registry_credentials(
     timeout: httpx.Timeout | float | None = None,
     push_project: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> None:
+) -> RegistryCheck:
     """Succeed if ``username``/``password`` may log in to the registry at ``registry_url``.
 
     With ``push_project``, a Bearer registry must also grant ``push`` in that
     Harbor project (Basic registries have no scopes to ask about).
-    ``insecure`` disables TLS verification (``--insecure-registry``).
+    ``insecure`` disables TLS verification and allows plain ``http://`` to
+    another host (``--insecure-registry``). Returns what was checked: an
+    open registry (200 without credentials) checks nothing.
     Transient failures (5xx, network) are retried, 3 attempts in all.
     ``transport``, ``timeout`` and ``sleep`` (the backoff) exist for tests.
 
@@ -138,10 +175,14 @@ def verify_registry_credentials(
             push to ``push_project``, or the registry answered 403 (denied).
         HarborProjectNotFoundError: ``push_project`` does not exist in Harbor.
         RegistryError: the registry cannot be reached (network, TLS — the hint
-            names KEYNET_CA_BUNDLE), answers unexpectedly, or is not a registry.
+            names KEYNET_CA_BUNDLE), answers unexpectedly, or is not a registry;
+            or it (or its token service) is plain http:// on another host
+            without ``insecure`` (nothing is sent then).
         ConfigError: the CA bundle is missing or unusable.
     """
     base = normalise_registry_url(registry_url)
+    if is_cleartext_remote(base) and not insecure:
+        raise _refuse_cleartext(base, username, "the registry")
     secrets = [password]
 
     def scrubbed_log(text: str) -> None:
@@ -158,7 +199,9 @@ def verify_registry_credentials(
     ) as client:
         probe = _get(client, f"{base}/v2/", base, secrets, sleep=sleep)
         if probe.status_code == 200:
-            return  # an open registry: nothing to check
+            # An open registry: it asked for no credentials, so none were sent
+            # or checked. Saying "verified" here would be false.
+            return RegistryCheck(credentials_checked=False)
         if probe.status_code != 401:
             raise _unexpected(probe, base, secrets)
 
@@ -168,7 +211,9 @@ def verify_registry_credentials(
             params = dict(schemes["bearer"])
             if push_project:
                 params["scope"] = f"repository:{push_project}/{CHECK_REPOSITORY}:push,pull"
-            token = _fetch_bearer_token(client, base, params, username, password, sleep)
+            token = _fetch_bearer_token(
+                client, base, params, username, password, sleep, insecure=insecure
+            )
             secrets.append(token)
             final = _get(client, f"{base}/v2/", base, secrets, bearer=token, sleep=sleep)
             if final.status_code == 200 and push_project:
@@ -184,7 +229,7 @@ def verify_registry_credentials(
                 "keynet-train supports Basic and Bearer token registry authentication.",
             )
         if final.status_code == 200:
-            return
+            return RegistryCheck(credentials_checked=True)
         if final.status_code == 403:
             raise _denied(final, username, push_project, secrets)
         if final.status_code == 401:
@@ -203,8 +248,17 @@ def _fetch_bearer_token(
     username: str,
     password: str,
     sleep: Callable[[float], None],
+    *,
+    insecure: bool,
 ) -> str:
-    """Get a token from the Bearer realm with Basic auth (Docker token protocol)."""
+    """Get a token from the Bearer realm with Basic auth (Docker token protocol).
+
+    Raises:
+        RegistryError: the realm is missing, plain http:// where the registry
+            is https://, or plain http:// on another host without ``insecure``;
+            the token service failed or returned no token.
+        RegistryAuthError / RegistryPermissionError: it rejected the credentials.
+    """
     secrets = [password]
     realm = params.get("realm")
     if not realm:
@@ -221,6 +275,8 @@ def _fetch_bearer_token(
             "refusing to send credentials",
             "The registry is misconfigured; contact the platform team.",
         )
+    if is_cleartext_remote(realm_url) and not insecure:
+        raise _refuse_cleartext(realm_url, username, "the token service")
     query = {key: params[key] for key in ("service", "scope") if params.get(key)}
     # Harbor and docker send the account name too; httpx percent-encodes it, so
     # a robot name's "$" and "+" arrive intact (a raw "+" would read as a space).
@@ -455,6 +511,8 @@ def manifest_digest(
 
     try:
         base = normalise_registry_url(registry_url)
+        if is_cleartext_remote(base) and not insecure:
+            return None  # the credentials are not sent in clear (the push checked this first)
         with create_http_client(
             None,
             ca_bundle=ca_bundle,
@@ -471,7 +529,7 @@ def manifest_digest(
                 if "bearer" in schemes:
                     params = {"scope": f"repository:{repository}:pull", **schemes["bearer"]}
                     token = _fetch_bearer_token(
-                        client, base, params, username, password, time.sleep
+                        client, base, params, username, password, time.sleep, insecure=insecure
                     )
                     secrets.append(token)
                     headers["Authorization"] = f"Bearer {token}"

@@ -7,7 +7,7 @@ import argparse
 from keynet_train.cli.common import ca_bundle, debug_logger, open_store, prompt_secret, prompt_text
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.parser import add_command
-from keynet_train.errors import InputError
+from keynet_train.errors import InputError, KeynetError
 
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
@@ -42,14 +42,21 @@ def register(sub: Subparsers) -> None:
     p = add_command(
         sub,
         "login",
-        description="Sign in to the KeyNet platform, store the API token and the Harbor "
-        "robot credentials (mode 0600), verify them against the registry and log podman in.",
+        description="Sign in to the KeyNet platform, verify the Harbor robot credentials "
+        "against the registry and store them with the API token (mode 0600). podman is not "
+        "logged in: push passes the credentials to podman itself.",
         epilog=LOGIN_EPILOG,
     )
     p.add_argument("server_url", nargs="?", metavar="SERVER_URL", help="KeyNet API server URL")
     p.add_argument("-u", "--username", help="account name (or KEYNET_USERNAME)")
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.add_argument(
+        "--insecure-registry",
+        action="store_true",
+        help="do not verify the registry's TLS certificate, and allow a plain http:// "
+        "registry on another host (prefer KEYNET_CA_BUNDLE)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(handler=run_login)
@@ -60,8 +67,9 @@ def register_logout(sub: Subparsers) -> None:
     q = add_command(
         sub,
         "logout",
-        description="Delete the stored credentials and the podman registry login made by "
-        "'login'. Safe to run when not logged in.",
+        description="Delete the stored credentials, the registry CA login installed for "
+        "podman, and any podman login to the registry (older versions made one). Safe to "
+        "run when not logged in.",
         epilog="example:\n  keynet-train logout",
     )
     q.set_defaults(handler=run_logout)
@@ -192,24 +200,16 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         KeynetError: any failure of :func:`keynet_train.auth.login`.
     """
     import json
+    import shutil
     from pathlib import Path
 
     from keynet_train.auth import login
-    from keynet_train.config import Secret
-    from keynet_train.podman.client import RegistryCredentials
     from keynet_train.podman.trust import install_registry_ca
-    from keynet_train.podman.trust import login as podman_login
-    from keynet_train.urls import is_cleartext_remote
+    from keynet_train.urls import host_of, is_cleartext_remote
 
     server, username, password = _gather(args, env)
     store = open_store(env)
     bundle = ca_bundle(env)
-
-    def _podman_login(host: str, user: str, secret: str) -> None:
-        # podman verifies TLS itself: trust the private CA for this host first.
-        if bundle:
-            install_registry_ca(host, Path(bundle))
-        podman_login(host, RegistryCredentials(user, Secret(secret)))
 
     if is_cleartext_remote(server):
         # Said before anything is sent: the user can still stop here.
@@ -218,6 +218,8 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
             "your password and the returned tokens cross the network unencrypted. "
             "Use https:// unless this network is trusted."
         )
+    if args.insecure_registry:
+        env.err("Warning: --insecure-registry: the registry's TLS certificate is NOT verified.")
     env.err(f"Signing in to {server} as {username} ...")
     result = login(
         server,
@@ -226,11 +228,25 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         store=store,
         ca_bundle=bundle,
         debug_log=debug_logger(env),
-        podman_login=_podman_login,
         harbor_project=_harbor_project(env),
+        insecure_registry=args.insecure_registry,
     )
     for warning in result.warnings:
         env.err(f"Warning: {warning}")
+    if bundle:
+        # podman verifies the registry's TLS itself (push installs it too):
+        # trusted from the start, and removed again by logout.
+        try:
+            install_registry_ca(host_of(result.harbor_url), Path(bundle))
+        except KeynetError as exc:
+            env.err(f"Warning: {exc.message} {exc.hint or ''}".rstrip())
+    if shutil.which("podman") is None:  # found as push finds it
+        from keynet_train.podman.connection import INSTALL_HINT
+
+        env.err(
+            f"Warning: podman is not installed: push needs podman to build and push images. "
+            f"{INSTALL_HINT}"
+        )
     who = f"{result.display_name} ({username})" if result.display_name else username
     expires = (
         f", token valid until {result.token_expires_at:%Y-%m-%d %H:%M} UTC"
@@ -238,9 +254,14 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         else ""
     )
     env.err(f"Logged in as {who}{expires}.")
-    env.err(f"Harbor registry {result.harbor_url} verified for {result.harbor_username}.")
-    if result.podman_logged_in:
-        env.err("podman is logged in to the registry.")
+    if result.registry_verified:
+        env.err(f"Harbor registry {result.harbor_url} verified for {result.harbor_username}.")
+    else:
+        env.err(
+            f"Harbor registry {result.harbor_url} answered without asking for credentials: "
+            f"the robot credentials of {result.harbor_username} were NOT verified (they were "
+            "not sent); a push will find out whether they work."
+        )
     env.err(f"Credentials stored in {result.config_path} (mode 0600).")
     if env.json_output:
         env.out(
@@ -253,7 +274,7 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
                     "token_expires_at": result.token_expires_at.isoformat()
                     if result.token_expires_at
                     else None,
-                    "podman_logged_in": result.podman_logged_in,
+                    "registry_verified": result.registry_verified,
                 }
             )
         )
