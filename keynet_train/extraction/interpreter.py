@@ -783,15 +783,16 @@ class Interpreter(ExpressionEvaluator):
         return UNKNOWN
 
     def _instantiate(self, cls: ClassValue, call: CallArgs) -> object:
-        modelled = _modelled_base(self, cls)
+        modelled, stand_in = _modelled_base(self, cls)
         if modelled is not None:
             # A project class over a modelled one (``class MyParser(HfArgumentParser)``)
             # is built as that class; its own methods are read as code.
             obj = self.handlers[modelled](self, call)
             if isinstance(obj, Modelled):
                 obj.user_class = cls  # type: ignore[attr-defined]
-                init = cls.namespace.get("__init__")
-                if isinstance(init, FunctionValue):
+                obj.model_class = stand_in  # type: ignore[attr-defined]
+                init = _method_in_chain(cls, "__init__", stand_in)
+                if init is not None:
                     self.call_function(init, call, self_value=obj)
                 return obj
         if cls.is_enum:
@@ -802,9 +803,9 @@ class Interpreter(ExpressionEvaluator):
                         return member
             return UNKNOWN
         inst = InstanceValue(cls)
-        init = cls.namespace.get("__init__")
-        if isinstance(init, FunctionValue):
-            self.call_function(init, call, self_value=inst)
+        constructor = cls.namespace.get("__init__")
+        if isinstance(constructor, FunctionValue):
+            self.call_function(constructor, call, self_value=inst)
         else:
             # dataclass-style: fields in declaration order
             for name, value in zip(cls.fields, call.args, strict=False):
@@ -863,9 +864,10 @@ class _Super(Modelled):
             return None
         cls = getattr(self.obj, "user_class", None)
         # A method of a project base class between them is still code to read.
-        for base in _class_chain(cls)[1:]:
-            fn = base.namespace.get(name) if base.node is not None else None
-            if isinstance(fn, FunctionValue) and _defines(base, name):
+        chain = _class_chain(cls)
+        if len(chain) > 1:
+            fn = _method_in_chain(chain[1], name, getattr(self.obj, "model_class", None))
+            if fn is not None:
                 return interp.call_function(fn, call, self_value=self.obj)
         return self.obj.call_method(interp, name, call)
 
@@ -892,23 +894,46 @@ def _user_method(obj: Modelled, name: str) -> FunctionValue | None:
     cls = getattr(obj, "user_class", None)
     if not isinstance(cls, ClassValue) or name.startswith("__"):
         return None
-    method = cls.namespace.get(name)
-    return method if isinstance(method, FunctionValue) else None
+    return _method_in_chain(cls, name, getattr(obj, "model_class", None))
 
 
-def _modelled_base(interp: Interpreter, cls: ClassValue) -> str | None:
-    """The modelled library class ``cls`` derives from (``argparse.ArgumentParser``...), or None."""
+def _method_in_chain(cls: ClassValue, name: str, stop: object) -> FunctionValue | None:
+    """``name`` as defined by ``cls`` or its project bases, up to (not into) ``stop``."""
+    for klass in _class_chain(cls):
+        if klass is stop:
+            return None
+        if _defines(klass, name):
+            fn = klass.scope.vars.get(name) if klass.scope is not None else None
+            return fn if isinstance(fn, FunctionValue) else None
+    return None
+
+
+#: Project copies of a modelled class (trl vendors transformers' HfArgumentParser):
+#: (class name, a method its source defines) → the modelled class it stands for.
+_VENDORED = {("HfArgumentParser", "_parse_dataclass_field"): "transformers.HfArgumentParser"}
+
+
+def _modelled_base(interp: Interpreter, cls: ClassValue) -> tuple[str | None, ClassValue | None]:
+    """The modelled library class ``cls`` derives from (``argparse.ArgumentParser``...).
+
+    Also the project class standing for it, when the project vendors a copy
+    of the library's class (read as the library, not as code); (None, None)
+    when ``cls`` derives from no modelled class.
+    """
     seen: set[int] = set()
     stack: list[object] = [cls]
     while stack:
         klass = stack.pop()
         if isinstance(klass, Ref) and klass.name in interp.handlers:
             if not klass.name.startswith("builtins."):
-                return klass.name
+                return klass.name, None
         elif isinstance(klass, ClassValue) and id(klass) not in seen and len(seen) < 64:
             seen.add(id(klass))
+            for (name, method), model in _VENDORED.items():
+                if klass.name == name and _defines(klass, method) and model in interp.handlers:
+                    return model, klass
             stack.extend(reversed(klass.bases))
-    return None
+    return None, None
 
 
 def merge_returns(values: list[object]) -> object:
