@@ -299,7 +299,7 @@ def run_push(
     if options.dry_run:
         return _dry_run(prepared, services, reporter, options.no_cache)
     assert config is not None
-    return _push(options, prepared, config, environ, services, reporter)
+    return _push(options, prepared, config, services, reporter)
 
 
 def _check_credentials(services: PushServices, reporter: Reporter) -> Config:
@@ -425,7 +425,6 @@ def _push(
     options: PushOptions,
     prepared: PreparedPush,
     config: Config,
-    environ: Mapping[str, str],
     services: PushServices,
     reporter: Reporter,
 ) -> PushResult:
@@ -446,9 +445,7 @@ def _push(
         build = Background(lambda: _build_base(engine, summary, settings, no_cache, services, held))
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
-        registry = _start_registry_check(
-            config, settings.harbor_project, options, environ, services, reporter
-        )
+        registry = _start_registry_check(config, settings, services, reporter)
         with services.backend_for(config) as backend:
             project_id = _choose_project(settings, services, backend, reporter)
             base_id = _await_build(build, held, reporter)
@@ -462,7 +459,7 @@ def _push(
         )
         image_id = _label_image(engine, base_id, image, prepared, upload.upload_key, reporter)
         references = _tag_image(engine, image_id, image, settings.tags, reporter)
-        digest = _push_references(engine, references, config, options, environ, services, reporter)
+        digest = _push_references(engine, references, config, settings, services, reporter)
     if services.build_cache is not None:
         services.build_cache.wait()
     return PushResult(
@@ -516,28 +513,21 @@ def _await_build(build: Background[str], held: HeldReporter, reporter: Reporter)
 
 
 def _start_registry_check(
-    config: Config,
-    harbor_project: str,
-    options: PushOptions,
-    environ: Mapping[str, str],
-    services: PushServices,
-    reporter: Reporter,
+    config: Config, settings: ResolvedSettings, services: PushServices, reporter: Reporter
 ) -> Background[RegistryCheck]:
     """Start checking, in the background, that the registry accepts the robot credentials.
 
     On a Harbor (Bearer) registry this includes the push permission on
-    ``harbor_project``. :func:`_check_registry` waits for the outcome. A
+    ``settings.harbor_project``. :func:`_check_registry` waits for the outcome. A
     plain-http registry on another host is warned about first (it is only
     contacted with ``--insecure-registry``).
     """
-    from keynet_train.backend.http import resolve_ca_bundle
     from keynet_train.registry.auth import cleartext_registry_warning, verify_registry_credentials
     from keynet_train.urls import is_cleartext_remote
 
     assert config.harbor is not None
     harbor = config.harbor
-    ca_bundle = resolve_ca_bundle(None, environ)
-    if options.insecure_registry and is_cleartext_remote(harbor.url):
+    if settings.insecure_registry and is_cleartext_remote(harbor.url):
         reporter.warning(cleartext_registry_warning(harbor.url, harbor.username))
 
     def check() -> RegistryCheck:
@@ -545,10 +535,10 @@ def _start_registry_check(
             harbor.url,
             harbor.username,
             harbor.password.reveal(),
-            ca_bundle=ca_bundle,
-            insecure=options.insecure_registry,
+            ca_bundle=settings.ca_bundle,
+            insecure=settings.insecure_registry,
             debug_log=services.debug_log,
-            push_project=harbor_project,
+            push_project=settings.harbor_project,
         )
 
     return Background(check)
@@ -720,8 +710,7 @@ def _push_references(
     engine: PodmanClient,
     references: list[str],
     config: Config,
-    options: PushOptions,
-    environ: Mapping[str, str],
+    settings: ResolvedSettings,
     services: PushServices,
     reporter: Reporter,
 ) -> str | None:
@@ -731,29 +720,29 @@ def _push_references(
 
     assert config.harbor is not None
     harbor = config.harbor
-    if options.insecure_registry:
+    if settings.insecure_registry:
         reporter.notice(
             Notice(
                 INSECURE_REGISTRY,
                 f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified.",
             )
         )
-    elif environ.get("KEYNET_CA_BUNDLE") and services.trust_registry_ca is not None:
-        services.trust_registry_ca(harbor.host, Path(environ["KEYNET_CA_BUNDLE"]))
+    elif settings.ca_bundle and services.trust_registry_ca is not None:
+        services.trust_registry_ca(harbor.host, Path(settings.ca_bundle))
     reporter.step_started("Push image")
     credentials = RegistryCredentials(harbor.username, harbor.password)
     digest: str | None = None
 
     def lookup(reference: str) -> str | None:
         # Every tag names the same manifest: ask the registry once.
-        return digest or _registry_digest(reference, config, options, environ, services)
+        return digest or _registry_digest(reference, config, settings, services)
 
     for reference in references:
         reporter.info(f"Pushing {reference}")
         pushed = engine.push(
             reference,
             credentials,
-            tls_verify=not options.insecure_registry,
+            tls_verify=not settings.insecure_registry,
             reporter=reporter,
             digest_lookup=lookup,
         )
@@ -770,14 +759,9 @@ def _push_references(
 
 
 def _registry_digest(
-    reference: str,
-    config: Config,
-    options: PushOptions,
-    environ: Mapping[str, str],
-    services: PushServices,
+    reference: str, config: Config, settings: ResolvedSettings, services: PushServices
 ) -> str | None:
     """The registry's digest of a pushed ``host/repository:tag`` reference (None if unknown)."""
-    from keynet_train.backend.http import resolve_ca_bundle
     from keynet_train.registry.auth import manifest_digest
 
     assert config.harbor is not None
@@ -789,8 +773,8 @@ def _registry_digest(
         tag,
         config.harbor.username,
         config.harbor.password.reveal(),
-        ca_bundle=resolve_ca_bundle(None, environ),
-        insecure=options.insecure_registry,
+        ca_bundle=settings.ca_bundle,
+        insecure=settings.insecure_registry,
         debug_log=services.debug_log,
     )
 

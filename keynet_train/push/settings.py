@@ -71,6 +71,11 @@ class ResolvedSettings:
     project_source: str | None = None
     #: "error" (default) or "warn": ``--allow-command-mismatch`` > project file ``command_check``.
     command_check: str = "error"
+    #: ``KEYNET_CA_BUNDLE``: a PEM file trusted, besides the system CAs, for the
+    #: backend and the registry (and installed into podman's certs.d).
+    ca_bundle: str | None = None
+    #: ``--insecure-registry``: the registry's TLS certificate is not verified.
+    insecure_registry: bool = False
 
 
 def _env_project_id(environ: Mapping[str, str], name: str) -> int | None:
@@ -170,6 +175,8 @@ def resolve_settings(
         or (config.podman_url if config else None),
         project_file=project.source,
         project_source=project_source,
+        ca_bundle=environ.get("KEYNET_CA_BUNDLE") or None,
+        insecure_registry=options.insecure_registry,
         command_check="warn"
         if options.allow_command_mismatch
         else project.command_check or "error",
