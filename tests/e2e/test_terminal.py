@@ -311,3 +311,18 @@ def test_push_of_a_300_mb_layer_moves_every_second(cli: Cli, tmp_path: Path, col
     # No line of the whole push is wider than the terminal.
     lines = [_ANSI.sub("", piece) for piece in re.split(r"\r|\n|\x1b\[2K", term.screen)]
     assert [line for line in lines if display_width(line.rstrip()) > columns] == []
+
+
+def test_a_slow_backend_call_shows_a_spinner_naming_the_endpoint(cli: Cli, tmp_path: Path) -> None:
+    cli.login()
+    cli.backend.fail("/v1/projects/trainable", "slow", delay=3)
+    env = {k: v for k, v in _env(cli).items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="60", LINES="40")
+    term = Recorder([sys.executable, "-m", "keynet_train", "projects"], env, tmp_path, columns=60)
+    assert term.run(timeout=60) == 0, term.screen
+    visible = [_ANSI.sub("", piece) for piece in re.split(r"\r|\n|\x1b\[2K", term.screen)]
+    waiting = [line for line in visible if "Waiting for GET /v1/projects/trainable" in line]
+    assert waiting, term.screen
+    # The elapsed time moves while the backend is silent (about 3 s).
+    assert {"0:00:01", "0:00:02"} <= {line.rstrip()[-7:] for line in waiting}, waiting
+    assert [line for line in visible if display_width(line.rstrip()) > 60] == []

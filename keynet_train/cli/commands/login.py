@@ -221,16 +221,19 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
     if args.insecure_registry:
         env.err("Warning: --insecure-registry: the registry's TLS certificate is NOT verified.")
     env.err(f"Signing in to {server} as {username} ...")
-    result = login(
-        server,
-        username,
-        password,
-        store=store,
-        ca_bundle=bundle,
-        debug_log=debug_logger(env),
-        harbor_project=_harbor_project(env),
-        insecure_registry=args.insecure_registry,
-    )
+    from keynet_train.cli.output import Waiting
+
+    with Waiting(env, "the server and the registry"):
+        result = login(
+            server,
+            username,
+            password,
+            store=store,
+            ca_bundle=bundle,
+            debug_log=debug_logger(env),
+            harbor_project=_harbor_project(env),
+            insecure_registry=args.insecure_registry,
+        )
     for warning in result.warnings:
         env.err(f"Warning: {warning}")
     if bundle:

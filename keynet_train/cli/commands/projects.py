@@ -108,7 +108,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     """
     import json
 
-    with backend_client(env) as client:
+    from keynet_train.cli.output import Waiting
+
+    with backend_client(env) as client, Waiting(env, "GET /v1/projects/trainable"):
         page = client.fetch_trainable_projects(page=args.page, limit=args.limit)
     if args.json:
         # snake_case like every other --json (the backend's camelCase stays on the wire).
