@@ -1,4 +1,4 @@
-"""Image-reference rules: tags, platforms, build-arg names and repository paths.
+"""Image-reference rules: tags, platforms, build-arg names, repository paths, model names.
 
 One home for each rule. The command-line flags and ``KEYNET_*`` variables
 (:mod:`keynet_train.push.settings`), the project file
@@ -124,3 +124,41 @@ def validate_platform(platform: str) -> str:
                 f"platform's GPU nodes) or linux/arm64; known {kind}s: {', '.join(known)}.",
             )
     return platform
+
+
+#: The backend builds the training command line from the model name.
+MODEL_NAME_HINT = (
+    "Use a plain name such as train.py: letters, digits, punctuation and spaces, without "
+    "control characters, line breaks or invisible formatting characters."
+)
+MAX_MODEL_NAME = 255
+
+
+def validate_model_name(name: str) -> str:
+    """Return ``name`` if it can be sent as the model name.
+
+    The backend puts it into the command line the platform runs, so a name
+    carrying a newline, a terminal escape or a bidirectional override could
+    change that command or how it is displayed: refused rather than cleaned.
+
+    Raises:
+        InputError: empty or blank, longer than :data:`MAX_MODEL_NAME`
+            characters, or holding a control, format or line/paragraph
+            separator character (Unicode categories Cc, Cf, Zl, Zp).
+    """
+    import unicodedata  # only when a name is checked: not needed to start up
+
+    if not name.strip():
+        raise InputError("The model name is empty.", MODEL_NAME_HINT)
+    if len(name) > MAX_MODEL_NAME:
+        raise InputError(
+            f"The model name is {len(name)} characters long (at most {MAX_MODEL_NAME}).",
+            MODEL_NAME_HINT,
+        )
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            raise InputError(
+                f"Invalid model name {name!r}: it holds the control character U+{ord(char):04X}.",
+                MODEL_NAME_HINT,
+            )
+    return name

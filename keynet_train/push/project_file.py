@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keynet_train.build.image_names import validate_build_arg_name, validate_platform, validate_tag
+from keynet_train.build.image_names import (
+    validate_build_arg_name,
+    validate_model_name,
+    validate_platform,
+    validate_tag,
+)
 from keynet_train.errors import ConfigError, InputError
 
 __all__ = ["PROJECT_KEYS", "ProjectSettings", "find_project_settings", "load_project_file"]
@@ -303,6 +308,13 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
             )
             raise check.error("platform", problem, exc.hint) from None
 
+    model_name = check.string("model_name")
+    if model_name is not None:
+        try:
+            validate_model_name(model_name)
+        except InputError as exc:
+            raise check.error("model_name", f"is invalid: {exc.message}", exc.hint) from None
+
     command_check = check.string("command_check")
     if command_check is not None and command_check not in COMMAND_CHECK_MODES:
         raise check.error(
@@ -316,7 +328,7 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
     return ProjectSettings(
         source=path,
         project_id=project_id,
-        model_name=check.string("model_name"),
+        model_name=model_name,
         dockerfile=check.path_value("dockerfile"),
         context=check.path_value("context"),
         harbor_project=harbor_project,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from keynet_train.build.image_names import (
     validate_build_arg_name,
+    validate_model_name,
     validate_platform,
     validate_tag,
 )
@@ -108,7 +109,8 @@ def resolve_settings(
     ``--build-arg`` flags are merged over its ``build_args`` key by key.
 
     Raises:
-        InputError: an invalid tag, platform, build-arg name or Harbor project name.
+        InputError: an invalid tag, platform, build-arg name, model name or
+            Harbor project name.
         InputError: ``--project`` is not a positive integer.
         ConfigError: ``KEYNET_PROJECT_ID`` is not a positive integer.
     """
@@ -165,7 +167,10 @@ def resolve_settings(
         context=context,
         dockerfile=dockerfile,
         project_id=project_id,
-        model_name=options.model_name or project.model_name or options.entrypoint.name,
+        # The script's own name can hold a newline too (a file named "train\n.py").
+        model_name=validate_model_name(
+            options.model_name or project.model_name or options.entrypoint.name
+        ),
         tags=tags,
         build_args=build_args,
         platform=platform,

@@ -182,6 +182,51 @@ NO_PROJECT_HINT = (
 )
 
 
+def _check_flag_values(args: argparse.Namespace) -> dict[str, str]:
+    """Check push's flag values: a bad one is a usage error (exit 2), like ``--project abc``.
+
+    The same rules apply to values from the environment and the project file
+    (:mod:`keynet_train.build.image_names`), where they are not usage errors.
+    Returns the ``--build-arg`` values as a mapping.
+
+    Raises:
+        UsageError: ``--project`` is not positive; a ``--tag``, ``--platform``,
+            ``--build-arg`` or ``--model-name`` value is invalid.
+    """
+    from keynet_train.build.image_names import (
+        validate_build_arg_name,
+        validate_model_name,
+        validate_platform,
+        validate_tag,
+    )
+    from keynet_train.errors import UsageError
+    from keynet_train.push.settings import parse_build_args
+
+    if args.project_id is not None and args.project_id <= 0:
+        raise UsageError(
+            f"push: argument --project: must be a positive integer, got {args.project_id}.",
+            "List the projects you can train in with: keynet-train projects",
+        )
+    flags: list[tuple[str, Callable[[str], str], list[str]]] = [
+        ("--tag", validate_tag, list(args.tags)),
+        ("--platform", validate_platform, [args.platform] if args.platform else []),
+        ("--model-name", validate_model_name, [] if args.model_name is None else [args.model_name]),
+    ]
+    for flag, validate, values in flags:
+        try:
+            for value in values:
+                validate(value)
+        except InputError as exc:
+            raise UsageError(f"push: argument {flag}: {exc.message}", exc.hint) from None
+    try:
+        build_args = parse_build_args(args.build_args)
+        for name in build_args:
+            validate_build_arg_name(name)
+    except InputError as exc:
+        raise UsageError(f"push: argument --build-arg: {exc.message}", exc.hint) from None
+    return build_args
+
+
 def run(args: argparse.Namespace, env: Environment) -> int:
     """Run the push pipeline and render its result.
 
@@ -197,8 +242,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.podman.service import connect
     from keynet_train.podman.trust import install_registry_ca
     from keynet_train.push.pipeline import PushResult, PushServices, run_push
-    from keynet_train.push.settings import PushOptions, parse_build_args
+    from keynet_train.push.settings import PushOptions
 
+    build_args = _check_flag_values(args)
     options = PushOptions(
         entrypoint=Path(args.entrypoint),
         dockerfile=args.dockerfile,
@@ -206,7 +252,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         project_id=args.project_id,
         model_name=args.model_name,
         tags=list(args.tags),
-        build_args=parse_build_args(args.build_args),
+        build_args=build_args,
         platform=args.platform,
         harbor_project=args.harbor_project,
         no_cache=args.no_cache,
