@@ -33,8 +33,9 @@ from keynet_train.backend.http import (
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
-    is_tls_verification_error,
     json_object,
+    tls_failure,
+    tls_failure_text,
 )
 from keynet_train.errors import (
     AuthenticationError,
@@ -246,6 +247,7 @@ class BackendClient:
                 is not a valid URL.
         """
         self.server_url = server_url.rstrip("/")
+        self._ca_bundle = ca_bundle
         token = (
             access_token.get_secret_value() if isinstance(access_token, SecretStr) else access_token
         )
@@ -454,11 +456,12 @@ class BackendClient:
             return response
 
     def _transport_error(self, exc: httpx.TransportError, endpoint: str) -> BackendError:
-        if is_tls_verification_error(exc):
-            return BackendError(
-                f"TLS certificate verification failed for {self.server_url} ({endpoint})",
-                "If the server uses a private CA, set KEYNET_CA_BUNDLE to its PEM file.",
+        failure = tls_failure(exc)
+        if failure is not None:
+            message, hint = tls_failure_text(
+                *failure, f"{self.server_url} ({endpoint})", self._ca_bundle
             )
+            return BackendError(message, hint)
         if isinstance(exc, ResponseTooLargeError):
             return BackendError(
                 f"The response of {endpoint} on {self.server_url} is larger than "

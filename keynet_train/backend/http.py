@@ -574,6 +574,97 @@ def is_tls_verification_error(exc: BaseException) -> bool:
     return False
 
 
+# OpenSSL's X509_V_ERR_* codes (``SSLCertVerificationError.verify_code``) by what the
+# user has to do about them: renew/clock, host name, or trust.
+_TLS_KINDS = {
+    9: "not-yet-valid",  # CERT_NOT_YET_VALID
+    10: "expired",  # CERT_HAS_EXPIRED
+    62: "hostname",  # HOSTNAME_MISMATCH
+    64: "hostname",  # IP_ADDRESS_MISMATCH
+    2: "authority",  # UNABLE_TO_GET_ISSUER_CERT
+    18: "authority",  # DEPTH_ZERO_SELF_SIGNED_CERT
+    19: "authority",  # SELF_SIGNED_CERT_IN_CHAIN
+    20: "authority",  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: "authority",  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
+}
+_TLS_TEXTS = (
+    ("certificate has expired", "expired"),
+    ("certificate is not yet valid", "not-yet-valid"),
+    ("hostname mismatch", "hostname"),
+    ("ip address mismatch", "hostname"),
+    ("unable to get local issuer", "authority"),
+    ("self-signed certificate", "authority"),
+    ("self signed certificate", "authority"),
+)
+
+
+def tls_failure(exc: BaseException) -> tuple[str, str] | None:
+    """What kind of certificate verification failure ``exc`` (or its cause) is, or None.
+
+    Returns ``(kind, detail)``: kind is "expired", "not-yet-valid",
+    "hostname", "authority" or "other"; detail is OpenSSL's own words. Never raises.
+    """
+    if not is_tls_verification_error(exc):
+        return None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    text = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            # Set by the ssl module on a real handshake failure; absent on one built by hand.
+            detail = str(getattr(current, "verify_message", None) or current)
+            code = getattr(current, "verify_code", None)
+            kind = _TLS_KINDS.get(code) if code else None
+            return kind or _kind_from_text(f"{detail} {exc}"), detail
+        text = text or str(current)
+        current = current.__cause__ or current.__context__
+    return _kind_from_text(text), text
+
+
+def _kind_from_text(text: str) -> str:
+    lowered = text.lower()
+    return next((kind for needle, kind in _TLS_TEXTS if needle in lowered), "other")
+
+
+def tls_failure_text(kind: str, detail: str, what: str, ca_bundle: str | None) -> tuple[str, str]:
+    """The message and hint for a TLS verification failure of ``what`` (e.g. "registry h").
+
+    Expiry, host name and trust are told apart because each has another
+    remedy; only a trust problem points at ``KEYNET_CA_BUNDLE``, and then
+    differently when it is already set (it holds the wrong CA).
+    """
+    prefix = f"TLS certificate verification failed for {what}"
+    if kind == "expired":
+        return (
+            f"{prefix}: its certificate has expired ({detail})",
+            "The server's certificate must be renewed: tell the platform team. If it should "
+            "still be valid, check this computer's date and time.",
+        )
+    if kind == "not-yet-valid":
+        return (
+            f"{prefix}: its certificate is not valid yet ({detail})",
+            "Check this computer's date and time; if they are right, tell the platform team.",
+        )
+    if kind == "hostname":
+        return (
+            f"{prefix}: its certificate is not valid for this host name ({detail})",
+            "Use the host name the certificate was issued for, or ask the platform team for "
+            "a certificate that covers this one (a CA bundle does not change this).",
+        )
+    if ca_bundle:
+        trust = (
+            f"{CA_BUNDLE_ENV}={ca_bundle} is set but does not hold the CA that signed this "
+            f"certificate: point {CA_BUNDLE_ENV} at that CA's PEM file (ask the platform team "
+            "which one)."
+        )
+    else:
+        trust = f"If the server uses a private CA, set {CA_BUNDLE_ENV} to its PEM file."
+    if kind == "authority":
+        return f"{prefix}: its certificate is signed by an unknown authority ({detail})", trust
+    return f"{prefix}: {detail}", trust
+
+
 def describe_transport_error(exc: httpx.TransportError) -> str:
     """A short human description of a network-level failure (no secrets in it)."""
     if isinstance(exc, RequestDeadlineError):

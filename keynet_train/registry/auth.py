@@ -40,15 +40,15 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from keynet_train.backend.http import (
-    CA_BUNDLE_ENV,
     MAX_RESPONSE_BYTES,
     REGISTRY_RETRIES,
     DebugLog,
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
-    is_tls_verification_error,
     json_object,
+    tls_failure,
+    tls_failure_text,
 )
 from keynet_train.errors import (
     KeynetError,
@@ -197,7 +197,7 @@ def verify_registry_credentials(
         transport=transport,
         timeout=timeout,
     ) as client:
-        probe = _get(client, f"{base}/v2/", base, secrets, sleep=sleep)
+        probe = _get(client, f"{base}/v2/", base, secrets, sleep=sleep, ca_bundle=ca_bundle)
         if probe.status_code == 200:
             # An open registry: it asked for no credentials, so none were sent
             # or checked. Saying "verified" here would be false.
@@ -212,15 +212,30 @@ def verify_registry_credentials(
             if push_project:
                 params["scope"] = f"repository:{push_project}/{CHECK_REPOSITORY}:push,pull"
             token = _fetch_bearer_token(
-                client, base, params, username, password, sleep, insecure=insecure
+                client,
+                base,
+                params,
+                username,
+                password,
+                sleep,
+                insecure=insecure,
+                ca_bundle=ca_bundle,
             )
             secrets.append(token)
-            final = _get(client, f"{base}/v2/", base, secrets, bearer=token, sleep=sleep)
+            final = _get(
+                client, f"{base}/v2/", base, secrets, bearer=token, sleep=sleep, ca_bundle=ca_bundle
+            )
             if final.status_code == 200 and push_project:
                 _require_push(client, base, token, username, push_project, secrets)
         elif "basic" in schemes:
             final = _get(
-                client, f"{base}/v2/", base, secrets, basic=(username, password), sleep=sleep
+                client,
+                f"{base}/v2/",
+                base,
+                secrets,
+                basic=(username, password),
+                sleep=sleep,
+                ca_bundle=ca_bundle,
             )
         else:
             offered = ", ".join(scheme for scheme, _ in challenges) or "none"
@@ -250,6 +265,7 @@ def _fetch_bearer_token(
     sleep: Callable[[float], None],
     *,
     insecure: bool,
+    ca_bundle: str | None = None,
 ) -> str:
     """Get a token from the Bearer realm with Basic auth (Docker token protocol).
 
@@ -282,7 +298,14 @@ def _fetch_bearer_token(
     # a robot name's "$" and "+" arrive intact (a raw "+" would read as a space).
     query["account"] = username
     response = _get(
-        client, realm_url, base, secrets, basic=(username, password), params=query, sleep=sleep
+        client,
+        realm_url,
+        base,
+        secrets,
+        basic=(username, password),
+        params=query,
+        sleep=sleep,
+        ca_bundle=ca_bundle,
     )
     if response.status_code == 403:
         raise _denied(response, username, None, secrets)
@@ -390,8 +413,9 @@ def _get(
     bearer: str | None = None,
     params: dict[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    ca_bundle: str | None = None,
 ) -> httpx.Response:
-    """GET ``url``, retrying transient failures.
+    """GET ``url``, retrying transient failures. ``ca_bundle`` shapes the TLS hint.
 
     Raises:
         RegistryError: TLS verification failed, or the network failed 3 times.
@@ -414,12 +438,10 @@ def _get(
                     f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB to {urlsplit(url).path}",
                     "The Harbor URL may point at the wrong service; contact the platform team.",
                 ) from None
-            if is_tls_verification_error(exc):
-                raise RegistryError(
-                    f"TLS certificate verification failed for registry {base}: "
-                    "certificate signed by an unknown authority or not valid for this host",
-                    f"If the registry uses a private CA, set {CA_BUNDLE_ENV} to its PEM file.",
-                ) from None
+            failure = tls_failure(exc)
+            if failure is not None:
+                message, hint = tls_failure_text(*failure, f"registry {base}", ca_bundle)
+                raise RegistryError(message, hint) from None
             raise RegistryError(
                 f"Cannot reach registry {base}: {redact(describe_transport_error(exc), secrets)}",
                 "Check the network connection, proxy settings and that the registry is up.",

@@ -38,6 +38,38 @@ _TRANSIENT_RE = re.compile(
 _REFUSED_RE = re.compile(r"connection refused|no such host|network is unreachable", re.IGNORECASE)
 
 
+# Go's crypto/x509 wording, as podman passes it on.
+_TLS_EXPIRED_RE = re.compile(r"certificate has expired|not yet valid", re.IGNORECASE)
+_TLS_HOSTNAME_RE = re.compile(
+    r"certificate is valid for|not valid for any names|doesn't contain any IP SANs", re.IGNORECASE
+)
+
+
+def _tls_error(text: str, registry: str) -> RegistryError:
+    """A TLS failure of a push: expiry, host name and trust each have their own remedy."""
+    if _TLS_EXPIRED_RE.search(text):
+        return RegistryError(
+            f"TLS verification of the registry {registry} failed: its certificate has "
+            f"expired or is not valid yet … {text}",
+            hint="The registry's certificate must be renewed: tell the platform team. If it "
+            "should be valid, check this computer's date and time.",
+        )
+    if _TLS_HOSTNAME_RE.search(text):
+        return RegistryError(
+            f"TLS verification of the registry {registry} failed: its certificate is not "
+            f"valid for this host name … {text}",
+            hint="The Harbor URL and the certificate disagree on the host name: tell the "
+            "platform team (a CA bundle does not change this).",
+        )
+    return RegistryError(
+        f"TLS verification of the registry {registry} failed … {text}",
+        hint="Trust its CA: set KEYNET_CA_BUNDLE to the CA's PEM file (keynet-train "
+        f"installs it for podman under certs.d/{registry}/ca.crt; if it is already set, "
+        "it does not hold the CA that signed this certificate), or pass "
+        "--insecure-registry to skip verification (not recommended).",
+    )
+
+
 def _registry_of(reference: str) -> str:
     return reference.split("/", 1)[0]
 
@@ -87,12 +119,7 @@ def classify_push_error(
             "(nginx: client_max_body_size 0;) or ask the registry administrator.",
         )
     if _TLS_RE.search(text):
-        return RegistryError(
-            f"TLS verification of the registry {registry} failed … {text}",
-            hint="Trust its CA: set KEYNET_CA_BUNDLE to the CA's PEM file (keynet-train "
-            f"installs it for podman under certs.d/{registry}/ca.crt), or pass "
-            "--insecure-registry to skip verification (not recommended).",
-        )
+        return _tls_error(text, registry)
     if _REFUSED_RE.search(text):
         return RegistryError(
             f"Cannot reach the registry {registry} … {text}",
