@@ -40,14 +40,14 @@ class UnreadableFile(Exception):
     absence as "no file" rather than as an error.
     """
 
-    def __init__(self, path: Path, reason: str, *, missing: bool = False) -> None:
+    def __init__(self, path: str | Path, reason: str, *, missing: bool = False) -> None:
         super().__init__(f"{path} {reason}")
         self.path = path
         self.reason = reason
         self.missing = missing
 
 
-def _check_mode(path: Path, mode: int) -> None:
+def _check_mode(path: str | Path, mode: int) -> None:
     if stat.S_ISREG(mode):
         return
     kinds = (
@@ -106,7 +106,7 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def open_regular_fd(path: Path) -> int:
+def open_regular_fd(path: str | Path) -> int:
     """A read-only descriptor of ``path``, which must be a regular file; never blocks.
 
     The open is non-blocking (a FIFO swapped in after the caller's ``stat``

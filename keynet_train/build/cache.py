@@ -41,7 +41,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,7 +67,7 @@ MAX_DIGESTS_BYTES = 16 * 1024 * 1024
 # the same timestamp tick without its stat changing: its digest is not memoised.
 RACY_SECONDS = 2.0
 # Bump when the meaning of the key changes, so old entries stop matching.
-KEY_VERSION = "2"
+KEY_VERSION = "3"
 _READ_SIZE = 1024 * 1024
 
 
@@ -162,6 +162,12 @@ def _stat_key(st: os.stat_result) -> list[int]:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns]
 
 
+def _key(path: str | Path) -> str:
+    """The memo key of a file: its absolute path (context paths already are)."""
+    text = os.fsdecode(path)
+    return text if os.path.isabs(text) else os.path.abspath(text)
+
+
 class FileDigests:
     """Content digests of files, memoised under their full stat (see the module doc).
 
@@ -189,7 +195,7 @@ class FileDigests:
         Raises:
             OSError: the file cannot be stat'ed or read.
         """
-        key = os.fsdecode(os.path.abspath(path))
+        key = _key(path)
         st = os.lstat(path)
         known = self._known(key, st, racy_ok=True)
         if known is not None:
@@ -211,19 +217,23 @@ class FileDigests:
         self._remember(key, st, digest, stable)
         return digest
 
-    def wants(self, path: Path, st: os.stat_result) -> bool:
+    def wants(self, path: str | Path, st: os.stat_result) -> bool:
         """Whether ``path``'s digest is unknown for this stat (the tar stream then hashes it).
 
         A digest read moments after the file was written is not trusted for
         the stream: a write in the same clock tick leaves the stat unchanged,
         and hashing the bytes being sent costs no extra read.
         """
-        return self._known(os.fsdecode(os.path.abspath(path)), st, racy_ok=False) is None
+        return self._known(_key(path), st, racy_ok=False) is None
 
-    def streamed(self, path: Path, st: os.stat_result, digest: str) -> None:
+    def streamed(self, path: str | Path, st: os.stat_result, digest: str) -> None:
         """Record the digest the tar stream computed while sending ``path`` unchanged."""
         self.files_streamed += 1
-        self._remember(os.fsdecode(os.path.abspath(path)), st, digest, True)
+        self._remember(_key(path), st, digest, True)
+
+    def unchanged_as(self, path: Path, st: os.stat_result) -> str | None:
+        """The digest known in this run for ``path`` if ``st`` (just taken) is the stat it had."""
+        return self._known(_key(path), st, racy_ok=True)
 
     def unchanged(self, path: Path) -> str | None:
         """The digest known in this run if ``path``'s stat has not changed since; else None.
@@ -232,7 +242,7 @@ class FileDigests:
         size, mode, mtime and ctime are those it had when it was hashed is
         the file that was sent.
         """
-        key = os.fsdecode(os.path.abspath(path))
+        key = _key(path)
         try:
             st = os.lstat(path)
         except OSError:
@@ -308,36 +318,44 @@ def context_fingerprint(
     hasher.update(dockerfile.encode("utf-8", "surrogateescape"))
     try:
         for entry in summary.entries:
-            source = (
-                summary.dockerfile
-                if entry.path == ".keynet-Dockerfile" and summary.dockerfile_name == entry.path
-                else summary.context_dir / entry.path
-            )
+            source = _source(summary, entry.path)
             st = os.lstat(source)
             content = ""
             if stat.S_ISLNK(st.st_mode):
                 content = os.readlink(source)
             elif stat.S_ISREG(st.st_mode):
-                digest = digests.unchanged(source) if restat_only else digests.digest(source)
+                read = digests.unchanged_as if restat_only else _reading(digests)
+                digest = read(source, st)
                 if digest is None:
                     return None
                 content = f"{st.st_size}:{digest}"
-            hasher.update(
-                json.dumps(
-                    [
-                        entry.path,
-                        entry.kind,
-                        stat.S_IFMT(st.st_mode),
-                        stat.S_IMODE(st.st_mode),
-                        content,
-                    ],
-                    ensure_ascii=False,
-                ).encode("utf-8", "surrogateescape")
-                + b"\n"
-            )
+            hasher.update(_entry_line(entry.path, entry.kind, st.st_mode, content))
     except OSError:
         return None
     return hasher.hexdigest()
+
+
+def _reading(digests: FileDigests) -> Callable[[Path, os.stat_result], str | None]:
+    """``digests.digest`` with the signature of :meth:`FileDigests.unchanged_as`."""
+    return lambda path, _st: digests.digest(path)
+
+
+def _source(summary: ContextSummary, path: str) -> Path:
+    """Where an entry of ``summary`` is read from (the Dockerfile may live outside)."""
+    if path == ".keynet-Dockerfile" and summary.dockerfile_name == path:
+        return summary.dockerfile
+    return summary.context_dir / path
+
+
+def _entry_line(path: str, kind: str, mode: int, content: object) -> bytes:
+    """One entry's line of a fingerprint: unambiguous (the path is length-prefixed).
+
+    Written by hand rather than with ``json.dumps``: this runs once per file
+    of the context (20,000 times for a large one).
+    """
+    raw = path.encode("utf-8", "surrogateescape")
+    tail = f"\0{kind}\0{stat.S_IFMT(mode)}\0{stat.S_IMODE(mode)}\0{content}\n"
+    return b"%d:" % len(raw) + raw + tail.encode("utf-8", "surrogateescape")
 
 
 def context_shape(
@@ -345,10 +363,11 @@ def context_shape(
 ) -> str | None:
     """What :func:`context_fingerprint` covers, but file sizes instead of contents.
 
-    Costs a ``stat`` per entry and no read. Builds whose shapes differ cannot
-    have equal fingerprints, so when no recorded build has this shape the
-    pipeline skips hashing before the build and hashes while the context is
-    sent instead (one read per file). None if an entry cannot be stat'ed.
+    Costs no system call per file (the scan's mode and size are used).
+    Builds whose shapes differ cannot have equal fingerprints, so when no
+    recorded build has this shape the pipeline skips hashing before the build
+    and hashes while the context is sent instead (one read per file). None
+    if an entry cannot be stat'ed.
     Never raises.
     """
     hasher = hashlib.sha256(f"keynet-build-shape {KEY_VERSION}\n".encode())
@@ -356,19 +375,11 @@ def context_shape(
     try:
         hasher.update(summary.dockerfile.read_bytes())
         for entry in summary.entries:
-            source = (
-                summary.dockerfile
-                if entry.path == ".keynet-Dockerfile" and summary.dockerfile_name == entry.path
-                else summary.context_dir / entry.path
+            # The scan's mode and size: no stat per file (links are read: rare).
+            content: object = (
+                os.readlink(_source(summary, entry.path)) if entry.kind == "symlink" else entry.size
             )
-            st = os.lstat(source)
-            content: object = os.readlink(source) if stat.S_ISLNK(st.st_mode) else st.st_size
-            hasher.update(
-                json.dumps(
-                    [entry.path, entry.kind, st.st_mode, content], ensure_ascii=False
-                ).encode("utf-8", "surrogateescape")
-                + b"\n"
-            )
+            hasher.update(_entry_line(entry.path, entry.kind, entry.mode, content))
     except OSError:
         return None
     return hasher.hexdigest()

@@ -54,6 +54,7 @@ class ContextEntry:
     path: str  # slash-separated, relative to the context
     kind: str  # "file", "dir" or "symlink"
     size: int = 0
+    mode: int = 0  # st_mode at the scan (type and permission bits)
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
     entries: list[ContextEntry] = []
     _walk(context, "", matcher, always, entries)
     if dockerfile_name == ".keynet-Dockerfile":
-        entries.append(ContextEntry(dockerfile_name, "file", _size(dockerfile)))
+        entries.append(ContextEntry(dockerfile_name, "file", _size(dockerfile), stat.S_IFREG))
 
     summary = ContextSummary(
         context_dir=context,
@@ -361,9 +362,9 @@ def _walk(
                 matcher.may_reinclude_below(path) or any(a.startswith(below) for a in always)
             )
         elif is_dir:
-            out.append(ContextEntry(path, "dir"))
+            out.append(ContextEntry(path, "dir", mode=st.st_mode))
         elif stat.S_ISLNK(st.st_mode):
-            out.append(ContextEntry(path, "symlink"))
+            out.append(ContextEntry(path, "symlink", mode=st.st_mode))
         elif stat.S_ISREG(st.st_mode):
             if not os.access(child.path, os.R_OK):
                 if not os.path.lexists(child.path):
@@ -372,7 +373,7 @@ def _walk(
                     f"Cannot read {child.path} (permission denied)",
                     hint=f"Fix its permissions or exclude it in {matcher.source}.",
                 )
-            out.append(ContextEntry(path, "file", st.st_size))
+            out.append(ContextEntry(path, "file", st.st_size, st.st_mode))
         if descend:
             stack.append(iter(_children(root, path, matcher)))
             parents.append(path)
@@ -559,7 +560,7 @@ def _ustar_header(info: tarfile.TarInfo) -> bytes | None:
     )
 
 
-def _tar_info(name: str, source: Path, st: os.stat_result) -> tarfile.TarInfo:
+def _tar_info(name: str, source: str | Path, st: os.stat_result) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.mode = stat.S_IMODE(st.st_mode)
     info.mtime = int(st.st_mtime)
@@ -578,13 +579,15 @@ def _tar_info(name: str, source: Path, st: os.stat_result) -> tarfile.TarInfo:
 
 
 def _file_chunks(
-    source: Path, name: str, scanned: os.stat_result, chunk_size: int
+    source: str | Path, name: str, scanned: os.stat_result, chunk_size: int
 ) -> Iterator[bytes]:
     """Exactly ``scanned.st_size`` bytes of ``source`` (the caller adds the tar padding).
 
     A file that changes while it is read would otherwise be sent padded with
     zeros or cut short under a header announcing its old size: a corrupt
-    copy (a checkpoint still being written, say) in the image.
+    copy (a checkpoint still being written, say) in the image. Unbuffered
+    reads: a small file costs one ``read`` (asking for one byte more than
+    announced tells a file that grew).
 
     Raises:
         BuildError: ``source`` was deleted, replaced (by a FIFO, say), grew,
@@ -601,21 +604,27 @@ def _file_chunks(
         if e.missing:
             raise _changed_while_sent(name, "was deleted") from None
         raise _changed_while_sent(name, f"was replaced and now {e.reason}") from None
-    with os.fdopen(fd, "rb") as handle:
-        if _identity(os.fstat(handle.fileno())) != _identity(scanned):
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        if _identity(os.fstat(fd)) != _identity(scanned):
             raise _changed_while_sent(name, "was replaced or modified")
+        at_end = False
         while remaining > 0:
-            data = handle.read(min(chunk_size, remaining))
+            asked = remaining + 1 if remaining < chunk_size else chunk_size
+            data = handle.read(asked)
             if not data:
                 raise _changed_while_sent(
                     name, f"shrank from {size} bytes to {size - remaining} bytes"
                 )
+            if len(data) > remaining:
+                grown = os.fstat(fd).st_size
+                raise _changed_while_sent(name, f"grew from {size} bytes to {grown} bytes")
             remaining -= len(data)
+            at_end = len(data) < asked
             yield data
-        if handle.read(1):
-            grown = os.fstat(handle.fileno()).st_size
+        if not at_end and handle.read(1):
+            grown = os.fstat(fd).st_size
             raise _changed_while_sent(name, f"grew from {size} bytes to {grown} bytes")
-        if _identity(os.fstat(handle.fileno())) != _identity(scanned):
+        if _identity(os.fstat(fd)) != _identity(scanned):
             raise _changed_while_sent(name, "was rewritten")
 
 
@@ -640,11 +649,11 @@ class DigestSink(Protocol):
     file is then read once per push, for the tar and its digest together.
     """
 
-    def wants(self, path: Path, st: os.stat_result) -> bool:
+    def wants(self, path: str, st: os.stat_result) -> bool:
         """Whether the digest of ``path`` (as ``st`` describes it) is still unknown."""
         ...
 
-    def streamed(self, path: Path, st: os.stat_result, digest: str) -> None:
+    def streamed(self, path: str, st: os.stat_result, digest: str) -> None:
         """The digest of ``path`` whose bytes were just sent, unchanged since ``st``."""
         ...
 
@@ -665,14 +674,18 @@ def context_tar_stream(
             changed while it was being sent (grew, shrank, was rewritten).
     """
     pending = bytearray()
+    # Plain strings, not Path objects: this loop runs once per file (20,000
+    # times for a large context) and pathlib's joins cost more than the I/O.
+    root = os.fspath(summary.context_dir).rstrip(os.sep) + os.sep
+    dockerfile = os.fspath(summary.dockerfile)
     for entry in summary.entries:
         source = (
-            summary.dockerfile
+            dockerfile
             if entry.path == ".keynet-Dockerfile" and summary.dockerfile_name == entry.path
-            else summary.context_dir / entry.path
+            else root + entry.path
         )
         try:
-            st = source.lstat()
+            st = os.lstat(source)
             if entry.kind == "file" and not stat.S_ISREG(st.st_mode):
                 # Sent as what it is now, a FIFO would become an empty file in the image.
                 raise _changed_while_sent(

@@ -288,8 +288,8 @@ def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) 
     # Header first (lstat), then the file is swapped before its bytes are read.
     real_open = bc.open_regular_fd
 
-    def swapping_open(path: Path) -> int:
-        if path.name == "a.bin":
+    def swapping_open(path: str) -> int:
+        if os.path.basename(path) == "a.bin":
             os.replace(replacement, path)
         return real_open(path)
 
