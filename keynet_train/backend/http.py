@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,8 @@ from keynet_train.secrets import (
 )
 
 CA_BUNDLE_ENV = "KEYNET_CA_BUNDLE"
+#: A CA bundle (even the whole Mozilla store) is well under this.
+MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
 """Environment variable naming a PEM file of extra trusted CA certificates."""
 
 USER_AGENT = f"keynet-train/{__version__}"
@@ -370,9 +373,19 @@ def _add_bundle(context: ssl.SSLContext, ca_bundle: str) -> None:
         ConfigError: the bundle is missing, unreadable or contains no PEM
             certificate; the message names ``KEYNET_CA_BUNDLE``.
     """
+    from keynet_train.files import UnreadableFile, read_regular_file
+
     try:
-        context.load_verify_locations(cafile=ca_bundle)
-    except (OSError, ssl.SSLError) as exc:
+        # Read here, bounded and from a regular file only: OpenSSL's own open
+        # of cafile would block forever on a FIFO (docs/security.md).
+        pem = read_regular_file(Path(ca_bundle), MAX_CA_BUNDLE_BYTES)
+        context.load_verify_locations(cadata=pem.decode("ascii", errors="ignore"))
+    except UnreadableFile as exc:
+        raise ConfigError(
+            f"{CA_BUNDLE_ENV}={ca_bundle} cannot be used as a CA bundle: it {exc.reason}",
+            f"Point {CA_BUNDLE_ENV} at a readable PEM file of CA certificates, or unset it.",
+        ) from None
+    except (OSError, ssl.SSLError, ValueError) as exc:  # ValueError: no certificate at all
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(
             f"{CA_BUNDLE_ENV}={ca_bundle} cannot be used as a CA bundle: {reason}",

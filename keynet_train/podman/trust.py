@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 from keynet_train.errors import RegistryError
-from keynet_train.files import write_atomically
+from keynet_train.files import UnreadableFile, read_regular_file, write_atomically
 
 
 def certs_dir(registry_host: str) -> Path:
@@ -31,6 +31,8 @@ def certs_dir(registry_host: str) -> Path:
 # were created for it, so logout removes exactly what we added. podman reads
 # only *.crt, *.cert and *.key files from certs.d, so this name is ignored.
 CA_MARKER = "keynet-train.installed"
+#: A CA bundle (even the whole Mozilla store) is well under this.
+MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
 
 
 def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
@@ -47,7 +49,13 @@ def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:
     """
     target = certs_dir(registry_host) / "ca.crt"
     try:
-        content = Path(ca_pem).read_bytes()
+        content = read_regular_file(Path(ca_pem), MAX_CA_BUNDLE_BYTES)
+    except UnreadableFile as e:
+        raise RegistryError(
+            f"Cannot use the registry CA {ca_pem} (KEYNET_CA_BUNDLE): it {e.reason}.",
+            hint="Point KEYNET_CA_BUNDLE at a PEM file of CA certificates.",
+        ) from None
+    try:
         if b"-----BEGIN CERTIFICATE-----" not in content:
             raise RegistryError(f"{ca_pem} is not a PEM certificate (KEYNET_CA_BUNDLE)")
         if target.exists() and target.read_bytes() == content:

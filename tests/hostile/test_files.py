@@ -201,3 +201,12 @@ def test_git_config_linked_to_dev_zero(hostile: Hostile) -> None:
     (repo / ".git" / "config").symlink_to("/dev/zero")
     result = hostile.run("push", "train.py", "--dry-run", cwd=repo)
     hostile.expect(result, exit_code=0)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_ca_bundle_that_is_not_a_regular_file(hostile: Hostile, kind: str) -> None:
+    hostile.log_in()
+    bundle = hostile.root / "ca.pem"
+    _special(bundle, kind)
+    result = hostile.run("projects", env={"KEYNET_CA_BUNDLE": str(bundle)})
+    hostile.expect(result, exit_code=1, says=["KEYNET_CA_BUNDLE", "not a regular file"])
