@@ -79,6 +79,11 @@ def to_json_value(value: object) -> object:
         except TypeError:
             items = list(value)
         return [to_json_value(v) for v in items]
+    if isinstance(value, dict):
+        # A JSON object; keys other than strings would change type in JSON.
+        if not all(isinstance(k, str) for k in value):
+            raise Unresolved("a dict with keys that are not strings")
+        return {k: to_json_value(v) for k, v in value.items()}
     raise Unresolved(type(value).__name__)
 
 

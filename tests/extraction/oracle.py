@@ -647,10 +647,7 @@ def normalise_help(doc: dict[str, object]) -> dict[str, object]:
         if isinstance(a["help"], str):
             a["help"] = " ".join(a["help"].split()) or None
         args.append(a)
-    out = {"parser_type": doc["parser_type"], "command": doc.get("command"), "arguments": args}
-    if "complete" in doc:  # the static side's flag; the runtime has no such thing
-        out["complete"] = doc["complete"]
-    return out
+    return {"parser_type": doc["parser_type"], "command": doc.get("command"), "arguments": args}
 
 
 # ------------------------------------------------------------ parse a command line

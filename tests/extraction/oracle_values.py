@@ -2,8 +2,8 @@
 
 One set of rules for every family, written independently of
 keynet_train.extraction.normalize: an Enum stands for its value, a path for
-its text, a list for its first element's type; what JSON cannot hold (an
-object, a non-finite float) is None.
+its text, a list for its first element's type, a dict with string keys
+for itself; what JSON cannot hold (an object, a non-finite float) is None.
 """
 
 from __future__ import annotations
@@ -44,4 +44,6 @@ def json_value(v: object) -> object:
         return str(v)
     if isinstance(v, (list, tuple)):
         return [json_value(x) for x in v]
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+        return {k: json_value(x) for k, x in v.items()}  # a JSON object
     return None  # anything else cannot be expressed statically

@@ -94,7 +94,8 @@ def _runtime(name: str) -> dict[str, object]:
 
 def _static(name: str) -> dict[str, object]:
     path = PROJECTS_DIR / name / PROJECTS[name].entry
-    return normalise_help(extract_hyperparameters(path).to_json())
+    doc = extract_hyperparameters(path).to_json()
+    return {**normalise_help(doc), "complete": doc["complete"]}
 
 
 def test_every_project_is_checked() -> None:
