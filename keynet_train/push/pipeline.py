@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from keynet_train.build.image_names import is_repository_component
-from keynet_train.errors import BuildError, InputError
+from keynet_train.errors import BuildError, InputError, RegistryError
 from keynet_train.progress import Background, HeldReporter, Reporter
 from keynet_train.push.settings import (
     PushOptions,
@@ -459,7 +459,9 @@ def _push(
         )
         image_id = _label_image(engine, base_id, image, prepared, upload.upload_key, reporter)
         references = _tag_image(engine, image_id, image, settings.tags, reporter)
-        digest = _push_references(engine, references, config, settings, services, reporter)
+        digest = _push_references(
+            engine, references, image_id, config, settings, services, reporter
+        )
     if services.build_cache is not None:
         services.build_cache.wait()
     return PushResult(
@@ -709,12 +711,22 @@ def _tag_image(
 def _push_references(
     engine: PodmanClient,
     references: list[str],
+    image_id: str,
     config: Config,
     settings: ResolvedSettings,
     services: PushServices,
     reporter: Reporter,
 ) -> str | None:
-    """Step 8: push every reference with the robot credentials; return the manifest digest."""
+    """Step 8: push every reference with the robot credentials; return the manifest digest.
+
+    The digest is never the registry's word alone: the manifest it serves must
+    hash to it and name ``image_id`` (podman's digest of the image config) as
+    its config, and a digest podman reported itself must be the same.
+
+    Raises:
+        RegistryError: the push failed, or the registry's manifest contradicts
+            what podman pushed.
+    """
     from keynet_train.notices import INSECURE_REGISTRY, NO_DIGEST, Notice
     from keynet_train.podman.client import RegistryCredentials
 
@@ -732,10 +744,14 @@ def _push_references(
     reporter.step_started("Push image")
     credentials = RegistryCredentials(harbor.username, harbor.password)
     digest: str | None = None
+    asked: list[str | None] = []
 
     def lookup(reference: str) -> str | None:
         # Every tag names the same manifest: ask the registry once.
-        return digest or _registry_digest(reference, config, settings, services)
+        if digest:
+            return digest
+        asked.append(_registry_digest(reference, image_id, config, settings, services))
+        return asked[-1]
 
     for reference in references:
         reporter.info(f"Pushing {reference}")
@@ -747,6 +763,15 @@ def _push_references(
             digest_lookup=lookup,
         )
         digest = digest or pushed.digest
+    if digest is not None and not asked:
+        # podman reported the digest itself (podman 5): the registry must agree.
+        held = _registry_digest(references[0], image_id, config, settings, services)
+        if held is not None and held != digest:
+            raise RegistryError(
+                f"podman pushed {references[0]} as {digest}, but the registry holds {held}",
+                "The registry (or a proxy in front of it) does not hold what podman pushed; "
+                "tell the platform team, and do not use this digest.",
+            )
     if digest is None:
         reporter.notice(
             Notice(
@@ -759,9 +784,18 @@ def _push_references(
 
 
 def _registry_digest(
-    reference: str, config: Config, settings: ResolvedSettings, services: PushServices
+    reference: str,
+    image_id: str,
+    config: Config,
+    settings: ResolvedSettings,
+    services: PushServices,
 ) -> str | None:
-    """The registry's digest of a pushed ``host/repository:tag`` reference (None if unknown)."""
+    """The registry's digest of a pushed ``host/repository:tag`` reference (None if unknown).
+
+    Raises:
+        RegistryError: the registry's manifest does not hash to its digest, or
+            is not the image ``image_id`` (see :func:`manifest_digest`).
+    """
     from keynet_train.registry.auth import manifest_digest
 
     assert config.harbor is not None
@@ -776,6 +810,7 @@ def _registry_digest(
         ca_bundle=settings.ca_bundle,
         insecure=settings.insecure_registry,
         debug_log=services.debug_log,
+        expected_config=image_id,
     )
 
 

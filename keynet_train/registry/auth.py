@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import time
@@ -514,16 +515,25 @@ def manifest_digest(
     insecure: bool = False,
     debug_log: DebugLog | None = None,
     transport: httpx.BaseTransport | None = None,
+    expected_config: str | None = None,
 ) -> str | None:
-    """The digest the registry holds for ``repository:tag``, or None if it cannot tell.
+    """The digest of the manifest the registry holds for ``repository:tag``, checked.
 
-    ``HEAD /v2/<repository>/manifests/<tag>`` with the robot credentials
-    (Basic, or a Bearer token for ``repository:<repository>:pull``); the
-    ``Docker-Content-Digest`` header is the answer. This is how a push learns
-    its digest without podman 4.3's Docker-compatible push endpoint, which
-    leaves a ``digest.txtNNN`` file in the service's TMPDIR for every call.
-    The push has already succeeded when this runs, so it never raises: any
-    failure is a None.
+    ``GET /v2/<repository>/manifests/<tag>`` with the robot credentials
+    (Basic, or a Bearer token for ``repository:<repository>:pull``). This is
+    how a push learns its digest without podman 4.3's Docker-compatible push
+    endpoint, which leaves a ``digest.txtNNN`` file in the service's TMPDIR for
+    every call. The registry is not simply believed: the digest is computed
+    from the manifest's bytes and must equal its ``Docker-Content-Digest``
+    header, and the manifest must name ``expected_config`` (the image ID podman
+    computed, which is the digest of the image's config) as its config.
+
+    Returns None when the registry cannot tell (unreachable, not found,
+    refused): the push itself has succeeded by then.
+
+    Raises:
+        RegistryError: the registry's answer contradicts itself or the image
+            podman pushed (a different digest or config): it is not believed.
     """
     secrets = [password]
 
@@ -544,7 +554,7 @@ def manifest_digest(
         ) as client:
             url = f"{base}/v2/{repository}/manifests/{tag}"
             headers = {"Accept": _MANIFEST_TYPES}
-            response = client.head(url, headers=headers)
+            response = client.get(url, headers=headers)
             if response.status_code == 401:
                 challenges = parse_challenges(response.headers.get_list("www-authenticate"))
                 schemes = {scheme: params for scheme, params in reversed(challenges)}
@@ -555,12 +565,44 @@ def manifest_digest(
                     )
                     secrets.append(token)
                     headers["Authorization"] = f"Bearer {token}"
-                    response = client.head(url, headers=headers)
+                    response = client.get(url, headers=headers)
                 elif "basic" in schemes:
-                    response = client.head(url, headers=headers, auth=(username, password))
+                    response = client.get(url, headers=headers, auth=(username, password))
     except (KeynetError, httpx.HTTPError):
         return None
-    digest = str(response.headers.get("docker-content-digest", ""))
-    if response.status_code != 200 or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+    if response.status_code != 200 or not response.content:
         return None
-    return digest
+    return _checked_digest(response, f"{base}/{repository}:{tag}", expected_config)
+
+
+def _checked_digest(response: httpx.Response, reference: str, expected_config: str | None) -> str:
+    """The sha256 of a manifest body, after checking the header and the config it names.
+
+    Raises:
+        RegistryError: the header or the config disagree.
+    """
+    computed = "sha256:" + hashlib.sha256(response.content).hexdigest()
+    claimed = str(response.headers.get("docker-content-digest", "")).strip()
+    hint = (
+        "The registry (or a proxy in front of it) does not hold what podman pushed; tell the "
+        "platform team, and do not use this digest."
+    )
+    if claimed and claimed != computed:
+        raise RegistryError(
+            f"The registry reports digest {claimed} for {reference}, but the manifest it "
+            f"serves has digest {computed}",
+            hint,
+        )
+    if expected_config:
+        manifest = json_object(response.content)
+        config = manifest.get("config") if manifest is not None else None
+        named = config.get("digest") if isinstance(config, dict) else None
+        wanted = expected_config if ":" in expected_config else f"sha256:{expected_config}"
+        if named != wanted:
+            raise RegistryError(
+                f"The manifest the registry holds for {reference} ({computed}) is not the "
+                f"image podman pushed: its config is {named or 'missing'}, podman's image is "
+                f"{wanted}",
+                hint,
+            )
+    return computed

@@ -7,6 +7,8 @@ The Bearer flow against a Harbor-like token service over real sockets is in
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import os
 import ssl
 from collections.abc import Iterator
@@ -324,12 +326,13 @@ def test_environment_is_not_read_implicitly(
 
 # ---------------------------------------------------------------------------- manifest digest
 
-DIGEST = "sha256:" + "ab" * 32
+MANIFEST = json.dumps({"schemaVersion": 2, "config": {"digest": "sha256:" + "cd" * 32}}).encode()
+DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
 
 
 def test_manifest_digest_through_the_bearer_flow(httpx_mock: HTTPXMock) -> None:
     manifest = f"{REGISTRY}/v2/proj/repo/manifests/v1"
-    httpx_mock.add_response(url=manifest, method="HEAD", status_code=401,
+    httpx_mock.add_response(url=manifest, method="GET", status_code=401,
                             headers=bearer_challenge())  # fmt: skip
     httpx_mock.add_response(
         url=f"{REALM}?service=harbor-registry&scope=repository%3Aproj%2Frepo%3Apull&account={USER}",
@@ -338,21 +341,42 @@ def test_manifest_digest_through_the_bearer_flow(httpx_mock: HTTPXMock) -> None:
     )
     httpx_mock.add_response(
         url=manifest,
-        method="HEAD",
+        method="GET",
         match_headers={"Authorization": f"Bearer {REGISTRY_TOKEN}"},
         headers={"Docker-Content-Digest": DIGEST},
+        content=MANIFEST,
     )
     lines: list[str] = []
     assert (
-        manifest_digest(REGISTRY, "proj/repo", "v1", USER, PASSWORD, debug_log=lines.append)
+        manifest_digest(
+            REGISTRY, "proj/repo", "v1", USER, PASSWORD, debug_log=lines.append,
+            expected_config="cd" * 32,
+        )
         == DIGEST
-    )
+    )  # fmt: skip
     assert REGISTRY_TOKEN not in "\n".join(lines) and PASSWORD not in "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("header", "config", "says"),
+    [
+        ("sha256:" + "ab" * 32, None, "reports digest"),
+        (DIGEST, "ef" * 32, "is not the image podman pushed"),
+    ],
+)
+def test_manifest_digest_that_contradicts_itself_or_the_image_raises(
+    httpx_mock: HTTPXMock, header: str, config: str | None, says: str
+) -> None:
+    httpx_mock.add_response(
+        method="GET", headers={"Docker-Content-Digest": header}, content=MANIFEST
+    )
+    with pytest.raises(RegistryError, match=says):
+        manifest_digest(REGISTRY, "proj/repo", "v1", USER, PASSWORD, expected_config=config)
 
 
 @pytest.mark.parametrize("status", [404, 500])
 def test_manifest_digest_unknown_is_none(httpx_mock: HTTPXMock, status: int) -> None:
-    httpx_mock.add_response(method="HEAD", status_code=status)
+    httpx_mock.add_response(method="GET", status_code=status)
     assert manifest_digest(REGISTRY, "proj/repo", "v1", USER, PASSWORD) is None
 
 
