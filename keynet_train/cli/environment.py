@@ -99,10 +99,13 @@ class Environment:
 
     # Every line the CLI prints passes here: control characters are
     # neutralised and the text fitted to the stream's encoding (docs/platform-contract.md).
-    def out(self, text: str = "") -> None:
-        """Write a result line to stdout (wrapped to a terminal's width, never JSON)."""
+    def out(self, text: str = "", *, wrap: bool = True) -> None:
+        """Write a result line to stdout (wrapped to a terminal's width, never JSON).
+
+        ``wrap=False`` keeps long lines whole (``--wide`` tables).
+        """
         text = neutralise(text)
-        if self.stdout_isatty and not self.json_output:
+        if wrap and self.stdout_isatty and not self.json_output:
             text = wrap_to_terminal(text, self.stdout)
         self.stdout.write(fit_stream(text, self.stdout) + "\n")
         self.stdout.flush()

@@ -379,30 +379,103 @@ class _RichTask:
         self._progress.stop()
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    width: int | None = None,
+    optional: Sequence[str] = (),
+) -> str:
     """Format an aligned plain-text table (no trailing spaces).
 
     Cells are neutralised (one line each) and padded by display width, so
-    Korean titles and emoji keep the columns aligned.
+    Korean titles and emoji keep the columns aligned. With ``width`` (a
+    terminal's columns) the table is made to fit it: the ``optional``
+    columns (e.g. help) are dropped first, then the widest columns are
+    narrowed and their cells wrapped at words onto more lines. Without
+    ``width`` (a pipe, ``--wide``) every cell stays on one line.
     """
     cells_of = [[neutralise(c, multiline=False) for c in row] for row in (headers, *rows)]
-    widths = [0] * len(headers)
-    for row in cells_of:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], display_width(cell))
+    widths = _column_widths(cells_of, len(headers))
+    if width is not None and _table_width(widths) > width:
+        keep = [i for i, name in enumerate(headers) if name not in optional]
+        if len(keep) < len(headers):
+            cells_of = [[row[i] for i in keep] for row in cells_of]
+            widths = [widths[i] for i in keep]
+        # Words stay whole while they can; only then are the longest split.
+        words = [
+            max(display_width(word) for row in cells_of for word in (row[i].split() or [""]))
+            for i in range(len(widths))
+        ]
+        widths = _narrowed(widths, words, width)
+        widths = _narrowed(widths, [6] * len(widths), width)
 
-    def fmt(cells: Sequence[str]) -> str:
-        padded = (c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True))
-        return "  ".join(padded).rstrip()
+    def fmt(cells: Sequence[str]) -> list[str]:
+        wrapped = [_wrap_cell(c, w) for c, w in zip(cells, widths, strict=True)]
+        height = max(len(lines) for lines in wrapped)
+        out: list[str] = []
+        for n in range(height):
+            parts = ((lines[n] if n < len(lines) else "") for lines in wrapped)
+            padded = (c + " " * (w - display_width(c)) for c, w in zip(parts, widths, strict=True))
+            out.append("  ".join(padded).rstrip())
+        return out
 
-    lines = [fmt(cells_of[0]), fmt(["-" * w for w in widths])]
-    lines.extend(fmt(r) for r in cells_of[1:])
+    lines = [*fmt(cells_of[0]), *fmt(["-" * w for w in widths])]
+    for row in cells_of[1:]:
+        lines.extend(fmt(row))
     return "\n".join(lines)
 
 
-def print_table(env: Environment, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Print a table to stdout: rich on a colour TTY, aligned plain text otherwise."""
-    if env.color and env.stdout_isatty and stream_is_unicode(env.stdout):
+def _column_widths(cells_of: list[list[str]], count: int) -> list[int]:
+    widths = [0] * count
+    for row in cells_of:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], display_width(cell))
+    return widths
+
+
+def _table_width(widths: Sequence[int]) -> int:
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def _narrowed(widths: list[int], minimums: list[int], width: int) -> list[int]:
+    """Narrow the widest columns, one column at a time, until the table fits ``width``."""
+    widths = list(widths)
+    floor = [min(max(m, 6), w) for m, w in zip(minimums, widths, strict=True)]
+    while _table_width(widths) > width:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+        if widths[widest] <= floor[widest]:
+            break  # as narrow as it gets: the terminal wraps the rest
+        widths[widest] -= 1
+    return widths
+
+
+def _wrap_cell(cell: str, width: int) -> list[str]:
+    if display_width(cell) <= width:
+        return [cell]
+    import textwrap
+
+    # Long words split only where the column is narrower than a word.
+    return textwrap.wrap(cell, width=width, break_on_hyphens=False) or [cell]
+
+
+def table_width(env: Environment, stream: object, wide: bool = False) -> int | None:
+    """The width a table on ``stream`` must fit: the terminal's, or None (pipe, ``--wide``)."""
+    if wide or env.json_output:
+        return None
+    isatty = env.stdout_isatty if stream is env.stdout else env.stderr_isatty
+    return terminal_columns(stream) if isatty else None
+
+
+def print_table(
+    env: Environment, headers: Sequence[str], rows: Sequence[Sequence[str]], wide: bool = False
+) -> None:
+    """Print a table to stdout: rich on a colour TTY, aligned plain text otherwise.
+
+    Both fit the terminal (rich wraps cells to its width); ``wide`` prints
+    every cell on one line however wide the table gets.
+    """
+    if not wide and env.color and env.stdout_isatty and stream_is_unicode(env.stdout):
         from rich.table import Table
 
         table = Table(*headers, header_style="bold")
@@ -410,7 +483,9 @@ def print_table(env: Environment, headers: Sequence[str], rows: Sequence[Sequenc
             table.add_row(*(_markup(c) for c in row))
         make_console(env, env.stdout).print(table)
     else:
-        env.out(format_table(headers, rows))
+        env.out(
+            format_table(headers, rows, width=table_width(env, env.stdout, wide)), wrap=not wide
+        )
 
 
 class Waiting:

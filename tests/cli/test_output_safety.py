@@ -148,3 +148,26 @@ def test_wide_characters_keep_the_table_aligned() -> None:
     author_columns = [display_width(line[: line.rindex("  ") + 2]) for line in lines]
     assert len(set(author_columns)) == 1, table
     assert display_width("객체") == 4 and display_width("🚀") == 2 and display_width("ab") == 2
+
+
+# ----------------------------------------------------------------------------- width
+
+
+def test_a_table_too_wide_for_the_terminal_drops_help_then_wraps_cells() -> None:
+    headers = ("name", "type", "choices", "help")
+    rows = [
+        ["learning_rate", "float", "-", "the learning rate of the optimizer, per step"],
+        ["optimizer", "str", "sgd, adam, adamw, lion", "which optimizer to use"],
+    ]
+
+    full = format_table(headers, rows)
+    fitted = format_table(headers, rows, width=40, optional=("help",))
+    narrow = format_table(headers, rows, width=30, optional=("help",))
+
+    assert max(display_width(line) for line in full.splitlines()) > 40
+    assert "help" not in fitted and max(display_width(x) for x in fitted.splitlines()) <= 40
+    assert fitted.splitlines()[0].split() == ["name", "type", "choices"]
+    # Narrower still: cells wrap at words, names stay whole, nothing is lost.
+    assert max(display_width(line) for line in narrow.splitlines()) <= 30
+    assert "learning_rate" in narrow and "lion" in narrow
+    assert format_table(headers, rows, width=None, optional=("help",)) == full

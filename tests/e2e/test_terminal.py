@@ -326,3 +326,45 @@ def test_a_slow_backend_call_shows_a_spinner_naming_the_endpoint(cli: Cli, tmp_p
     # The elapsed time moves while the backend is silent (about 3 s).
     assert {"0:00:01", "0:00:02"} <= {line.rstrip()[-7:] for line in waiting}, waiting
     assert [line for line in visible if display_width(line.rstrip()) > 60] == []
+
+
+# --------------------------------------------------------------------------- width
+
+
+def _lines_wider_than(term: Recorder, columns: int) -> list[str]:
+    lines = [_ANSI.sub("", piece).rstrip() for piece in re.split(r"\r|\n|\x1b\[2K", term.screen)]
+    return [line for line in lines if display_width(line) > columns]
+
+
+@pytest.mark.parametrize("columns", [60, 120])
+def test_no_line_is_wider_than_the_terminal(cli: Cli, tmp_path: Path, columns: int) -> None:
+    """login, projects, whoami, inspect, push, push --dry-run and errors at 60 and 120 columns."""
+    cli.backend.projects = sample_projects(25)
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    broken = make_context(
+        tmp_path / "broken", SIMPLE_DOCKERFILE + "COPY requirments.txt /app/\n",
+        {"requirements.txt": "torch\n"},
+    )  # fmt: skip
+    example = Path(__file__).resolve().parents[2] / "examples" / "argparse" / "train.py"
+    env = {k: v for k, v in _env(cli).items() if k != "NO_COLOR"}
+    env.update(
+        TERM="xterm-256color", COLUMNS=str(columns), LINES="40",
+        KEYNET_PASSWORD=cli.backend.password,
+    )  # fmt: skip
+    runs = [
+        (["login", cli.backend.url, "-u", cli.backend.username], context, 0),
+        (["projects"], context, 0),
+        (["whoami"], context, 0),
+        (["inspect", str(example)], context, 0),
+        (["push", "train.py", "--project", "3", "--tag", "width-check"], context, 0),
+        (["push", "train.py", "--dry-run"], context, 0),
+        (["push", "no-such-script.py", "--project", "3"], context, 1),
+        (["push", "train.py", "--project", "3"], broken, 1),
+        (["projects", "--page", "x"], context, 2),
+    ]
+    for argv, cwd, expected in runs:
+        term = Recorder([sys.executable, "-m", "keynet_train", *argv], env, cwd, columns=columns)
+        assert term.run(timeout=300) == expected, term.screen[-3000:]
+        assert _lines_wider_than(term, columns) == [], (argv, term.screen[-3000:])
+        if argv[0] == "inspect" and columns == 60:
+            assert "help" not in term.screen.split("Parser:")[1].splitlines()[1]

@@ -346,7 +346,8 @@ def test_inspect_table_spells_each_family_as_its_library_reads_it() -> None:
     from keynet_train.cli.commands.inspect import format_arguments
 
     def rows(fixture: str) -> str:
-        return format_arguments(extract_hyperparameters(FIXTURES / fixture))
+        result = extract_hyperparameters(FIXTURES / fixture)
+        return format_arguments(result.arguments, result.parser_type)
 
     assert "--batch_size=VALUE" in rows("globals_configurator.py")
     fire_rows = rows("fire_function.py")

@@ -16,6 +16,7 @@ from keynet_train.cli.parser import add_command, add_python_option
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from keynet_train.cli.parser import Subparsers
@@ -55,6 +56,11 @@ def register(sub: Subparsers) -> None:
         "--json",
         action="store_true",
         help="print exactly the extractor's JSON object on stdout (diagnostics on stderr)",
+    )
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column on one line (default on a terminal: fit its width, dropping help)",
     )
     p.set_defaults(handler=run)
 
@@ -110,7 +116,14 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         sub = f", sub-command {result.command}" if result.command else ""
         env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''}{sub})")
         if result.arguments:
-            env.out(format_arguments(result))
+            from keynet_train.cli.output import table_width
+
+            env.out(
+                format_arguments(
+                    result.arguments, result.parser_type, table_width(env, env.stdout, args.wide)
+                ),
+                wrap=not args.wide,
+            )
         env.out("")
         env.out(format_platform_check(check.command.text, check.problems))
     for diag in result.diagnostics:
@@ -203,8 +216,14 @@ def _mentions_tool_table(pyproject: Path) -> bool:
 _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help")
 
 
-def format_arguments(result: ExtractionResult) -> str:
-    """A plain, aligned text table of the arguments (no colours: safe for pipes)."""
+def format_arguments(
+    arguments: Sequence[Argument], parser_type: str | None, width: int | None = None
+) -> str:
+    """A plain, aligned text table of the arguments (no colours: safe for pipes).
+
+    With ``width`` it fits a terminal that wide: help goes first, then long
+    cells wrap (see :func:`keynet_train.cli.output.format_table`).
+    """
     import json
 
     from keynet_train.cli.output import format_table
@@ -215,13 +234,13 @@ def format_arguments(result: ExtractionResult) -> str:
             arg.type,
             "-" if arg.default is None else json.dumps(arg.default),
             "yes" if arg.required else "no",
-            "-" if arg.choices is None else ",".join(arg.choices),
-            spelling(arg, joined=result.parser_type in JOINED_VALUES),
+            "-" if arg.choices is None else ", ".join(arg.choices),
+            spelling(arg, joined=parser_type in JOINED_VALUES),
             " ".join((arg.help or "-").split()),
         ]
-        for arg in result.arguments
+        for arg in arguments
     ]
-    return format_table(_COLUMNS, rows)
+    return format_table(_COLUMNS, rows, width=width, optional=("help",))
 
 
 #: Families whose values are written ``--name=VALUE``: a nanoGPT configurator

@@ -53,6 +53,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--page", type=_non_negative, default=0, help="page number, from 0 (default 0)")
     p.add_argument("--limit", type=_limit, default=20, help="projects per page (default 20)")
     p.add_argument("--json", action="store_true", help="print the backend's page as JSON")
+    p.add_argument(
+        "--wide", action="store_true", help="do not fit the table to the terminal's width"
+    )
     p.set_defaults(handler=run)
 
 
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     if not page.content:
         env.err("No trainable projects on this page.")
         return 0
-    print_table(env, PROJECT_HEADERS, project_rows(page))
+    print_table(env, PROJECT_HEADERS, project_rows(page), wide=args.wide)
     meta = page.meta
     # Pages count from 0 like --page; a single page needs no page talk, and a
     # "--page N" hint on the last page would point nowhere.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from keynet_train.cli.common import debug_logger, open_store, prompt_text
 from keynet_train.cli.environment import Environment
-from keynet_train.cli.output import CliReporter, format_table
+from keynet_train.cli.output import CliReporter, format_table, table_width
 from keynet_train.cli.parser import add_command, add_python_option, path_arg
 from keynet_train.errors import InputError
 
@@ -105,6 +105,11 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON result object on stdout")
     p.add_argument(
+        "--wide",
+        action="store_true",
+        help="tables with every column on one line (default on a terminal: fit its width)",
+    )
+    p.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -146,7 +151,9 @@ def _pick(env: Environment, fetch_page: Callable[[int], ProjectsPage]) -> int:
                 "Ask a platform administrator to give you access to a project.",
             )
         env.err("")
-        env.err(format_table(PROJECT_HEADERS, project_rows(page)))
+        env.err(
+            format_table(PROJECT_HEADERS, project_rows(page), width=table_width(env, env.stderr))
+        )
         last = max(page.meta.max_page, 0)
         env.err(f"Page {page_no + 1}/{last + 1} - {page.meta.total} projects")
         # The ID is what the table shows and what --project takes; a separate
@@ -291,7 +298,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     if isinstance(result, PushResult):
         _render_push(env, result, warnings)
     else:
-        _render_dry_run(env, result, warnings)
+        _render_dry_run(env, result, warnings, wide=getattr(args, "wide", False))
     return 0
 
 
@@ -321,7 +328,10 @@ def _render_push(
 
 
 def _render_dry_run(
-    env: Environment, result: DryRunResult, warnings: list[dict[str, object]] | None = None
+    env: Environment,
+    result: DryRunResult,
+    warnings: list[dict[str, object]] | None = None,
+    wide: bool = False,
 ) -> None:
     import json
 
@@ -344,6 +354,24 @@ def _render_dry_run(
     for path, size in result.largest_files:
         env.out(f"      {human_size(size):>10}  {path}")
     env.out(f"   Model name: {result.model_name}")
-    env.out(f"   Hyperparameters ({result.parser_type or 'no parser'}):")
-    env.out(json.dumps(result.hyperparameters, indent=2))
+    _render_hyperparameter_table(env, result, wide)
     env.out(format_platform_check(result.platform_command, result.problems))
+
+
+def _render_hyperparameter_table(env: Environment, result: DryRunResult, wide: bool) -> None:
+    """The hyperparameters as ``inspect`` shows them (the JSON is ``--json``'s)."""
+    from keynet_train.cli.commands.inspect import format_arguments
+    from keynet_train.extraction import Argument
+
+    arguments = [Argument.from_json(doc) for doc in result.hyperparameters]
+    count = len(arguments)
+    sub = f", sub-command {result.subcommand}" if result.subcommand else ""
+    env.out(
+        f"   Hyperparameters: {count} argument{'s' if count != 1 else ''} "
+        f"({result.parser_type or 'no parser'}{sub})"
+    )
+    if arguments:
+        env.out(
+            format_arguments(arguments, result.parser_type, table_width(env, env.stdout, wide)),
+            wrap=not wide,
+        )
