@@ -332,8 +332,12 @@ class RichLiveProgress:
         )
         return _RichTask(progress, progress.add_task(_markup(label), total=total))
 
-    def activity(self, label: str) -> _RichTask:
-        """A spinner with elapsed time; only the label is cut to fit the width."""
+    def activity(self, label: str, already: float = 0.0) -> _RichTask:
+        """A spinner with elapsed time; only the label is cut to fit the width.
+
+        ``already``: seconds the work has been going on before the spinner
+        appears (counted in the elapsed time it shows).
+        """
         from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
         progress = Progress(
@@ -344,7 +348,12 @@ class RichLiveProgress:
             transient=True,
             expand=True,  # lets the label column's ratio take only the width left
         )
-        return _RichTask(progress, progress.add_task(_markup(label), total=None))
+        task = progress.add_task(_markup(label), total=None)
+        if already > 0:
+            for shown in progress.tasks:
+                if shown.id == task and shown.start_time is not None:
+                    shown.start_time -= already
+        return _RichTask(progress, task)
 
 
 def _label_column(template: str) -> Any:
@@ -525,7 +534,9 @@ class Waiting:
         if self._stop.wait(self._delay):
             return
         if self._live is not None:
-            task = self._live.activity(f"Waiting for {self._label}")
+            task = self._live.activity(
+                f"Waiting for {self._label}", already=time.monotonic() - started
+            )
             self._stop.wait()
             task.close()
             return
