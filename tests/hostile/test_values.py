@@ -41,6 +41,7 @@ def _repo(hostile: Hostile) -> Path:
         (["--model-name", "name\x1b[31m"], "--model-name"),
         (["--model-name", "train\u202epy.exe"], "--model-name"),
         (["--model-name", " "], "--model-name"),
+        (["--harbor-project", "Bad/Name"], "--harbor-project"),
     ],
 )
 def test_bad_flag_values_are_usage_errors(hostile: Hostile, flags: list[str], says: str) -> None:

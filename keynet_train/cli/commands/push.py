@@ -198,7 +198,8 @@ def _check_flag_values(args: argparse.Namespace) -> dict[str, str]:
 
     Raises:
         UsageError: ``--project`` is not positive; a ``--tag``, ``--platform``,
-            ``--build-arg`` or ``--model-name`` value is invalid.
+            ``--build-arg``, ``--model-name`` or ``--harbor-project`` value is
+            invalid.
     """
     from keynet_train.build.image_names import (
         validate_build_arg_name,
@@ -206,7 +207,8 @@ def _check_flag_values(args: argparse.Namespace) -> dict[str, str]:
         validate_platform,
         validate_tag,
     )
-    from keynet_train.errors import UsageError
+    from keynet_train.config import validate_harbor_project
+    from keynet_train.errors import ConfigError, UsageError
     from keynet_train.push.settings import parse_build_args
 
     if args.project_id is not None and args.project_id <= 0:
@@ -218,12 +220,17 @@ def _check_flag_values(args: argparse.Namespace) -> dict[str, str]:
         ("--tag", validate_tag, list(args.tags)),
         ("--platform", validate_platform, [args.platform] if args.platform else []),
         ("--model-name", validate_model_name, [] if args.model_name is None else [args.model_name]),
+        (
+            "--harbor-project",
+            validate_harbor_project,
+            [args.harbor_project] if args.harbor_project else [],
+        ),
     ]
     for flag, validate, values in flags:
         try:
             for value in values:
                 validate(value)
-        except InputError as exc:
+        except (InputError, ConfigError) as exc:
             raise UsageError(f"push: argument {flag}: {exc.message}", exc.hint) from None
     try:
         build_args = parse_build_args(args.build_args)
