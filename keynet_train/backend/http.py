@@ -5,7 +5,7 @@ goes through a client built by :func:`create_http_client`, so timeouts, the
 User-Agent, TLS verification, the private-CA bundle and debug logging behave
 the same everywhere; :class:`RetryPolicy` is the one rule for which failures
 are tried again and how long to wait (docs/platform-contract.md). Only this
-module, :mod:`keynet_train.backend.client` and :mod:`keynet_train.registry.auth`
+module, :mod:`keynet_train.backend.client` and :mod:`keynet_train.registry.client`
 import httpx; the CLI imports them lazily.
 """
 

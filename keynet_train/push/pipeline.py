@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from keynet_train.extraction import ExtractionResult
     from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.podman.client import PodmanClient
-    from keynet_train.registry.auth import RegistryCheck
+    from keynet_train.registry.client import RegistryCheck
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
 #: Said when extraction is partial (``complete: false``).
@@ -524,7 +524,7 @@ def _start_registry_check(
     plain-http registry on another host is warned about first (it is only
     contacted with ``--insecure-registry``).
     """
-    from keynet_train.registry.auth import cleartext_registry_warning, verify_registry_credentials
+    from keynet_train.registry.client import cleartext_registry_warning, verify_registry_credentials
     from keynet_train.urls import is_cleartext_remote
 
     assert config.harbor is not None
@@ -796,7 +796,7 @@ def _registry_digest(
         RegistryError: the registry's manifest does not hash to its digest, or
             is not the image ``image_id`` (see :func:`manifest_digest`).
     """
-    from keynet_train.registry.auth import manifest_digest
+    from keynet_train.registry.client import manifest_digest
 
     assert config.harbor is not None
     name, _, tag = reference.rpartition(":")

@@ -1,6 +1,7 @@
 """Everything that talks to the (Harbor) registry over HTTP, and what its answers mean.
 
-Owns: the ``/v2/`` credential check with the Bearer token flow (:mod:`.auth`),
+Owns: the registry client (:mod:`.client`: the ``/v2/`` credential check, the
+manifest digest, the Bearer token flow as an ``httpx.Auth``),
 Harbor's refusals as errors (:mod:`.harbor_errors`) and the meaning of a failed
 push's text (:mod:`.push_errors`). May import :mod:`keynet_train.backend.http`
 (the one HTTP client factory) and the shared base modules; never

@@ -15,7 +15,7 @@ import pytest
 from keynet_train import limits
 from keynet_train.config import Config
 from keynet_train.errors import RegistryError
-from keynet_train.registry.auth import verify_registry_credentials
+from keynet_train.registry.client import verify_registry_credentials
 from tests.backend.test_http_bounds import raw_server, trickle_body, trickle_headers
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import PROJECTS_PATH, FakeBackend

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from keynet_train.errors import RegistryError
-from keynet_train.registry.auth import verify_registry_credentials
+from keynet_train.registry.client import verify_registry_credentials
 from tests.backend.test_http_bounds import raw_server
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import FakeBackend

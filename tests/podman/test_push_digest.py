@@ -17,7 +17,7 @@ import pytest
 
 from keynet_train.errors import RegistryError
 from keynet_train.podman import client as pc
-from keynet_train.registry.auth import manifest_digest
+from keynet_train.registry.client import manifest_digest
 from tests.podman.test_podman_integration import _creds, _remove_image, _unique_image, client
 from tests.support.services import MANIFEST_ACCEPT, FaultProxy, InjectedAnswer, RegistryHandle
 

@@ -20,7 +20,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError
-from keynet_train.registry.auth import (
+from keynet_train.registry.client import (
     manifest_digest,
     normalise_registry_url,
     parse_challenges,

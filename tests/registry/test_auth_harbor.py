@@ -16,7 +16,7 @@ from keynet_train.errors import (
     RegistryAuthError,
     RegistryPermissionError,
 )
-from keynet_train.registry.auth import (
+from keynet_train.registry.client import (
     CHECK_REPOSITORY,
     granted_actions,
     verify_registry_credentials,

@@ -11,7 +11,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError, RegistryPermissionError
-from keynet_train.registry.auth import verify_registry_credentials
+from keynet_train.registry.client import verify_registry_credentials
 from tests.registry.test_auth import (
     ACCOUNT,
     PASSWORD,

@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from keynet_train.backend.client import BackendClient
 from keynet_train.errors import BackendError, KeynetError, RegistryError
-from keynet_train.registry.auth import verify_registry_credentials
+from keynet_train.registry.client import verify_registry_credentials
 from keynet_train.registry.push_errors import classify_push_error
 from tests.backend.test_http_bounds import raw_server
 
