@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import httpx
@@ -11,7 +12,9 @@ from keynet_train.registry.client import RegistryAuth, RegistryClient
 
 BASE = "https://harbor.example.com"
 USER, PASSWORD = "robot$ci", "s3cret-robot-password"
-DIGEST = "sha256:" + "ab" * 32
+IMAGE_ID = "ab" * 32
+MANIFEST = json.dumps({"schemaVersion": 2, "config": {"digest": f"sha256:{IMAGE_ID}"}}).encode()
+DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
 
 
 def _jwt(actions: list[str], name: str) -> str:
@@ -37,7 +40,7 @@ class Harbor:
             return httpx.Response(200, json={"token": token})
         if request.headers.get("authorization", "").startswith("Bearer "):
             headers = {"Docker-Content-Digest": DIGEST}
-            return httpx.Response(200, headers=headers)
+            return httpx.Response(200, headers=headers, content=MANIFEST)
         challenge = f'Bearer realm="{BASE}/service/token",service="harbor-registry"'
         return httpx.Response(401, headers={"WWW-Authenticate": challenge})
 
@@ -70,10 +73,10 @@ def test_push_access_asks_for_push_on_the_project() -> None:
 def test_manifest_digest_asks_for_pull_on_the_repository() -> None:
     harbor = Harbor()
     with RegistryClient(BASE, USER, PASSWORD, transport=httpx.MockTransport(harbor)) as client:
-        assert client.manifest_digest("kitech-model/abc", "latest") == DIGEST
+        assert client.manifest_digest("kitech-model/abc", "latest", IMAGE_ID) == DIGEST
     [token_request] = [r for r in harbor.requests if r.url.path == "/service/token"]
     assert token_request.url.params["scope"] == "repository:kitech-model/abc:pull"
-    assert harbor.requests[-1].method == "HEAD"
+    assert harbor.requests[-1].url.path == "/v2/kitech-model/abc/manifests/latest"
 
 
 def test_the_password_never_reaches_the_debug_log() -> None:
