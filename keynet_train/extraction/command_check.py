@@ -28,8 +28,9 @@ _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _BOOL_WORDS = frozenset(("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"))
 #: Families whose flags take no value (HfArgumentParser bools take an optional one;
-#: fire, tyro and the globals configurator have their own value syntax).
-_FLAG_FAMILIES = frozenset(("argparse", "click", "typer"))
+#: fire and the globals configurator read True/False). tyro's bool fields with a
+#: default are --x/--no-x flags (its extractor describes them as negatable).
+_FLAG_FAMILIES = frozenset(("argparse", "click", "typer", "tyro"))
 #: Families built on argparse: a value starting with '-' needs '='.
 _ARGPARSE_FAMILIES = frozenset(("argparse", "hfargparser"))
 

@@ -188,14 +188,24 @@ def _spelling(
 ) -> PlatformProblem:
     argument = rejected.argument
     fix = rejected.fix()
-    if argument.type == "bool" and rejected.parser_type in _VALUE_BOOL_FIXES:
+    if rejected.parser_type == "globals":
+        # The platform always writes two words: asking it for --key=VALUE is no fix.
+        fix = (
+            "The configurator reads only --key=VALUE and the platform writes --key VALUE; "
+            "read the options with argparse (add_argument('--key', type=..., default=...)), "
+            "or make the configurator also take --key VALUE"
+        )
+    elif argument.type == "bool" and rejected.parser_type in _VALUE_BOOL_FIXES:
         fix = f"Declare it as a value option spelled {rejected.option}: " + _VALUE_BOOL_FIXES[
             rejected.parser_type
         ].format(option=rejected.option)
+    accepted = argument.accepted_flags()
+    if rejected.parser_type == "globals":
+        accepted = tuple(f"{flag}=VALUE" for flag in accepted)
     return PlatformProblem(
         argument=argument.name,
         sends=_with_value(rejected.option, words),
-        accepts=", ".join(argument.accepted_flags()),
+        accepts=", ".join(accepted),
         fix=fix,
     )
 
@@ -251,8 +261,10 @@ def _split_values(result: ExtractionResult, words: list[str]) -> list[PlatformPr
     """A default the platform writes unquoted that does not stay one word."""
     found = []
     for argument in result.arguments:
-        if argument.default is None or isinstance(argument.default, list):
-            continue  # lists: value_problems explains them
+        if argument.default is None or (
+            isinstance(argument.default, list) and argument.list_style != "literal"
+        ):
+            continue  # lists taken as words: value_problems explains them
         text = platform_value(argument.default)
         try:
             one_word = shlex.split(text) == [text]
@@ -269,7 +281,9 @@ def _split_values(result: ExtractionResult, words: list[str]) -> list[PlatformPr
                 argument=argument.name,
                 sends=f"{option} {text}",
                 accepts=f"{option} VALUE (one word)",
-                fix="Use a default without spaces, quotes or shell characters (the platform "
+                fix="Make it a str hyperparameter (e.g. '30,60') split in the script"
+                if isinstance(argument.default, list)
+                else "Use a default without spaces, quotes or shell characters (the platform "
                 "does not quote values); an empty default is written as nothing",
             )
         )
@@ -294,4 +308,5 @@ _VALUE_BOOL_FIXES = {
     "click": "@click.option('{option}', type=bool, default=...) (click reads True/False)",
     "typer": "typer makes every bool parameter a flag; declare it as a str parameter "
     "(default 'False') and convert it in the code",
+    "tyro": "Annotated[bool, tyro.conf.FlagConversionOff] (tyro then reads True/False)",
 }

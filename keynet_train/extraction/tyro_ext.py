@@ -45,6 +45,7 @@ from keynet_train.extraction.values import (
     EnumMember,
     FunctionValue,
     InstanceValue,
+    Ref,
 )
 
 _MAX_NESTING = 8
@@ -150,6 +151,14 @@ def _function_arguments(interp: Interpreter, fn: FunctionValue) -> list[Argument
     return result
 
 
+def _flag_conversion_off(annotation: object) -> bool:
+    """``Annotated[bool, tyro.conf.FlagConversionOff]``: a bool that takes a value."""
+    return any(
+        isinstance(meta, Ref) and meta.name.endswith("FlagConversionOff")
+        for meta in strip_annotated(annotation)[1]
+    )
+
+
 def _argument(interp: Interpreter, spec: _Spec) -> Argument:
     base, is_list = plain_annotation(spec.annotation)
     required = spec.default is MISSING
@@ -172,7 +181,8 @@ def _argument(interp: Interpreter, spec: _Spec) -> Argument:
         if isinstance(default, EnumMember):
             default = default.name
     elif type_name == "bool" and not is_list:
-        if required or default is None:
+        if required or default is None or _flag_conversion_off(spec.annotation):
+            # FlagConversionOff: the field takes True/False like a required one.
             # tyro asks for a value: --flag {True,False} (and None for Optional[bool]).
             optional = default is None and not required
             choices = ["True", "None", "False"] if optional else ["True", "False"]

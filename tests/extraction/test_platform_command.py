@@ -283,3 +283,42 @@ def test_every_code_is_documented() -> None:
     docs = (pathlib.Path(__file__).parents[2] / "docs" / "json-output.md").read_text()
     for code in notices.CODES:
         assert f"| `{code}` |" in docs, code
+
+
+def _problems(tmp_path: pathlib.Path, script: str) -> list[dict[str, str]]:
+    path = tmp_path / "train.py"
+    path.write_text(script)
+    doc = json.loads(_run("inspect", str(path), "--json")[1])
+    return doc["problems"]  # type: ignore[no-any-return]
+
+
+def test_tyro_bool_flags_and_their_fix(tmp_path: pathlib.Path) -> None:
+    script = (
+        "import dataclasses\n"
+        "import tyro\n"
+        "@dataclasses.dataclass\n"
+        "class Args:\n"
+        "    use_amp: bool = False\n"
+        "args = tyro.cli(Args)\n"
+    )
+    [problem] = _problems(tmp_path, script)
+    assert problem["sends"] == "--use_amp False"
+    assert "tyro.conf.FlagConversionOff" in problem["fix"]
+    fixed = script.replace("import tyro\n", "import tyro\nfrom typing import Annotated\n").replace(
+        "use_amp: bool", "use_amp: Annotated[bool, tyro.conf.FlagConversionOff]"
+    )
+    assert _problems(tmp_path, fixed) == []
+
+
+def test_fire_list_literal_is_split_by_the_platform(tmp_path: pathlib.Path) -> None:
+    script = "import fire\ndef main(milestones=[30, 60], lr=0.1):\n    pass\nfire.Fire(main)\n"
+    [problem] = _problems(tmp_path, script)
+    assert (problem["argument"], problem["sends"]) == ("milestones", "--milestones [30, 60]")
+
+
+def test_globals_configurator_fix_is_in_the_script(tmp_path: pathlib.Path) -> None:
+    fixture = pathlib.Path(__file__).parent / "fixtures" / "globals_configurator.py"
+    problems = _problems(tmp_path, fixture.read_text())
+    first = problems[0]
+    assert first["accepts"].endswith("=VALUE")
+    assert "argparse" in first["fix"] and "on the platform" not in first["fix"]
