@@ -47,6 +47,8 @@ _LIST_TYPES = frozenset(
     )
 )
 _MAX_DEPTH = 20
+#: Classes read in one dataclass's inheritance (a deep chain is read whole up to here).
+_MAX_CLASSES = 500
 
 
 class Generic(NamedTuple):
@@ -153,20 +155,37 @@ def _bases(interp: Interpreter | None, klass: ClassValue) -> list[object]:
 
 
 def mro(cls: ClassValue, interp: Interpreter | None = None) -> list[ClassValue]:
-    """``cls`` and its user-class bases, bases first (single inheritance order)."""
+    """``cls`` and its user-class bases, bases first (single inheritance order).
+
+    Walked without recursion, so a deep chain of dataclasses keeps its
+    base-most fields; past ``_MAX_CLASSES`` classes the rest is noted (a
+    warning: their fields are missing).
+    """
     out: list[ClassValue] = []
     seen: set[int] = set()
-
-    def visit(klass: ClassValue, depth: int) -> None:
-        if id(klass) in seen or depth > _MAX_DEPTH:
-            return
+    # (class, whether its bases were pushed): post-order, bases before the class.
+    stack: list[tuple[ClassValue, bool]] = [(cls, False)]
+    while stack:
+        klass, expanded = stack.pop()
+        if expanded:
+            out.append(klass)
+            continue
+        if id(klass) in seen:
+            continue
+        if len(seen) >= _MAX_CLASSES:
+            if interp is not None:
+                interp.note(
+                    cls.line,
+                    f"{cls.name} has more than {_MAX_CLASSES} base classes; the fields of "
+                    f"{klass.name} and its bases are missing",
+                    "warning",
+                    partial=True,
+                )
+            continue
         seen.add(id(klass))
-        for base in _bases(interp, klass):
-            if isinstance(base, ClassValue):
-                visit(base, depth + 1)
-        out.append(klass)
-
-    visit(cls, 0)
+        stack.append((klass, True))
+        bases = [b for b in _bases(interp, klass) if isinstance(b, ClassValue)]
+        stack.extend((base, False) for base in reversed(bases))
     return out
 
 

@@ -125,10 +125,13 @@ def _computed_global(
             "warning",
         )
     else:
+        # Listed all the same: when it is an int, float, bool or str at runtime the
+        # configurator can set it, and a dropped option would be a silent gap.
+        values[name] = _Computed("str")
         interp.note(
             stmt.lineno,
-            f"global '{name}' is computed at runtime and not listed; if it is an int, float, "
-            "bool or str the configurator can set it too",
+            f"global '{name}' is computed at runtime: listed as str with a null default; "
+            "the configurator can set it only if it is an int, float, bool or str",
             "warning",
         )
 
@@ -139,6 +142,21 @@ def _literal_outcomes(node: ast.expr) -> list[object]:
         return _literal_outcomes(node.body) + _literal_outcomes(node.orelse)
     if isinstance(node, ast.Constant):
         return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [""]
+    if isinstance(node, (ast.Compare, ast.BoolOp)) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    ):
+        return (
+            [False]
+            if not isinstance(node, ast.BoolOp)
+            else [v for part in node.values for v in _literal_outcomes(part)]
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        # A conversion gives its type whatever its argument is.
+        sample = {"int": 0, "float": 0.0, "str": "", "bool": False, "len": 0}
+        if node.func.id in sample:
+            return [sample[node.func.id]]
     return [None]
 
 

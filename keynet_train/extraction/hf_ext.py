@@ -122,6 +122,37 @@ def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
     return parser
 
 
+def accepts_dashes(interp: Interpreter) -> bool:
+    """Whether the installed transformers' HfArgumentParser also accepts ``--snake-case``.
+
+    Older versions accept only the underscore form (``--no_x`` too): their
+    source never spells the dashed alias. The environment's ``transformers/hf_argparser.py``
+    is read as text, never imported, once per run; without one, the current
+    rule (both forms) applies. Raises nothing.
+    """
+    cache: dict[str, bool] = interp.__dict__.setdefault("_hf_dashes", {})
+    if "dashes" not in cache:
+        cache["dashes"] = _source_has_dashes(interp)
+    return cache["dashes"]
+
+
+def _source_has_dashes(interp: Interpreter) -> bool:
+    loader = interp.loader
+    spec = loader.finder.find_top("transformers") if loader is not None else None
+    if spec is None or not spec.search:
+        return True
+    from keynet_train.files import UnreadableFile, read_regular_file
+
+    source = spec.search[0] / "hf_argparser.py"
+    if not loader.finder.contains(source):  # type: ignore[union-attr]
+        return True
+    try:
+        text = read_regular_file(source, 1024 * 1024).decode("utf-8", "replace")
+    except UnreadableFile:
+        return True
+    return "replace('_', '-')" in text or 'replace("_", "-")' in text
+
+
 def _resolve_union(interp: Interpreter, f: DataField) -> object:
     """HfArgumentParser's own narrowing of ``Union`` types (see the module docstring)."""
     field_type = f.annotation
@@ -186,8 +217,9 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
     aliases = kwargs.pop("aliases", [])
     if isinstance(aliases, str):
         aliases = [aliases]
+    dashes = accepts_dashes(interp)
     options = [f"--{f.name}"]
-    if "_" in f.name:
+    if "_" in f.name and dashes:
         options.append(f"--{f.name.replace('_', '-')}")
     options += [
         a for a in (aliases if isinstance(aliases, (list, tuple)) else []) if isinstance(a, str)
@@ -262,7 +294,9 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
     _add_action(parser, action)
     negative: tuple[str, ...] = ()
     if bool_field and f.default is True:
-        negative = (f"--no_{f.name}", f"--no-{f.name.replace('_', '-')}")
+        negative = (f"--no_{f.name}",)
+        if dashes:
+            negative += (f"--no-{f.name.replace('_', '-')}",)
         _add_action(
             parser,
             Action(

@@ -412,10 +412,11 @@ def test_globals_computed_at_runtime_are_never_dropped_silently(tmp_path: pathli
     assert [(a.name, a.type, a.default) for a in result.arguments] == [
         ("lr", "float", 0.1),
         ("dtype", "str", None),
+        ("device", "str", None),  # listed: a dropped option would be a silent gap
     ]
     warnings = [d.message for d in result.diagnostics if d.severity == "warning"]
     assert any("'dtype' is computed at runtime; sent as null" in m for m in warnings)
-    assert any("global 'device' is computed at runtime and not listed" in m for m in warnings)
+    assert any("global 'device' is computed at runtime: listed as str" in m for m in warnings)
     assert not any("'keys'" in m for m in warnings)
 
 
