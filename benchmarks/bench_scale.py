@@ -187,7 +187,7 @@ def main() -> int:
         context.mkdir()
         (context / "train.py").write_text(TRAIN_PY)
         (context / "Dockerfile").write_text(
-            f"FROM {stack.base_image}\nCOPY data /data\nCOPY train.py /app/train.py\n"
+            f"FROM {stack.base_image}\nWORKDIR /app\nCOPY data /data\nCOPY train.py /app/train.py\n"
         )
         subprocess.run(
             [*keynet, *stack.login_args()],

@@ -65,7 +65,8 @@ def main() -> int:
             context.mkdir()
             (context / "train.py").write_text(bench_scale.TRAIN_PY)
             (context / "Dockerfile").write_text(
-                f"FROM {stack.base_image}\nCOPY data /data\nCOPY train.py /app/train.py\n"
+                f"FROM {stack.base_image}\nWORKDIR /app\n"
+                "COPY data /data\nCOPY train.py /app/train.py\n"
             )
             envs = {}
             for name, script in scripts.items():

@@ -92,6 +92,10 @@ class BuildError(KeynetError):
     error_type = "build"
 
 
+class ImageCheckError(BuildError):
+    """The built image cannot run the platform's command (checked without running it)."""
+
+
 class PodmanUnavailableError(BuildError):
     """No podman service answers and none can be started."""
 
@@ -122,3 +126,20 @@ class Interrupted(KeynetError):
     """The user pressed Ctrl-C; mapped to exit code 130."""
 
     error_type = "usage"
+
+
+def note_left_behind(exc: BaseException, what: str) -> None:
+    """Record on ``exc`` what the failed command left behind, for the user to act on.
+
+    ``what`` replaces the usual "Nothing was left running" of an interrupt and
+    is added to a :class:`KeynetError`'s hint. Raises nothing.
+    """
+    exc.keynet_left_behind = what  # type: ignore[attr-defined]
+    if isinstance(exc, KeynetError):
+        exc.hint = f"{exc.hint} {what}" if exc.hint else what
+
+
+def left_behind(exc: BaseException) -> str | None:
+    """What :func:`note_left_behind` recorded on ``exc``, if anything. Raises nothing."""
+    what = getattr(exc, "keynet_left_behind", None)
+    return what if isinstance(what, str) else None

@@ -33,6 +33,9 @@ PUSH_RETRY = "push-retry"
 NO_DIGEST = "no-digest"
 #: The config file was readable by others and was tightened to 0600.
 CONFIG_PERMISSIONS = "config-permissions"
+#: The image's ENTRYPOINT receives the platform's command and may not run it
+#: (a program whose behaviour cannot be told without running it).
+IMAGE_ENTRYPOINT = "image-entrypoint"
 #: Any other warning (a code of its own is added when it matters to CI).
 OTHER = "other"
 
@@ -44,6 +47,7 @@ CODES = (
     COMMAND_MISMATCH,
     BACKEND_COMMAND_MISMATCH,
     BUILD_CONTEXT,
+    IMAGE_ENTRYPOINT,
     INSECURE_REGISTRY,
     PUSH_RETRY,
     NO_DIGEST,

@@ -30,6 +30,11 @@ older times).
 
 The files are small JSON maps in the user's cache directory. They are an
 optimisation only: every failure to read or write them is ignored.
+
+The same directory keeps the pushes that got an upload key but did not
+finish (:class:`PendingPushes`): a later push of the same project, model
+name, hyperparameters and build inputs reuses that key instead of
+registering a second record on the platform (docs/push.md).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,10 +155,132 @@ class BuildCache:
         """The memo of file content digests kept next to this cache."""
         return FileDigests(self.path.with_name("file-digests.json"))
 
+    def pending_pushes(self) -> PendingPushes:
+        """The pushes that got an upload key but did not finish, kept next to this cache."""
+        return PendingPushes(self.path.with_name("pending-pushes.json"))
+
 
 def _time_of(entry: object) -> float:
     value = entry.get("time") if isinstance(entry, dict) else None
     return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+# --------------------------------------------------------------------------- pending pushes
+
+
+@dataclass(frozen=True)
+class PendingPush:
+    """An upload key issued to a push that has not finished yet."""
+
+    upload_key: str
+    #: The platform's id of the record the key belongs to.
+    record_id: int
+    #: The backend's training command for the key (None when it sent none).
+    command: str | None
+    server_url: str
+    project_id: int
+    model_name: str
+    hyperparameters_hash: str
+    build_fingerprint: str
+    tags: tuple[str, ...]
+    time: float
+
+    @property
+    def match(self) -> str:
+        """What a later push must share to reuse the key (see :func:`pending_push_match`)."""
+        return pending_push_match(
+            self.server_url,
+            self.project_id,
+            self.model_name,
+            self.hyperparameters_hash,
+            self.build_fingerprint,
+        )
+
+
+def pending_push_match(
+    server_url: str,
+    project_id: int,
+    model_name: str,
+    hyperparameters_hash: str,
+    build_fingerprint: str,
+) -> str:
+    """The identity of a push for resuming: the same backend, project, model name,
+    hyperparameters and build inputs. Tags are not part of it (they name the same image)."""
+    payload = [server_url, project_id, model_name, hyperparameters_hash, build_fingerprint]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def hyperparameters_hash(hyperparameters: Sequence[Mapping[str, object]]) -> str:
+    """SHA-256 of the hyperparameters as registered (key order does not matter)."""
+    return hashlib.sha256(json.dumps(list(hyperparameters), sort_keys=True).encode()).hexdigest()
+
+
+class PendingPushes:
+    """Upload keys of unfinished pushes, by :attr:`PendingPush.match`. Never raises.
+
+    Losing this file only means a resumed push registers a new key, as it did
+    before resuming existed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, dict[str, object]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+    def find(self, match: str) -> PendingPush | None:
+        """The unfinished push with this identity, if one is recorded (and readable)."""
+        entry = self._read().get(match)
+        if entry is None:
+            return None
+        try:
+            project_id, record_id = entry["project_id"], entry["record_id"]
+            tags = entry.get("tags") or []
+            when = entry.get("time") or 0
+            command = entry.get("command")
+            if not (isinstance(project_id, int) and isinstance(record_id, int)):
+                return None
+            if not isinstance(tags, list):
+                return None
+            pending = PendingPush(
+                upload_key=str(entry["upload_key"]),
+                record_id=record_id,
+                command=None if command is None else str(command),
+                server_url=str(entry["server_url"]),
+                project_id=project_id,
+                model_name=str(entry["model_name"]),
+                hyperparameters_hash=str(entry["hyperparameters_hash"]),
+                build_fingerprint=str(entry["build_fingerprint"]),
+                tags=tuple(str(t) for t in tags),
+                time=float(when) if isinstance(when, (int, float)) else 0.0,
+            )
+        except KeyError:
+            return None
+        # An entry edited by hand (or by another version) under the wrong identity is ignored.
+        return pending if pending.match == match else None
+
+    def record(self, pending: PendingPush) -> None:
+        """Remember ``pending``, replacing an earlier push with the same identity."""
+        data = self._read()
+        data[pending.match] = {**asdict(pending), "tags": list(pending.tags)}
+        if len(data) > MAX_ENTRIES:
+            newest = sorted(data.items(), key=lambda kv: _time_of(kv[1]), reverse=True)
+            data = dict(newest[:MAX_ENTRIES])
+        with contextlib.suppress(OSError):
+            _write_json(self.path, data)
+
+    def clear(self, match: str) -> None:
+        """Forget the push with this identity (it finished)."""
+        data = self._read()
+        if data.pop(match, None) is not None:
+            with contextlib.suppress(OSError):
+                _write_json(self.path, data)
 
 
 # --------------------------------------------------------------------------- file digests

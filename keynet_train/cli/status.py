@@ -6,7 +6,7 @@ import signal
 from enum import IntEnum
 
 from keynet_train.cli.environment import Environment
-from keynet_train.errors import Interrupted, KeynetError, UsageError
+from keynet_train.errors import Interrupted, KeynetError, UsageError, left_behind
 from keynet_train.interrupts import Stopped
 
 
@@ -39,8 +39,12 @@ def render_error(exc: BaseException, env: Environment) -> int:
     """
     status = exit_status_for(exc)
     if isinstance(exc, KeyboardInterrupt):
-        left = getattr(exc, "left_running", None) or "Nothing was left running"
-        hint = f"{left}; run the command again."
+        # What the stop leaves: a registered upload key (a push after its key),
+        # or a build step still running in the user's podman service.
+        hint = left_behind(exc)
+        if hint is None:
+            left = getattr(exc, "left_running", None) or "Nothing was left running"
+            hint = f"{left}; run the command again."
         if isinstance(exc, Stopped) and exc.signum != signal.SIGINT:
             exc = Interrupted(f"Stopped by {exc.name}.", hint)
         else:

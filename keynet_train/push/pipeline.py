@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from keynet_train.build.image_names import is_repository_component
-from keynet_train.errors import BuildError, InputError, RegistryError
+from keynet_train.errors import (
+    BuildError,
+    CommandMismatchError,
+    InputError,
+    RegistryError,
+    note_left_behind,
+)
 from keynet_train.progress import Background, HeldReporter, Reporter
 from keynet_train.push.settings import (
     PushOptions,
@@ -41,12 +47,13 @@ from keynet_train.push.settings import (
 
 if TYPE_CHECKING:
     from keynet_train.backend.client import BackendClient, ProjectsPage, UploadKeyResponse
-    from keynet_train.build.cache import BuildCache, FileDigests
+    from keynet_train.build.cache import BuildCache, FileDigests, PendingPush
     from keynet_train.build.context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
     from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.podman.client import PodmanClient
+    from keynet_train.push.image_check import ImageFacts
     from keynet_train.registry.client import RegistryCheck
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
@@ -430,9 +437,11 @@ def _push(
 ) -> PushResult:
     """The steps after extraction, in run order (docs/commands.md, push).
 
-    Project, build, image check, registry check, upload key, command check of
-    the backend's command, labels, tag, push. Everything that can fail for a
-    local reason comes before the key (a record on the platform).
+    Project, build, image check, registry check, upload key (or the key of
+    the same push that did not finish), command check of the backend's
+    command, labels, tag, push. Everything that can fail for a local reason
+    comes before the key (a record on the platform); whatever fails after it
+    says that the key is registered and how to finish.
     """
     assert config.harbor is not None  # guaranteed by require_credentials
     settings = prepared.settings
@@ -446,22 +455,47 @@ def _push(
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
         registry = _start_registry_check(config, settings, services, reporter)
-        with services.backend_for(config) as backend:
-            project_id = _choose_project(settings, services, backend, reporter)
-            base_id = _await_build(build, held, reporter)
-            _check_registry(registry, config, reporter)
-            upload = _request_upload_key(backend, project_id, prepared, reporter)
-        # From here on the upload key is a record on the platform.
-        backend_problems = _check_backend_command(upload, prepared, reporter)
-        image = (
-            f"{config.harbor.host}/{settings.harbor_project}/"
-            f"{repository_component(upload.upload_key)}"
-        )
-        image_id = _label_image(engine, base_id, image, prepared, upload.upload_key, reporter)
-        references = _tag_image(engine, image_id, image, settings.tags, reporter)
-        digest = _push_references(
-            engine, references, image_id, config, settings, services, reporter
-        )
+        upload: UploadKeyResponse | None = None
+        stage = "without an image"
+        try:
+            with services.backend_for(config) as backend:
+                project_id = _choose_project(settings, services, backend, reporter)
+                built = _await_build(build, held, reporter)
+                facts = _check_image(engine, built.image_id, prepared, reporter)
+                _check_registry(registry, config, reporter)
+                pending = _pending_push(
+                    config, project_id, facts.model_name, prepared, built, settings
+                )
+                upload = _upload_key(backend, pending, prepared, options, services, reporter)
+            # From here on the key is a record on the platform.
+            backend_problems = _check_backend_command(upload, prepared, reporter)
+            image = (
+                f"{config.harbor.host}/{settings.harbor_project}/"
+                f"{repository_component(upload.upload_key)}"
+            )
+            image_id = _label_image(
+                engine, built.image_id, image, prepared, upload.upload_key, reporter
+            )
+            references = _tag_image(engine, image_id, image, settings.tags, reporter)
+            stage = "and its image may be only partly pushed"
+            digest = _push_references(
+                engine, references, image_id, config, settings, services, reporter
+            )
+            if services.build_cache is not None:
+                services.build_cache.pending_pushes().clear(pending.match)
+        except BaseException as exc:
+            # A mismatching backend command says itself what it left (the same
+            # push would meet the same command).
+            if upload is not None and not isinstance(exc, CommandMismatchError):
+                finish = (
+                    "run the same push again to finish it (it reuses this key)"
+                    if services.build_cache is not None
+                    else "a new push registers another key"
+                )
+                note_left_behind(
+                    exc, f"Upload key {upload.upload_key} is registered {stage}; {finish}."
+                )
+            raise
     if services.build_cache is not None:
         services.build_cache.wait()
     return PushResult(
@@ -470,7 +504,7 @@ def _push(
         tags=[r.rsplit(":", 1)[1] for r in references],
         digest=digest,
         project_id=project_id,
-        model_name=settings.model_name,
+        model_name=facts.model_name,
         parser_type=prepared.extraction.parser_type,
         hyperparameters=prepared.described,
         command=upload.command or "",
@@ -501,7 +535,9 @@ def _choose_project(
     return project_id
 
 
-def _await_build(build: Background[str], held: HeldReporter, reporter: Reporter) -> str:
+def _await_build(
+    build: Background[BuiltImage], held: HeldReporter, reporter: Reporter
+) -> BuiltImage:
     """Step 6: wait for the background build, showing its log in its own step.
 
     Raises:
@@ -509,9 +545,111 @@ def _await_build(build: Background[str], held: HeldReporter, reporter: Reporter)
     """
     reporter.step_started("Build image")
     held.release()
-    base_id = build.result()
-    reporter.step_finished("Build image", base_id[:12])
-    return base_id
+    built = build.result()
+    reporter.step_finished("Build image", built.image_id[:12])
+    return built
+
+
+def _check_image(
+    engine: PodmanClient, image_id: str, prepared: PreparedPush, reporter: Reporter
+) -> ImageFacts:
+    """The image check (docs/push.md): the platform's command can start in the image.
+
+    Raises:
+        ImageCheckError: see :func:`keynet_train.push.image_check.check_image`.
+        BuildError / PodmanUnavailableError: podman failed to answer.
+    """
+    from keynet_train.notices import IMAGE_ENTRYPOINT, Notice
+    from keynet_train.push.image_check import check_image
+
+    settings = prepared.settings
+    reporter.step_started("Check image")
+    facts = check_image(
+        engine,
+        image_id,
+        entrypoint=settings.entrypoint,
+        context=prepared.summary.context_dir,
+        model_name=settings.model_name,
+        platform=settings.platform,
+        dockerfile=prepared.summary.dockerfile,
+    )
+    for warning in facts.warnings:
+        reporter.notice(Notice(IMAGE_ENTRYPOINT, warning, str(prepared.summary.dockerfile)))
+    reporter.step_finished(
+        "Check image",
+        f"python {facts.model_name} in {facts.workdir} (python: {facts.python}, "
+        f"{facts.os}/{facts.architecture})",
+    )
+    return facts
+
+
+def _pending_push(
+    config: Config,
+    project_id: int,
+    model_name: str,
+    prepared: PreparedPush,
+    built: BuiltImage,
+    settings: ResolvedSettings,
+) -> PendingPush:
+    """This push as the cache records it once it has a key (key fields still empty)."""
+    import time
+
+    from keynet_train.build.cache import PendingPush, hyperparameters_hash
+
+    return PendingPush(
+        upload_key="",
+        record_id=0,
+        command=None,
+        server_url=config.server_url or "",
+        project_id=project_id,
+        model_name=model_name,
+        hyperparameters_hash=hyperparameters_hash(prepared.hyperparameters),
+        build_fingerprint=built.fingerprint,
+        tags=tuple(settings.tags),
+        time=time.time(),
+    )
+
+
+def _upload_key(
+    backend: BackendClient,
+    pending: PendingPush,
+    prepared: PreparedPush,
+    options: PushOptions,
+    services: PushServices,
+    reporter: Reporter,
+) -> UploadKeyResponse:
+    """Step 5: the key of the same push that did not finish, else a new one (recorded at once).
+
+    Raises:
+        AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
+    """
+    from dataclasses import replace
+
+    from keynet_train.backend.client import UploadKeyResponse
+
+    pushes = services.build_cache.pending_pushes() if services.build_cache else None
+    earlier = pushes.find(pending.match) if pushes is not None else None
+    if earlier is not None and not options.new_key:
+        reporter.step_started("Request upload key")
+        reporter.info(
+            f"Reusing upload key {earlier.upload_key}: an earlier push of the same project, "
+            "model name, hyperparameters and build inputs registered it and did not finish "
+            "(--new-key registers a new one)"
+        )
+        reporter.step_finished("Request upload key", f"{earlier.upload_key} (reused)")
+        return UploadKeyResponse(
+            id=earlier.record_id, upload_key=earlier.upload_key, command=earlier.command
+        )
+    upload = _request_upload_key(
+        backend, pending.project_id, pending.model_name, prepared.hyperparameters, reporter
+    )
+    if pushes is not None:
+        pushes.record(
+            replace(
+                pending, upload_key=upload.upload_key, record_id=upload.id, command=upload.command
+            )
+        )
+    return upload
 
 
 def _start_registry_check(
@@ -577,7 +715,8 @@ def _check_registry(check: Background[RegistryCheck], config: Config, reporter: 
 def _request_upload_key(
     backend: BackendClient,
     project_id: int,
-    prepared: PreparedPush,
+    model_name: str,
+    hyperparameters: list[dict[str, object]],
     reporter: Reporter,
 ) -> UploadKeyResponse:
     """Step 5: register the model name and hyperparameters; the key is a platform record.
@@ -586,9 +725,7 @@ def _request_upload_key(
         AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
     """
     reporter.step_started("Request upload key")
-    upload = backend.request_upload_key(
-        project_id, prepared.settings.model_name, prepared.hyperparameters
-    )
+    upload = backend.request_upload_key(project_id, model_name, hyperparameters)
     reporter.step_finished("Request upload key", upload.upload_key)
     return upload
 
@@ -614,7 +751,10 @@ def _check_platform_command(
     title = "Check the platform's training command"
     reporter.step_started(title)
     script = prepared.entry_in_context
-    check = check_platform_command(prepared.extraction, prepared.settings.model_name, script)
+    # The image check chooses the model name after the build; until then the
+    # script's path in the context is the first one it tries (docs/push.md).
+    model_name = prepared.settings.model_name or script
+    check = check_platform_command(prepared.extraction, model_name, script)
     reporter.info(f"Platform command (defaults): {check.command.text}")
     count = len(check.problems)
     if not count:
@@ -831,6 +971,15 @@ def expected_command_line(extraction: ExtractionResult, entry_in_context: str) -
     return f"Expected training command for the defaults: {rendering.shell}"
 
 
+@dataclass(frozen=True)
+class BuiltImage:
+    """The user's image, and what identifies the inputs it was built from."""
+
+    image_id: str
+    #: The build cache's reuse key when the inputs could be read, else the image id.
+    fingerprint: str
+
+
 def _build_base(
     engine: PodmanClient,
     summary: ContextSummary,
@@ -838,8 +987,8 @@ def _build_base(
     no_cache: bool,
     services: PushServices,
     reporter: Reporter,
-) -> str:
-    """Build the user's image, or reuse the build of unchanged inputs; return its id.
+) -> BuiltImage:
+    """Build the user's image, or reuse the build of unchanged inputs.
 
     Reuse needs the same context content, build args, platform and external
     image ids (see :mod:`keynet_train.build.cache`). A key is recorded only
@@ -880,7 +1029,7 @@ def _build_base(
             )
             if digests is not None:
                 cache.save_digests_later(digests)
-            return base
+            return BuiltImage(base, before.key())
     base = engine.build(
         summary,
         buildargs=settings.build_args,
@@ -889,6 +1038,7 @@ def _build_base(
         reporter=reporter,
         digests=digests,
     ).image_id
+    fingerprint = f"image:{base}"
     if cache is not None and before is not None:
         # A re-stat, not a re-read: every file must still be as it was sent.
         after = _build_inputs(engine, summary, settings, digests, restat_only=True)
@@ -899,9 +1049,10 @@ def _build_base(
             and before.agrees_with(after)
         ):
             cache.store(after.key(), base, shape)
+            fingerprint = after.key()
     if cache is not None and digests is not None:
         cache.save_digests_later(digests)
-    return base
+    return BuiltImage(base, fingerprint)
 
 
 @dataclass(frozen=True)
@@ -979,7 +1130,7 @@ def _build_inputs(
 def _dry_run(
     prepared: PreparedPush, services: PushServices, reporter: Reporter, no_cache: bool
 ) -> DryRunResult:
-    """Step 6 only, tagged locally: what a push would send, and the image it would push."""
+    """Step 6 and the image check, tagged locally: what a push would send, and its image."""
     settings, summary = prepared.settings, prepared.summary
     image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
     with services.open_engine(settings.podman_url) as engine:
@@ -991,9 +1142,11 @@ def _dry_run(
             prepared.described,
             subcommand=prepared.extraction.command,
         )
-        base = _build_base(engine, summary, settings, no_cache, services, reporter)
-        image_id = engine.add_labels(base, labels, tag=image, reporter=reporter)
+        built = _build_base(engine, summary, settings, no_cache, services, reporter)
+        image_id = engine.add_labels(built.image_id, labels, tag=image, reporter=reporter)
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
+        # What a push would refuse before its key, a dry run refuses too.
+        facts = _check_image(engine, image_id, prepared, reporter)
     if services.build_cache is not None:
         services.build_cache.wait()
     return DryRunResult(
@@ -1008,7 +1161,7 @@ def _dry_run(
         ignore_file=summary.ignore_file,
         parser_type=prepared.extraction.parser_type,
         hyperparameters=prepared.described,
-        model_name=settings.model_name,
+        model_name=facts.model_name,
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
         platform_command=prepared.platform.command.text if prepared.platform else "",

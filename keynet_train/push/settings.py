@@ -52,6 +52,9 @@ class PushOptions:
     python: str | None = None
     #: ``--allow-command-mismatch``: problems in the platform's command are warnings.
     allow_command_mismatch: bool = False
+    #: ``--new-key``: register a new upload key even if an unfinished push of the
+    #: same inputs holds one.
+    new_key: bool = False
 
 
 @dataclass
@@ -62,7 +65,9 @@ class ResolvedSettings:
     context: Path
     dockerfile: Path | None
     project_id: int | None
-    model_name: str
+    #: ``--model-name`` > project file; None: chosen by the image check from
+    #: where the image holds the entrypoint.
+    model_name: str | None
     tags: list[str]
     build_args: dict[str, str]
     platform: str
@@ -162,15 +167,17 @@ def resolve_settings(
     if dockerfile is not None:
         dockerfile = cwd / dockerfile
 
+    # None: the image check chooses it (docs/push.md). The script's own name may
+    # become it, and it can hold a newline too (a file named "train\n.py").
+    model_name = options.model_name or project.model_name
+    validate_model_name(model_name or options.entrypoint.name)
+
     return ResolvedSettings(
         entrypoint=entrypoint,
         context=context,
         dockerfile=dockerfile,
         project_id=project_id,
-        # The script's own name can hold a newline too (a file named "train\n.py").
-        model_name=validate_model_name(
-            options.model_name or project.model_name or options.entrypoint.name
-        ),
+        model_name=model_name,
         tags=tags,
         build_args=build_args,
         platform=platform,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,8 +16,11 @@ from keynet_train.build.cache import (
     MAX_ENTRIES,
     BuildCache,
     FileDigests,
+    PendingPush,
+    PendingPushes,
     cache_path,
     context_fingerprint,
+    hyperparameters_hash,
 )
 from keynet_train.build.context import scan_context
 
@@ -258,3 +262,61 @@ def test_the_digest_memo_is_written_in_the_background(tmp_path: Path) -> None:
     _fp(ctx, digests=again)
     assert again.files_read == 0
     cache.wait()  # nothing pending: returns at once
+
+
+# --------------------------------------------------------------------------- pending pushes
+
+
+def _pending(**changes: object) -> PendingPush:
+    fields: dict[str, object] = {
+        "upload_key": "V1StGXR8_Z5jdHi6B-myT",
+        "record_id": 7,
+        "command": "python train.py --lr 0.1",
+        "server_url": "https://api.example.com",
+        "project_id": 3,
+        "model_name": "train.py",
+        "hyperparameters_hash": hyperparameters_hash([{"name": "lr", "default": 0.1}]),
+        "build_fingerprint": "f" * 64,
+        "tags": ("v1",),
+        "time": 1.0,
+        **changes,
+    }
+    return PendingPush(**fields)  # type: ignore[arg-type]
+
+
+def test_a_pending_push_is_found_by_its_identity_until_cleared(tmp_path: Path) -> None:
+    pushes = BuildCache(tmp_path / "builds.json").pending_pushes()
+    pending = _pending()
+    pushes.record(pending)
+    assert pushes.find(pending.match) == pending
+    # Tags are not part of the identity; everything else is.
+    assert _pending(tags=("other",)).match == pending.match
+    for change in (
+        {"project_id": 4},
+        {"model_name": "tools/train.py"},
+        {"server_url": "https://other.example.com"},
+        {"build_fingerprint": "e" * 64},
+        {"hyperparameters_hash": hyperparameters_hash([{"name": "lr", "default": 0.2}])},
+    ):
+        assert pushes.find(_pending(**change).match) is None, change
+    pushes.clear(pending.match)
+    assert pushes.find(pending.match) is None
+
+
+def test_hyperparameters_hash_ignores_key_order() -> None:
+    assert hyperparameters_hash([{"a": 1, "b": 2}]) == hyperparameters_hash([{"b": 2, "a": 1}])
+    assert hyperparameters_hash([{"a": 1}, {"b": 2}]) != hyperparameters_hash([{"b": 2}, {"a": 1}])
+
+
+def test_an_unreadable_or_edited_pending_file_is_ignored(tmp_path: Path) -> None:
+    pushes = PendingPushes(tmp_path / "pending-pushes.json")
+    pending = _pending()
+    pushes.path.write_text("{not json")
+    assert pushes.find(pending.match) is None
+    pushes.record(pending)  # rewrites the corrupt file
+    assert pushes.find(pending.match) == pending
+    # An entry whose fields no longer match its identity is not trusted.
+    data = json.loads(pushes.path.read_text())
+    data[pending.match]["project_id"] = 99
+    pushes.path.write_text(json.dumps(data))
+    assert pushes.find(pending.match) is None

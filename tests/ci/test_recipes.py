@@ -74,7 +74,9 @@ def ci_backend(registry: RegistryHandle) -> Any:
 def _project(root: Path, base_image: str) -> Path:
     """The repository the pipeline checks out."""
     root.mkdir(parents=True)
-    (root / "Dockerfile").write_text(f"FROM {base_image}\nCOPY train.py /app/train.py\n")
+    (root / "Dockerfile").write_text(
+        f"FROM {base_image}\nWORKDIR /app\nCOPY train.py /app/train.py\n"
+    )
     (root / "train.py").write_text(
         "import argparse\n"
         "parser = argparse.ArgumentParser()\n"

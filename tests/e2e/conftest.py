@@ -152,4 +152,5 @@ def make_context(root: Path, dockerfile: str, files: dict[str, str] | None = Non
     return root
 
 
-SIMPLE_DOCKERFILE = f"FROM {BASE_IMAGE}\nCOPY train.py /app/train.py\n"
+# WORKDIR: the platform runs `python train.py` in the image's WORKDIR (docs/push.md).
+SIMPLE_DOCKERFILE = f"FROM {BASE_IMAGE}\nWORKDIR /app\nCOPY train.py /app/train.py\n"

@@ -25,11 +25,14 @@ def _run(cli: Cli, args: list[str], cwd: Path, **extra: str) -> subprocess.Compl
 
 def test_push_on_an_ascii_terminal_succeeds_with_ascii_symbols(cli: Cli, tmp_path: Path) -> None:
     cli.login()
-    # A Korean model name: its summary line cannot be encoded in ASCII.
-    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "LABEL ascii=yes\n")
+    # A Korean model name (the script's path in the image): its summary line
+    # cannot be encoded in ASCII.
+    # (A non-ASCII COPY destination fails in podman 4.3's copier; a context file does not.)
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY . /app\nLABEL ascii=yes\n")
+    (context / "객체-탐지.py").write_text((context / "train.py").read_text())
     done = _run(
         cli,
-        ["push", "train.py", "--project", "1", "--model-name", "객체-탐지"],
+        ["push", "train.py", "--project", "1", "--model-name", "객체-탐지.py"],
         context,
         PYTHONIOENCODING="ascii",
     )

@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.conftest import EXAMPLES, SIMPLE_DOCKERFILE, Cli, make_context
 from tests.support.services import (
     BASE_IMAGE,
+    PYTHON_STAND_IN,
     FaultProxy,
     PodmanServiceHandle,
     RegistryHandle,
@@ -158,7 +159,10 @@ def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: st
 
 def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
     cli.login()
-    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    # The model name is the script's path relative to WORKDIR (docs/push.md).
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY train.py /app/yolo-v9/train.py\n"
+    )
     result = cli(
         "push",
         str(context / "train.py"),
@@ -167,18 +171,20 @@ def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
         "--project",
         "1",
         "--model-name",
-        "yolo-v9",
+        "yolo-v9/train.py",
     )
     assert result.code == 0, result.err
     assert "✨ Push completed successfully!" in result.out
     assert "Upload Key: " in result.out and "Image: " in result.out
     assert "Hyperparameters: 2 arguments sent to Backend" in result.out
-    # Run order (docs/commands.md): 1-4, build, registry check, upload key, labels, tag, push.
+    # Run order (docs/push.md): 1-4, build, image check, registry check, upload key,
+    # labels, tag, push.
     steps = (
         "Check credentials",
         "Validate",
         "Choose project",
         "Build image",
+        "Check image",
         "Check registry credentials",
         "Request upload key",
         "Label image",
@@ -189,7 +195,7 @@ def test_human_output_and_model_name(cli: Cli, tmp_path: Path) -> None:
     assert -1 not in positions, result.err
     assert positions == sorted(positions), result.err
     (upload,) = _upload_requests(cli)
-    assert upload.json["modelName"] == "yolo-v9"  # type: ignore[attr-defined]
+    assert upload.json["modelName"] == "yolo-v9/train.py"  # type: ignore[attr-defined]
     assert "training job would stop" not in result.err  # --epochs and --lr are accepted
 
 
@@ -220,17 +226,17 @@ def test_project_file_supplies_defaults(cli: Cli, tmp_path: Path) -> None:
         tmp_path / "repo",
         "",
         {
-            "docker/Dockerfile": SIMPLE_DOCKERFILE,
+            "docker/Dockerfile": SIMPLE_DOCKERFILE + "COPY train.py /app/seg.py\n",
             "pyproject.toml": "[tool.keynet-train]\nproject_id = 3\n"
             'dockerfile = "docker/Dockerfile"\ncontext = "."\n'
-            'tags = ["nightly"]\nmodel_name = "seg"\n',
+            'tags = ["nightly"]\nmodel_name = "seg.py"\n',
         },
     )
     (context / "Dockerfile").unlink()
     code, result, err = _push(cli, context / "train.py")
     assert code == 0, err
     assert "pyproject.toml" in err
-    assert result["project_id"] == 3 and result["model_name"] == "seg"
+    assert result["project_id"] == 3 and result["model_name"] == "seg.py"
     assert result["tags"] == ["latest", "nightly"]
     # A flag beats the project file; KEYNET_PROJECT_ID beats it too.
     code, result, err = _push(cli, context / "train.py", "--project", "1")
@@ -394,7 +400,7 @@ def test_failing_run_step_names_the_step(cli: Cli, tmp_path: Path) -> None:
     code, result, err = _push(cli, context / "train.py", "--project", "1")
     assert code == 1
     assert result["error"]["type"] == "build"
-    assert "Container image build failed at step 3" in err
+    assert "Container image build failed at step 4" in err
     assert "RUN echo preparing && exit 3" in err
     assert "| preparing" in err  # the build log streamed before the error
     assert _upload_requests(cli) == []  # a failed build leaves no record behind
@@ -489,13 +495,17 @@ def test_unchanged_context_reuses_the_previous_build(
 
 
 def _build_base(podman_url: str, workdir: Path, tag: str, marker: str) -> str:
-    """Build a tiny base image (FROM scratch, one file) tagged ``tag``; return its id."""
+    """Build a tiny base image (FROM scratch, a file and the python stand-in) tagged ``tag``."""
     from keynet_train.build import context as build_context
     from keynet_train.podman.service import connect
 
     workdir.mkdir(parents=True)
-    (workdir / "Dockerfile").write_text("FROM scratch\nCOPY marker /marker\n")
+    (workdir / "Dockerfile").write_text(
+        "FROM scratch\nCOPY marker /marker\nCOPY python /usr/local/bin/python\n"
+    )
     (workdir / "marker").write_text(marker)
+    (workdir / "python").write_text(PYTHON_STAND_IN)
+    (workdir / "python").chmod(0o755)
     with connect(podman_url) as client:
         summary = build_context.scan_context(workdir, workdir / "Dockerfile")
         return client.build(summary, tag=tag, platform=None).image_id
@@ -508,7 +518,7 @@ def test_a_rebuilt_base_image_is_not_reused(
     cli.login()
     base = f"localhost/keynet-rebase-{uuid.uuid4().hex[:8]}:latest"
     first_base = _build_base(podman_service.url, tmp_path / "base1", base, "base one\n")
-    dockerfile = "ARG BASE\nFROM ${BASE}\nCOPY train.py /app/train.py\n"
+    dockerfile = "ARG BASE\nFROM ${BASE}\nWORKDIR /app\nCOPY train.py /app/train.py\n"
     context = make_context(tmp_path / "ctx", dockerfile)
     try:
         code, first, err = _push(

@@ -122,7 +122,7 @@ def test_build_failing_during_the_pick_registers_no_upload_key(cli: Cli, tmp_pat
     term.expect("as your default? [y/N]")
     term.send("n")
     assert term.wait() == 1, term.screen
-    assert "Container image build failed at step 3" in term.screen
+    assert "Container image build failed at step 4" in term.screen
     assert term.screen.index("==> Build image") < term.screen.index("about-to-fail")
     uploads = [r for r in cli.backend.requests if r.method == "POST" and "/trains/" in r.path]
     assert uploads == []

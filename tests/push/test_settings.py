@@ -47,7 +47,7 @@ def test_defaults() -> None:
     assert s.project_id is None
     assert s.harbor_project == DEFAULT_HARBOR_PROJECT
     assert s.platform == DEFAULT_PLATFORM == "linux/amd64"
-    assert s.model_name == "train.py"
+    assert s.model_name is None  # chosen by the image check (docs/push.md)
     assert s.context == CWD and s.entrypoint == CWD / "train.py"
     assert s.dockerfile is None and s.tags == [] and s.build_args == {}
 
@@ -150,7 +150,7 @@ def test_paths_relative_to_cwd_and_model_name() -> None:
     s = resolve(opts)
     assert s.entrypoint == CWD / "src/train.py"
     assert s.dockerfile == CWD / "docker/Dockerfile"
-    assert s.model_name == "train.py"
+    assert s.model_name is None
     s = resolve(project=ProjectSettings(model_name="detector", context=Path("/abs/ctx")))
     assert s.model_name == "detector" and s.context == Path("/abs/ctx")
 

@@ -36,6 +36,17 @@ from typing import Any
 from tests.support.tls_server import ThreadingTLSServer
 
 BASE_IMAGE = "localhost/busybox:latest"
+# Bumped when the base image's content changes: an older import in a storage
+# that outlives the test session (a rootless user's) is then replaced.
+BASE_IMAGE_VERSION = "2"
+BASE_IMAGE_LABEL = "ai.keynet.test.base-image"
+# keynet-train refuses an image without `python` on PATH (docs/push.md, image
+# check); pushes of these offline test images never run it, so a stand-in
+# that says what it was asked to run is enough.
+PYTHON_STAND_IN = """#!/bin/sh
+# Stand-in for python in keynet-train's offline test image: prints the command.
+echo "python stand-in: python $*"
+"""
 DEFAULT_REGISTRY_USER = "robot$test"
 DEFAULT_REGISTRY_PASSWORD = "registry-secret-0123"
 MANIFEST_ACCEPT = ", ".join(
@@ -512,15 +523,30 @@ def _ping_unix(socket_path: Path) -> bool:
 def ensure_base_image(podman_url: str, reference: str = BASE_IMAGE) -> str:
     """Make sure ``reference`` (a static busybox rootfs) exists in podman's storage.
 
-    Idempotent and fast: an existing image is reused; otherwise a one-file
-    rootfs (busybox + ``sh`` symlink) is imported (~0.2 s). Returns the reference.
+    Idempotent and fast: an existing image of the current
+    :data:`BASE_IMAGE_VERSION` is reused; otherwise a small rootfs (busybox,
+    its applet symlinks and the ``python`` stand-in :data:`PYTHON_STAND_IN` in
+    ``/usr/local/bin``) is imported (~0.2 s). Returns the reference.
     Raises ServiceError if busybox is not installed or the import fails.
     """
     env = {**os.environ}
-    exists = subprocess.run(
-        ["podman", "--url", podman_url, "image", "exists", reference], env=env, check=False
+    inspected = subprocess.run(
+        [
+            "podman",
+            "--url",
+            podman_url,
+            "image",
+            "inspect",
+            "--format",
+            f'{{{{index .Labels "{BASE_IMAGE_LABEL}"}}}}',
+            reference,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
-    if exists.returncode == 0:
+    if inspected.returncode == 0 and inspected.stdout.strip() == BASE_IMAGE_VERSION:
         return reference
     busybox = shutil.which("busybox") or "/bin/busybox"
     if not Path(busybox).exists():
@@ -532,10 +558,23 @@ def ensure_base_image(podman_url: str, reference: str = BASE_IMAGE) -> str:
         for applet in ("sh", "find", "ls", "cat", "echo", "sleep"):
             (rootfs / "bin" / applet).symlink_to("busybox")
         (rootfs / "tmp").mkdir()
+        stand_in = rootfs / "usr/local/bin/python"
+        stand_in.parent.mkdir(parents=True)
+        stand_in.write_text(PYTHON_STAND_IN)
+        stand_in.chmod(0o755)
         archive = Path(tmp, "rootfs.tar")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
         result = subprocess.run(
-            ["podman", "--url", podman_url, "import", str(archive), reference],
+            [
+                "podman",
+                "--url",
+                podman_url,
+                "import",
+                "--change",
+                f"LABEL {BASE_IMAGE_LABEL}={BASE_IMAGE_VERSION}",
+                str(archive),
+                reference,
+            ],
             capture_output=True,
             text=True,
             env=env,

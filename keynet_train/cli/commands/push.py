@@ -59,7 +59,12 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--context", type=path_arg, help="build context directory (default: .)")
     add_python_option(p)
     p.add_argument("--project", type=int, dest="project_id", metavar="ID", help="project id")
-    p.add_argument("--model-name", help="model name sent to the backend (default: script name)")
+    p.add_argument(
+        "--model-name",
+        help="the script's path in the image relative to its WORKDIR, which the platform runs "
+        "as `python MODEL_NAME` (default: its path in the context if the image has it there, "
+        "else its file name)",
+    )
     p.add_argument(
         "--command",
         # "command" is the dest of keynet-train's own sub-command.
@@ -97,6 +102,11 @@ def register(sub: Subparsers) -> None:
         action="store_true",
         help="push even if the platform's training command would stop the script (warnings "
         "instead of errors; only for a platform that renders from the image label)",
+    )
+    p.add_argument(
+        "--new-key",
+        action="store_true",
+        help="register a new upload key even if an unfinished push of the same inputs holds one",
     )
     p.add_argument(
         "--dry-run",
@@ -276,6 +286,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         command=args.script_command,
         python=args.python,
         allow_command_mismatch=args.allow_command_mismatch,
+        new_key=args.new_key,
     )
     reporter = CliReporter(env)
     # Its warnings go through the reporter so --json lists them too.
