@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.harness import Hostile
+from tests.support.services import python_stand_in
 
 SECRET = "machine github.com login bob password ghp_hostile0123456789abcdef"
 SCRIPT = (
@@ -29,7 +30,9 @@ def _repo(hostile: Hostile, script: str = SCRIPT) -> Path:
     repo = hostile.home / "repo"
     (repo / ".git").mkdir(parents=True)
     (repo / "train.py").write_text(script, encoding="utf-8")
-    (repo / "Dockerfile").write_text("FROM scratch\nCOPY train.py /\n", encoding="utf-8")
+    (repo / "Dockerfile").write_text(
+        "FROM scratch\nCOPY train.py /\n" + python_stand_in(repo), encoding="utf-8"
+    )
     return repo
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.harness import Hostile
+from tests.support.services import python_stand_in
 
 
 def _repo(hostile: Hostile) -> Path:
@@ -21,7 +22,9 @@ def _repo(hostile: Hostile) -> Path:
         "import argparse\np = argparse.ArgumentParser()\np.add_argument('--lr', default=0.1)\n"
         "p.parse_args()\n"
     )
-    (repo / "Dockerfile").write_text("FROM scratch\nCOPY train.py /\n")
+    (repo / "Dockerfile").write_text(
+        "FROM scratch\nCOPY train.py /\n" + python_stand_in(repo), encoding="utf-8"
+    )
     return repo
 
 

@@ -47,6 +47,19 @@ PYTHON_STAND_IN = """#!/bin/sh
 # Stand-in for python in keynet-train's offline test image: prints the command.
 echo "python stand-in: python $*"
 """
+
+
+def python_stand_in(context: Path) -> str:
+    """Put :data:`PYTHON_STAND_IN` into ``context``; return the Dockerfile line installing it.
+
+    For test images built ``FROM scratch``, which have no python for push's image check.
+    """
+    stand_in = context / "python-stand-in"
+    stand_in.write_text(PYTHON_STAND_IN)
+    stand_in.chmod(0o755)
+    return "COPY python-stand-in /usr/local/bin/python\n"
+
+
 DEFAULT_REGISTRY_USER = "robot$test"
 DEFAULT_REGISTRY_PASSWORD = "registry-secret-0123"
 MANIFEST_ACCEPT = ", ".join(
