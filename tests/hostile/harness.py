@@ -103,12 +103,13 @@ def run_bounded(
     cwd: Path,
     stdin: bytes = b"",
     wall_limit: float = WALL_LIMIT,
+    program: Sequence[str] | None = None,
 ) -> HostileResult:
-    """Run ``keynet-train *args``; kill its process group if it passes ``wall_limit``.
+    """Run ``keynet-train *args`` (or ``program *args``); kill it if it passes ``wall_limit``.
 
     Raises nothing for the child's failures: they are in the result.
     """
-    argv = [*keynet_command(), *args]
+    argv = [*(keynet_command() if program is None else program), *args]
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -118,8 +119,14 @@ def run_bounded(
         cwd=cwd,
         env=dict(env),
         start_new_session=True,  # its own process group: a hang is killed with its children
-        preexec_fn=_limit_address_space,
+        # prlimit from here where there is one (Linux): a preexec_fn runs between
+        # fork and exec, which is unsafe while the test process has threads.
+        preexec_fn=None if hasattr(resource, "prlimit") else _limit_address_space,
     )
+    if hasattr(resource, "prlimit"):
+        with contextlib.suppress(ProcessLookupError):
+            limit = (ADDRESS_SPACE_BACKSTOP, ADDRESS_SPACE_BACKSTOP)
+            resource.prlimit(proc.pid, resource.RLIMIT_AS, limit)
     out, err = bytearray(), bytearray()
     overflow = [False]
     readers = [
