@@ -427,8 +427,8 @@ def _action_type(interp: Interpreter, action: Action, default: object) -> tuple[
         interp.note(
             action.line,
             f"'{action.dest}' uses type=bool, which reads every non-empty value as True "
-            "(bool('False') is True); use action=argparse.BooleanOptionalAction or a "
-            "str2bool type function",
+            "(bool('False') is True); use type=str2bool, nargs='?', const=True with a "
+            "function reading 'False' as False (docs/platform-command.md)",
             "warning",
         )
     if name is not None:

@@ -1,7 +1,8 @@
 """The platform's training command, predicted from the hyperparameters alone, and its problems.
 
-The backend builds the job's command from the upload-key request only (the
-SPEC §4.3 fields, never the §6.1 descriptor): ``python {modelName}``
+The backend builds the job's command from the upload-key request only (the six
+fields of docs/platform-contract.md, never the descriptor of
+docs/cli-descriptor.md): ``python {modelName}``
 followed by ``--{name} {value}`` for every hyperparameter, as in the
 TECHSPEC's example ``python train.py --learning_rate 0.001 --batch_size 32``.
 docs/platform-command.md writes the convention down:

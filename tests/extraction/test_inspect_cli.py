@@ -56,7 +56,8 @@ def test_json_is_exactly_the_spec_object() -> None:
     code, out, err = _run("inspect", str(path), "--json")
     assert code == 0
     doc = json.loads(out)
-    # The SPEC §6 object, plus the platform's command check and the warnings (SPEC §2.4).
+    # The extractor's object, plus the platform's command check and the warnings
+    # (docs/json-output.md).
     assert set(doc) == {
         "parser_type",
         "command",

@@ -244,7 +244,9 @@ def test_plain_argparse_type_bool_still_warns(tmp_path: pathlib.Path) -> None:
     doc = json.loads(_run("inspect", str(path), "--json")[1])
     [warning] = doc["warnings"]
     assert warning["code"] == "extraction" and warning["line"] == 3
-    assert "BooleanOptionalAction" in warning["message"]
+    # Not BooleanOptionalAction: the platform writes --amp False, which it rejects.
+    assert "type=str2bool" in warning["message"]
+    assert "BooleanOptionalAction" not in warning["message"]
 
 
 def test_extracted_result_round_trip(tmp_path: pathlib.Path) -> None:
