@@ -630,3 +630,20 @@ def test_a_context_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
             os.rmdir(level)
     assert summary.file_count == 1  # the Dockerfile; 1500 directories
     assert len(summary.entries) == 1501
+
+
+def test_a_file_deleted_before_its_access_check_is_not_permission_denied(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "gone.txt").write_text("gone\n")
+    real_access = os.access
+
+    def deleting_access(path: str, mode: int) -> bool:
+        if str(path).endswith("gone.txt"):
+            os.unlink(path)
+            return False
+        return real_access(path, mode)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bc.os, "access", deleting_access)
+        summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    assert "gone.txt" not in summary.files
