@@ -21,7 +21,6 @@ from keynet_train.config import (
     DEFAULT_HARBOR_PROJECT,
     Config,
     ConfigStore,
-    HarborCredentials,
     Secret,
 )
 from keynet_train.errors import (
@@ -106,7 +105,7 @@ def login(
         ConfigError: the config file could not be written.
     """
     from keynet_train.backend.client import BackendClient
-    from keynet_train.registry.client import cleartext_registry_warning, verify_registry_credentials
+    from keynet_train.registry.client import RegistryClient, cleartext_registry_warning
     from keynet_train.urls import is_cleartext_remote
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
@@ -120,8 +119,7 @@ def login(
             "Check that this computer's clock and time zone are right, then log in again; "
             "if they are, report it to the platform team.",
         )
-    harbor = signed_in.harbor
-    harbor_password = harbor.password.get_secret_value()
+    harbor = signed_in.registry_credentials()
     warnings: list[str] = []
     try:
         previous = store.load()
@@ -136,15 +134,10 @@ def login(
         warnings.append(cleartext_registry_warning(harbor.url, harbor.username))
     registry_verified = True
     try:
-        check = verify_registry_credentials(
-            harbor.url,
-            harbor.username,
-            harbor_password,
-            ca_bundle=ca_bundle,
-            insecure=insecure_registry,
-            debug_log=debug_log,
-            push_project=project,
-        )
+        with RegistryClient(
+            harbor, ca_bundle=ca_bundle, insecure=insecure_registry, debug_log=debug_log
+        ) as registry:
+            check = registry.verify_push_access(project)
         registry_verified = check.credentials_checked
     except (RegistryPermissionError, HarborProjectNotFoundError) as exc:
         warnings.append(f"{exc.message}. {exc.hint or ''}".strip())
@@ -159,9 +152,7 @@ def login(
         config.username = username
         config.api_token = Secret(signed_in.access_token.get_secret_value())
         config.api_token_expires_at = signed_in.access_token_expires_at
-        config.harbor = HarborCredentials(
-            url=harbor.url.rstrip("/"), username=harbor.username, password=Secret(harbor_password)
-        )
+        config.harbor = harbor
         config.last_login = now
         return config
 

@@ -39,7 +39,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Config",
     "ConfigStore",
-    "HarborCredentials",
+    "RegistryCredentials",
     "Secret",
     "SshTarget",
     "config_path",
@@ -298,8 +298,14 @@ def _require_aware(name: str, value: datetime | None) -> None:
 
 
 @dataclass
-class HarborCredentials:
+class RegistryCredentials:
     """The Harbor robot account the backend hands out at sign-in.
+
+    One object from ``login`` to ``podman push``: the backend client builds it
+    from the sign-in answer, the config file stores and reloads it, the
+    registry client and the podman client take it as it is. The password is
+    revealed only where an ``Authorization`` header or podman's
+    ``X-Registry-Auth`` payload is built.
 
     ``extra`` keeps unknown keys of the file's ``harbor`` object so a rewrite
     by this version does not drop what a newer version stored.
@@ -328,7 +334,7 @@ class Config:
     username: str | None = None
     api_token: Secret | None = None
     api_token_expires_at: datetime | None = None
-    harbor: HarborCredentials | None = None
+    harbor: RegistryCredentials | None = None
     last_login: datetime | None = None
     project_id: int | None = None
     harbor_project: str | None = None
@@ -558,7 +564,7 @@ def _podman_url_without_password(url: str | None, where: str) -> str | None:
     return url
 
 
-def _read_harbor(value: object, where: str) -> HarborCredentials | None:
+def _read_harbor(value: object, where: str) -> RegistryCredentials | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -566,7 +572,7 @@ def _read_harbor(value: object, where: str) -> HarborCredentials | None:
             f"{where}: 'harbor' must be an object, got {_type_name(value)}.", hint=_FIX_HINT
         )
     reader = _Reader(value, where, prefix="harbor.")
-    return HarborCredentials(
+    return RegistryCredentials(
         url=str(_url_without_userinfo(reader.required_string("url"), "harbor.url", where)),
         username=reader.required_string("username"),
         password=Secret(reader.required_string("password")),

@@ -37,6 +37,7 @@ from keynet_train.backend.http import (
     tls_failure,
     tls_failure_text,
 )
+from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
     AuthenticationError,
     BackendError,
@@ -100,8 +101,12 @@ class UserInfo(_WireModel):
     role: str | None = None
 
 
-class HarborCredentials(_WireModel):
-    """The Harbor robot account returned at sign-in."""
+class HarborAccount(_WireModel):
+    """The Harbor robot account as the sign-in answer carries it.
+
+    :meth:`SignInResponse.registry_credentials` turns it into the one
+    credentials object the rest of the program carries.
+    """
 
     url: str
     username: str
@@ -132,7 +137,7 @@ class SignInResponse(_WireModel):
     access_token: SecretStr
     access_token_expires_at: datetime
     user: UserInfo | None = None
-    harbor: HarborCredentials
+    harbor: HarborAccount
 
     @field_validator("access_token_expires_at")
     @classmethod
@@ -145,6 +150,14 @@ class SignInResponse(_WireModel):
         if not value.get_secret_value():
             raise ValueError("empty access token")
         return value
+
+    def registry_credentials(self) -> RegistryCredentials:
+        """The robot account as the one :class:`~keynet_train.config.RegistryCredentials`."""
+        return RegistryCredentials(
+            url=self.harbor.url.rstrip("/"),
+            username=self.harbor.username,
+            password=Secret(self.harbor.password.get_secret_value()),
+        )
 
 
 class ProjectAuthor(_WireModel):
@@ -626,7 +639,7 @@ __all__ = [
     "NANOID_PATTERN",
     "ArgumentDefinition",
     "BackendClient",
-    "HarborCredentials",
+    "HarborAccount",
     "PageMeta",
     "ProjectAuthor",
     "ProjectsPage",

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from keynet_train.build.failures import BuildStepError, StoreFacts, explain
 from keynet_train.build.image_names import validate_repository, validate_tag
-from keynet_train.config import Secret
+from keynet_train.config import RegistryCredentials
 from keynet_train.errors import (
     BuildError,
     KeynetError,
@@ -93,17 +93,13 @@ _PLATFORM_BUILD_ARGS = frozenset({"TARGETARCH", "TARGETOS", "TARGETPLATFORM", "T
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
-class RegistryCredentials:
-    """Registry login passed explicitly to podman for a push."""
+def registry_auth_header(credentials: RegistryCredentials) -> str:
+    """The ``X-Registry-Auth`` header value podman expects (urlsafe base64 JSON).
 
-    username: str
-    password: Secret
-
-    def header(self) -> str:
-        """The ``X-Registry-Auth`` header value podman expects (urlsafe base64 JSON)."""
-        payload = {"username": self.username, "password": self.password.reveal()}
-        return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    The one place the podman client reveals the robot password.
+    """
+    payload = {"username": credentials.username, "password": credentials.password.reveal()}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -1011,7 +1007,7 @@ class PodmanClient:
         digest_lookup: Callable[[str], str | None] | None,
         spinner: LiveTask | None = None,
     ) -> str | None:
-        headers = {"X-Registry-Auth": credentials.header()}
+        headers = {"X-Registry-Auth": registry_auth_header(credentials)}
         digest: str | None = None
         secrets = [credentials.password.reveal()]
         with self._translate("push"):

@@ -662,7 +662,7 @@ def _start_registry_check(
     plain-http registry on another host is warned about first (it is only
     contacted with ``--insecure-registry``).
     """
-    from keynet_train.registry.client import cleartext_registry_warning, verify_registry_credentials
+    from keynet_train.registry.client import RegistryClient, cleartext_registry_warning
     from keynet_train.urls import is_cleartext_remote
 
     assert config.harbor is not None
@@ -671,15 +671,13 @@ def _start_registry_check(
         reporter.warning(cleartext_registry_warning(harbor.url, harbor.username))
 
     def check() -> RegistryCheck:
-        return verify_registry_credentials(
-            harbor.url,
-            harbor.username,
-            harbor.password.reveal(),
+        with RegistryClient(
+            harbor,
             ca_bundle=settings.ca_bundle,
             insecure=settings.insecure_registry,
             debug_log=services.debug_log,
-            push_project=settings.harbor_project,
-        )
+        ) as registry:
+            return registry.verify_push_access(settings.harbor_project)
 
     return Background(check)
 
@@ -868,7 +866,6 @@ def _push_references(
             what podman pushed.
     """
     from keynet_train.notices import INSECURE_REGISTRY, NO_DIGEST, Notice
-    from keynet_train.podman.client import RegistryCredentials
 
     assert config.harbor is not None
     harbor = config.harbor
@@ -882,7 +879,7 @@ def _push_references(
     elif settings.ca_bundle and services.trust_registry_ca is not None:
         services.trust_registry_ca(harbor.host, Path(settings.ca_bundle))
     reporter.step_started("Push image")
-    credentials = RegistryCredentials(harbor.username, harbor.password)
+    credentials = harbor  # as login stored it: podman builds its auth payload from it
     digest: str | None = None
     asked: list[str | None] = []
 
@@ -934,24 +931,25 @@ def _registry_digest(
 
     Raises:
         RegistryError: the registry's manifest does not hash to its digest, or
-            is not the image ``image_id`` (see :func:`manifest_digest`).
+            is not the image ``image_id`` (see :meth:`RegistryClient.manifest_digest`).
     """
-    from keynet_train.registry.client import manifest_digest
+    from keynet_train.errors import KeynetError
+    from keynet_train.registry.client import RegistryClient
 
     assert config.harbor is not None
     name, _, tag = reference.rpartition(":")
     repository = name.split("/", 1)[1]
-    return manifest_digest(
-        config.harbor.url,
-        repository,
-        tag,
-        config.harbor.username,
-        config.harbor.password.reveal(),
-        ca_bundle=settings.ca_bundle,
-        insecure=settings.insecure_registry,
-        debug_log=services.debug_log,
-        expected_config=image_id,
-    )
+    try:
+        registry = RegistryClient(
+            config.harbor,
+            ca_bundle=settings.ca_bundle,
+            insecure=settings.insecure_registry,
+            debug_log=services.debug_log,
+        )
+    except KeynetError:
+        return None  # the push itself succeeded; only the digest is unknown
+    with registry:
+        return registry.manifest_digest(repository, tag, image_id)
 
 
 def expected_command_line(extraction: ExtractionResult, entry_in_context: str) -> str:

@@ -59,6 +59,7 @@ from keynet_train.backend.http import (
     tls_failure,
     tls_failure_text,
 )
+from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
     KeynetError,
     RegistryAuthError,
@@ -177,13 +178,18 @@ class RegistryAuth(httpx.Auth):
     requires_response_body = True
 
     def __init__(
-        self, base: str, username: str, password: str, *, insecure: bool, secrets: list[str]
+        self,
+        base: str,
+        credentials: RegistryCredentials,
+        *,
+        insecure: bool = False,
+        secrets: list[str] | None = None,
     ) -> None:
         self.base = base
-        self.username = username
-        self._password = password
+        self.username = credentials.username
+        self._credentials = credentials
         self._insecure = insecure
-        self._secrets = secrets
+        self._secrets = secrets if secrets is not None else []
         self.root_scope: str | None = None
         #: The last token obtained, sent with every later request of this client.
         self.token: str | None = None
@@ -221,7 +227,7 @@ class RegistryAuth(httpx.Auth):
             yield _with_authorization(request, f"Bearer {self.token}")
         elif "basic" in schemes:
             self.credentials_sent = True
-            yield _with_authorization(request, _basic_header(self.username, self._password))
+            yield _with_authorization(request, _basic_header(self._credentials))
         else:
             offered = ", ".join(scheme for scheme, _ in challenges) or "none"
             raise RegistryError(
@@ -266,7 +272,7 @@ class RegistryAuth(httpx.Auth):
             "GET",
             realm_url,
             params=query,
-            headers={"Authorization": _basic_header(self.username, self._password)},
+            headers={"Authorization": _basic_header(self._credentials)},
         )
         self._token_requests.append(request)
         return request
@@ -302,13 +308,14 @@ def _with_authorization(request: httpx.Request, value: str) -> httpx.Request:
     )
 
 
-def _basic_header(username: str, password: str) -> str:
-    pair = f"{username}:{password}".encode()
+def _basic_header(credentials: RegistryCredentials) -> str:
+    # The one place the registry client reveals the robot password.
+    pair = f"{credentials.username}:{credentials.password.reveal()}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 class RegistryClient:
-    """The registry at ``registry_url``, seen with one robot account.
+    """The registry of ``credentials.url``, seen with that robot account.
 
     Use as a context manager (it owns an HTTP client from
     :func:`~keynet_train.backend.http.create_http_client`). ``insecure``
@@ -323,9 +330,7 @@ class RegistryClient:
 
     def __init__(
         self,
-        registry_url: str,
-        username: str,
-        password: str,
+        credentials: RegistryCredentials,
         *,
         ca_bundle: str | None = None,
         insecure: bool = False,
@@ -334,15 +339,14 @@ class RegistryClient:
         timeout: httpx.Timeout | float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base = normalise_registry_url(registry_url)
-        self.username = username
+        self.base = normalise_registry_url(credentials.url)
+        self.username = credentials.username
         self._insecure = insecure
         self._ca_bundle = ca_bundle  # shapes the hint of a TLS failure
         self._sleep = sleep
-        self._secrets = [password]
-        self._auth = RegistryAuth(
-            self.base, username, password, insecure=insecure, secrets=self._secrets
-        )
+        # Known to the redaction of debug logs and messages, never printed.
+        self._secrets = [credentials.password.reveal()]
+        self._auth = RegistryAuth(self.base, credentials, insecure=insecure, secrets=self._secrets)
 
         def scrubbed_log(text: str) -> None:
             if debug_log is not None:
@@ -546,9 +550,7 @@ def verify_registry_credentials(
     if is_cleartext_remote(base) and not insecure:
         raise _refuse_cleartext(base, username, "the registry")  # before any client exists
     with RegistryClient(
-        registry_url,
-        username,
-        password,
+        RegistryCredentials(registry_url, username, Secret(password)),
         ca_bundle=ca_bundle,
         insecure=insecure,
         debug_log=debug_log,
@@ -675,9 +677,7 @@ def manifest_digest(
     """
     try:
         client = RegistryClient(
-            registry_url,
-            username,
-            password,
+            RegistryCredentials(registry_url, username, Secret(password)),
             ca_bundle=ca_bundle,
             insecure=insecure,
             debug_log=debug_log,

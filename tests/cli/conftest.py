@@ -34,7 +34,7 @@ import pytest
 
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
-from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
+from keynet_train.config import Config, ConfigStore, RegistryCredentials, Secret
 from keynet_train.podman.trust import certs_dir
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import RegistryHandle
@@ -240,7 +240,7 @@ def write_config(
         username=backend.username,
         api_token=Secret(token if token is not None else backend.issue_token()),
         api_token_expires_at=now + timedelta(seconds=expires_in),
-        harbor=HarborCredentials(
+        harbor=RegistryCredentials(
             url=backend.harbor_url,
             username=backend.harbor_username,
             password=Secret(backend.harbor_password),

@@ -13,7 +13,7 @@ import pytest
 from keynet_train.config import (
     SCHEMA_VERSION,
     Config,
-    HarborCredentials,
+    RegistryCredentials,
     Secret,
     mask_secret,
 )
@@ -31,7 +31,7 @@ def full_config() -> Config:
         username="myuser",
         api_token=Secret(TOKEN),
         api_token_expires_at=datetime(2025, 11, 4, 12, 0, tzinfo=UTC),
-        harbor=HarborCredentials(
+        harbor=RegistryCredentials(
             url="https://harbor.example.com/",
             username="robot$550e8400e29b41d4a716446655440000",
             password=Secret(PASSWORD),
@@ -318,6 +318,6 @@ def test_token_expired() -> None:
     ],
 )
 def test_harbor_host(url: str, host: str) -> None:
-    config = Config(harbor=HarborCredentials(url=url, username="r", password=Secret("p")))
+    config = Config(harbor=RegistryCredentials(url=url, username="r", password=Secret("p")))
     assert config.harbor_host == host
     assert Config().harbor_host is None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
+from keynet_train.config import Config, ConfigStore, RegistryCredentials, Secret
 from keynet_train.errors import ConfigError
 
 TOKEN = "api-token-canary-abcdefghijklmnop"
@@ -34,7 +34,7 @@ def logged_in_config() -> Config:
         username="alice",
         api_token=Secret(TOKEN),
         api_token_expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
-        harbor=HarborCredentials("https://harbor.example.com", "robot$x", Secret(PASSWORD)),
+        harbor=RegistryCredentials("https://harbor.example.com", "robot$x", Secret(PASSWORD)),
         last_login=datetime(2025, 1, 1, tzinfo=timezone.utc),
     )
 
@@ -494,7 +494,7 @@ WORKER = textwrap.dedent(
     import sys, time
     from datetime import datetime, timezone
     from pathlib import Path
-    from keynet_train.config import Config, ConfigStore, HarborCredentials, Secret
+    from keynet_train.config import Config, ConfigStore, RegistryCredentials, Secret
 
     path, name, rounds, go, mode = sys.argv[1:6]
     store = ConfigStore(Path(path))
@@ -508,7 +508,7 @@ WORKER = textwrap.dedent(
             config.server_url = "https://api.example.com"
             config.username = name
             config.api_token = Secret(name + "-token-" + str(i) + "-" + "x" * 2000)
-            config.harbor = HarborCredentials("https://h.example.com", "robot$" + name,
+            config.harbor = RegistryCredentials("https://h.example.com", "robot$" + name,
                                               Secret("p" * 500))
             config.last_login = datetime.now(timezone.utc)
             config.extra["counter"] = int(config.extra.get("counter", 0)) + 1

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from keynet_train.build import context as bc
-from keynet_train.config import Secret
+from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
     HarborProjectNotFoundError,
     RegistryAuthError,
@@ -89,7 +89,9 @@ def _push(
 ) -> tuple[pc.PushedImage | None, Exception | None, Sleeps]:
     reference = client.tag(image_id, f"{harbor.proxy.host}/{project}/m{uuid.uuid4().hex[:8]}", "v1")
     account = harbor.robot(robot)
-    credentials = pc.RegistryCredentials(account.name, Secret(password or account.password))
+    credentials = RegistryCredentials(
+        f"https://{harbor.proxy.host}", account.name, Secret(password or account.password)
+    )
     sleeps = Sleeps()
     try:
         return client.push(reference, credentials, sleep=sleeps), None, sleeps

@@ -14,7 +14,7 @@ import pytest
 from keynet_train.build import context as bc
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter
-from keynet_train.config import Secret
+from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.podman import client as pc
 from keynet_train.podman.service import connect
 from keynet_train.progress import RecordingReporter
@@ -138,7 +138,9 @@ def test_silent_push_on_a_terminal_shows_a_spinner_not_still_pushing_lines(
     )
     reporter = LiveRecordingReporter()
     fault_proxy.slow_uploads(1.0)
-    credentials = pc.RegistryCredentials(registry.username, Secret(registry.password))
+    credentials = RegistryCredentials(
+        f"https://{registry.host}", registry.username, Secret(registry.password)
+    )
     try:
         client.push(reference, credentials, reporter=reporter, heartbeat=0.3)
     finally:

@@ -23,7 +23,7 @@ from typing import IO
 import pytest
 
 from keynet_train.build import context as bc
-from keynet_train.config import Secret
+from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
     BuildError,
     InputError,
@@ -64,8 +64,10 @@ def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
         yield podman
 
 
-def _creds(registry: RegistryHandle, password: str | None = None) -> pc.RegistryCredentials:
-    return pc.RegistryCredentials(registry.username, Secret(password or registry.password))
+def _creds(registry: RegistryHandle, password: str | None = None) -> RegistryCredentials:
+    return RegistryCredentials(
+        f"https://{registry.host}", registry.username, Secret(password or registry.password)
+    )
 
 
 def _unique_image(client: pc.PodmanClient, tmp_path: Path) -> str:
@@ -500,7 +502,11 @@ def test_registry_down_is_registry_error(tmp_path: Path, client: pc.PodmanClient
     reference = client.tag(image_id, f"127.0.0.1:{free_port()}/keynet-test/down", "x")
     try:
         with pytest.raises(RegistryError, match="Cannot reach the registry") as excinfo:
-            client.push(reference, pc.RegistryCredentials("u", Secret("password-1")), backoff=0)
+            client.push(
+                reference,
+                RegistryCredentials("https://127.0.0.1", "u", Secret("password-1")),
+                backoff=0,
+            )
         assert not isinstance(excinfo.value, RegistryAuthError)
     finally:
         _remove_image(image_id)

@@ -8,10 +8,12 @@ import json
 
 import httpx
 
+from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.registry.client import RegistryAuth, RegistryClient
 
 BASE = "https://harbor.example.com"
 USER, PASSWORD = "robot$ci", "s3cret-robot-password"
+CREDENTIALS = RegistryCredentials(BASE, USER, Secret(PASSWORD))
 IMAGE_ID = "ab" * 32
 MANIFEST = json.dumps({"schemaVersion": 2, "config": {"digest": f"sha256:{IMAGE_ID}"}}).encode()
 DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
@@ -47,7 +49,7 @@ class Harbor:
 
 def test_the_auth_flow_works_with_any_httpx_client() -> None:
     harbor = Harbor()
-    auth = RegistryAuth(BASE, USER, PASSWORD, insecure=False, secrets=[PASSWORD])
+    auth = RegistryAuth(BASE, CREDENTIALS)
     with httpx.Client(transport=httpx.MockTransport(harbor), auth=auth) as client:
         assert client.get(f"{BASE}/v2/").status_code == 200
         # The token is reused: a second request asks the token service nothing.
@@ -61,7 +63,7 @@ def test_the_auth_flow_works_with_any_httpx_client() -> None:
 
 def test_push_access_asks_for_push_on_the_project() -> None:
     harbor = Harbor()
-    with RegistryClient(BASE, USER, PASSWORD, transport=httpx.MockTransport(harbor)) as client:
+    with RegistryClient(CREDENTIALS, transport=httpx.MockTransport(harbor)) as client:
         check = client.verify_push_access("kitech-model")
     assert check.credentials_checked
     [token_request] = [r for r in harbor.requests if r.url.path == "/service/token"]
@@ -72,7 +74,7 @@ def test_push_access_asks_for_push_on_the_project() -> None:
 
 def test_manifest_digest_asks_for_pull_on_the_repository() -> None:
     harbor = Harbor()
-    with RegistryClient(BASE, USER, PASSWORD, transport=httpx.MockTransport(harbor)) as client:
+    with RegistryClient(CREDENTIALS, transport=httpx.MockTransport(harbor)) as client:
         assert client.manifest_digest("kitech-model/abc", "latest", IMAGE_ID) == DIGEST
     [token_request] = [r for r in harbor.requests if r.url.path == "/service/token"]
     assert token_request.url.params["scope"] == "repository:kitech-model/abc:pull"
@@ -83,7 +85,7 @@ def test_the_password_never_reaches_the_debug_log() -> None:
     harbor = Harbor()
     lines: list[str] = []
     with RegistryClient(
-        BASE, USER, PASSWORD, transport=httpx.MockTransport(harbor), debug_log=lines.append
+        CREDENTIALS, transport=httpx.MockTransport(harbor), debug_log=lines.append
     ) as client:
         client.verify_push_access("kitech-model")
     log = "\n".join(lines)
