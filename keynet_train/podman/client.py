@@ -76,6 +76,8 @@ PUSH_HEARTBEAT_SECONDS = 30.0
 # printing only once it has the whole tar).
 CONTEXT_PROGRESS_SECONDS = 10.0
 PING_TIMEOUT = 5.0
+# A log line at most this often while a build is silent (a long RUN step).
+BUILD_HEARTBEAT_SECONDS = 30.0
 
 _STEP_RE = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
 _IMAGE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -616,22 +618,46 @@ class PodmanClient:
             **params,
         }
         progress = _BuildProgress()
-        with self._translate("build"):
-            response = self._client.api.post(
-                "/build",
-                params=params,
-                data=context,
-                headers={"Content-Type": "application/x-tar"},
-                stream=True,
-            )
-            try:
-                _raise_for_status(response, BuildError, "Container image build failed")
-                for record in _json_lines(response):
-                    self._build_record(record, progress, reporter)
-            except KeyboardInterrupt as exc:
-                raise self._interrupted_build(exc, progress) from None
-            finally:
-                response.close()
+        live = live_progress(reporter)
+        spinner: list[LiveTask] = []
+
+        def sent() -> None:
+            # podman unpacks the whole context before it prints anything
+            # (~6 s for a large one): without this the screen stands still.
+            if live is not None:
+                spinner.append(live.activity("podman is unpacking the build context"))
+
+        # A log keeps getting lines while a RUN step is silent; a terminal has the spinner.
+        interval = 0.0 if live is not None else BUILD_HEARTBEAT_SECONDS
+        try:
+            with (
+                self._translate("build"),
+                _Heartbeat(reporter, "Still building", interval) as beat,
+            ):
+                response = self._client.api.post(
+                    "/build",
+                    params=params,
+                    data=_then(context, sent, beat.beat),
+                    headers={"Content-Type": "application/x-tar"},
+                    stream=True,
+                )
+                try:
+                    _raise_for_status(response, BuildError, "Container image build failed")
+                    for record in _json_lines(response):
+                        beat.beat()
+                        step = progress.step
+                        self._build_record(record, progress, reporter)
+                        if spinner and progress.step != step:
+                            spinner[0].describe(
+                                f"STEP {progress.step}/{progress.total}: {progress.instruction}"
+                            )
+                except KeyboardInterrupt as exc:
+                    raise self._interrupted_build(exc, progress) from None
+                finally:
+                    response.close()
+        finally:
+            for task in spinner:
+                task.close()
         if progress.image_id is None:
             raise BuildError(
                 "Container image build failed: podman reported no image id",
@@ -1182,6 +1208,16 @@ def _without_platform_args(line: str) -> str | None:
     if not theirs:
         return None
     return f"[Warning] one or more build args were not consumed: [{' '.join(theirs)}]"
+
+
+def _then(
+    chunks: Iterator[bytes], after: Callable[[], None], each: Callable[[], None]
+) -> Iterator[bytes]:
+    """``chunks``, calling ``each()`` per chunk and ``after()`` once all were sent."""
+    for chunk in chunks:
+        each()
+        yield chunk
+    after()
 
 
 def _label_arguments(labels: Mapping[str, str]) -> str:

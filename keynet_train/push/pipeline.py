@@ -37,7 +37,7 @@ from keynet_train.errors import (
     RegistryError,
     note_left_behind,
 )
-from keynet_train.progress import Background, HeldReporter, Reporter
+from keynet_train.progress import Background, HeldReporter, Reporter, live_progress
 from keynet_train.push.settings import (
     PushOptions,
     ResolvedSettings,
@@ -545,7 +545,15 @@ def _await_build(
     """
     reporter.step_started("Build image")
     held.release()
-    built = build.result()
+    # The build runs in another thread with no live display of its own; the
+    # spinner shows it is alive between its log lines (docs/terminal.md).
+    live = live_progress(reporter)
+    spinner = live.activity("Building image") if live is not None else None
+    try:
+        built = build.result()
+    finally:
+        if spinner is not None:
+            spinner.close()
     reporter.step_finished("Build image", built.image_id[:12])
     return built
 

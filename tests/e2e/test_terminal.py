@@ -308,9 +308,42 @@ def test_push_of_a_300_mb_layer_moves_every_second(cli: Cli, tmp_path: Path, col
     assert max(gaps) <= 1.0, gaps
     # The elapsed time is on every frame, whatever was cut from the reference.
     assert all(re.search(r"\d:\d\d:\d\d$", text) for _, text in pushing), pushing[:5]
+    # The build of the 300 MB context (upload, podman unpacking it, the steps)
+    # never stands still for a second either.
+    assert _longest_still(term.frames("==> Build image", "Build image:")) <= 1.0
     # No line of the whole push is wider than the terminal.
     lines = [_ANSI.sub("", piece) for piece in re.split(r"\r|\n|\x1b\[2K", term.screen)]
     assert [line for line in lines if display_width(line.rstrip()) > columns] == []
+
+
+def _longest_still(frames: list[tuple[float, str]]) -> float:
+    """The longest time between two visibly different frames."""
+    assert len(frames) > 2, frames
+    changes = [frames[0][0]]
+    for (_, before), (when, after) in itertools.pairwise(frames):
+        if after != before:
+            changes.append(when)
+    return max(b - a for a, b in itertools.pairwise(changes))
+
+
+def test_a_large_context_moves_while_podman_unpacks_it_in_a_dry_run(
+    cli: Cli, tmp_path: Path
+) -> None:
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY layer.bin /data/\n")
+    with (context / "layer.bin").open("wb") as layer:
+        for _ in range(300):
+            layer.write(os.urandom(1024 * 1024))
+    env = {k: v for k, v in _env(cli).items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="60", LINES="40")
+    term = Recorder(
+        [sys.executable, "-m", "keynet_train", "push", "train.py", "--dry-run", "--no-cache"],
+        env, context, columns=60,
+    )  # fmt: skip
+    assert term.run(timeout=600) == 0, term.screen[-3000:]
+
+    frames = term.frames("==> Build image", "Build image (dry run):")
+    assert any("podman is unpacking the build context" in text for _, text in frames), frames
+    assert _longest_still(frames) <= 1.0
 
 
 def test_a_slow_backend_call_shows_a_spinner_naming_the_endpoint(cli: Cli, tmp_path: Path) -> None:
