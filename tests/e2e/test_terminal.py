@@ -223,9 +223,12 @@ def test_sigint_during_a_run_step_in_the_users_service_says_it_still_runs(
     assert term.wait(timeout=60) == 130, term.screen
     screen = " ".join(term.screen.split())  # undo the terminal's line wrapping
     assert "Nothing was left running" not in screen
+    found = re.search(r"STEP (\d+)/\d+: RUN X=", screen)
+    assert found is not None, term.screen
+    step = found.group(1)
     assert (
         f"Hint: The podman service at {cli.environ['CONTAINER_HOST']} finishes the step that "
-        f"was running (STEP 3: {run_line}) on its own, then discards the build; "
+        f"was running (STEP {step}: {run_line}) on its own, then discards the build; "
         "`podman ps --external` lists it until then; run the command again." in screen
     ), term.screen
 
