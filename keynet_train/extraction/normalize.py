@@ -59,8 +59,24 @@ def builtin_type_name(value: object) -> str | None:
     return None
 
 
+#: The most values one JSON default may be made of (nested lists count what they hold).
+MAX_JSON_VALUES = 100_000
+
+
 def to_json_value(value: object) -> object:
-    """A JSON-native copy of a known value; raises :class:`Unresolved` otherwise."""
+    """A JSON-native copy of a known value; raises :class:`Unresolved` otherwise.
+
+    A value made of more than ``MAX_JSON_VALUES`` values (a list holding one
+    large sublist many times) is not copied: Unresolved, found after at
+    most that many steps.
+    """
+    return _to_json(value, [MAX_JSON_VALUES])
+
+
+def _to_json(value: object, budget: list[int]) -> object:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise Unresolved("too large")
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -70,20 +86,20 @@ def to_json_value(value: object) -> object:
     if isinstance(value, PathValue):
         return value.path
     if isinstance(value, EnumMember):
-        return to_json_value(value.value)
+        return _to_json(value.value, budget)
     if isinstance(value, (list, tuple)):
-        return [to_json_value(v) for v in value]
+        return [_to_json(v, budget) for v in value]
     if isinstance(value, (set, frozenset)):
         try:
             items = sorted(value)
         except TypeError:
             items = list(value)
-        return [to_json_value(v) for v in items]
+        return [_to_json(v, budget) for v in items]
     if isinstance(value, dict):
         # A JSON object; keys other than strings would change type in JSON.
         if not all(isinstance(k, str) for k in value):
             raise Unresolved("a dict with keys that are not strings")
-        return {k: to_json_value(v) for k, v in value.items()}
+        return {k: _to_json(v, budget) for k, v in value.items()}
     raise Unresolved(type(value).__name__)
 
 
@@ -226,9 +242,21 @@ def _expr_kind(
 
 
 def unknown(value: object) -> bool:
-    """True when ``value`` is, or contains, UNKNOWN."""
+    """True when ``value`` is, or contains, UNKNOWN (or is too large to look through).
+
+    At most ``MAX_JSON_VALUES`` values are looked at: a larger value (a list
+    holding a large sublist many times) counts as unknown.
+    """
+    budget = [MAX_JSON_VALUES]
+    return _unknown(value, budget) or budget[0] < 0
+
+
+def _unknown(value: object, budget: list[int]) -> bool:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return True
     if value is UNKNOWN:
         return True
     if isinstance(value, (list, tuple)):
-        return any(unknown(v) for v in value)
+        return any(_unknown(v, budget) for v in value)
     return False

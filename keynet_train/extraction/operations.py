@@ -80,22 +80,40 @@ def shallow_size(value: object) -> int:
     return 0
 
 
-def plain_size(value: object) -> int:
+#: The most values a plain value may be made of, counted logically (a list
+#: holding one sublist 10,000 times counts it 10,000 times): what ``str()``,
+#: ``==`` or ``sorted()`` of it would walk. Larger values are not plain.
+MAX_LOGICAL = 1_000_000
+
+
+def plain_size(value: object, limit: int = MAX_LOGICAL) -> int:
     """How many values make up ``value`` if it is plain (see :func:`is_plain`), else -1.
 
     The count is the work of checking it, which the interpreter charges to its
-    step budget: nested containers cost what they hold, not one step.
+    step budget: nested containers cost what they hold, not one step. A
+    value of more than ``limit`` values (``[[0] * 10**4] * 10**4``: 10**8)
+    is not plain, and finding that out costs at most ``limit`` steps.
     """
+    budget = [limit]
+    size = _plain_size(value, budget)
+    return size if budget[0] >= 0 else -1
+
+
+def _plain_size(value: object, budget: list[int]) -> int:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return -1
     if value is None or isinstance(value, (bool, int, float, complex, range)):
         return 1
     if isinstance(value, str):
+        budget[0] -= len(value) // STR_CHARS_PER_STEP
         return 1 + len(value) // STR_CHARS_PER_STEP
     if isinstance(value, (list, tuple, set, frozenset)):
         if len(value) > MAX_SEQUENCE:
             return -1
         total = 1
         for item in value:
-            size = plain_size(item)
+            size = _plain_size(item, budget)
             if size < 0:
                 return -1
             total += size
@@ -105,7 +123,7 @@ def plain_size(value: object) -> int:
             return -1
         total = 1
         for key, item in value.items():
-            k, v = plain_size(key), plain_size(item)
+            k, v = _plain_size(key, budget), _plain_size(item, budget)
             if k < 0 or v < 0:
                 return -1
             total += k + v
@@ -157,15 +175,21 @@ def binop_is_cheap(op: ast.operator, left: object, right: object) -> bool:
     if isinstance(op, ast.LShift):
         return isinstance(right, int) and right <= MAX_INT_BITS
     if isinstance(op, ast.Mod) and isinstance(left, str):
-        return format_is_cheap(left)
+        values = right if isinstance(right, tuple) else (right,)
+        return format_size_bound(left, values) <= MAX_STR
     if isinstance(op, (ast.Mult, ast.Mod)):
         for a, b in ((left, right), (right, left)):
-            if isinstance(a, (str, list, tuple)) and isinstance(b, int):
+            if isinstance(a, (list, tuple)) and isinstance(b, int):
+                # The logical size: ``[x] * n`` holds x n times for every later walk.
+                return 0 <= plain_size(a) * max(b, 0) <= MAX_LOGICAL and len(a) * b <= MAX_STR
+            if isinstance(a, str) and isinstance(b, int):
                 return len(a) * max(b, 0) <= MAX_STR
         if isinstance(op, ast.Mod) and isinstance(left, str):
             return format_is_cheap(left)
     if isinstance(left, int) and isinstance(right, int):
         return left.bit_length() + right.bit_length() <= MAX_INT_BITS * 2
+    if isinstance(op, ast.Add) and isinstance(left, (list, tuple)):
+        return 0 <= plain_size(left) + plain_size(right) <= MAX_LOGICAL
     return True
 
 
@@ -197,10 +221,43 @@ def format_is_cheap(template: str) -> bool:
     return all(len(d) <= 5 for d in _DIGITS_RE.findall(template))
 
 
-def str_call_is_cheap(obj: str, name: str, args: list[object]) -> bool:
+def format_size_bound(template: str, values: tuple[object, ...] | list[object]) -> int:
+    """An upper bound of the length of ``template`` formatted with ``values`` (``%`` or ``format``).
+
+    Every number in the template counts as a width, every ``{``/``%`` as a
+    field holding the longest value: ``"{0:>99999}" * 10000`` is bounded by
+    about 10**9 before anything is built. Raises nothing.
+    """
+    digits = _DIGITS_RE.findall(template)
+    if any(len(d) > 6 for d in digits):
+        return MAX_STR * 1000
+    fields = template.count("{") + template.count("%")
+    longest = max((_text_size(v, 0) for v in values), default=0)
+    return len(template) + sum(int(d) for d in digits) + fields * longest
+
+
+def _text_size(value: object, depth: int) -> int:
+    """An upper bound of ``len(str(value))`` for a plain value (bounded containers)."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, (list, tuple, set, frozenset)) and depth < 3:
+        return 2 + sum(_text_size(v, depth + 1) + 2 for v in value)
+    if isinstance(value, dict) and depth < 3:
+        return 2 + sum(
+            _text_size(k, depth + 1) + _text_size(v, depth + 1) + 4 for k, v in value.items()
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() // 3 + 2
+    return 32 if not isinstance(value, (list, tuple, set, frozenset, dict)) else MAX_STR
+
+
+def str_call_is_cheap(
+    obj: str, name: str, args: list[object], kwargs: dict[str, object] | None = None
+) -> bool:
     """Refuse ``replace``/``join``/``format`` calls whose result could be huge."""
     if name == "format":
-        return format_is_cheap(obj)
+        values = [*args, *(kwargs or {}).values()]
+        return format_is_cheap(obj) and format_size_bound(obj, values) <= MAX_STR
     if name == "replace":
         longest = max((len(a) for a in args if isinstance(a, str)), default=0)
         return len(obj) * max(longest, 1) <= MAX_STR * 10

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from keynet_train.extraction.operations import (
     MAX_SEQUENCE,
+    MAX_STR,
     hashable,
     is_plain,
     shallow_size,
@@ -53,7 +54,12 @@ def _call(interp: Interpreter, obj: object, name: str, call: CallArgs) -> object
         return UNKNOWN
     try:
         if isinstance(obj, str) and name in _STR_METHODS:
-            if not str_call_is_cheap(obj, name, call.args):
+            if not str_call_is_cheap(obj, name, call.args, call.kwargs):
+                interp.note(
+                    call.line,
+                    f"str.{name}() here would build a string over the size limit "
+                    f"({MAX_STR} characters); its value is not known statically",
+                )
                 return UNKNOWN
             if name == "format":
                 result: object = obj.format(*call.args, **call.kwargs)
