@@ -105,7 +105,8 @@ def login(
         ConfigError: the config file could not be written.
     """
     from keynet_train.backend.client import BackendClient
-    from keynet_train.registry.client import RegistryClient, cleartext_registry_warning
+    from keynet_train.registry.answers import cleartext_registry_warning
+    from keynet_train.registry.client import RegistryClient
     from keynet_train.urls import is_cleartext_remote
 
     with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:

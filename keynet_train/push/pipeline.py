@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.podman.client import PodmanClient
     from keynet_train.push.image_check import ImageFacts
-    from keynet_train.registry.client import RegistryCheck
+    from keynet_train.registry.answers import RegistryCheck
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
 #: Said when extraction is partial (``complete: false``).
@@ -670,7 +670,8 @@ def _start_registry_check(
     plain-http registry on another host is warned about first (it is only
     contacted with ``--insecure-registry``).
     """
-    from keynet_train.registry.client import RegistryClient, cleartext_registry_warning
+    from keynet_train.registry.answers import cleartext_registry_warning
+    from keynet_train.registry.client import RegistryClient
     from keynet_train.urls import is_cleartext_remote
 
     assert config.harbor is not None

@@ -36,13 +36,10 @@ only decoded, never trusted: the registry checks it again on every push.
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
 import json
 import re
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -55,7 +52,6 @@ from keynet_train.backend.http import (
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
-    json_object,
     tls_failure,
     tls_failure_text,
 )
@@ -64,98 +60,27 @@ from keynet_train.errors import (
     KeynetError,
     RegistryAuthError,
     RegistryError,
-    RegistryPermissionError,
+)
+from keynet_train.registry.answers import (
+    CHECK_REPOSITORY,
+    MANIFEST_TYPES,
+    RELOGIN_HINT,
+    RegistryCheck,
+    checked_digest,
+    denied,
+    granted_actions,
+    normalise_registry_url,
+    parse_challenges,
+    refuse_cleartext,
+    registry_message,
+    unexpected,
 )
 from keynet_train.registry.harbor_errors import project_not_found_error, push_denied
 from keynet_train.secrets import redact
-from keynet_train.urls import has_userinfo, is_cleartext_remote, mask_userinfo, split_http_url
-
-RELOGIN_HINT = (
-    "The Harbor robot credentials were rejected: re-login to refresh credentials "
-    "(keynet-train login <url>); if it persists, ask the platform team to check the robot account."
-)
-
-CHECK_REPOSITORY = "keynet-train-check"
-"""The repository named in the scope of the credential check; nothing is ever pushed to it."""
-
-# Split before each "<scheme> " that starts a new challenge in one header.
-_CHALLENGE_SPLIT_RE = re.compile(r",?\s*(?=\b(?:Basic|Bearer|Digest|Negotiate)\b\s)", re.I)
+from keynet_train.urls import is_cleartext_remote
 
 # /v2/<name>/manifests|tags|blobs/...: the repository a request is about.
 _REPOSITORY_PATH_RE = re.compile(r"^/v2/(.+?)/(?:manifests|tags|blobs)/")
-
-_PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
-
-
-@dataclass(frozen=True)
-class RegistryCheck:
-    """What :func:`verify_registry_credentials` established."""
-
-    credentials_checked: bool
-    """False when the registry answered ``/v2/`` without asking for credentials:
-    they were not sent, and nothing about them is known."""
-
-
-def cleartext_registry_warning(registry_url: str, robot: str) -> str:
-    """The warning for ``--insecure-registry`` with a plain-http registry on another host."""
-    return (
-        f"{registry_url} uses plain http:// to a host that is not this machine: the "
-        f"password of robot account {robot} crosses the network unencrypted "
-        "(--insecure-registry). Use an https:// registry unless this network is trusted."
-    )
-
-
-def _refuse_cleartext(url: str, robot: str, what: str) -> RegistryError:
-    return RegistryError(
-        f"Refusing to send the password of robot account {robot} over plain http:// to "
-        f"{what} {url}, a host that is not this machine: it would cross the network "
-        "unencrypted",
-        "Ask the platform team for an https:// Harbor URL; if this network is trusted, "
-        "pass --insecure-registry (login and push accept it).",
-    )
-
-
-def normalise_registry_url(registry_url: str) -> str:
-    """``harbor.example.com/`` → ``https://harbor.example.com`` (https assumed).
-
-    Raises:
-        RegistryError: the URL has no host, or carries a user name or password.
-    """
-    if has_userinfo(registry_url):
-        raise RegistryError(
-            f"The registry URL {mask_userinfo(registry_url)} carries a user name or password; "
-            "refused so that it is never stored, printed or sent",
-            "The backend returned an unusable Harbor URL; contact the platform team.",
-        )
-    parts = split_http_url(registry_url)
-    if parts is None:
-        raise RegistryError(
-            f"Invalid registry URL {registry_url!r}",
-            "The backend returned an unusable Harbor URL; contact the platform team.",
-        )
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def parse_challenges(headers: list[str]) -> list[tuple[str, dict[str, str]]]:
-    """Parse ``WWW-Authenticate`` values into ``(scheme, params)``, scheme lower-case.
-
-    Handles several challenges in one header (``Basic realm="a", Bearer
-    realm="b"``) as well as repeated headers. Never raises.
-    """
-    challenges: list[tuple[str, dict[str, str]]] = []
-    for header in headers:
-        for raw in _CHALLENGE_SPLIT_RE.split(header):
-            chunk = raw.strip().strip(",").strip()
-            if not chunk:
-                continue
-            scheme, _, rest = chunk.partition(" ")
-            params: dict[str, str] = {}
-            for match in _PARAM_RE.finditer(rest):
-                quoted, bare = match.group(2), match.group(3)
-                value = quoted.replace('\\"', '"') if quoted is not None else bare
-                params[match.group(1).lower()] = value
-            challenges.append((scheme.lower(), params))
-    return challenges
 
 
 class RegistryAuth(httpx.Auth):
@@ -258,7 +183,7 @@ class RegistryAuth(httpx.Auth):
                 "The registry is misconfigured; contact the platform team.",
             )
         if is_cleartext_remote(realm_url) and not self._insecure:
-            raise _refuse_cleartext(realm_url, self.username, "the token service")
+            raise refuse_cleartext(realm_url, self.username, "the token service")
         scope = self._scope(path)
         if path.rstrip("/") == "/v2" and scope:
             params["scope"] = scope  # the push check's own question
@@ -401,7 +326,7 @@ class RegistryClient:
                 without ``insecure`` (nothing is sent then).
         """
         if self.cleartext:
-            raise _refuse_cleartext(self.base, self.username, "the registry")
+            raise refuse_cleartext(self.base, self.username, "the registry")
         if project:
             self._auth.root_scope = f"repository:{project}/{CHECK_REPOSITORY}:push,pull"
         final = self._get(f"{self.base}/v2/")
@@ -416,16 +341,16 @@ class RegistryClient:
         token_service = self._auth.is_token_answer(final)
         if final.status_code == 403:
             denied_project = None if token_service else project
-            raise _denied(final, self.username, denied_project, self._secrets)
+            raise denied(final, self.username, denied_project, self._secrets)
         if final.status_code == 401 and self._auth.credentials_sent:
             source = " from the token service" if token_service else ""
             raise RegistryAuthError(
                 f"Harbor Registry authentication failed for {self.username} at {self.base} "
-                f"({final.status_code}{source}): {_registry_message(final, self._secrets)}",
+                f"({final.status_code}{source}): {registry_message(final, self._secrets)}",
                 RELOGIN_HINT,
             )
         what = "token service" if token_service else "registry"
-        raise _unexpected(final, self.base, self._secrets, what=what)
+        raise unexpected(final, self.base, self._secrets, what=what)
 
     def manifest_digest(
         self, repository: str, tag: str, expected_config: str | None = None
@@ -452,12 +377,12 @@ class RegistryClient:
             return None  # the credentials are not sent in clear (the push checked this first)
         url = f"{self.base}/v2/{repository}/manifests/{tag}"
         try:
-            response = self._client.get(url, headers={"Accept": _MANIFEST_TYPES}, auth=self._auth)
+            response = self._client.get(url, headers={"Accept": MANIFEST_TYPES}, auth=self._auth)
         except (KeynetError, httpx.HTTPError):
             return None
         if response.status_code != 200 or not response.content:
             return None
-        return _checked_digest(response, f"{self.base}/{repository}:{tag}", expected_config)
+        return checked_digest(response, f"{self.base}/{repository}:{tag}", expected_config)
 
     def _require_push(self, token: str, project: str) -> None:
         """Raise unless ``token`` grants ``push`` on the check repository of ``project``.
@@ -478,7 +403,7 @@ class RegistryClient:
         # the two cases apart.
         probe = self._get(f"{self.base}/v2/{repository}/tags/list")
         if probe.status_code == 404:
-            missing = project_not_found_error(_registry_message(probe, self._secrets), project)
+            missing = project_not_found_error(registry_message(probe, self._secrets), project)
             if missing is not None:
                 raise missing
         have = ", ".join(sorted(granted)) or "nothing"
@@ -548,7 +473,7 @@ def verify_registry_credentials(
     """
     base = normalise_registry_url(registry_url)
     if is_cleartext_remote(base) and not insecure:
-        raise _refuse_cleartext(base, username, "the registry")  # before any client exists
+        raise refuse_cleartext(base, username, "the registry")  # before any client exists
     with RegistryClient(
         RegistryCredentials(registry_url, username, Secret(password)),
         ca_bundle=ca_bundle,
@@ -559,101 +484,6 @@ def verify_registry_credentials(
         sleep=sleep,
     ) as client:
         return client.verify_push_access(push_project)
-
-
-def granted_actions(token: str, repository: str) -> set[str] | None:
-    """Actions a registry JWT grants on ``repository``; None if it is not a readable JWT.
-
-    Reads the ``access`` claim of the Docker token spec without verifying the
-    signature (the registry does that); never raises.
-    """
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, binascii.Error):
-        return None
-    access = claims.get("access") if isinstance(claims, dict) else None
-    if not isinstance(access, list):
-        return None
-    actions: set[str] = set()
-    for entry in access:
-        if (
-            isinstance(entry, dict)
-            and entry.get("type") == "repository"
-            and entry.get("name") == repository
-            and isinstance(entry.get("actions"), list)
-        ):
-            actions.update(str(action) for action in entry["actions"])
-    return actions
-
-
-def _denied(
-    response: httpx.Response, robot: str, project: str | None, secrets: list[str]
-) -> RegistryPermissionError:
-    """A 403: the credentials were accepted but the action was not (not a re-login case)."""
-    message = _registry_message(response, secrets)
-    if project:
-        return push_denied(robot, project, message)
-    return RegistryPermissionError(
-        f"The registry denied robot account {robot} access ({response.status_code}): {message}",
-        "The robot credentials work but lack permission: ask the Harbor project admin to "
-        "give the robot account push permission on the project you push to.",
-    )
-
-
-def _registry_message(response: httpx.Response, secrets: list[str]) -> str:
-    """The registry's error text, e.g. ``unauthorized: authentication required``."""
-    text = ""
-    data = json_object(response.content)
-    if data is not None:
-        errors = data.get("errors")
-        if isinstance(errors, list):
-            parts = []
-            for item in errors:
-                if isinstance(item, dict):
-                    code = str(item.get("code") or "").lower()
-                    message = str(item.get("message") or "")
-                    parts.append(f"{code}: {message}" if code and message else code or message)
-            text = "; ".join(part for part in parts if part)
-        if not text:
-            for key in ("message", "error", "detail"):
-                if isinstance(data.get(key), str):
-                    text = str(data[key])
-                    break
-    if not text:
-        text = " ".join(response.text.split())[:300]
-    return redact(text or response.reason_phrase or f"HTTP {response.status_code}", secrets)
-
-
-def _unexpected(
-    response: httpx.Response, base: str, secrets: list[str], what: str = "registry"
-) -> RegistryError:
-    status = response.status_code
-    message = _registry_message(response, secrets)
-    if status == 404 and what == "registry":
-        return RegistryError(
-            f"{base} is not a container registry (GET /v2/ returned 404)",
-            "The Harbor URL returned at sign-in looks wrong; contact the platform team.",
-        )
-    return RegistryError(
-        f"Unexpected answer from the {what} of {base}: HTTP {status}: {message}",
-        "Try again later; if it persists, contact the platform team.",
-    )
-
-
-# Every manifest kind podman may push; the registry answers with the digest of
-# the one it stored.
-_MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    )
-)
 
 
 def manifest_digest(
@@ -687,36 +517,3 @@ def manifest_digest(
         return None
     with client:
         return client.manifest_digest(repository, tag, expected_config)
-
-
-def _checked_digest(response: httpx.Response, reference: str, expected_config: str | None) -> str:
-    """The sha256 of a manifest body, after checking the header and the config it names.
-
-    Raises:
-        RegistryError: the header or the config disagree.
-    """
-    computed = "sha256:" + hashlib.sha256(response.content).hexdigest()
-    claimed = str(response.headers.get("docker-content-digest", "")).strip()
-    hint = (
-        "The registry (or a proxy in front of it) does not hold what podman pushed; tell the "
-        "platform team, and do not use this digest."
-    )
-    if claimed and claimed != computed:
-        raise RegistryError(
-            f"The registry reports digest {claimed} for {reference}, but the manifest it "
-            f"serves has digest {computed}",
-            hint,
-        )
-    if expected_config:
-        manifest = json_object(response.content)
-        config = manifest.get("config") if manifest is not None else None
-        named = config.get("digest") if isinstance(config, dict) else None
-        wanted = expected_config if ":" in expected_config else f"sha256:{expected_config}"
-        if named != wanted:
-            raise RegistryError(
-                f"The manifest the registry holds for {reference} ({computed}) is not the "
-                f"image podman pushed: its config is {named or 'missing'}, podman's image is "
-                f"{wanted}",
-                hint,
-            )
-    return computed
