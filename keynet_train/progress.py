@@ -209,6 +209,15 @@ class Background(Generic[T]):
         """True if the work has already finished with an error."""
         return not self._thread.is_alive() and self._error is not None
 
+    def done(self) -> bool:
+        """True once the work has finished (with a value or an error)."""
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the work; True if it has finished."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def result(self) -> T:
         """Wait for the work and return its value.
 

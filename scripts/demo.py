@@ -70,6 +70,30 @@ def show_harbor_refusal(stack: LocalStack, push_args: list[str]) -> None:
     stack.harbor.proxy.answer_with(None)
 
 
+def rehearse(stack: LocalStack) -> None:
+    """``keynet-train run`` of the stdlib callback example on an offline Python image."""
+    from tests.support.python_image import ensure_python_image
+
+    banner("keynet-train run: the platform's job rehearsed locally, every callback checked")
+    python = ensure_python_image(stack.podman.url, "localhost/keynet-demo-python:latest", stack.env)
+    example = ROOT / "examples" / "callbacks"
+    run(
+        stack,
+        [
+            "run",
+            str((example / "train.py").relative_to(ROOT)),
+            "--context",
+            str(example.relative_to(ROOT)),
+            "--build-arg",
+            f"BASE_IMAGE={python}",
+            "--set",
+            "epochs=2",
+            "--output-dir",
+            str(stack.workdir / "run"),
+        ],
+    )
+
+
 def main() -> int:
     """Start the services, log in, push, show the registry, stop everything."""
     arguments = sys.argv[1:]
@@ -108,6 +132,7 @@ def main() -> int:
         show_registry(stack, json.loads(out))
         if harbor:
             show_harbor_refusal(stack, push_args)
+        rehearse(stack)
         banner("Done: everything started by the demo is being stopped")
     return 0
 

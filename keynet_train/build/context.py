@@ -315,6 +315,11 @@ def _size(path: Path) -> int:
         raise BuildError(f"Cannot read {path}: {e.strerror}") from e
 
 
+#: keynet-train's own folder in a project; ``run`` keeps its run folders in it (docs/run.md).
+KEYNET_FOLDER = ".keynet"
+RUNS_FOLDER = f"{KEYNET_FOLDER}/runs"
+
+
 def _walk(
     root: Path,
     relative: str,
@@ -343,6 +348,10 @@ def _walk(
             continue
         parent = parents[-1]
         path = f"{parent}/{child.name}" if parent else child.name
+        if path == KEYNET_FOLDER:
+            # keynet-train's records (run logs, callbacks) are never image content:
+            # sent, they would also change the context, and so rebuild, every run.
+            continue
         try:
             st = child.stat(follow_symlinks=False)
         except FileNotFoundError:

@@ -895,19 +895,24 @@ class PodmanClient:
             response = self._client.api.post(f"/containers/{container_id}/start")
             _raise_for_status(response, BuildError, "podman could not start the container")
 
-    def wait_container(self, container_id: str) -> int:
-        """Block until the container exits; return its exit code.
+    def container_exit_code(self, container_id: str) -> int | None:
+        """The container's exit code once it has stopped; None while it runs.
+
+        Polled instead of the ``wait`` endpoint: ``wait`` returns only after
+        podman's clean-up of the container, which some services here finish
+        20 s after the process ended; the state says ``stopped`` at once.
 
         Raises:
-            BuildError: the service refused (e.g. the container was removed).
+            BuildError: the container is gone, or the service refused.
             PodmanUnavailableError: the connection to the service broke.
         """
-        with self._translate("wait"):
-            response = self._client.api.post(
-                f"/containers/{container_id}/wait", params={"condition": "exited"}
-            )
-            _raise_for_status(response, BuildError, "podman could not wait for the container")
-            return int(response.json())
+        with self._translate("inspect container"):
+            response = self._client.api.get(f"/containers/{container_id}/json")
+            _raise_for_status(response, BuildError, "podman lost the container")
+            state = response.json().get("State") or {}
+            if state.get("Status") in ("stopped", "exited"):
+                return int(state.get("ExitCode") or 0)
+            return None
 
     def signal_container(self, container_id: str, signal: str) -> None:
         """Send ``signal`` (``SIGTERM``, ``SIGKILL``) to the container; gone already is fine.

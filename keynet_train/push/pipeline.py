@@ -451,7 +451,8 @@ def _push(
         # until then so it does not scroll over a prompt.
         held = HeldReporter(reporter)
         summary, no_cache = prepared.summary, options.no_cache
-        build = Background(lambda: _build_base(engine, summary, settings, no_cache, services, held))
+        cache = services.build_cache
+        build = Background(lambda: _build_base(engine, summary, settings, no_cache, cache, held))
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
         registry = _start_registry_check(config, settings, services, reporter)
@@ -461,7 +462,7 @@ def _push(
             with services.backend_for(config) as backend:
                 project_id = _choose_project(settings, services, backend, reporter)
                 built = _await_build(build, held, reporter)
-                facts = _check_image(engine, built.image_id, prepared, reporter)
+                facts = check_built_image(engine, built.image_id, prepared, reporter)
                 _check_registry(registry, config, reporter)
                 pending = _pending_push(
                     config, project_id, facts.model_name, prepared, built, settings
@@ -558,7 +559,7 @@ def _await_build(
     return built
 
 
-def _check_image(
+def check_built_image(
     engine: PodmanClient, image_id: str, prepared: PreparedPush, reporter: Reporter
 ) -> ImageFacts:
     """The image check (docs/push.md): the platform's command can start in the image.
@@ -992,7 +993,7 @@ def _build_base(
     summary: ContextSummary,
     settings: ResolvedSettings,
     no_cache: bool,
-    services: PushServices,
+    cache: BuildCache | None,
     reporter: Reporter,
 ) -> BuiltImage:
     """Build the user's image, or reuse the build of unchanged inputs.
@@ -1006,7 +1007,6 @@ def _build_base(
     Raises:
         BuildError / PodmanUnavailableError: see :meth:`PodmanClient.build`.
     """
-    cache = services.build_cache
     digests = cache.file_digests() if cache is not None else None
     before: _BuildInputs | None = None
     shape: str | None = None
@@ -1134,26 +1134,68 @@ def _build_inputs(
     return _BuildInputs(context, images)
 
 
+def prepare_local(
+    options: PushOptions, environ: Mapping[str, str], cwd: Path, reporter: Reporter
+) -> PreparedPush:
+    """Validate, extract and check the context as ``push --dry-run`` does (no login needed).
+
+    Used by ``keynet-train run``, which builds exactly what push builds.
+
+    Raises:
+        EntrypointError / ExtractionError: the script is unreadable or unparsable.
+        ConfigError / InputError: invalid project file, flags or variables.
+        BuildError: Dockerfile or context problems.
+    """
+    return _prepare(options, environ, cwd, None, reporter)
+
+
+def build_local_image(
+    engine: PodmanClient,
+    prepared: PreparedPush,
+    image: str,
+    *,
+    build_cache: BuildCache | None,
+    no_cache: bool,
+    reporter: Reporter,
+) -> str:
+    """Build (or reuse) the user's image, add the KeyNet labels without an upload key, tag it.
+
+    The same build, cache and labels as ``push --dry-run``; returns the image id.
+
+    Raises:
+        BuildError / PodmanUnavailableError: see :meth:`PodmanClient.build`.
+    """
+    settings = prepared.settings
+    labels = image_labels(
+        settings.context,
+        prepared.entry_in_context,
+        None,
+        prepared.described,
+        subcommand=prepared.extraction.command,
+    )
+    built = _build_base(engine, prepared.summary, settings, no_cache, build_cache, reporter)
+    return engine.add_labels(built.image_id, labels, tag=image, reporter=reporter)
+
+
 def _dry_run(
     prepared: PreparedPush, services: PushServices, reporter: Reporter, no_cache: bool
 ) -> DryRunResult:
     """Step 6 and the image check, tagged locally: what a push would send, and its image."""
     settings, summary = prepared.settings, prepared.summary
-    image = f"{DRY_RUN_REPOSITORY}:{_dry_run_tag(settings.entrypoint)}"
+    image = f"{DRY_RUN_REPOSITORY}:{local_tag(settings.entrypoint)}"
     with services.open_engine(settings.podman_url) as engine:
         reporter.step_started("Build image (dry run)")
-        labels = image_labels(
-            settings.context,
-            prepared.entry_in_context,
-            None,
-            prepared.described,
-            subcommand=prepared.extraction.command,
+        image_id = build_local_image(
+            engine,
+            prepared,
+            image,
+            build_cache=services.build_cache,
+            no_cache=no_cache,
+            reporter=reporter,
         )
-        built = _build_base(engine, summary, settings, no_cache, services, reporter)
-        image_id = engine.add_labels(built.image_id, labels, tag=image, reporter=reporter)
         reporter.step_finished("Build image (dry run)", f"{image} ({image_id[:12]})")
         # What a push would refuse before its key, a dry run refuses too.
-        facts = _check_image(engine, image_id, prepared, reporter)
+        facts = check_built_image(engine, image_id, prepared, reporter)
     if services.build_cache is not None:
         services.build_cache.wait()
     return DryRunResult(
@@ -1176,6 +1218,7 @@ def _dry_run(
     )
 
 
-def _dry_run_tag(entrypoint: Path) -> str:
+def local_tag(entrypoint: Path) -> str:
+    """The tag of a locally built image of ``entrypoint``: its stem, made a valid tag."""
     tag = re.sub(r"[^A-Za-z0-9_.-]", "-", entrypoint.stem).lstrip(".-") or "train"
     return tag[:128]

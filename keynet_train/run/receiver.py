@@ -41,6 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     timeout = READ_TIMEOUT
+    # Headers and body leave in one segment: written separately, Nagle's
+    # algorithm held the body until the client's delayed ACK, 40 ms a callback.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: every request is reported through the receiver's hook."""

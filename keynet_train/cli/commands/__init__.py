@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keynet_train.cli.commands.push:register",
         "validate, register and push a training image",
     ),
+    "run": (
+        "keynet_train.cli.commands.run:register",
+        "rehearse the platform's training job locally, checking every callback",
+    ),
     "completion": (
         "keynet_train.cli.commands.completion:register",
         "print a shell completion script (bash, zsh, fish)",
