@@ -73,7 +73,17 @@ def normalize_server_url(raw: str) -> str:
         )
     if parts.query or parts.fragment:
         raise InputError(f"Invalid server URL: {raw!r} (no query or fragment allowed).")
-    return parts.geturl().rstrip("/")
+    url = parts.geturl().rstrip("/")
+    # keynet-train adds /v1/... itself; with it in the URL the sign-in goes to
+    # /v1/v1/..., which servers answer with 401 ("wrong username or password").
+    segments = parts.path.rstrip("/").split("/")
+    if "v1" in segments:
+        base = parts._replace(path="/".join(segments[: segments.index("v1")])).geturl()
+        raise InputError(
+            f"The server URL {url} includes the API path /v1.",
+            f"Give the server's base URL, without the /v1 part: {base.rstrip('/')}",
+        )
+    return url
 
 
 def login(

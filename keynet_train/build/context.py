@@ -146,11 +146,14 @@ def resolve_context(context_dir: Path) -> Path:
     return real
 
 
-def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
+def resolve_dockerfile(
+    context_dir: Path, dockerfile: Path | None, entrypoint: Path | None = None
+) -> Path:
     """Return the Dockerfile to use: the given one, else Containerfile, else Dockerfile.
 
     A relative ``dockerfile`` is taken relative to the current directory (as
-    ``podman build -f`` does).
+    ``podman build -f`` does). ``entrypoint`` only shapes the hint when none
+    is found: its directory may hold the Dockerfile the user meant.
 
     Raises:
         BuildError: the file does not exist, is not a regular file, is larger
@@ -170,10 +173,22 @@ def resolve_dockerfile(context_dir: Path, dockerfile: Path | None) -> Path:
         if os.path.exists(candidate) and not os.path.isdir(candidate):
             read_dockerfile(candidate)
             return candidate
-    raise BuildError(
-        f"Dockerfile not found: {Path(context_dir) / 'Dockerfile'}",
-        hint=f"Create a Containerfile or Dockerfile in {context_dir}, or use --dockerfile.",
+    # The context is the current directory unless --context says otherwise:
+    # "push detection/train.py" from the parent looks here, not in detection/.
+    hint = (
+        f"The build context is {context_dir} (--context DIR; default: the current "
+        "directory), and the Dockerfile is looked for there. "
     )
+    folder = Path(entrypoint).parent if entrypoint is not None else None
+    if (
+        folder is not None
+        and folder.absolute() != Path(context_dir).absolute()
+        and any((folder / name).is_file() for name in DEFAULT_DOCKERFILES)
+    ):
+        hint += f"The script's directory has one: pass --context {folder}."
+    else:
+        hint += "Create a Containerfile or Dockerfile there, or use --dockerfile."
+    raise BuildError(f"Dockerfile not found: {Path(context_dir) / 'Dockerfile'}", hint=hint)
 
 
 def read_dockerfile(path: Path) -> str:

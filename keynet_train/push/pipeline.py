@@ -416,7 +416,7 @@ def _check_context(
     # Symlinks and ".." are resolved here, once, for the context; the
     # entrypoint gets the same treatment in check_entrypoint.
     context = resolve_context(settings.context)
-    dockerfile = resolve_dockerfile(context, settings.dockerfile)
+    dockerfile = resolve_dockerfile(context, settings.dockerfile, entry)
     summary = scan_context(context, dockerfile)
     entry_in_context = check_entrypoint(summary, entry)
     for warning in summary.warnings:

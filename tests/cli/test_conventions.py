@@ -180,6 +180,14 @@ def test_bash_completion_from_the_argparse_tree(cli: CliRunner, tmp_path: Path) 
     assert _bash_complete(script, ["keynet-train", "completion", "''"]) == ["bash", "zsh", "fish"]
     # A global flag after the command is completed too.
     assert "--no-color" in _bash_complete(script, ["keynet-train", "whoami", "--no"])
+    # config set completes its three keys, not the file names around.
+    (tmp_path / "project_notes.txt").write_text("")
+    keys = ["project_id", "harbor_project", "podman_url"]
+    assert _bash_complete(script, ["keynet-train", "config", "set", "''"]) == keys
+    assert _bash_complete(script, ["keynet-train", "config", "set", "p"]) == [
+        "project_id",
+        "podman_url",
+    ]
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,40 @@ def test_https_to_a_plain_http_server_suggests_http(
         result.stderr
     )
     assert offline_backend.requests == []
+
+
+@pytest.mark.parametrize("suffix", ["/v1", "/v1/", "/v1/auth/sign-in/one-time"])
+def test_a_server_url_with_the_api_path_is_refused_naming_the_base(
+    cli: CliRunner, offline_backend: FakeBackend, suffix: str
+) -> None:
+    """Not "wrong username or password" from a sign-in sent to /v1/v1/..."""
+    result = cli("login", offline_backend.url + suffix, "-u", "a", "--password-stdin", stdin="p")
+
+    assert result.exit_code == 1, result
+    assert "includes the API path /v1." in result.stderr
+    assert f"without the /v1 part: {offline_backend.url}\n" in result.stderr
+    assert "wrong username or password" not in result.stderr
+    assert offline_backend.requests == []
+
+
+def test_dockerfile_not_found_says_the_context_is_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`push detection/train.py` from the parent: the Dockerfile is in detection/."""
+    from keynet_train.build.context import resolve_dockerfile
+    from keynet_train.errors import BuildError
+
+    (tmp_path / "detection").mkdir()
+    (tmp_path / "detection" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "detection" / "train.py").write_text("print(1)\n")
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(BuildError) as caught:
+        resolve_dockerfile(tmp_path, None, Path("detection/train.py"))
+
+    assert caught.value.message == f"Dockerfile not found: {tmp_path}/Dockerfile"
+    assert caught.value.hint == (
+        f"The build context is {tmp_path} (--context DIR; default: the current directory), "
+        "and the Dockerfile is looked for there. The script's directory has one: pass "
+        "--context detection."
+    )

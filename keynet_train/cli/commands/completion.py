@@ -76,6 +76,9 @@ def walk(parser: ArgumentParser, path: tuple[str, ...] = ()) -> list[CommandSpec
                     spec.file_options.extend(action.option_strings)
         elif action.choices:
             spec.positional_choices.extend(str(c) for c in action.choices)
+        elif (completes := getattr(action, "completes", None)) is not None:
+            # Words set on the action by its command (config set's keys); () for none.
+            spec.positional_choices.extend(str(c) for c in completes)
         else:
             spec.positional_files = True
     if parser.subcommands is not None:

@@ -66,8 +66,10 @@ def register(sub: Subparsers) -> None:
         "  keynet-train config set harbor_project kitech-model\n"
         "  keynet-train config set podman_url unix:///run/user/1000/podman/podman.sock",
     )
-    set_.add_argument("key", metavar="KEY")
-    set_.add_argument("value", metavar="VALUE")
+    # Not choices=: an unknown key is the store's error, which lists the valid
+    # ones (exit 1). Completion offers the keys, and no file names for either.
+    set_.add_argument("key", metavar="KEY").completes = PREFERENCE_KEYS  # type: ignore[attr-defined]
+    set_.add_argument("value", metavar="VALUE").completes = ()  # type: ignore[attr-defined]
     set_.set_defaults(handler=run_set)
 
 
