@@ -97,6 +97,8 @@ def local_stack(
             harbor_url=registry_url, harbor_username=username, harbor_password=password
         ) as backend:
             announce(f"fake KeyNet backend: {backend.url} (user {backend.username})")
+            # podman's CLI (the benchmarks' baselines) fails on a missing auth file.
+            (workdir / "auth.json").write_text('{"auths": {}}\n')
             env = {
                 **os.environ,
                 **podman.env,
