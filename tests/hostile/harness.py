@@ -6,7 +6,8 @@ user runs) and asserts, beside its own expectations:
 
 - it ended within :data:`WALL_LIMIT` seconds (else it is killed, with its
   whole process group, and the case fails as a hang);
-- its peak resident memory (``ru_maxrss`` from ``wait4``) stayed under
+- its peak resident memory (``ru_maxrss`` of the program alone, measured by
+  ``tests/hostile/launcher.py``) stayed under
   :data:`MEMORY_LIMIT`; an address-space limit of :data:`ADDRESS_SPACE_BACKSTOP`
   keeps a runaway child from taking the machine down before that is measured;
 - its output is a clean message: no traceback, no "Unexpected internal error",
@@ -27,10 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,7 @@ WALL_LIMIT = 10.0
 MEMORY_LIMIT = 200 * 1024 * 1024
 """Peak resident memory a hostile case may use (bytes)."""
 ADDRESS_SPACE_BACKSTOP = 2 * 1024 * 1024 * 1024
+LAUNCHER = Path(__file__).with_name("launcher.py")
 """RLIMIT_AS of the child: not the bound asserted (virtual memory is much larger than
 resident for threads and mapped libraries), only a guard for the machine."""
 OUTPUT_LIMIT = 1024 * 1024
@@ -80,10 +82,6 @@ class HostileResult:
         )
 
 
-def _limit_address_space() -> None:  # runs in the child between fork and exec
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BACKSTOP, ADDRESS_SPACE_BACKSTOP))
-
-
 def _drain(stream: object, sink: bytearray, overflow: list[bool]) -> None:
     read = stream.read1  # type: ignore[attr-defined]
     while True:
@@ -110,23 +108,21 @@ def run_bounded(
     Raises nothing for the child's failures: they are in the result.
     """
     argv = [*(keynet_command() if program is None else program), *args]
+    handle, report = tempfile.mkstemp(prefix="keynet-hostile-rss-")
+    os.close(handle)
     started = time.monotonic()
+    # Through a small launcher interpreter, which measures the program's own
+    # peak memory and limits its address space (see tests/hostile/launcher.py).
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), report]
     proc = subprocess.Popen(
-        argv,
+        [*launcher, str(ADDRESS_SPACE_BACKSTOP), *argv],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=cwd,
         env=dict(env),
         start_new_session=True,  # its own process group: a hang is killed with its children
-        # prlimit from here where there is one (Linux): a preexec_fn runs between
-        # fork and exec, which is unsafe while the test process has threads.
-        preexec_fn=None if hasattr(resource, "prlimit") else _limit_address_space,
     )
-    if hasattr(resource, "prlimit"):
-        with contextlib.suppress(ProcessLookupError):
-            limit = (ADDRESS_SPACE_BACKSTOP, ADDRESS_SPACE_BACKSTOP)
-            resource.prlimit(proc.pid, resource.RLIMIT_AS, limit)
     out, err = bytearray(), bytearray()
     overflow = [False]
     readers = [
@@ -143,14 +139,13 @@ def run_bounded(
         pass
     timed_out = False
     while True:
-        # wait4, not Popen.wait: only wait4 returns the child's resource usage.
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        pid, status = os.waitpid(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.monotonic() - started > wall_limit:
             timed_out = True
             os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
+            pid, status = os.waitpid(proc.pid, 0)
             break
         time.sleep(0.02)
     seconds = time.monotonic() - started
@@ -160,15 +155,19 @@ def run_bounded(
         os.killpg(proc.pid, signal.SIGKILL)
     for reader in readers:
         reader.join(5)
-    # ru_maxrss is in KiB on Linux, bytes on macOS.
+    # ru_maxrss is in KiB on Linux, bytes on macOS; 0 when the launcher was killed.
     scale = 1 if sys.platform == "darwin" else 1024
+    try:
+        max_rss = int(Path(report).read_text(encoding="ascii") or 0)
+    finally:
+        os.unlink(report)
     return HostileResult(
         argv=argv,
         exit_code=proc.returncode,
         stdout=out.decode("utf-8", "replace"),
         stderr=err.decode("utf-8", "replace"),
         seconds=seconds,
-        max_rss_bytes=usage.ru_maxrss * scale,
+        max_rss_bytes=max_rss * scale,
         timed_out=timed_out,
         output_overflow=overflow[0],
     )

@@ -42,3 +42,13 @@ def test_a_traceback_is_not_a_clean_message(tmp_path: Path) -> None:
     result = run_bounded(["1 / 0"], env={}, cwd=tmp_path, program=PYTHON)
     with pytest.raises(AssertionError, match="Traceback"):
         assert_bounded(result)
+
+
+def test_a_big_test_process_does_not_inflate_the_measure(tmp_path: Path) -> None:
+    """An exec records the replaced address space's peak: the launcher keeps ours out of it."""
+    ballast = bytearray(MEMORY_LIMIT + 100 * 1024 * 1024)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # resident, not just reserved
+    result = run_bounded(["pass"], env={}, cwd=tmp_path, program=[sys.executable, "-I", "-c"])
+    del ballast
+    assert result.exit_code == 0, result.describe()
+    assert result.max_rss_bytes < 50 * 1024 * 1024, result.max_rss_bytes
