@@ -147,6 +147,20 @@ def validate_project_id(value: str) -> int:
     return int(text)
 
 
+CA_BUNDLE_ENV = "KEYNET_CA_BUNDLE"
+"""Environment variable naming a PEM file of CA certificates trusted besides the system's."""
+
+
+def ca_bundle_from(environ: Mapping[str, str]) -> str | None:
+    """The PEM file ``KEYNET_CA_BUNDLE`` names, or None (an empty value is "not set").
+
+    The one place the variable is read; the CLI and the push settings call it
+    once and pass the path down to the backend client, the registry client and
+    podman's certs.d. Raises nothing.
+    """
+    return environ.get(CA_BUNDLE_ENV) or None
+
+
 def validate_harbor_project(value: str) -> str:
     """Check a Harbor project name and return it.
 

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from keynet_train import __version__, limits
+from keynet_train.config import CA_BUNDLE_ENV
 from keynet_train.errors import ConfigError
 from keynet_train.secrets import (
     REDACTED,
@@ -37,10 +38,8 @@ from keynet_train.secrets import (
     redact_text_fields,
 )
 
-CA_BUNDLE_ENV = "KEYNET_CA_BUNDLE"
 #: A CA bundle (even the whole Mozilla store) is well under this.
 MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
-"""Environment variable naming a PEM file of extra trusted CA certificates."""
 
 USER_AGENT = f"keynet-train/{__version__}"
 
@@ -419,25 +418,10 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def resolve_ca_bundle(
-    ca_bundle: str | None, environ: Mapping[str, str] | None = None
-) -> str | None:
-    """The CA bundle to use: the explicit value, else ``KEYNET_CA_BUNDLE`` in ``environ``.
-
-    An empty value means "not set". Never raises.
-    """
-    if ca_bundle:
-        return ca_bundle
-    if environ is not None:
-        return environ.get(CA_BUNDLE_ENV) or None
-    return None
-
-
 def create_http_client(
     base_url: str | None = None,
     *,
     ca_bundle: str | None = None,
-    environ: Mapping[str, str] | None = None,
     verify: bool = True,
     debug_log: DebugLog | None = None,
     timeout: httpx.Timeout | float | None = None,
@@ -450,9 +434,10 @@ def create_http_client(
 
     Args:
         base_url: prefix for relative request URLs (the backend server URL).
-        ca_bundle: PEM file trusted in addition to the default store; when
-            None, ``KEYNET_CA_BUNDLE`` is read from ``environ`` (if given).
-            The process environment is never read implicitly.
+        ca_bundle: PEM file trusted in addition to the default store
+            (``KEYNET_CA_BUNDLE``, read once by the caller with
+            :func:`keynet_train.config.ca_bundle_from`); the process
+            environment is never read here.
         verify: False disables TLS verification (``--insecure-registry``
             only); the CA bundle is then ignored.
         debug_log: receives one redacted text block per request and response.
@@ -469,7 +454,7 @@ def create_http_client(
     Raises:
         ConfigError: the CA bundle is missing or unusable.
     """
-    bundle = resolve_ca_bundle(ca_bundle, environ)
+    bundle = ca_bundle or None
     verify_setting: ssl.SSLContext | bool
     if not verify:
         verify_setting = False

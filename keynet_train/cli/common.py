@@ -36,7 +36,9 @@ def debug_logger(env: Environment) -> Callable[[str], None] | None:
 
 def ca_bundle(env: Environment) -> str | None:
     """``KEYNET_CA_BUNDLE`` (a PEM path) or None."""
-    return env.environ.get("KEYNET_CA_BUNDLE") or None
+    from keynet_train.config import ca_bundle_from
+
+    return ca_bundle_from(env.environ)
 
 
 def prompt_text(env: Environment, question: str) -> str:

@@ -19,7 +19,7 @@ from keynet_train.build.image_names import (
     validate_platform,
     validate_tag,
 )
-from keynet_train.config import DEFAULT_HARBOR_PROJECT, validate_harbor_project
+from keynet_train.config import DEFAULT_HARBOR_PROJECT, ca_bundle_from, validate_harbor_project
 from keynet_train.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def resolve_settings(
         or (config.podman_url if config else None),
         project_file=project.source,
         project_source=project_source,
-        ca_bundle=environ.get("KEYNET_CA_BUNDLE") or None,
+        ca_bundle=ca_bundle_from(environ),
         insecure_registry=options.insecure_registry,
         command_check="warn"
         if options.allow_command_mismatch

@@ -12,13 +12,12 @@ from pytest_httpx import HTTPXMock
 
 from keynet_train import __version__
 from keynet_train.backend.http import (
-    CA_BUNDLE_ENV,
     build_ssl_context,
     create_http_client,
     describe_transport_error,
     is_tls_verification_error,
-    resolve_ca_bundle,
 )
+from keynet_train.config import CA_BUNDLE_ENV, ca_bundle_from
 from keynet_train.errors import ConfigError
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import make_self_signed_cert
@@ -42,17 +41,16 @@ def test_timeout_override() -> None:
         assert client.timeout.connect == 0.25
 
 
-def test_ca_bundle_resolution() -> None:
-    assert resolve_ca_bundle("/explicit.pem", {CA_BUNDLE_ENV: "/env.pem"}) == "/explicit.pem"
-    assert resolve_ca_bundle(None, {CA_BUNDLE_ENV: "/env.pem"}) == "/env.pem"
-    assert resolve_ca_bundle(None, {CA_BUNDLE_ENV: ""}) is None
-    assert resolve_ca_bundle(None, None) is None
+def test_ca_bundle_is_read_in_one_place() -> None:
+    assert ca_bundle_from({CA_BUNDLE_ENV: "/env.pem"}) == "/env.pem"
+    assert ca_bundle_from({CA_BUNDLE_ENV: ""}) is None
+    assert ca_bundle_from({}) is None
 
 
 def test_missing_ca_bundle_is_a_config_error_naming_the_variable(tmp_path: Path) -> None:
     missing = tmp_path / "nope.pem"
     with pytest.raises(ConfigError) as info:
-        create_http_client(None, environ={CA_BUNDLE_ENV: str(missing)})
+        create_http_client(None, ca_bundle=str(missing))
     assert CA_BUNDLE_ENV in info.value.message
     assert str(missing) in info.value.message
     assert info.value.hint and CA_BUNDLE_ENV in info.value.hint
@@ -117,7 +115,7 @@ def test_private_ca_is_trusted_with_bundle_from_environ(
     tls_backend: FakeBackend, tls_pair: tuple[Path, Path]
 ) -> None:
     cert, _ = tls_pair
-    with create_http_client(tls_backend.url, environ={CA_BUNDLE_ENV: str(cert)}) as client:
+    with create_http_client(tls_backend.url, ca_bundle=str(cert)) as client:
         response = client.get("/v1/projects/trainable")
     assert response.status_code == 401  # TLS worked; the fake wants a token
 
@@ -240,7 +238,7 @@ def test_a_plain_http_client_loads_no_system_store_and_fails_closed(
     monkeypatch.setattr(ssl.SSLContext, "set_default_verify_paths", lambda self: loads.append("x"))
     cert, _ = tls_pair
     plain = "http://127.0.0.1:9"
-    with create_http_client(plain, environ={CA_BUNDLE_ENV: str(cert)}):
+    with create_http_client(plain, ca_bundle=str(cert)):
         assert loads == ["load"]  # the bundle is checked; the system store is not loaded
     loads.clear()
     with create_http_client(plain) as client:
