@@ -30,8 +30,10 @@ def test_symlinked_entrypoint_outside_the_context_sends_nothing(
     )
     assert result.code == 1, result.err
     error = json.loads(result.out)["error"]
-    assert error["type"] == "build"
-    assert "is a symlink to" in error["message"] and "outside the build context" in error["message"]
+    # Refused before it is read (docs/security.md), so before the context check.
+    assert error["type"] == "validation"
+    assert "is a symlink that leads outside" in error["message"]
+    assert "build context" in error["message"]
     assert cli.backend.requests == []  # no upload key, no record on the platform
     assert set(registry.catalog()) == before
 
