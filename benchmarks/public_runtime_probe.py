@@ -17,6 +17,7 @@ Usage: python benchmarks/public_runtime_probe.py REPO_ROOT SCRIPT [COMMAND]
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import importlib.abc
 import importlib.machinery
@@ -28,7 +29,8 @@ from collections.abc import Sequence
 from typing import Any
 
 
-class _StubMeta(type):
+class _StubMeta(abc.ABCMeta):
+    # ABCMeta, so a class deriving from a stub and an abc.ABC class has a metaclass.
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
@@ -91,6 +93,20 @@ class _Stub(metaclass=_StubMeta):
 
     __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
     __rtruediv__ = __floordiv__ = __mod__ = __pow__ = __or__ = __ror__ = __add__
+
+    def __lt__(self, other: object) -> bool:
+        # ``torch.cuda.device_count() > 1``: a stub compares as "no".
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __int__(self) -> int:
+        return 0
+
+    __index__ = __int__
+
+    def __float__(self) -> float:
+        return 0.0
 
 
 def _stub_class(name: str) -> type:
