@@ -181,6 +181,12 @@ class ExpressionEvaluator:
         left = self.eval(node.left, scope)
         for op, comp in zip(node.ops, node.comparators, strict=False):
             right = self.eval(comp, scope)
+            by_name = _compare_names(op, left, right)
+            if by_name is not None:
+                if not by_name:
+                    return False
+                left = right
+                continue
             if not (self.plain(left) and self.plain(right)):
                 return UNKNOWN
             fn = COMPARE.get(type(op))
@@ -341,3 +347,40 @@ class ExpressionEvaluator:
         if isinstance(value, ClassValue) and value.is_enum:
             return [value.namespace[m] for m in value.members]
         return None
+
+
+def _named(value: object) -> bool:
+    return isinstance(value, Ref) or is_plain_scalar(value)
+
+
+def is_plain_scalar(value: object) -> bool:
+    """None, a bool, a number or a string."""
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _compare_names(op: ast.cmpop, left: object, right: object) -> bool | None:
+    """``f.type is bool``, ``f.default is not MISSING``, ``t in (int, float)`` with library names.
+
+    A library name (``Ref``) is itself and nothing else: equal (and
+    identical) to the same name, never to a literal. None when neither side
+    involves a library name (the plain comparison applies).
+    """
+    if isinstance(op, (ast.Is, ast.Eq, ast.IsNot, ast.NotEq)):
+        if not (isinstance(left, Ref) or isinstance(right, Ref)):
+            return None
+        if not (_named(left) and _named(right)):
+            return None
+        same = isinstance(left, Ref) and isinstance(right, Ref) and left.name == right.name
+        return same if isinstance(op, (ast.Is, ast.Eq)) else not same
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (list, tuple, set, frozenset)):
+        if not isinstance(left, Ref) and not any(isinstance(v, Ref) for v in right):
+            return None
+        if not (_named(left) and all(_named(v) for v in right)):
+            return None
+        found = any(
+            (isinstance(v, Ref) and isinstance(left, Ref) and v.name == left.name)
+            or (not isinstance(v, Ref) and not isinstance(left, Ref) and v == left)
+            for v in right
+        )
+        return found if isinstance(op, ast.In) else not found
+    return None

@@ -251,6 +251,12 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
         value_type = Ref("transformers.hf_argparser.string_to_bool")
         if is_builtin(field_type, "bool") or (f.default is not None and f.default is not MISSING):
             default = False if f.default is MISSING else _string_to_bool(f.default)
+            if isinstance(f.default, str) and isinstance(default, bool):
+                interp.note(
+                    f.line,
+                    f"default of '{f.name}' is the string {f.default!r}, which "
+                    f"HfArgumentParser's string_to_bool reads as {default}; sent as {default}",
+                )
             nargs, const = "?", True
     elif element is not MISSING:
         value_type = element

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
-from keynet_train.extraction.interpreter import CallArgs, Interpreter, RefHandler
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Modelled, RefHandler
 from keynet_train.extraction.operations import MAX_SEQUENCE, MAX_STR, hashable, is_plain, to_set
-from keynet_train.extraction.values import UNKNOWN, ClassValue, EnumMember, PathValue, Ref
+from keynet_train.extraction.values import (
+    UNKNOWN,
+    ClassValue,
+    EnumMember,
+    InstanceValue,
+    PathValue,
+    Ref,
+)
 
 
 def _plain_args(call: CallArgs) -> bool:
@@ -278,6 +286,47 @@ def _dict(interp: Interpreter, call: CallArgs) -> object:
     return result
 
 
+def _fields(interp: Interpreter, call: CallArgs) -> object:
+    """``dataclasses.fields(cls_or_instance)`` of a dataclass read statically: Field-like objects.
+
+    Each has ``name``, ``type`` (the annotation: ``int`` is ``builtins.int``),
+    ``default`` and ``default_factory`` (``dataclasses.MISSING`` when absent),
+    ``metadata`` and ``init``, so helpers that generate options from a
+    dataclass are read like any other code.
+    """
+    from keynet_train.extraction.dataclass_fields import MISSING, dataclass_fields, is_dataclass
+
+    target = call.args[0] if len(call.args) == 1 else UNKNOWN
+    if isinstance(target, InstanceValue):
+        target = target.cls
+    if not isinstance(target, ClassValue) or not is_dataclass(interp, target):
+        return UNKNOWN
+    field_class = ClassValue("Field", {}, [], call.line)
+    result: list[object] = []
+    for f in dataclass_fields(interp, target):
+        item = InstanceValue(field_class)
+        item.attrs.update(
+            name=f.name,
+            type=f.annotation,
+            default=f.default,
+            default_factory=MISSING if f.factory is MISSING else _Factory(f.factory),
+            metadata=dict(f.metadata),
+            init=f.init,
+        )
+        result.append(item)
+    return result
+
+
+class _Factory(Modelled):
+    """A field's ``default_factory``: calling it gives the value it was read to return."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def call_self(self, interp: Interpreter, call: CallArgs) -> object:
+        return copy.deepcopy(self.value) if is_plain(self.value) else self.value
+
+
 def _super(interp: Interpreter, call: CallArgs) -> object:
     """``super()`` in a method of a project subclass of a modelled class (see the interpreter)."""
     return interp.super_of_method() if not call.args else UNKNOWN
@@ -285,6 +334,7 @@ def _super(interp: Interpreter, call: CallArgs) -> object:
 
 HANDLERS: dict[str, RefHandler] = {
     "builtins.super": _super,
+    "dataclasses.fields": _fields,
     "builtins.dict": _dict,
     "builtins.type": _type,
     "builtins.int": _convert(int),
