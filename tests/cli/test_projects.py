@@ -45,7 +45,7 @@ def test_json(cli: CliRunner, offline_backend: FakeBackend, logged_in: Config) -
 def test_page_and_limit(cli: CliRunner, offline_backend: FakeBackend, logged_in: Config) -> None:
     offline_backend.projects = sample_projects(5)
 
-    result = cli("projects", "--page", "1", "--limit", "2", "--json")
+    result = cli("projects", "--page", "2", "--limit", "2", "--json")
 
     assert result.exit_code == 0, result
     assert [p["id"] for p in result.json()["content"]] == [3, 4]
@@ -59,10 +59,18 @@ def test_footer_offers_the_next_page(
     offline_backend.projects = sample_projects(5)
 
     first = cli("projects", "--limit", "2")
-    last = cli("projects", "--limit", "2", "--page", "2")
+    last = cli("projects", "--limit", "2", "--page", "3")
 
-    assert first.stderr == "Page 0 of pages 0-2 (5 projects). Next page: --page 1\n"
-    assert last.stderr == "Page 2 of pages 0-2 (5 projects).\n"
+    # Pages count from 1, as in the project picker ("Page 1/3").
+    assert first.stderr == "Page 1 of 3 (5 projects). Next page: --page 2\n"
+    assert last.stderr == "Page 3 of 3 (5 projects).\n"
+
+
+def test_page_zero_is_refused_saying_pages_count_from_one(cli: CliRunner) -> None:
+    result = cli("projects", "--page", "0")
+
+    assert result.exit_code == 2
+    assert "pages count from 1 (the first page is --page 1), not 0" in result.stderr
 
 
 def test_unknown_task_type_and_missing_author_are_shown(

@@ -26,10 +26,13 @@ def _whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
-def _non_negative(text: str) -> int:
+def _page_number(text: str) -> int:
     value = _whole_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    if value < 1:
+        # Pages count from 1, as the project picker shows them ("Page 1/3").
+        raise argparse.ArgumentTypeError(
+            f"pages count from 1 (the first page is --page 1), not {value}"
+        )
     return value
 
 
@@ -47,10 +50,10 @@ def register(sub: Subparsers) -> None:
         "projects",
         description="List the projects you can push training images to "
         "(GET /v1/projects/trainable).",
-        epilog="examples:\n  keynet-train projects\n  keynet-train projects --page 1 --limit 50\n"
+        epilog="examples:\n  keynet-train projects\n  keynet-train projects --page 2 --limit 50\n"
         "  keynet-train projects --json | jq '.content[].id'",
     )
-    p.add_argument("--page", type=_non_negative, default=0, help="page number, from 0 (default 0)")
+    p.add_argument("--page", type=_page_number, default=1, help="page number, from 1 (default 1)")
     p.add_argument("--limit", type=_limit, default=20, help="projects per page (default 20)")
     p.add_argument("--json", action="store_true", help="print the backend's page as JSON")
     p.add_argument(
@@ -114,7 +117,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.cli.output import Waiting
 
     with backend_client(env) as client, Waiting(env, "GET /v1/projects/trainable"):
-        page = client.fetch_trainable_projects(page=args.page, limit=args.limit)
+        # The backend's pages count from 0 (docs/platform-contract.md).
+        page = client.fetch_trainable_projects(page=args.page - 1, limit=args.limit)
     if args.json:
         # snake_case like every other --json (the backend's camelCase stays on the wire).
         env.out(json.dumps(page.model_dump(mode="json")))
@@ -124,13 +128,13 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         return 0
     print_table(env, PROJECT_HEADERS, project_rows(page), wide=args.wide)
     meta = page.meta
-    # Pages count from 0 like --page; a single page needs no page talk, and a
-    # "--page N" hint on the last page would point nowhere.
+    # Pages count from 1 like --page and the picker; a single page needs no
+    # page talk, and a "--page N" hint on the last page would point nowhere.
     last = max(meta.max_page, 0)
     footer = f"{meta.total} projects."
     if last > 0:
-        footer = f"Page {meta.page} of pages 0-{last} ({meta.total} projects)."
+        footer = f"Page {meta.page + 1} of {last + 1} ({meta.total} projects)."
     if meta.page < last:
-        footer += f" Next page: --page {meta.page + 1}"
+        footer += f" Next page: --page {meta.page + 2}"
     env.err(footer)
     return 0
