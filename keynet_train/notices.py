@@ -36,6 +36,14 @@ CONFIG_PERMISSIONS = "config-permissions"
 #: The image's ENTRYPOINT receives the platform's command and may not run it
 #: (a program whose behaviour cannot be told without running it).
 IMAGE_ENTRYPOINT = "image-entrypoint"
+#: ``run``: no GPU is passed through; the rehearsal runs on CPU (the platform gives one).
+NO_GPU = "no-gpu"
+#: ``run``: the container shares this user's network (slirp4netns cannot run here).
+SHARED_NETWORK = "shared-network"
+#: ``run --image``: no local copy of the entrypoint, so the image check was skipped.
+IMAGE_CHECK_SKIPPED = "image-check-skipped"
+#: ``run``: a callback broke the platform's contract (the verdict names the check).
+CALLBACK_PROBLEM = "callback-problem"
 #: Any other warning (a code of its own is added when it matters to CI).
 OTHER = "other"
 
@@ -52,6 +60,10 @@ CODES = (
     PUSH_RETRY,
     NO_DIGEST,
     CONFIG_PERMISSIONS,
+    NO_GPU,
+    SHARED_NETWORK,
+    IMAGE_CHECK_SKIPPED,
+    CALLBACK_PROBLEM,
     OTHER,
 )
 

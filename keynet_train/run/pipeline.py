@@ -32,6 +32,13 @@ from typing import IO, TYPE_CHECKING
 from keynet_train.build.context import RUNS_FOLDER
 from keynet_train.errors import BuildError, InputError, KeynetError, UsageError
 from keynet_train.interrupts import shielded
+from keynet_train.notices import (
+    IMAGE_CHECK_SKIPPED,
+    IMAGE_ENTRYPOINT,
+    NO_GPU,
+    SHARED_NETWORK,
+    Notice,
+)
 from keynet_train.progress import Background, NullReporter, Reporter
 from keynet_train.run.callbacks import Callback, JobState
 from keynet_train.run.environment import (
@@ -405,14 +412,16 @@ def _check_image(
         ImageCheckError: the platform could not run this image.
         BuildError / PodmanUnavailableError: podman failed to answer.
     """
-    from keynet_train.notices import IMAGE_ENTRYPOINT, Notice
     from keynet_train.push.image_check import check_image
     from keynet_train.push.settings import DEFAULT_PLATFORM
 
     if entrypoint is None:
-        reporter.warning(
-            f"No local copy of the entrypoint of {image}: the image check (entrypoint, python "
-            "on PATH, platform) was skipped. Run from the project folder to have it."
+        reporter.notice(
+            Notice(
+                IMAGE_CHECK_SKIPPED,
+                f"No local copy of the entrypoint of {image}: the image check (entrypoint, "
+                "python on PATH, platform) was skipped. Run from the project folder to have it.",
+            )
         )
         return model_name or "train.py"
     reporter.step_started("Check image")
@@ -498,17 +507,8 @@ def _plan(
     )
     notes = [limits.gpus.note] if limits.gpus.note else []
     if network == "host":
-        notes.append(
-            f"{TUN_DEVICE} is not usable by this user, so slirp4netns cannot give the container "
-            "its own network: it shares this user's network (a pod on the platform has its own)."
-        )
-    notes.append(
-        "Limits nofile="
-        + str(limits.rlimits.get("nofile"))
-        + ", nproc="
-        + str(limits.rlimits.get("nproc"))
-        + " are set explicitly (podman's defaults fail to start containers on some hosts)."
-    )
+        notes.append(_shared_network_note())
+    notes.append(_rlimits_note(limits))
     return RunPlan(
         image=target.image,
         command=argv,
@@ -519,6 +519,20 @@ def _plan(
         model_name=target.model_name,
         values=values,
         notes=notes,
+    )
+
+
+def _shared_network_note() -> str:
+    return (
+        f"{TUN_DEVICE} is not usable by this user, so slirp4netns cannot give the container "
+        "its own network: it shares this user's network (a pod on the platform has its own)."
+    )
+
+
+def _rlimits_note(limits: Limits) -> str:
+    return (
+        f"Limits nofile={limits.rlimits.get('nofile')}, nproc={limits.rlimits.get('nproc')} "
+        "are set explicitly (podman's defaults fail to start containers on some hosts)."
     )
 
 
@@ -626,11 +640,11 @@ def _run(
             job, base_url, target.model_name, _chosen_values(target, values), extra_env
         )
         output.write("podman-run.txt", plan.podman_line() + "\n")
-        for note in plan.notes:
-            if note.startswith("NO GPU"):
-                reporter.warning(note)
-            else:
-                reporter.info(note)
+        if limits.gpus.note:
+            reporter.notice(Notice(NO_GPU, limits.gpus.note))
+        if network == "host":
+            reporter.notice(Notice(SHARED_NETWORK, _shared_network_note()))
+        reporter.info(_rlimits_note(limits))
         reporter.info(f"Command: {shlex.join(plan.command)}")
         spec = ContainerSpec(
             image=target.image,

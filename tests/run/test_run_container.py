@@ -49,6 +49,9 @@ def test_the_stdlib_example_passes_and_leaves_a_run_folder(
     # Rootful: the bridge; rootless: slirp4netns, or the user's network without /dev/net/tun.
     expected = {"bridge"} if os.geteuid() == 0 else {"slirp4netns", "host"}
     assert doc["network"] in expected
+    # Warnings as data: on this GPU-less machine the loud CPU note, nothing about callbacks.
+    codes = {w["code"] for w in doc["warnings"]}  # type: ignore[attr-defined]
+    assert "no-gpu" in codes and codes <= {"no-gpu", "shared-network"}
     assert doc["command"] == [
         "python",
         "train.py",
@@ -176,6 +179,8 @@ def test_each_violation_fails_with_its_check_named(
     doc = report(result)
     assert result.code == 1, result.err[-3000:]
     assert check in failed(doc), (name, failed(doc))
+    if check not in ("exit_code", "deadline", "cancellation", "done"):
+        assert "callback-problem" in {w["code"] for w in doc["warnings"]}  # type: ignore[attr-defined]
     assert "FAILED: " in result.err and check in result.err
     assert containers(podman_service) == []
 

@@ -141,6 +141,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     from keynet_train.build.cache import BuildCache, cache_path
     from keynet_train.cli.common import open_store
+    from keynet_train.notices import CALLBACK_PROBLEM, Notice
     from keynet_train.podman.connection import choose_podman_url, explicit_source
     from keynet_train.podman.service import connect
     from keynet_train.push.settings import parse_build_args
@@ -183,7 +184,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         with lock:
             text = callback_line(callback)
             if callback.problems:
-                reporter.warning(text)
+                reporter.notice(Notice(CALLBACK_PROBLEM, text))
             else:
                 reporter.info(text)
 
@@ -209,10 +210,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         )
     finally:
         reporter.close()
+    warnings = [notice.to_json() for notice in reporter.notices]
     if isinstance(result, RunResult):
-        _render_result(env, result)
+        _render_result(env, result, warnings)
         return 0 if result.passed else 1
-    _render_plan(env, result)
+    _render_plan(env, result, warnings)
     return 0
 
 
@@ -228,11 +230,11 @@ def callback_line(callback: Callback) -> str:
     return text
 
 
-def _render_plan(env: Environment, plan: RunPlan) -> None:
+def _render_plan(env: Environment, plan: RunPlan, warnings: list[dict[str, object]]) -> None:
     import json
 
     if env.json_output:
-        env.out(json.dumps({"dry_run": True, **plan.to_json()}))
+        env.out(json.dumps({"dry_run": True, **plan.to_json(), "warnings": warnings}))
         return
     env.out("Dry run: nothing was built or started.")
     env.out(f"   Command ({plan.command_source}): {plan.to_json()['command_text']}")
@@ -247,11 +249,11 @@ def _render_plan(env: Environment, plan: RunPlan) -> None:
         env.out(f"   Note: {note}")
 
 
-def _render_result(env: Environment, result: RunResult) -> None:
+def _render_result(env: Environment, result: RunResult, warnings: list[dict[str, object]]) -> None:
     import json
 
     if env.json_output:
-        env.out(json.dumps(result.to_json()))
+        env.out(json.dumps({**result.to_json(), "warnings": warnings}))
     write = env.err if env.json_output else env.out
     rows = [[c.name, c.status.upper(), str(c.callback or ""), c.reason] for c in result.checks]
     write("")
