@@ -8,6 +8,7 @@ registry localhost".
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -78,16 +79,25 @@ def test_image_missing_from_this_store_names_the_other_store(
     image = f"localhost/keynet-absent-{uuid.uuid4().hex[:8]}:latest"
     error = _fail(client, tmp_path, f"# base\n\nFROM {image}\n")
 
-    # The session's service runs as root here (tests/rootless covers the other side).
+    if os.geteuid() == 0:
+        store = "root's store"
+        hint = (
+            "Images built or pulled without sudo are in each user's own store, which root's "
+            f"podman does not see: copy it with `podman save {image} | sudo podman load`, or "
+            "build it again as root."
+        )
+    else:  # scripts/test-rootless: the service is the user's rootless podman
+        store = "rootless podman's own store"
+        hint = (
+            "Images built or pulled with sudo are in root's store, which rootless podman does "
+            f"not see: copy it with `sudo podman save {image} | podman load`, or build it "
+            "again without sudo."
+        )
     assert error.message == (
         f"Container image build failed at step 1: FROM {image} … the base image {image} "
-        f"({tmp_path}/Dockerfile:3) is not in root's store"
+        f"({tmp_path}/Dockerfile:3) is not in {store}"
     )
-    assert error.hint == (
-        "Images built or pulled without sudo are in each user's own store, which root's "
-        f"podman does not see: copy it with `podman save {image} | sudo podman load`, or "
-        "build it again as root."
-    )
+    assert error.hint == hint
 
 
 def test_unreachable_base_registry_is_named(tmp_path: Path, client: pc.PodmanClient) -> None:
