@@ -36,6 +36,7 @@ from keynet_train.backend.http import (
     json_object,
     tls_failure,
     tls_failure_text,
+    transient_failure,
 )
 from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
@@ -457,13 +458,15 @@ class BackendClient:
                     method, path, json=json_body, params=params, headers=headers
                 )
             except httpx.TransportError as exc:
-                if BACKEND_RETRIES.retries_failure(exc, attempt, idempotent=idempotent):
+                retry = BACKEND_RETRIES.another_try(attempt)
+                if retry and transient_failure(exc, idempotent=idempotent):
                     self._sleep(BACKEND_RETRIES.delay(attempt))
                     continue
                 raise self._transport_error(exc, endpoint) from None
             except httpx.InvalidURL as exc:
                 raise _invalid_url_error(self.server_url, exc) from None
-            if BACKEND_RETRIES.retries_response(response, attempt, idempotent=idempotent):
+            status = response.status_code
+            if BACKEND_RETRIES.retries_status(status, attempt, idempotent=idempotent):
                 self._sleep(BACKEND_RETRIES.delay(attempt, response.headers.get("Retry-After")))
                 continue
             return response

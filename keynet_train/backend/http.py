@@ -3,8 +3,9 @@
 Every HTTP request keynet-train makes (backend API, registry credential check)
 goes through a client built by :func:`create_http_client`, so timeouts, the
 User-Agent, TLS verification, the private-CA bundle and debug logging behave
-the same everywhere; :class:`RetryPolicy` is the one rule for which failures
-are tried again and how long to wait (docs/platform-contract.md). Only this
+the same everywhere; :data:`BACKEND_RETRIES` and :data:`REGISTRY_RETRIES` (a
+:class:`~keynet_train.retries.RetryPolicy` each) with :func:`transient_failure`
+say which failures are tried again and how long to wait. Only this
 module, :mod:`keynet_train.backend.client` and :mod:`keynet_train.registry.client`
 import httpx; the CLI imports them lazily.
 """
@@ -29,6 +30,7 @@ import httpx
 from keynet_train import __version__, limits
 from keynet_train.config import CA_BUNDLE_ENV
 from keynet_train.errors import ConfigError
+from keynet_train.retries import RetryPolicy
 from keynet_train.secrets import (
     REDACTED,
     Redactor,
@@ -501,54 +503,22 @@ def create_http_client(
     )
 
 
-class RetryPolicy:
-    """Which failed requests are tried again, how often, and how long to wait in between.
+def transient_failure(exc: httpx.TransportError, *, idempotent: bool) -> bool:
+    """Whether the transport failure ``exc`` may pass if the request is tried again.
 
-    At most ``attempts`` tries; before try N+1 the wait is ``base_delay * 2**(N-1)``
-    (0.5 s, then 1 s), or the server's ``Retry-After`` in seconds when longer
-    (at most ``max_retry_after``; an HTTP-date is ignored). A response is tried
-    again only for an idempotent request whose status is in ``statuses``. A
-    transport failure is tried again when nothing was sent (connection refused,
-    connect timeout), or for an idempotent request whose connection dropped
-    mid-exchange; never for a certificate failure, a read timeout or the
-    request deadline (waiting again would look like a hang), or an oversized
-    answer. The backend and the registry check each use one instance
-    (:data:`BACKEND_RETRIES`, :data:`REGISTRY_RETRIES`); only the statuses differ.
+    Yes when nothing was sent (connection refused, connect timeout), or for an
+    idempotent request whose connection dropped mid-exchange; never for a
+    certificate failure, a read timeout or the request deadline (waiting again
+    would look like a hang), or an oversized or undecodable answer. How often
+    and how long to wait is the :class:`~keynet_train.retries.RetryPolicy`'s.
     """
-
-    def __init__(
-        self,
-        statuses: frozenset[int],
-        *,
-        attempts: int = 3,
-        base_delay: float = 0.5,
-        max_retry_after: float = 30.0,
-    ) -> None:
-        self.statuses = statuses
-        self.attempts = attempts
-        self.base_delay = base_delay
-        self.max_retry_after = max_retry_after
-
-    def retries_response(self, response: httpx.Response, attempt: int, *, idempotent: bool) -> bool:
-        """Whether ``response`` to try number ``attempt`` (from 1) calls for another try."""
-        return idempotent and response.status_code in self.statuses and attempt < self.attempts
-
-    def retries_failure(self, exc: httpx.TransportError, attempt: int, *, idempotent: bool) -> bool:
-        """Whether the transport failure ``exc`` of try number ``attempt`` calls for another try."""
-        if attempt >= self.attempts or is_tls_verification_error(exc):
-            return False
-        if isinstance(exc, (RequestDeadlineError, ResponseTooLargeError, UndecodableResponseError)):
-            return False
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return True
-        return idempotent and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
-
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        """Seconds to wait after try number ``attempt`` failed."""
-        delay = float(self.base_delay * 2 ** (attempt - 1))
-        if retry_after and retry_after.strip().replace(".", "", 1).isdigit():
-            delay = max(delay, min(float(retry_after), self.max_retry_after))
-        return delay
+    if is_tls_verification_error(exc):
+        return False
+    if isinstance(exc, (RequestDeadlineError, ResponseTooLargeError, UndecodableResponseError)):
+        return False
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return True
+    return idempotent and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
 
 
 BACKEND_RETRIES = RetryPolicy(frozenset({429, 502, 503, 504}))

@@ -62,13 +62,16 @@ from keynet_train.notices import PUSH_RETRY, Notice
 from keynet_train.podman import connection as podman_connection
 from keynet_train.progress import LiveTask, NullReporter, Reporter, live_progress
 from keynet_train.registry.push_errors import TransientPushError, raise_push_error
+from keynet_train.retries import RetryPolicy
 
 if TYPE_CHECKING:
     from keynet_train.build.context import ContextSummary, DigestSink
     from keynet_train.podman.service import PrivatePodmanService
 
 DEFAULT_PLATFORM = "linux/amd64"
-PUSH_ATTEMPTS = 3
+#: podman's push: 3 tries, 1 s then 2 s apart (a registry's blip lasts longer
+#: than an API's); which failures are transient is registry/push_errors.py's call.
+PUSH_RETRIES = RetryPolicy(attempts=3, base_delay=1.0)
 # podman (4.3 and 5, both push endpoints) reports nothing while a layer
 # uploads: a multi-GB layer on a slow link looks like a hang without this.
 PUSH_HEARTBEAT_SECONDS = 30.0
@@ -967,8 +970,7 @@ class PodmanClient:
         *,
         tls_verify: bool = True,
         reporter: Reporter | None = None,
-        attempts: int = PUSH_ATTEMPTS,
-        backoff: float = 1.0,
+        retries: RetryPolicy = PUSH_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
         heartbeat: float = PUSH_HEARTBEAT_SECONDS,
         digest_lookup: Callable[[str], str | None] | None = None,
@@ -980,9 +982,9 @@ class PodmanClient:
         comes from a re-push through the Docker-compatible endpoint, which
         leaves a ``digest.txtNNN`` file in the service's TMPDIR each time.
 
-        Transient failures (5xx, connection reset, timeout) are retried with
-        exponential backoff (``backoff`` s, then doubled) up to ``attempts``
-        in all; blobs already in the registry are not sent again. While podman
+        Transient failures (5xx, connection reset, timeout) are retried as
+        ``retries`` says (:data:`PUSH_RETRIES`: 3 tries, waits doubling from
+        1 s); blobs already in the registry are not sent again. While podman
         stays silent (it reports no bytes while a layer uploads), a "still
         pushing" line goes to ``reporter.info`` every ``heartbeat`` seconds.
 
@@ -1000,6 +1002,7 @@ class PodmanClient:
         # On a terminal a spinner shows the elapsed time instead of the
         # 30-second lines, which stay for logs.
         interval = 0.0 if live is not None else heartbeat
+        attempts = retries.attempts
         for attempt in range(1, attempts + 1):
             spinner = live.activity(f"Pushing {reference}") if live is not None else None
             try:
@@ -1009,12 +1012,12 @@ class PodmanClient:
                     )
                 return PushedImage(reference, digest, attempt)
             except TransientPushError as e:
-                if attempt == attempts:
+                if not retries.another_try(attempt):
                     raise RegistryError(
                         f"Pushing {reference} failed after {attempts} attempts: {e}",
                         hint="The registry keeps failing; check its status and push again.",
                     ) from e
-                delay = backoff * 2 ** (attempt - 1)
+                delay = retries.delay(attempt)
                 reporter.notice(
                     Notice(
                         PUSH_RETRY,

@@ -54,6 +54,7 @@ from keynet_train.backend.http import (
     describe_transport_error,
     tls_failure,
     tls_failure_text,
+    transient_failure,
 )
 from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
@@ -425,11 +426,12 @@ class RegistryClient:
             try:
                 response = self._client.get(url, auth=self._auth)
             except httpx.TransportError as exc:
-                if REGISTRY_RETRIES.retries_failure(exc, attempt, idempotent=True):
+                retry = REGISTRY_RETRIES.another_try(attempt)
+                if retry and transient_failure(exc, idempotent=True):
                     self._sleep(REGISTRY_RETRIES.delay(attempt))
                     continue
                 raise self._transport_error(exc, url) from None
-            if not REGISTRY_RETRIES.retries_response(response, attempt, idempotent=True):
+            if not REGISTRY_RETRIES.retries_status(response.status_code, attempt, idempotent=True):
                 return response
             self._sleep(REGISTRY_RETRIES.delay(attempt, response.headers.get("Retry-After")))
 

@@ -1,4 +1,4 @@
-"""The one retry policy beside the HTTP client factory (keynet_train/backend/http.py)."""
+"""The one retry policy (keynet_train/retries.py) and which HTTP failures are transient."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ from keynet_train.backend.http import (
     REGISTRY_RETRIES,
     RequestDeadlineError,
     ResponseTooLargeError,
-    RetryPolicy,
+    transient_failure,
 )
-
-REQUEST = httpx.Request("GET", "https://example.invalid/")
-
-
-def _response(status: int) -> httpx.Response:
-    return httpx.Response(status, request=REQUEST)
+from keynet_train.podman.client import PUSH_RETRIES
+from keynet_train.retries import RetryPolicy
 
 
 def test_waits_double_and_honour_a_longer_retry_after_up_to_a_cap() -> None:
@@ -31,15 +27,16 @@ def test_waits_double_and_honour_a_longer_retry_after_up_to_a_cap() -> None:
 
 def test_statuses_are_retried_for_idempotent_requests_within_the_attempts() -> None:
     policy = RetryPolicy(frozenset({503}), attempts=3)
-    assert policy.retries_response(_response(503), 1, idempotent=True)
-    assert policy.retries_response(_response(503), 2, idempotent=True)
-    assert not policy.retries_response(_response(503), 3, idempotent=True)
-    assert not policy.retries_response(_response(503), 1, idempotent=False)
-    assert not policy.retries_response(_response(500), 1, idempotent=True)
+    assert policy.retries_status(503, 1, idempotent=True)
+    assert policy.retries_status(503, 2, idempotent=True)
+    assert not policy.retries_status(503, 3, idempotent=True)
+    assert not policy.retries_status(503, 1, idempotent=False)
+    assert not policy.retries_status(500, 1, idempotent=True)
+    assert [policy.another_try(n) for n in (1, 2, 3)] == [True, True, False]
 
 
 @pytest.mark.parametrize(
-    ("exc", "idempotent", "retried"),
+    ("exc", "idempotent", "transient"),
     [
         (httpx.ConnectError("refused"), False, True),  # nothing was sent: even a POST
         (httpx.ConnectTimeout("slow"), False, True),
@@ -51,13 +48,24 @@ def test_statuses_are_retried_for_idempotent_requests_within_the_attempts() -> N
         (ResponseTooLargeError("big"), True, False),
     ],
 )
-def test_transport_failures(exc: httpx.TransportError, idempotent: bool, retried: bool) -> None:
-    assert BACKEND_RETRIES.retries_failure(exc, 1, idempotent=idempotent) is retried
-    assert not BACKEND_RETRIES.retries_failure(exc, 3, idempotent=idempotent)
+def test_transient_transport_failures(
+    exc: httpx.TransportError, idempotent: bool, transient: bool
+) -> None:
+    assert transient_failure(exc, idempotent=idempotent) is transient
 
 
-def test_backend_and_registry_differ_only_in_their_statuses() -> None:
+def test_backend_registry_and_push_differ_only_where_said() -> None:
     assert BACKEND_RETRIES.statuses == {429, 502, 503, 504}
     assert REGISTRY_RETRIES.statuses == {500, 502, 503, 504}
     for name in ("attempts", "base_delay", "max_retry_after"):
         assert getattr(BACKEND_RETRIES, name) == getattr(REGISTRY_RETRIES, name)
+    assert (PUSH_RETRIES.attempts, PUSH_RETRIES.base_delay) == (3, 1.0)
+
+
+def test_the_podman_client_does_not_load_httpx_for_its_retries() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, keynet_train.podman.client\nprint('httpx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -36,6 +36,7 @@ from keynet_train.podman import connection as podman_connection
 from keynet_train.podman import trust as registry_trust
 from keynet_train.podman.service import RUNTIME_ENV, connect
 from keynet_train.progress import RecordingReporter
+from keynet_train.retries import RetryPolicy
 from tests.build.docker_ignore_vectors import (
     PODMAN_CLI_DIFFERS,
     PODMAN_SERVICE_ALSO_EXCLUDES,
@@ -62,6 +63,9 @@ def client(podman_service: PodmanServiceHandle) -> Iterator[pc.PodmanClient]:
     with connect(podman_service.url) as podman:
         assert not podman.private
         yield podman
+
+
+NO_WAIT = RetryPolicy(base_delay=0)
 
 
 def _creds(registry: RegistryHandle, password: str | None = None) -> RegistryCredentials:
@@ -489,7 +493,7 @@ def test_wrong_password_is_registry_auth_error(
     reference = client.tag(image_id, f"{registry.host}/keynet-test/auth", "x")
     try:
         with pytest.raises(RegistryAuthError) as excinfo:
-            client.push(reference, _creds(registry, "wrong-password-123"), backoff=0)
+            client.push(reference, _creds(registry, "wrong-password-123"), retries=NO_WAIT)
         assert "Harbor Registry authentication failed" in str(excinfo.value)
         assert "login" in (excinfo.value.hint or "")
         assert "wrong-password-123" not in str(excinfo.value)
@@ -505,7 +509,7 @@ def test_registry_down_is_registry_error(tmp_path: Path, client: pc.PodmanClient
             client.push(
                 reference,
                 RegistryCredentials("https://127.0.0.1", "u", Secret("password-1")),
-                backoff=0,
+                retries=NO_WAIT,
             )
         assert not isinstance(excinfo.value, RegistryAuthError)
     finally:
@@ -523,7 +527,11 @@ def test_transient_500_is_retried_and_succeeds(
     fault_proxy.fail_next(2)
     try:
         result = client.push(
-            reference, _creds(registry), reporter=reporter, backoff=0.5, sleep=sleeps.append
+            reference,
+            _creds(registry),
+            reporter=reporter,
+            retries=RetryPolicy(base_delay=0.5),
+            sleep=sleeps.append,
         )
     finally:
         _remove_image(image_id)
@@ -575,7 +583,9 @@ def test_persistent_500_gives_up_after_three_attempts(
     sleeps: list[float] = []
     try:
         with pytest.raises(RegistryError, match="failed after 3 attempts"):
-            client.push(reference, _creds(registry), backoff=1, sleep=sleeps.append)
+            client.push(
+                reference, _creds(registry), retries=RetryPolicy(base_delay=1), sleep=sleeps.append
+            )
     finally:
         _remove_image(image_id)
     assert sleeps == [1, 2]
@@ -608,7 +618,7 @@ def test_untrusted_ca_then_insecure_then_installed_ca(
         name = "keynet-test/tls"
         reference = client.tag(image_id, f"{other.host}/{name}", "v1")
         with pytest.raises(RegistryError, match="TLS verification") as excinfo:
-            client.push(reference, _creds(other), backoff=0)
+            client.push(reference, _creds(other), retries=NO_WAIT)
         assert "KEYNET_CA_BUNDLE" in (excinfo.value.hint or "")
         assert "--insecure-registry" in (excinfo.value.hint or "")
 
