@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -540,6 +541,24 @@ def test_transient_500_is_retried_and_succeeds(
     assert [s for s in fault_proxy.requests if s.status == 500][:2]
     assert any("retrying" in text for kind, text in reporter.events if kind == "warning")
     assert result.digest == registry.manifest_digest(name, "v1")
+
+
+def test_a_silent_run_step_reports_still_building_lines_without_a_terminal(
+    tmp_path: Path, client: pc.PodmanClient, base_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log (no live display) gets a line while a RUN step prints nothing; at most one per
+    interval (30 s in real use, 1 s here)."""
+    monkeypatch.setattr(pc, "BUILD_HEARTBEAT_SECONDS", 1.0)
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN echo {uuid.uuid4().hex} >/dev/null && sleep 3\n"
+    )
+    reporter = TimedReporter()
+    result = client.build(bc.scan_context(tmp_path, tmp_path / "Dockerfile"), reporter=reporter)
+    _remove_image(result.image_id)
+
+    still = [t for kind, t in reporter.events if kind == "info" and t.startswith("Still building")]
+    assert 2 <= len(still) <= 4, reporter.events
+    assert all(re.fullmatch(r"Still building \(\d+ s so far\)", text) for text in still)
 
 
 def test_silent_upload_reports_that_the_push_is_still_running(
