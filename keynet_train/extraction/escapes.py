@@ -38,7 +38,11 @@ def note_opaque_call(
     """
     if not _is_opaque(interp, func):
         return None
-    if isinstance(node.func, ast.Attribute) and node.func.attr in PARSE_NAMES:
+    if isinstance(node.func, ast.Attribute) and (
+        node.func.attr in PARSE_NAMES or node.func.attr.startswith("parse_args")
+    ):
+        # parse_args_into_dataclasses, trl's parse_args_and_config... on a parser
+        # built by a library that is not installed here.
         interp.opaque_parses.append((node.lineno, _source_name(node.func.value)))
     callee = _source_name(node.func)
     if callee in _HARMLESS_CALLEES:

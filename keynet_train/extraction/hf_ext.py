@@ -256,6 +256,7 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
                     f.line,
                     f"default of '{f.name}' is the string {f.default!r}, which "
                     f"HfArgumentParser's string_to_bool reads as {default}; sent as {default}",
+                    "warning",  # a library's field too: the value sent is not the one written
                 )
             nargs, const = "?", True
     elif element is not MISSING:
