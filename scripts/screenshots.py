@@ -44,7 +44,7 @@ def capture(stack: LocalStack, args: list[str], cwd: Path, stdin: str = "") -> s
 
 
 def save(name: str, title: str, shown: str, output: str, out: Path = OUT) -> None:
-    """Write docs/screenshots/NAME.svg: the prompt line, then the output."""
+    """Write ``name``.svg in docs/screenshots: the prompt line, then the output."""
     from rich.console import Console
     from rich.text import Text
 
