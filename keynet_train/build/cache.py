@@ -226,10 +226,7 @@ class PendingPushes:
         self.path = path
 
     def _read(self) -> dict[str, dict[str, object]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        data = _read_json(self.path, MAX_CACHE_BYTES)
         if not isinstance(data, dict):
             return {}
         return {k: v for k, v in data.items() if isinstance(v, dict)}

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keynet_train.errors import EntrypointError, ImageCheckError
+from keynet_train.extraction.source import MAX_SOURCE_BYTES
+from keynet_train.files import UnreadableFile, read_regular_file
 
 if TYPE_CHECKING:
     from keynet_train.podman.client import ImageConfig, ImageFiles, PathStat, PodmanClient
@@ -98,9 +100,10 @@ def check_image(
     _check_platform(config, platform, built_from, dockerfile)
     workdir = _workdir(config)
     try:
-        local = entrypoint.read_bytes()
-    except OSError as e:
-        raise EntrypointError(f"Cannot read {entrypoint}: {e.strerror or e}") from e
+        # Read as extraction read it: a regular file of bounded size, never a FIFO.
+        local = read_regular_file(entrypoint, MAX_SOURCE_BYTES + 1)
+    except UnreadableFile as e:
+        raise EntrypointError(f"Cannot read entrypoint {entrypoint}: it {e.reason}") from None
     relative = _relative_to_context(entrypoint, context)
     with client.image_files(image) as files:
         chosen, found = _locate_entrypoint(

@@ -511,9 +511,22 @@ def _push(
         command=upload.command or "",
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
-        platform_command=prepared.platform.command.text if prepared.platform else "",
+        platform_command=_platform_command_text(prepared, facts.model_name),
         problems=backend_problems,
     )
+
+
+def _platform_command_text(prepared: PreparedPush, model_name: str) -> str:
+    """The predicted platform command for the model name the image check chose.
+
+    The check before the build used the script's path in the context; the
+    problems found do not depend on the model name, only the words shown.
+    """
+    from keynet_train.extraction.platform import predict_platform_command
+
+    if prepared.platform is None:
+        return ""
+    return predict_platform_command(prepared.extraction, model_name).text
 
 
 def _choose_project(
@@ -1213,7 +1226,7 @@ def _dry_run(
         model_name=facts.model_name,
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
-        platform_command=prepared.platform.command.text if prepared.platform else "",
+        platform_command=_platform_command_text(prepared, facts.model_name),
         problems=prepared.platform.problems if prepared.platform else [],
     )
 

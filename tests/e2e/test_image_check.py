@@ -127,6 +127,8 @@ def test_the_bare_file_name_when_the_image_holds_the_script_there(cli: Cli, tmp_
     code, payload, err = _push(cli, context, "tools/train_net.py")
     assert code == 0, err
     assert payload["model_name"] == "train_net.py"
+    # The predicted command shown is the one for the model name registered.
+    assert payload["platform_command"] == "python train_net.py"
 
 
 def test_a_model_name_the_image_does_not_hold(cli: Cli, tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ def test_dry_run_push_over_ssh_says_which_service(
 
     context = tmp_path / "ctx"
     context.mkdir()
-    (context / "Dockerfile").write_text(f"FROM {base_image}\nCOPY train.py /app/\n")
+    (context / "Dockerfile").write_text(f"FROM {base_image}\nWORKDIR /app\nCOPY train.py /app/\n")
     (context / "train.py").write_text("import argparse\nargparse.ArgumentParser().parse_args()\n")
     url = sshd.url(podman_service.socket_path)
     stdout, stderr = io.StringIO(), io.StringIO()
