@@ -161,3 +161,14 @@ def test_rlimits_stay_within_the_hosts_hard_limits() -> None:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     assert 0 < limits["nofile"] <= (hard if hard != resource.RLIM_INFINITY else 65536)
     assert 0 < limits["nproc"] <= 32768
+
+
+def test_gpus_are_found_in_the_nvidia_cdi_spec(tmp_path: Path) -> None:
+    from keynet_train.run.limits import find_gpus
+
+    (tmp_path / "nvidia.yaml").write_text(
+        "cdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n"
+        '- name: "0"\n  containerEdits: {}\n- name: "1"\n  containerEdits: {}\n- name: all\n'
+    )
+    assert find_gpus((tmp_path, tmp_path / "missing")) == ["nvidia.com/gpu=0", "nvidia.com/gpu=1"]
+    assert find_gpus((tmp_path / "missing",)) == []

@@ -216,3 +216,24 @@ def test_token_round_trip_and_claims() -> None:
     assert claims.job_id == 9 and claims.scope == SCOPE and claims.exp - claims.iat == 6 * 3600
     with pytest.raises(TokenRejected):
         verify_token(f"Bearer {issue_token(9, secret, now)}x", secret, now)
+
+
+def test_a_body_over_the_cap_is_refused_unread(receiver: Receiver) -> None:
+    from keynet_train.run.callbacks import MAX_BODY_BYTES
+
+    raw = b"x" * (MAX_BODY_BYTES + 1)
+    assert post(receiver, "heartbeat", None, raw=raw)[0] == 413
+    assert receiver.callbacks[0].problems[0].check == "schema"
+
+
+def test_a_long_silence_between_heartbeats_fails_heartbeat_gaps(receiver: Receiver) -> None:
+    from keynet_train.run.verdict import MAX_HEARTBEAT_GAP
+
+    post(receiver, "heartbeat", HEARTBEAT)
+    post(receiver, "heartbeat", HEARTBEAT)
+    post(receiver, "done", DONE)
+    assert checks_of(receiver)["heartbeat_gaps"] == "pass"
+    receiver.callbacks[1].at = receiver.callbacks[0].at + MAX_HEARTBEAT_GAP + 1
+    checks = evaluate(receiver.callbacks, Outcome(0, 10_000, False, 1.0))
+    gap = next(c for c in checks if c.name == "heartbeat_gaps")
+    assert gap.status == "fail" and gap.callback == 2

@@ -185,13 +185,19 @@ def test_each_violation_fails_with_its_check_named(
     assert containers(podman_service) == []
 
 
-def test_cancellation_obeyed_passes(run_cli: RunCli, python_image: str) -> None:
+def test_cancellation_obeyed_passes_and_the_verdict_table_is_the_result(
+    run_cli: RunCli, python_image: str
+) -> None:
     write_project(run_cli.project, python_image, example_source())
-    result = run_cli("run", "train.py", "--cancel-after", "1", "--json")
-    doc = report(result)
-    assert result.code == 0, (failed(doc), result.err[-3000:])
-    assert doc["exit_code"] == 1
+    result = run_cli("run", "train.py", "--cancel-after", "1")
+    assert result.code == 0, result.out + result.err[-3000:]
     assert "should_continue=false" in result.err
+    # Without --json the verdict table is the result, on stdout.
+    assert result.out.splitlines()[1].split() == ["CHECK", "RESULT", "CALLBACK", "REASON"]
+    assert "cancellation    PASS" in result.out and "PASSED: every check passed" in result.out
+    folder = next((run_cli.project / ".keynet" / "runs").iterdir())
+    doc = json.loads((folder / "report.json").read_text())
+    assert doc["exit_code"] == 1 and doc["passed"] is True
 
 
 def test_an_entrypoint_in_a_sub_folder_runs_at_its_platform_path(
@@ -264,3 +270,37 @@ def test_a_second_run_reuses_the_build_and_image_reads_the_label(
     doc = report(result)
     assert result.code == 0, (failed(doc), result.err[-3000:])
     assert (tmp_path / "out" / "report.json").is_file()
+
+
+def test_a_job_ignoring_cancellation_and_sigterm_is_killed_after_the_grace(
+    run_cli: RunCli, python_image: str, podman_service: PodmanServiceHandle
+) -> None:
+    """The escalation, with a 2 s grace instead of 30 s: SIGTERM (ignored by PID 1), SIGKILL."""
+    from keynet_train.podman.service import connect
+    from keynet_train.progress import RecordingReporter
+    from keynet_train.run.pipeline import RunOptions, RunResult, RunServices, run_job
+
+    source = variant(
+        ("time.sleep(0.2)  # the", "time.sleep(0 if epoch == 1 else 600)  # the"),
+        ('answer.get("should_continue") is False', "False"),
+        ("lambda signum, frame: stopping.set()", "signal.SIG_IGN"),
+    )
+    write_project(run_cli.project, python_image, source)
+    environ = {**run_cli.environ, "CONTAINER_HOST": podman_service.url}
+    services = RunServices(
+        open_engine=lambda _: connect(podman_service.url, environ=environ, source="flag")
+    )
+    options = RunOptions(entrypoint=Path("train.py"), cancel_after=1, grace=2.0)
+    result = run_job(
+        options,
+        environ=environ,
+        cwd=run_cli.project,
+        services=services,
+        reporter=RecordingReporter(),
+    )
+    assert isinstance(result, RunResult)
+    assert result.exit_code == 137  # SIGKILL
+    checks = {c.name: c for c in result.checks}
+    assert checks["cancellation"].status == "fail" and checks["done"].status == "fail"
+    assert result.runtime < 30
+    assert containers(podman_service) == []
