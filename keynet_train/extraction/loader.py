@@ -130,7 +130,7 @@ def project_roots(entrypoint: Path, context: Path | None = None) -> list[Path]:
     above its outermost package (``python -m pkg.train``), the build context
     and its ``src/``, and the nearest enclosing project root (a directory with
     ``pyproject.toml``, ``setup.py``, ``setup.cfg``, ``keynet.toml`` or
-    ``.git``) and its ``src/``. Raises nothing.
+    ``.git``, not above the user's home) and its ``src/``. Raises nothing.
     """
     entry_dir = Path(os.path.abspath(entrypoint)).parent
     roots = [entry_dir, package_root(entry_dir)]
@@ -138,11 +138,14 @@ def project_roots(entrypoint: Path, context: Path | None = None) -> list[Path]:
         ctx = Path(os.path.abspath(context))
         roots += [ctx, ctx / "src"]
     probe = entry_dir
+    # Not above the user's home, as the project-file search (docs/security.md):
+    # a marker file there belongs to someone else.
+    home = Path(os.path.abspath(os.path.expanduser("~")))
     for _ in range(_MAX_ROOT_LEVELS):
         if any((probe / marker).exists() for marker in _PROJECT_MARKERS):
             roots += [probe, probe / "src"]
             break
-        if probe.parent == probe:
+        if probe.parent == probe or probe == home:
             break
         probe = probe.parent
     seen: set[Path] = set()

@@ -218,3 +218,15 @@ def test_ca_bundle_that_is_not_a_regular_file(hostile: Hostile, kind: str) -> No
     _special(bundle, kind)
     result = hostile.run("projects", env={"KEYNET_CA_BUNDLE": str(bundle)})
     hostile.expect(result, exit_code=1, says=["KEYNET_CA_BUNDLE", "not a regular file"])
+
+
+def test_modules_above_home_are_not_an_import_root(hostile: Hostile) -> None:
+    """Another user's /tmp/pyproject.toml and /tmp/helper.py do not feed a project under $HOME."""
+    (hostile.root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (hostile.root / "helper.py").write_text("LR = 666.0\n")
+    repo = hostile.home / "downloads" / "repo"
+    repo.mkdir(parents=True)
+    (repo / "train.py").write_text(SCRIPT)
+    result = hostile.run("inspect", "train.py", "--json", cwd=repo)
+    hostile.expect(result, exit_code=0)
+    assert "666" not in result.stdout, result.describe()
