@@ -145,7 +145,7 @@ def project_roots(entrypoint: Path, context: Path | None = None) -> list[Path]:
         if any((probe / marker).exists() for marker in _PROJECT_MARKERS):
             roots += [probe, probe / "src"]
             break
-        if probe.parent == probe or probe == home:
+        if probe in (probe.parent, home):
             break
         probe = probe.parent
     seen: set[Path] = set()
