@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Cli, CliResult
+from tests.e2e.conftest import SIMPLE_DOCKERFILE, Cli, CliResult, make_context
 from tests.e2e.test_signals import Run, _assert_clean, _hold_push
 from tests.support.services import FaultProxy, RegistryHandle
 
@@ -91,3 +91,57 @@ def test_an_interrupted_push_resumes_with_the_same_key(
     assert third.code == 0, third.err
     assert json.loads(third.out)["upload_key"] != key
     assert len(cli.backend.requests_to(UPLOAD_PREFIX, "POST")) == 2
+
+
+def test_a_failed_push_after_the_key_says_so_and_the_retry_finishes_it(
+    cli: Cli, tmp_path: Path, fault_proxy: FaultProxy, registry: RegistryHandle
+) -> None:
+    """The registry refuses the upload (413): the key is registered; pushing again reuses it."""
+    cli.login()
+    cli.set_harbor(url=fault_proxy.url)
+    fault_proxy.reject_uploads(413)
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY big.bin /big.bin\n", {"big.bin": "x" * 200_000}
+    )
+    args = ("push", str(context / "train.py"), "--context", str(context), "--project", "1")
+    failed = cli(*args, "--json")
+    assert failed.code == 1, failed.err
+    error = json.loads(failed.out)["error"]
+    (first,) = cli.backend.requests_to(UPLOAD_PREFIX, "POST")
+    match = re.search(
+        r"Upload key (\S+) is registered and its image may be only partly pushed", error["hint"]
+    )
+    assert match, error
+    assert "run the same push again to finish it" in error["hint"]
+    key = match.group(1)
+
+    fault_proxy.reset()
+    again = cli(*args, "--json")
+    assert again.code == 0, again.err
+    result = json.loads(again.out)
+    assert result["upload_key"] == key
+    assert cli.backend.requests_to(UPLOAD_PREFIX, "POST") == [first]
+    assert registry.manifest_digest(_repository(key), "latest") == result["digest"]
+
+
+def test_new_key_registers_a_fresh_record(
+    cli: Cli, tmp_path: Path, fault_proxy: FaultProxy
+) -> None:
+    cli.login()
+    cli.set_harbor(url=fault_proxy.url)
+    fault_proxy.reject_uploads(413)
+    context = make_context(
+        tmp_path / "ctx", SIMPLE_DOCKERFILE + "COPY big.bin /big.bin\n", {"big.bin": "y" * 200_000}
+    )
+    args = ("push", str(context / "train.py"), "--context", str(context), "--project", "1")
+    assert cli(*args).code == 1
+    fault_proxy.reset()
+    again = cli(*args, "--new-key", "--json")
+    assert again.code == 0, again.err
+    assert "Reusing upload key" not in again.err
+    keys = {json.loads(again.out)["upload_key"]}
+    assert len(cli.backend.requests_to(UPLOAD_PREFIX, "POST")) == 2
+    # The fresh key finished; nothing of this push is pending any more.
+    third = cli(*args, "--json")
+    assert "Reusing upload key" not in third.err
+    assert json.loads(third.out)["upload_key"] not in keys
