@@ -111,6 +111,16 @@ class ParserValue(Modelled):
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
         if name in _PARSE_METHODS:
+            given = call.args[0] if call.args else call.kwargs.get("args")
+            if isinstance(given, (list, tuple)):
+                # parse_args([]) / parse_args(["--x", "1"]): a fixed list, not the
+                # command line (Lightning's nondefault_trainer_args idiom).
+                interp.note(
+                    call.line,
+                    f"{name}() here parses a fixed list, not the command line; "
+                    "it is not the parse the script's arguments go through",
+                )
+                return (UNKNOWN, []) if name in _KNOWN_PARSE_METHODS else UNKNOWN
             for value in (*call.args, *call.kwargs.values()):
                 if (
                     isinstance(value, Remainder)

@@ -453,3 +453,23 @@ def test_training_code_after_parse_known_args_does_not_count_as_missing_argument
     assert [a.name for a in result.arguments] == ["lr"]
     assert _warnings(result) == []
     assert any("after the parse_known_args at line 5" in d.message for d in result.diagnostics)
+
+
+def test_parse_of_a_fixed_list_is_not_the_command_line(tmp_path: pathlib.Path) -> None:
+    """``parse_args([])`` (Lightning's nondefault_trainer_args idiom) does not end the reading."""
+    result = _extract(
+        tmp_path,
+        """
+        import argparse
+        def helper_defaults():
+            helper = argparse.ArgumentParser()
+            helper.add_argument("--accelerator", default="gpu")
+            return vars(helper.parse_args([]))
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--lr", type=float, default=0.1)
+        known = helper_defaults()
+        parser.add_argument("--epochs", type=int, default=3)
+        args = parser.parse_args()
+        """,
+    )
+    assert [a.name for a in result.arguments] == ["lr", "epochs"]
