@@ -623,6 +623,8 @@ def _run(
     folder = options.output_dir or (target.context / RUNS_DIR / run_id)
     output = _RunFolder(folder)
     container_id: str | None = None
+    container_name = f"keynet-run-{run_id}"
+    created = False
 
     def on_callback(callback: Callback) -> None:
         output.line(
@@ -633,7 +635,13 @@ def _run(
 
     receiver = Receiver(state, bind_host=bind, allowed_networks=allowed, on_callback=on_callback)
     try:
-        receiver.start()
+        try:
+            receiver.start()
+        except OSError as e:
+            raise InputError(
+                f"Cannot start the callback receiver on {bind}: {e.strerror or e}",
+                "Another program may hold the address; run again.",
+            ) from e
         base_url = f"http://{host}:{receiver.port}"
         plan = _plan(options, target, values, job, base_url, limits, network, extra_env)
         env = job_environment(
@@ -657,10 +665,11 @@ def _run(
             network=network,
             devices=limits.gpus.devices,
             labels={f"{LABEL_PREFIX}.run-id": run_id},
-            name=f"keynet-run-{run_id}",
+            name=container_name,
         )
         reporter.step_started("Run container")
         ready = time.monotonic()
+        created = True  # from here on, a container of that name may exist
         container_id = engine.create_container(spec)
         receiver.mark_started()
         engine.start_container(container_id)
@@ -674,8 +683,9 @@ def _run(
         )
     finally:
         with shielded():
-            if container_id is not None:
-                _remove(engine, container_id)
+            if created:
+                # By name when a stop signal came before podman answered the create.
+                _remove(engine, container_id or container_name)
             receiver.close()
             output.close()
     outcome = Outcome(

@@ -89,7 +89,14 @@ def evaluate(callbacks: Sequence[Callback], outcome: Outcome) -> list[Check]:
     heartbeats = [c for c in callbacks if c.endpoint == "heartbeat" and c.status == 200]
     dones = [c for c in callbacks if c.endpoint == "done" and c.status == 200]
     if not heartbeats:
-        checks.setdefault("heartbeat", Check("heartbeat", "fail", "no heartbeat was accepted"))
+        reason = "no heartbeat was accepted"
+        if not callbacks:
+            # Nothing arrived at all: more often the network than the script.
+            reason += (
+                " (no callback reached the receiver: does the script post to "
+                "BACKEND_BASE_URL, and can the container reach it past this host's firewall?)"
+            )
+        checks.setdefault("heartbeat", Check("heartbeat", "fail", reason))
     else:
         checks.setdefault("heartbeat", Check("heartbeat", "pass", f"{len(heartbeats)} heartbeats"))
     checks.setdefault("heartbeat_gaps", _gaps(heartbeats))
