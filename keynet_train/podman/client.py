@@ -552,6 +552,14 @@ class PodmanClient:
         (reporter or NullReporter()).info("Labels: " + ", ".join(labels))
         return labelled
 
+    def _layer_count(self, reference: str) -> int | None:
+        """How many layers (blobs to push) ``reference`` has (None: unknown). Never raises."""
+        try:
+            layers = (self.inspect_image(reference).get("RootFS") or {}).get("Layers")
+        except (KeynetError, ValueError, AttributeError):
+            return None
+        return len(layers) if isinstance(layers, list) and layers else None
+
     def _stored_platform(self, reference: str) -> str | None:
         """``os/arch`` of ``reference`` in the service's store (None: absent). Never raises."""
         try:
@@ -1002,13 +1010,23 @@ class PodmanClient:
         # On a terminal a spinner shows the elapsed time instead of the
         # 30-second lines, which stay for logs.
         interval = 0.0 if live is not None else heartbeat
+        # podman reports no bytes while a blob uploads, but each blob it starts:
+        # "blob 2/5" is how far the push got.
+        blobs = self._layer_count(reference) if live is not None else None
         attempts = retries.attempts
         for attempt in range(1, attempts + 1):
             spinner = live.activity(f"Pushing {reference}") if live is not None else None
             try:
                 with _Heartbeat(reporter, f"Still pushing {reference}", interval) as beat:
                     digest = self._push_once(
-                        reference, credentials, tls_verify, reporter, beat, digest_lookup, spinner
+                        reference,
+                        credentials,
+                        tls_verify,
+                        reporter,
+                        beat,
+                        digest_lookup,
+                        spinner,
+                        blobs,
                     )
                 return PushedImage(reference, digest, attempt)
             except TransientPushError as e:
@@ -1040,9 +1058,11 @@ class PodmanClient:
         beat: _Heartbeat,
         digest_lookup: Callable[[str], str | None] | None,
         spinner: LiveTask | None = None,
+        blobs: int | None = None,
     ) -> str | None:
         headers = {"X-Registry-Auth": registry_auth_header(credentials)}
         digest: str | None = None
+        started = 0
         secrets = [credentials.password.reveal()]
         with self._translate("push"):
             response = self._client.api.post(
@@ -1057,7 +1077,13 @@ class PodmanClient:
                     if line.strip():
                         reporter.log_line(line.strip())
                         if spinner is not None:
-                            spinner.describe(f"Pushing {reference}: {line.strip()[:60]}")
+                            # The changing part first: a narrow terminal cuts the end.
+                            if line.strip().startswith("Copying blob"):
+                                started += 1
+                                of = f"/{blobs}" if blobs and started <= blobs else ""
+                                spinner.describe(f"Pushing blob {started}{of} of {reference}")
+                            else:
+                                spinner.describe(f"Pushing {reference}: {line.strip()[:60]}")
                 digest = record.get("manifestdigest") or digest
             if digest:
                 return str(digest)
