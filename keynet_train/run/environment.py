@@ -149,17 +149,19 @@ def parse_env(
 
 
 def _read_env_file(path: Path) -> list[str]:
+    from keynet_train.files import UnreadableFile, read_regular_file
+
     try:
-        if not path.is_file():
-            raise InputError(
-                f"--env-file {path}: not a regular file.", "Name a file of NAME=VALUE lines."
-            )
-        if path.stat().st_size > MAX_ENV_FILE_BYTES:
-            raise InputError(
-                f"--env-file {path}: larger than 1 MiB.", "Name a file of NAME=VALUE lines."
-            )
-        return path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
+        # Regular files only, capped: a FIFO, /dev/zero or a link to /proc/kmsg
+        # (a "regular" file of size 0 whose read blocks) is refused, not waited on.
+        raw = read_regular_file(path, MAX_ENV_FILE_BYTES)
+    except UnreadableFile as e:
+        raise InputError(
+            f"--env-file {path}: it {e.reason}.", "Name a file of NAME=VALUE lines."
+        ) from None
+    try:
+        return raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
         raise InputError(
             f"Cannot read --env-file {path}: {e}", "Check the path and that it is UTF-8 text."
         ) from e

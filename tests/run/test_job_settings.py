@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,13 @@ def test_env_file_then_env_flags(tmp_path: Path) -> None:
         parse_env(["1A=x"], [], {})
     with pytest.raises(InputError, match="not a regular file"):
         parse_env([], [tmp_path], {})
+    # A link to /proc/kmsg passes is_file() with size 0, and its read blocks.
+    (tmp_path / "kmsg.env").symlink_to("/proc/kmsg")
+    with pytest.raises(InputError, match="kernel pseudo-file"):
+        parse_env([], [tmp_path / "kmsg.env"], {})
+    os.mkfifo(tmp_path / "fifo.env")
+    with pytest.raises(InputError, match="FIFO"):
+        parse_env([], [tmp_path / "fifo.env"], {})
 
 
 def test_limits_parse_and_refuse() -> None:
