@@ -304,3 +304,36 @@ def test_a_job_ignoring_cancellation_and_sigterm_is_killed_after_the_grace(
     assert checks["cancellation"].status == "fail" and checks["done"].status == "fail"
     assert result.runtime < 30
     assert containers(podman_service) == []
+
+
+def test_command_line_is_run_verbatim_with_env_and_env_file(
+    run_cli: RunCli, python_image: str, tmp_path: Path
+) -> None:
+    write_project(run_cli.project, python_image, example_source())
+    env_file = tmp_path / "job.env"
+    env_file.write_text("# extra settings\nFROM_FILE=file value\nSHARED=from file\n")
+    probe = (
+        "import os; print('probe', os.environ['FROM_FLAG'], os.environ['FROM_FILE'], "
+        "os.environ['SHARED'], os.environ['DATASET_ID'] != '', os.environ['EPOCHS'])"
+    )
+    result = run_cli(
+        "run",
+        "train.py",
+        "--command-line",
+        f'python -c "{probe}"',
+        "--env",
+        "FROM_FLAG=flag",
+        "--env",
+        "SHARED=from flag",
+        "--env-file",
+        str(env_file),
+        "--set",
+        "epochs=5",
+        "--json",
+    )
+    doc = report(result)
+    assert doc["command_source"] == "--command-line"
+    assert doc["command"] == ["python", "-c", probe]
+    assert "probe flag file value from flag True 5" in result.err
+    # A bare command that sends no callback fails the contract, and says why.
+    assert result.code == 1 and {"heartbeat", "done"} <= failed(doc)
