@@ -21,7 +21,6 @@ from keynet_train.config import (
     DEFAULT_HARBOR_PROJECT,
     Config,
     ConfigStore,
-    Secret,
 )
 from keynet_train.errors import (
     AuthenticationError,
@@ -161,7 +160,7 @@ def login(
         config = previous if previous is not None else Config()
         config.server_url = server_url
         config.username = username
-        config.api_token = Secret(signed_in.access_token.get_secret_value())
+        config.api_token = signed_in.access_token
         config.api_token_expires_at = signed_in.access_token_expires_at
         config.harbor = harbor
         config.last_login = now

@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainValidator, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
@@ -82,15 +82,34 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
+def _secret(value: object) -> Secret:
+    """A wire string as :class:`~keynet_train.config.Secret`, the one secret type.
+
+    Raises:
+        ValueError: ``value`` is not a string (pydantic reports it).
+    """
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str):
+        return Secret(value)
+    raise ValueError("must be a string")
+
+
+#: A secret on the wire: a :class:`~keynet_train.config.Secret` from the moment
+#: it is parsed, so a token or password is one type from where it enters to
+#: where a header is built (masked in ``str``/``repr``, revealed on purpose).
+WireSecret = Annotated[Secret, PlainValidator(_secret)]
+
+
 class SignInRequest(_WireModel):
     """Body of ``POST /v1/auth/sign-in/one-time``."""
 
     username: str
-    password: SecretStr
+    password: WireSecret
 
     def to_wire(self) -> dict[str, str]:
         """The JSON body, with the password revealed (only for sending)."""
-        return {"username": self.username, "password": self.password.get_secret_value()}
+        return {"username": self.username, "password": self.password.reveal()}
 
 
 class UserInfo(_WireModel):
@@ -111,7 +130,7 @@ class HarborAccount(_WireModel):
 
     url: str
     username: str
-    password: SecretStr
+    password: WireSecret
 
     @field_validator("url")
     @classmethod
@@ -135,7 +154,7 @@ class HarborAccount(_WireModel):
 class SignInResponse(_WireModel):
     """Response of ``POST /v1/auth/sign-in/one-time``."""
 
-    access_token: SecretStr
+    access_token: WireSecret
     access_token_expires_at: datetime
     user: UserInfo | None = None
     harbor: HarborAccount
@@ -147,8 +166,8 @@ class SignInResponse(_WireModel):
 
     @field_validator("access_token")
     @classmethod
-    def _token_not_empty(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value():
+    def _token_not_empty(cls, value: Secret) -> Secret:
+        if not value.reveal():
             raise ValueError("empty access token")
         return value
 
@@ -157,7 +176,7 @@ class SignInResponse(_WireModel):
         return RegistryCredentials(
             url=self.harbor.url.rstrip("/"),
             username=self.harbor.username,
-            password=Secret(self.harbor.password.get_secret_value()),
+            password=self.harbor.password,
         )
 
 
@@ -246,7 +265,7 @@ class BackendClient:
     def __init__(
         self,
         server_url: str,
-        access_token: str | SecretStr | None = None,
+        access_token: str | Secret | None = None,
         *,
         ca_bundle: str | None = None,
         debug_log: DebugLog | None = None,
@@ -262,9 +281,7 @@ class BackendClient:
         """
         self.server_url = server_url.rstrip("/")
         self._ca_bundle = ca_bundle
-        token = (
-            access_token.get_secret_value() if isinstance(access_token, SecretStr) else access_token
-        )
+        token = access_token.reveal() if isinstance(access_token, Secret) else access_token
         self._token = token or None
         # Known secret values, scrubbed from debug logs and error texts; the
         # HTTP layer adds those it reads in response bodies as they arrive.
@@ -311,7 +328,7 @@ class BackendClient:
             BackendError: network failure, 429/5xx, or an invalid response.
         """
         self._redactor.add(password)
-        body = SignInRequest(username=username, password=SecretStr(password)).to_wire()
+        body = SignInRequest(username=username, password=Secret(password)).to_wire()
         endpoint = f"POST {SIGN_IN_PATH}"
         response = self._send("POST", SIGN_IN_PATH, endpoint=endpoint, json_body=body, auth=False)
         if response.status_code in (401, 403):
@@ -323,9 +340,7 @@ class BackendClient:
         self._raise_for_status(response, endpoint)
         result = self._parse(response, SignInResponse, endpoint)
         # Learned secrets are scrubbed from anything this client reports later.
-        self._redactor.add(
-            result.access_token.get_secret_value(), result.harbor.password.get_secret_value()
-        )
+        self._redactor.add(result.access_token.reveal(), result.harbor.password.reveal())
         return result
 
     def fetch_trainable_projects(self, page: int = 0, limit: int = 20) -> ProjectsPage:

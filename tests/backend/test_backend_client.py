@@ -146,12 +146,12 @@ def test_sign_in(httpx_mock: HTTPXMock, client: BackendClient) -> None:
     )
     result = client.sign_in("alice", PASSWORD)
     assert isinstance(result, SignInResponse)
-    assert result.access_token.get_secret_value() == NEW_TOKEN
+    assert result.access_token.reveal() == NEW_TOKEN
     assert result.access_token_expires_at == datetime(2025, 11, 4, 12, tzinfo=timezone.utc)
     assert result.user is not None and result.user.display_name == "User Name"
     assert result.harbor.url == "https://harbor.example.com"
     assert result.harbor.host == "harbor.example.com"
-    assert result.harbor.password.get_secret_value() == HARBOR_PASSWORD
+    assert result.harbor.password.reveal() == HARBOR_PASSWORD
     assert_no_secrets(repr(result), str(result))
     request = httpx_mock.get_request()
     assert request is not None

@@ -49,9 +49,9 @@ def test_sign_in_then_use_the_token(fake: FakeBackend) -> None:
         signed_in = anonymous.sign_in(fake.username, fake.password)
     assert signed_in.harbor.url == fake.harbor_url
     assert signed_in.harbor.username == fake.harbor_username
-    assert signed_in.harbor.password.get_secret_value() == fake.harbor_password
+    assert signed_in.harbor.password.reveal() == fake.harbor_password
     assert signed_in.access_token_expires_at > datetime.now(timezone.utc)
-    token = signed_in.access_token.get_secret_value()
+    token = signed_in.access_token.reveal()
     with make_client(fake, token) as client:
         page = client.fetch_trainable_projects()
     assert len(page.content) == 20
@@ -128,7 +128,7 @@ def test_expired_revoked_or_unknown_token(fake: FakeBackend, how: str) -> None:
 
 def test_token_expiry_from_ttl() -> None:
     with FakeBackend(token_ttl=0.2) as fake, make_client(fake) as anonymous:
-        token = anonymous.sign_in(fake.username, fake.password).access_token.get_secret_value()
+        token = anonymous.sign_in(fake.username, fake.password).access_token.reveal()
         with make_client(fake, token) as client:
             client.fetch_trainable_projects()
             time.sleep(0.3)
@@ -311,7 +311,7 @@ def test_fake_backend_script_serves_until_sigterm(tmp_path: Any) -> None:
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
         with BackendClient(url, None) as client:
-            token = client.sign_in("u", "p").access_token.get_secret_value()
+            token = client.sign_in("u", "p").access_token.reveal()
         with BackendClient(url, token) as client:
             assert client.fetch_trainable_projects().meta.total == 2
         with pytest.raises(urllib.error.HTTPError):

@@ -89,7 +89,7 @@ def backend_for_config(config: Config, env: Environment) -> BackendClient:
     assert config.api_token is not None  # guaranteed by require_credentials
     return BackendClient(
         config.server_url or "",
-        config.api_token.reveal(),
+        config.api_token,
         ca_bundle=ca_bundle(env),
         debug_log=debug_logger(env),
     )
