@@ -69,8 +69,9 @@ class LiveProgress(Protocol):
 def live_progress(reporter: object) -> LiveProgress | None:
     """The reporter's live display (``reporter.live``), or None for plain periodic lines.
 
-    Only a reporter writing to a terminal has one; logs, ``--quiet``, CI and
-    reporters that hold events back (a prompt is on screen) get periodic lines.
+    Only a reporter writing to a terminal has one; logs, ``--quiet`` and CI
+    get periodic lines. A :class:`HeldReporter` in front of a terminal has a
+    :class:`RelayedProgress`, which draws nothing itself.
     """
     live = getattr(reporter, "live", None)
     return live if live is not None else None
@@ -131,6 +132,75 @@ class RecordingReporter:
         self.events.append(("log", line))
 
 
+class RelayedProgress:
+    """A :class:`LiveProgress` for work in another thread that must not draw itself.
+
+    Its transfers and spinners only describe one line that the waiting
+    thread owns and :meth:`attach`-es (one live display at a time, and none
+    while a prompt is on screen): "120.0 of about 300.0 MiB: Sending build
+    context", then "STEP 3/5: RUN ...". Until a line is attached, only the
+    latest text is kept. Thread-safe; raises nothing.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._line: LiveTask | None = None
+        self._prefix = ""
+        self._text: str | None = None
+
+    def attach(self, line: LiveTask, prefix: str = "") -> None:
+        """Show the relayed text on ``line`` (after ``prefix``) from now on."""
+        with self._lock:
+            self._line, self._prefix = line, prefix
+            if self._text is not None:
+                line.describe(prefix + self._text)
+
+    def detach(self) -> None:
+        """Stop describing the attached line (it is about to close)."""
+        with self._lock:
+            self._line = None
+
+    def show(self, text: str) -> None:
+        """Replace the relayed text."""
+        with self._lock:
+            self._text = text
+            if self._line is not None:
+                self._line.describe(self._prefix + text)
+
+    def transfer(self, label: str, total: int | None) -> LiveTask:
+        """A byte count shown as text on the attached line."""
+        return _RelayedTask(self, label, total)
+
+    def activity(self, label: str) -> LiveTask:
+        """A label shown on the attached line (its spinner and timer keep going)."""
+        return _RelayedTask(self, label, None)
+
+
+class _RelayedTask:
+    def __init__(self, relay: RelayedProgress, label: str, total: int | None) -> None:
+        self._relay = relay
+        self._label = label
+        self._total = total
+        self._shown = -1.0
+        relay.show(label)
+
+    def advance(self, done: int) -> None:
+        mib = done / (1024 * 1024)
+        if mib - self._shown < 0.1:  # every chunk would redraw for nothing
+            return
+        self._shown = mib
+        of = f" of about {self._total / (1024 * 1024):.1f}" if self._total else ""
+        # The numbers first: a narrow terminal cuts the end of the line.
+        self._relay.show(f"{mib:.1f}{of} MiB: {self._label}")
+
+    def describe(self, text: str) -> None:
+        self._label = text
+        self._relay.show(text)
+
+    def close(self) -> None:
+        """Nothing to remove: the attached line belongs to the waiting thread."""
+
+
 class HeldReporter:
     """Holds another reporter's events until :meth:`release`, then passes them through.
 
@@ -144,6 +214,11 @@ class HeldReporter:
         self._lock = threading.Lock()
         self._held: list[tuple[str, tuple[object, ...]]] = []
         self._live = False
+        # On a terminal the held work's progress goes to a line the waiting
+        # thread shows (RelayedProgress); in a log it keeps its periodic lines.
+        self.live: RelayedProgress | None = (
+            RelayedProgress() if live_progress(target) is not None else None
+        )
 
     def _emit(self, method: str, *args: object) -> None:
         with self._lock:

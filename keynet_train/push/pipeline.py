@@ -563,9 +563,14 @@ def _await_build(
     # spinner shows it is alive between its log lines (docs/terminal.md).
     live = live_progress(reporter)
     spinner = live.activity("Building image") if live is not None else None
+    if spinner is not None and held.live is not None:
+        # The context upload's bytes and the current STEP, from the build thread.
+        held.live.attach(spinner, "Building image: ")
     try:
         built = build.result()
     finally:
+        if held.live is not None:
+            held.live.detach()
         if spinner is not None:
             spinner.close()
     reporter.step_finished("Build image", built.image_id[:12])
