@@ -40,7 +40,7 @@ _PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
 @dataclass(frozen=True)
 class RegistryCheck:
-    """What :func:`verify_registry_credentials` established."""
+    """What :meth:`RegistryClient.verify_push_access` established."""
 
     credentials_checked: bool
     """False when the registry answered ``/v2/`` without asking for credentials:

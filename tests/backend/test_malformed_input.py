@@ -19,9 +19,9 @@ from pytest_httpx import HTTPXMock
 from keynet_train.backend.client import BackendClient
 from keynet_train.backend.http import MAX_RESPONSE_BYTES
 from keynet_train.errors import BackendError, RegistryError
-from keynet_train.registry.client import verify_registry_credentials
 from keynet_train.urls import split_http_url
 from tests.support.fake_backend import FakeBackend
+from tests.support.registry_calls import verify_registry_credentials
 
 SERVER = "https://api.example.com"
 SIGN_IN_URL = f"{SERVER}/v1/auth/sign-in/one-time"

@@ -15,10 +15,10 @@ import pytest
 from keynet_train import limits
 from keynet_train.config import Config
 from keynet_train.errors import RegistryError
-from keynet_train.registry.client import verify_registry_credentials
 from tests.backend.test_http_bounds import raw_server, trickle_body, trickle_headers
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import PROJECTS_PATH, FakeBackend
+from tests.support.registry_calls import verify_registry_credentials
 
 
 def test_projects_against_a_trickling_backend_ends_at_the_deadline(

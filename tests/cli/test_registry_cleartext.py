@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 from keynet_train.errors import RegistryError
-from keynet_train.registry.client import verify_registry_credentials
 from tests.backend.test_http_bounds import raw_server
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import FakeBackend
+from tests.support.registry_calls import verify_registry_credentials
 
 REMOTE = "http://harbor.example.com"
 ROBOT = "robot$cleartext"

@@ -15,7 +15,7 @@ import pytest
 
 from keynet_train.config import validate_podman_url
 from keynet_train.errors import ConfigError, RegistryError
-from keynet_train.registry.client import normalise_registry_url
+from keynet_train.registry.answers import normalise_registry_url
 from keynet_train.urls import has_userinfo, mask_userinfo
 from tests.cli.conftest import CliResult, CliRunner, write_config
 from tests.cli.test_secret_canary import Canary

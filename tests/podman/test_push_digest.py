@@ -17,8 +17,8 @@ import pytest
 
 from keynet_train.errors import RegistryError
 from keynet_train.podman import client as pc
-from keynet_train.registry.client import manifest_digest
 from tests.podman.test_podman_integration import _creds, _remove_image, _unique_image, client
+from tests.support.registry_calls import manifest_digest
 from tests.support.services import MANIFEST_ACCEPT, FaultProxy, InjectedAnswer, RegistryHandle
 
 __all__ = ["client"]  # the module-scoped podman client fixture

@@ -20,12 +20,11 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError
-from keynet_train.registry.client import (
-    manifest_digest,
+from keynet_train.registry.answers import (
     normalise_registry_url,
     parse_challenges,
-    verify_registry_credentials,
 )
+from tests.support.registry_calls import manifest_digest, verify_registry_credentials
 from tests.support.services import RegistryHandle, missing_binaries, start_registry
 
 REGISTRY = "https://harbor.example.com"

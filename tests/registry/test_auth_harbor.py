@@ -16,10 +16,9 @@ from keynet_train.errors import (
     RegistryAuthError,
     RegistryPermissionError,
 )
-from keynet_train.registry.client import (
+from keynet_train.registry.answers import (
     CHECK_REPOSITORY,
     granted_actions,
-    verify_registry_credentials,
 )
 from tests.support.harbor import (
     MISSING_PROJECT,
@@ -30,6 +29,7 @@ from tests.support.harbor import (
     HarborErrors,
     HarborStack,
 )
+from tests.support.registry_calls import verify_registry_credentials
 
 pytestmark = pytest.mark.integration
 

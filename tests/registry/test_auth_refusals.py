@@ -11,7 +11,6 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train.errors import RegistryAuthError, RegistryError, RegistryPermissionError
-from keynet_train.registry.client import verify_registry_credentials
 from tests.registry.test_auth import (
     ACCOUNT,
     PASSWORD,
@@ -22,6 +21,7 @@ from tests.registry.test_auth import (
     basic,
     bearer_challenge,
 )
+from tests.support.registry_calls import verify_registry_credentials
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="keynet"'}
 DENIED = {"errors": [{"code": "DENIED", "message": f"robot {PASSWORD} may not", "detail": None}]}
