@@ -256,7 +256,12 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
                     f.line,
                     f"default of '{f.name}' is the string {f.default!r}, which "
                     f"HfArgumentParser's string_to_bool reads as {default}; sent as {default}",
-                    "warning",  # a library's field too: the value sent is not the one written
+                    # Information, not a warning: the value sent means what the
+                    # script's default means ("no" reads as False). Dropped for an
+                    # installed library's fields (a plain TrainingArguments script
+                    # has no warning: docs/platform-command.md).
+                    "info",
+                    f.path,
                 )
             nargs, const = "?", True
     elif element is not MISSING:

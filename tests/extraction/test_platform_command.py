@@ -324,3 +324,24 @@ def test_globals_configurator_fix_is_in_the_script(tmp_path: pathlib.Path) -> No
     first = problems[0]
     assert first["accepts"].endswith("=VALUE")
     assert "argparse" in first["fix"] and "on the platform" not in first["fix"]
+
+
+def test_a_projects_string_bool_default_is_noted_not_warned(tmp_path: pathlib.Path) -> None:
+    """'no' reads as False through string_to_bool: the script's own field gets an info line."""
+    pytest.importorskip("transformers")
+    path = tmp_path / "train.py"
+    path.write_text(
+        "from dataclasses import dataclass\n"
+        "from transformers import HfArgumentParser\n"
+        "@dataclass\n"
+        "class Args:\n"
+        "    seen: bool = 'no'\n"
+        "(args,) = HfArgumentParser((Args,)).parse_args_into_dataclasses()\n"
+    )
+    code, out, err = _run("inspect", str(path), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["warnings"] == []
+    [seen] = doc["arguments"]
+    assert seen["default"] is False
+    assert "train.py:5" in err and "string_to_bool reads as False" in err
