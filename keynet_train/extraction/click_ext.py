@@ -227,11 +227,8 @@ class RangeType(Ref):
         self.max = _number(kw.get("max"))
         self.min_open = kw.get("min_open") is True
         self.max_open = kw.get("max_open") is True
-        # A clamping range accepts any number (it clamps, an open int bound to the
-        # next integer inside): there is no bound to refuse, so none is reported.
-        if kw.get("clamp") is True:
-            self.min = self.max = None
-            self.min_open = self.max_open = False
+        # A clamping range (clamp=True) keeps its bounds and open flags as written:
+        # the platform keeps values inside them, where clamping changes nothing.
 
 
 def _number(value: object) -> int | float | None:

@@ -252,16 +252,18 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
         if is_builtin(field_type, "bool") or (f.default is not None and f.default is not MISSING):
             default = False if f.default is MISSING else _string_to_bool(f.default)
             if isinstance(f.default, str) and isinstance(default, bool):
+                # Said where the dataclass is handed over when it is a library's (an
+                # info note inside a library file is not the user's to read).
+                line, path = (f.line, None) if f.path is None else (parser.line, parser.defined_in)
                 interp.note(
-                    f.line,
+                    line,
                     f"default of '{f.name}' is the string {f.default!r}, which "
                     f"HfArgumentParser's string_to_bool reads as {default}; sent as {default}",
                     # Information, not a warning: the value sent means what the
-                    # script's default means ("no" reads as False). Dropped for an
-                    # installed library's fields (a plain TrainingArguments script
-                    # has no warning: docs/platform-command.md).
+                    # script's default means ("no" reads as False); a plain
+                    # TrainingArguments script has no warning (docs/platform-command.md).
                     "info",
-                    f.path,
+                    path or None,
                 )
             nargs, const = "?", True
     elif element is not MISSING:

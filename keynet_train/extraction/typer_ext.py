@@ -221,9 +221,8 @@ def _param_argument(
         interp.note(line, f"help of '{name}' could not be resolved statically")
     help_text = help_value if isinstance(help_value, str) and help_value else None
     desc = _descriptor(info, name, type_name, decls, _is_list(annotation), required)
+    # Kept with clamp=True too: inside the bounds, clamping changes nothing.
     low, high = _number(info.kwargs.get("min")), _number(info.kwargs.get("max"))
-    if info.kwargs.get("clamp") is True:
-        low = high = None
     return Argument(
         name,
         type_name,

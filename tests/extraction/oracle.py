@@ -522,7 +522,8 @@ def _click_descriptor(p: Any, position: int) -> dict[str, object]:
     # click keeps bounds on its IntRange/FloatRange type; typer on the parameter.
     t = getattr(p, "type", p)
     low, high = getattr(t, "min", None), getattr(t, "max", None)
-    if not getattr(t, "clamp", False) and (low is not None or high is not None):
+    # A clamping range keeps its bounds: values inside them parse unchanged.
+    if low is not None or high is not None:
         doc.update(
             min=low,
             max=high,
