@@ -640,6 +640,8 @@ class FaultProxy:
     * :meth:`drop_next` — close the connection without answering N times;
     * :meth:`slow_uploads` — hold every blob upload for some seconds, like a
       slow link;
+    * :meth:`stall_uploads` — take the next N blob uploads' bodies and never
+      answer (until :meth:`reset`), like a registry that hangs;
     * :meth:`answer_with` — let a function answer chosen requests with its own
       status, headers and body (``tests/support/harbor.py`` uses it to give
       Harbor's quota, denied and project-not-found answers).
@@ -656,6 +658,8 @@ class FaultProxy:
         self._drop_remaining = 0
         self._upload_status: int | None = None
         self._upload_delay = 0.0
+        self._stall_remaining = 0
+        self._released = threading.Event()
         self._responder: Responder | None = None
         self.requests: list[RecordedRequest] = []
         self._server = ThreadingTLSServer(("127.0.0.1", 0), _ProxyHandler, self, tls=(cert, key))
@@ -679,6 +683,25 @@ class FaultProxy:
         with self._lock:
             self._upload_delay = seconds
 
+    def stall_uploads(self, count: int) -> None:
+        """Never answer the next ``count`` blob uploads (PATCH/PUT), until :meth:`reset`."""
+        with self._lock:
+            self._stall_remaining = count
+            self._released.clear()
+
+    def hold_if_stalled(self, method: str, path: str) -> None:
+        """Block this request until :meth:`reset` if it is a stalled upload."""
+        with self._lock:
+            stalled = (
+                self._stall_remaining > 0
+                and method in ("PATCH", "PUT")
+                and "/blobs/uploads/" in path
+            )
+            if stalled:
+                self._stall_remaining -= 1
+        if stalled:
+            self._released.wait(300)
+
     def upload_delay(self, method: str, path: str) -> float:
         """How long to hold this request (0 unless it is a slowed blob upload)."""
         with self._lock:
@@ -701,11 +724,14 @@ class FaultProxy:
             self._fail_remaining = self._drop_remaining = 0
             self._upload_status = None
             self._upload_delay = 0.0
+            self._stall_remaining = 0
             self._responder = None
             self.requests.clear()
+        self._released.set()
 
     def stop(self) -> None:
         """Stop serving and close the listening socket (idempotent)."""
+        self._released.set()
         self._server.stop()
 
     def _decide(self, method: str, path: str) -> str | int | InjectedAnswer | None:
@@ -757,6 +783,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         proxy = self.server.owner
         body = self._read_body()
         time.sleep(proxy.upload_delay(self.command, self.path))
+        proxy.hold_if_stalled(self.command, self.path)
         decision = proxy._decide(self.command, self.path)
         if decision == "drop":
             proxy._record(self.command, self.path, 0)
