@@ -755,8 +755,8 @@ def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
     """For argparse: each destination's ``type=`` callable (None: the word is kept as str).
 
     click and typer always convert with the parameter's type: None, except
-    that a click script's own ``type=`` functions are listed (under CLICK_ONLY:
-    the other parameters convert the value itself).
+    that a click script's own ``type=`` functions and clamping ranges are
+    listed (under CLICK_ONLY: the other parameters convert the value itself).
     """
     captured = _capture(path)
     if captured is not None and captured.kind == "click":
@@ -766,6 +766,15 @@ def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
             for p in captured.target.params  # type: ignore[attr-defined]
             if isinstance(p.type, click.types.FuncParamType) and _is_user_function(p.type.func)
         }
+        # A clamping range takes any number and clamps it (its descriptor has no
+        # bounds, docs/cli-descriptor.md): the script receives the clamped value.
+        funcs.update(
+            {
+                p.name: p.type
+                for p in captured.target.params  # type: ignore[attr-defined]
+                if getattr(p.type, "clamp", False)
+            }
+        )
         return {CLICK_ONLY: True, **funcs} if funcs else None
     if captured is None or captured.kind != "argparse":
         return None
