@@ -9,6 +9,7 @@ is the do-nothing variant for tests and library use.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -62,8 +63,11 @@ class LiveProgress(Protocol):
     def transfer(self, label: str, total: int | None) -> LiveTask:
         """Start a byte transfer of ``total`` bytes (None: unknown)."""
 
-    def activity(self, label: str) -> LiveTask:
-        """Start a spinner with elapsed time, for work that reports no progress."""
+    def activity(self, label: str, already: float = 0.0) -> LiveTask:
+        """Start a spinner with elapsed time, for work that reports no progress.
+
+        ``already``: seconds the work ran before the spinner appeared (counted).
+        """
 
 
 def live_progress(reporter: object) -> LiveProgress | None:
@@ -171,7 +175,7 @@ class RelayedProgress:
         """A byte count shown as text on the attached line."""
         return _RelayedTask(self, label, total)
 
-    def activity(self, label: str) -> LiveTask:
+    def activity(self, label: str, already: float = 0.0) -> LiveTask:
         """A label shown on the attached line (its spinner and timer keep going)."""
         return _RelayedTask(self, label, None)
 
@@ -199,6 +203,55 @@ class _RelayedTask:
 
     def close(self) -> None:
         """Nothing to remove: the attached line belongs to the waiting thread."""
+
+
+class SlowCall:
+    """Says what we wait for once a call has taken ``delay`` s: a call that
+    usually answers at once but may take up to its timeout must not leave a
+    blank screen.
+
+    With a live display (a terminal) a spinner ``Waiting for LABEL`` with the
+    time since the call began; else ``say("Still waiting for LABEL (N s)")``
+    every ``interval`` s. A context manager around the call; raises nothing.
+    """
+
+    def __init__(
+        self,
+        live: LiveProgress | None,
+        say: Callable[[str], None],
+        label: str,
+        delay: float = 1.0,
+        interval: float = 30.0,
+    ) -> None:
+        self._live = live
+        self._say = say
+        self._label = label
+        self._delay = delay
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> SlowCall:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        if self._stop.wait(self._delay):
+            return
+        if self._live is not None:
+            task = self._live.activity(
+                f"Waiting for {self._label}", already=time.monotonic() - started
+            )
+            self._stop.wait()
+            task.close()
+            return
+        while not self._stop.wait(self._interval - (time.monotonic() - started) % self._interval):
+            self._say(f"Still waiting for {self._label} ({time.monotonic() - started:.0f} s)")
 
 
 class HeldReporter:

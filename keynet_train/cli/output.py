@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from keynet_train.cli.environment import Environment
     from keynet_train.notices import Notice
+    from keynet_train.progress import SlowCall
 
 # C0 controls, DEL, C1 controls (0x9b is a one-byte CSI on many terminals), and
 # the bidirectional overrides/isolates that make text display in another order
@@ -497,51 +498,13 @@ def print_table(
         )
 
 
-class Waiting:
-    """A spinner naming what we wait for, shown once a call has taken ``delay`` s.
+def waiting(env: Environment, label: str) -> SlowCall:
+    """A :class:`keynet_train.progress.SlowCall` drawn on this run's stderr.
 
-    For backend calls (``GET /v1/projects/trainable``) that usually answer at
-    once but can take up to the 60 s read timeout: a blank terminal for that
-    long looks frozen. On a terminal the spinner shows the elapsed time;
-    without one a "still waiting (N s)" line is printed every ``interval`` s.
-    Use as a context manager; raises nothing of its own.
+    On a terminal a spinner naming ``label`` once the call took a second;
+    in a log a "Still waiting" line every 30 s; nothing with ``--quiet``.
     """
+    from keynet_train.progress import SlowCall
 
-    def __init__(
-        self, env: Environment, label: str, delay: float = 1.0, interval: float = 30.0
-    ) -> None:
-        import threading
-
-        self._env = env
-        self._label = label
-        self._delay = delay
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        reporter = CliReporter(env) if not env.quiet else None
-        self._live = reporter.live if reporter is not None else None
-
-    def __enter__(self) -> Waiting:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        if self._stop.wait(self._delay):
-            return
-        if self._live is not None:
-            task = self._live.activity(
-                f"Waiting for {self._label}", already=time.monotonic() - started
-            )
-            self._stop.wait()
-            task.close()
-            return
-        if self._env.quiet:
-            return
-        while not self._stop.wait(self._interval - (time.monotonic() - started) % self._interval):
-            elapsed = time.monotonic() - started
-            self._env.err(f"Still waiting for {self._label} ({elapsed:.0f} s)")
+    live = CliReporter(env).live if not env.quiet else None
+    return SlowCall(live, (lambda message: None) if env.quiet else env.err, label)

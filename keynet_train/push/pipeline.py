@@ -37,7 +37,13 @@ from keynet_train.errors import (
     RegistryError,
     note_left_behind,
 )
-from keynet_train.progress import Background, HeldReporter, Reporter, live_progress
+from keynet_train.progress import (
+    Background,
+    HeldReporter,
+    Reporter,
+    SlowCall,
+    live_progress,
+)
 from keynet_train.push.settings import (
     PushOptions,
     ResolvedSettings,
@@ -751,7 +757,9 @@ def _request_upload_key(
         AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
     """
     reporter.step_started("Request upload key")
-    upload = backend.request_upload_key(project_id, model_name, hyperparameters)
+    endpoint = f"POST /v1/projects/{project_id}/trains/images"
+    with SlowCall(live_progress(reporter), reporter.info, endpoint):
+        upload = backend.request_upload_key(project_id, model_name, hyperparameters)
     reporter.step_finished("Request upload key", upload.upload_key)
     return upload
 

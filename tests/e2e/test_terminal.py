@@ -413,3 +413,21 @@ def test_no_line_is_wider_than_the_terminal(cli: Cli, tmp_path: Path, columns: i
         assert _lines_wider_than(term, columns) == [], (argv, term.screen[-3000:])
         if argv[0] == "inspect" and columns == 60:
             assert "help" not in term.screen.split("Parser:")[1].splitlines()[1]
+
+
+def test_a_slow_upload_key_request_shows_a_spinner_naming_the_endpoint(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.login()
+    cli.backend.fail("/v1/projects/1/trains/images", "slow", delay=3)
+    context = make_context(tmp_path / "ctx", SIMPLE_DOCKERFILE)
+    env = {k: v for k, v in _env(cli).items() if k != "NO_COLOR"}
+    env.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
+    term = Recorder(
+        [sys.executable, "-m", "keynet_train", "push", "train.py", "--project", "1"],
+        env, context, columns=120,
+    )  # fmt: skip
+    assert term.run(timeout=300) == 0, term.screen[-3000:]
+    visible = [_ANSI.sub("", piece) for piece in re.split(r"\r|\n|\x1b\[2K", term.screen)]
+    waiting = [t for t in visible if "Waiting for POST /v1/projects/1/trains/images" in t]
+    assert {"0:00:01", "0:00:02"} <= {line.rstrip()[-7:] for line in waiting}, waiting

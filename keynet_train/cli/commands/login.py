@@ -221,9 +221,9 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
     if args.insecure_registry:
         env.err("Warning: --insecure-registry: the registry's TLS certificate is NOT verified.")
     env.err(f"Signing in to {server} as {username} ...")
-    from keynet_train.cli.output import Waiting
+    from keynet_train.cli.output import waiting
 
-    with Waiting(env, "the server and the registry"):
+    with waiting(env, "the server and the registry"):
         result = login(
             server,
             username,

@@ -114,9 +114,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     """
     import json
 
-    from keynet_train.cli.output import Waiting
+    from keynet_train.cli.output import waiting
 
-    with backend_client(env) as client, Waiting(env, "GET /v1/projects/trainable"):
+    with backend_client(env) as client, waiting(env, "GET /v1/projects/trainable"):
         # The backend's pages count from 0 (docs/platform-contract.md).
         page = client.fetch_trainable_projects(page=args.page - 1, limit=args.limit)
     if args.json:

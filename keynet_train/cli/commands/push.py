@@ -134,7 +134,13 @@ def register(sub: Subparsers) -> None:
 def make_project_chooser(env: Environment) -> Callable[[Callable[[int], ProjectsPage]], int]:
     """The interactive picker on a TTY; otherwise a chooser that fails listing the projects."""
 
-    def choose(fetch_page: Callable[[int], ProjectsPage]) -> int:
+    def choose(unwatched: Callable[[int], ProjectsPage]) -> int:
+        from keynet_train.cli.output import waiting
+
+        def fetch_page(number: int) -> ProjectsPage:
+            with waiting(env, "GET /v1/projects/trainable"):
+                return unwatched(number)
+
         if not env.interactive:
             page = fetch_page(0)
             listing = "; ".join(f"{p.id} ({p.title})" for p in page.content[:20])
