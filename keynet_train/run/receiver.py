@@ -57,8 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         receiver = self.server.receiver
         if length < 0 or length > MAX_BODY_BYTES:
-            self._answer(413 if length > 0 else 400, {"detail": "bad Content-Length"})
+            # Recorded before the answer: the sender may read it and look at once.
             receiver.record_refused(self.command, self.path, 413 if length > 0 else 400)
+            self._answer(413 if length > 0 else 400, {"detail": "bad Content-Length"})
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -222,7 +223,11 @@ def test_a_body_over_the_cap_is_refused_unread(receiver: Receiver) -> None:
     from keynet_train.run.callbacks import MAX_BODY_BYTES
 
     raw = b"x" * (MAX_BODY_BYTES + 1)
-    assert post(receiver, "heartbeat", None, raw=raw)[0] == 413
+    # The answer may come before the body is sent, and the connection close under
+    # the sender (as a proxy with a body limit does): then the record tells.
+    with contextlib.suppress(urllib.error.URLError, ConnectionError):
+        assert post(receiver, "heartbeat", None, raw=raw)[0] == 413
+    assert receiver.callbacks[0].status == 413
     assert receiver.callbacks[0].problems[0].check == "schema"
 
 
