@@ -132,6 +132,11 @@ class Interpreter(ExpressionEvaluator):
         #: ``self`` of the methods being run on a project subclass of a modelled
         #: class (innermost last), for ``super()``.
         self._selves: list[object] = []
+        #: Where the step budget ran out (file, line): the innermost statement of
+        #: the project (not of an installed library) being run.
+        self.stopped_at: tuple[str, int] | None = None
+        #: Call sites of the functions being run, outermost first: (file, line).
+        self._frames: list[tuple[str, int]] = []
         #: Per function call being run: the values of ``return`` statements
         #: under unknown conditions, merged into its result (see ``_exec_both``).
         self._pending_returns: list[list[object]] = []
@@ -216,7 +221,17 @@ class Interpreter(ExpressionEvaluator):
         """
         self.steps += 1
         if self.steps > self.max_steps:
+            self._stopped()
             raise BudgetExceeded(self.steps)
+
+    def _stopped(self) -> None:
+        """Remember where the budget ran out: the innermost place in the project's files."""
+        library = self.loader.library_paths if self.loader is not None else set()
+        for path, line in reversed([*self._frames, (self.path, self.line)]):
+            if path not in library:
+                self.stopped_at = (path, line)
+                return
+        self.stopped_at = (self.path, self.line)
 
     def charge(self, amount: int) -> None:
         """Spend ``amount`` steps for work proportional to a value's size.
@@ -226,6 +241,7 @@ class Interpreter(ExpressionEvaluator):
         """
         self.steps += amount
         if self.steps > self.max_steps:
+            self._stopped()
             raise BudgetExceeded(self.steps)
 
     # ---------------------------------------------------------------- statements
@@ -702,6 +718,7 @@ class Interpreter(ExpressionEvaluator):
         self.depth += 1
         # Diagnostics inside the function name the file it was defined in.
         saved_path, saved_line = self.path, self.line
+        self._frames.append((saved_path, saved_line))
         if fn.path:
             self.path = fn.path
         pending: list[object] = []
@@ -729,6 +746,7 @@ class Interpreter(ExpressionEvaluator):
             self._selves.pop()
             self._pending_returns.pop()
             self.depth -= 1
+            self._frames.pop()
             self.path, self.line = saved_path, saved_line
 
     def _bind(

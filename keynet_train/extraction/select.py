@@ -164,11 +164,14 @@ def _run(interp: Interpreter) -> tuple[object, int, str | None]:
                 "parses its remainder later, if any, was not seen",
             )
         else:
+            # The innermost statement being run names the place (in its own file).
+            where, line = interp.stopped_at or (interp.path, interp.line)
             interp.note(
-                interp.line,
+                line,
                 f"analysis stopped here: the budget of {interp.max_steps} evaluation steps "
                 "was spent; arguments defined after this point are missing",
                 "warning",
+                where,
                 partial=True,
             )
     if interp.known_parses:

@@ -168,3 +168,32 @@ def test_push_results_carry_complete() -> None:
         complete=False,
     )
     assert dry.to_json()["complete"] is False
+
+
+def test_budget_spent_names_the_innermost_place(tmp_path: pathlib.Path) -> None:
+    from keynet_train.extraction.select import extract_from_tree
+    from keynet_train.extraction.source import load_source
+
+    path = _write(
+        tmp_path,
+        {
+            "train.py": """
+            import argparse
+
+            def slow():
+                total = 0
+                for i in range(900):
+                    total += i
+                return total
+
+            p = argparse.ArgumentParser()
+            n = slow()
+            p.add_argument("--late", default=1)
+            args = p.parse_args()
+            """
+        },
+    )
+    source = load_source(path)
+    result = extract_from_tree(source.tree, str(path), max_steps=300)
+    [stopped] = [d for d in result.diagnostics if "analysis stopped here" in d.message]
+    assert stopped.partial and 4 <= stopped.line <= 7  # inside slow(), not the call at line 10
