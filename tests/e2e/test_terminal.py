@@ -167,9 +167,15 @@ def test_relogin_after_expiry_takes_the_stored_server_and_username(
     assert config is not None and not config.token_expired(datetime.now(timezone.utc))
 
 
-def _service_processes() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "system service --time=0"], capture_output=True, text=True)
-    return {int(pid) for pid in out.stdout.split()}
+def _service_processes(under: Path) -> set[int]:
+    """podman services whose socket is under ``under``: this test's, not other runs' on
+    the machine (counting every service made the test fail whenever another started one)."""
+    out = subprocess.run(
+        ["pgrep", "-af", "system service --time=0"], capture_output=True, text=True
+    )
+    return {
+        int(line.split(maxsplit=1)[0]) for line in out.stdout.splitlines() if str(under) in line
+    }
 
 
 def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
@@ -181,7 +187,7 @@ def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
     context = make_context(
         tmp_path / "ctx", SIMPLE_DOCKERFILE + f"RUN X={run_id} && echo started-$X && sleep 60\n"
     )
-    before = _service_processes()
+    before = _service_processes(tmp_path)
     runtime_dir = tmp_path / "runtime"
     runtime_dir.mkdir()
     env = _env(
@@ -196,14 +202,14 @@ def test_sigint_during_build_cleans_up(cli: Cli, tmp_path: Path) -> None:
         [sys.executable, "-m", "keynet_train", "push", "train.py", "--dry-run"], env, context
     )
     term.expect(marker, timeout=90)
-    assert _service_processes() - before, "a private podman service should be running"
+    assert _service_processes(tmp_path) - before, "a private podman service should be running"
     os.killpg(term.process.pid, signal.SIGINT)
     assert term.wait(timeout=60) == 130, term.screen
     assert "Traceback" not in term.screen
     # The private service was stopped with its RUN step: that statement is true here.
     assert "Nothing was left running; run the command again." in term.screen
     time.sleep(0.5)
-    assert _service_processes() - before == set()
+    assert _service_processes(tmp_path) - before == set()
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
