@@ -20,12 +20,14 @@ created and never started); nothing in the image is run.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from keynet_train.errors import EntrypointError, ImageCheckError
 from keynet_train.extraction.source import MAX_SOURCE_BYTES
@@ -46,6 +48,19 @@ SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
 SCRIPT_READ_LIMIT = 256 * 1024
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}
 _RUNS_ARGUMENTS_RE = re.compile(rb"\$\{?[@*]")
+_IMAGE_ID_RE = re.compile(r"(sha256:)?[0-9a-f]{64}")
+
+
+class FactsMemo(Protocol):
+    """Where passed checks are remembered (:class:`keynet_train.build.cache.ImageChecks`)."""
+
+    def get(self, key: str) -> dict[str, object] | None:
+        """The facts recorded under ``key``, if any."""
+        ...
+
+    def put(self, key: str, facts: dict[str, object]) -> None:
+        """Record the facts of a passed check."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -80,13 +95,16 @@ def check_image(
     model_name: str | None,
     platform: str,
     dockerfile: Path | None = None,
+    memo: FactsMemo | None = None,
 ) -> ImageFacts:
     """Check ``image`` for the platform's command without running it; see the module doc.
 
     ``entrypoint`` is the local script the hyperparameters were extracted
     from, ``context`` the build context it was sent in, ``model_name`` the
     user's ``--model-name`` (None: chosen here), ``platform`` ``OS/ARCH[/VARIANT]``
-    and ``dockerfile`` the file named in messages.
+    and ``dockerfile`` the file named in messages. With ``memo``, a check that
+    passed before for the same image id, script bytes, path, model name and
+    platform is not made again.
 
     Raises:
         ImageCheckError: the image is for another platform, lacks the entrypoint
@@ -96,15 +114,22 @@ def check_image(
         BuildError / PodmanUnavailableError: podman failed to answer.
     """
     built_from = f"the image built from {dockerfile}" if dockerfile else f"image {image}"
-    config = client.image_config(image)
-    _check_platform(config, platform, built_from, dockerfile)
-    workdir = _workdir(config)
     try:
         # Read as extraction read it: a regular file of bounded size, never a FIFO.
         local = read_regular_file(entrypoint, MAX_SOURCE_BYTES + 1)
     except UnreadableFile as e:
         raise EntrypointError(f"Cannot read entrypoint {entrypoint}: it {e.reason}") from None
     relative = _relative_to_context(entrypoint, context)
+    # Only an image id names fixed content (a tag can move to another image).
+    key = None
+    if memo is not None and _IMAGE_ID_RE.fullmatch(image):
+        key = _memo_key(image, local, relative, model_name, platform)
+        known = _facts_from(memo.get(key))
+        if known is not None:
+            return known
+    config = client.image_config(image)
+    _check_platform(config, platform, built_from, dockerfile)
+    workdir = _workdir(config)
     with client.image_files(image) as files:
         chosen, found = _locate_entrypoint(
             files, workdir, relative, model_name, built_from, dockerfile
@@ -115,7 +140,7 @@ def check_image(
         warnings = _check_entrypoint_instruction(
             files, config, workdir, path_dirs, built_from, dockerfile
         )
-    return ImageFacts(
+    facts = ImageFacts(
         model_name=chosen,
         workdir=workdir,
         python=python,
@@ -124,6 +149,32 @@ def check_image(
         entrypoint=config.entrypoint,
         warnings=tuple(warnings),
     )
+    if memo is not None and key is not None:
+        memo.put(key, asdict(facts))
+    return facts
+
+
+def _memo_key(
+    image: str, local: bytes, relative: str, model_name: str | None, platform: str
+) -> str:
+    """Everything a check reads, as one digest (the image by id, the script by content)."""
+    parts = [1, image, hashlib.sha256(local).hexdigest(), relative, model_name, platform]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _facts_from(recorded: dict[str, object] | None) -> ImageFacts | None:
+    """The :class:`ImageFacts` a memo recorded; None when absent or not of this version."""
+    if recorded is None or set(recorded) != {f.name for f in fields(ImageFacts)}:
+        return None
+    texts = [recorded[n] for n in ("model_name", "workdir", "python", "os", "architecture")]
+    lists = [recorded["entrypoint"], recorded["warnings"]]
+    if not all(isinstance(v, str) for v in texts) or not all(
+        isinstance(v, list) and all(isinstance(i, str) for i in v) for v in lists
+    ):
+        return None
+    model_name, workdir, python, os_name, architecture = (str(v) for v in texts)
+    entrypoint, warnings = (tuple(str(i) for i in v) for v in lists)  # type: ignore[attr-defined]
+    return ImageFacts(model_name, workdir, python, os_name, architecture, entrypoint, warnings)
 
 
 # --------------------------------------------------------------------------- platform

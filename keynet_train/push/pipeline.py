@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from keynet_train.extraction import ExtractionResult
     from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.podman.client import PodmanClient
-    from keynet_train.push.image_check import ImageFacts
+    from keynet_train.push.image_check import FactsMemo, ImageFacts
     from keynet_train.registry.answers import RegistryCheck
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
@@ -468,7 +468,8 @@ def _push(
             with services.backend_for(config) as backend:
                 project_id = _choose_project(settings, services, backend, reporter)
                 built = _await_build(build, held, reporter)
-                facts = check_built_image(engine, built.image_id, prepared, reporter)
+                memo = cache.image_checks() if cache is not None else None
+                facts = check_built_image(engine, built.image_id, prepared, reporter, memo)
                 _check_registry(registry, config, reporter)
                 pending = _pending_push(
                     config, project_id, facts.model_name, prepared, built, settings
@@ -584,7 +585,11 @@ def _await_build(
 
 
 def check_built_image(
-    engine: PodmanClient, image_id: str, prepared: PreparedPush, reporter: Reporter
+    engine: PodmanClient,
+    image_id: str,
+    prepared: PreparedPush,
+    reporter: Reporter,
+    memo: FactsMemo | None = None,
 ) -> ImageFacts:
     """The image check (docs/push.md): the platform's command can start in the image.
 
@@ -605,6 +610,7 @@ def check_built_image(
         model_name=settings.model_name,
         platform=settings.platform,
         dockerfile=prepared.summary.dockerfile,
+        memo=memo,
     )
     for warning in facts.warnings:
         reporter.notice(Notice(IMAGE_ENTRYPOINT, warning, str(prepared.summary.dockerfile)))

@@ -213,3 +213,56 @@ def test_entrypoint_instruction(
     )
     assert expected in caught.value.message
     assert 'exec "$@"' in str(caught.value.hint)
+
+
+def test_a_passed_check_is_remembered_by_image_id_and_script(project: Path, tmp_path: Path) -> None:
+    """The same image id holds the same files: no container for the same check again."""
+    from keynet_train.build.cache import ImageChecks
+
+    image_id = "a" * 64
+    memo = ImageChecks(tmp_path / "cache" / "image-checks.json")
+    image = FakeImage()
+    image.add("/app/train.py", SCRIPT)
+    first = _check_id(image, project, image_id, memo)
+    assert image.opened == 1
+    again = _check_id(image, project, image_id, memo)
+    assert again == first and image.opened == 1  # from the memo: nothing opened
+
+    # Anything the check reads changes the key: the script's bytes, the platform, the image.
+    (project / "train.py").write_bytes(SCRIPT + b"# edited\n")
+    with pytest.raises(ImageCheckError, match="different"):
+        _check_id(image, project, image_id, memo)
+    (project / "train.py").write_bytes(SCRIPT)
+    _check_id(image, project, image_id, memo, platform="linux/arm64", expect_error=True)
+    _check_id(image, project, "b" * 64, memo)
+    assert image.opened == 3  # the platform mismatch is seen in the config, before any file
+    # A tag is never remembered: it can name another image tomorrow.
+    _check(image, project, memo=memo)
+    _check(image, project, memo=memo)
+    assert image.opened == 5
+
+
+def _check_id(  # type: ignore[no-untyped-def]
+    image: FakeImage,
+    project: Path,
+    image_id: str,
+    memo: object,
+    platform: str = "linux/amd64",
+    expect_error: bool = False,
+):
+    def run():  # type: ignore[no-untyped-def]
+        return check_image(
+            image,  # type: ignore[arg-type]
+            image_id,
+            entrypoint=project / "train.py",
+            context=project,
+            model_name=None,
+            platform=platform,
+            memo=memo,  # type: ignore[arg-type]
+        )
+
+    if expect_error:
+        with pytest.raises(ImageCheckError):
+            run()
+        return None
+    return run()
