@@ -18,7 +18,6 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
@@ -30,14 +29,14 @@ from keynet_train.backend.http import (
     BACKEND_RETRIES,
     MAX_RESPONSE_BYTES,
     DebugLog,
+    HttpClientOwner,
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
     json_object,
-    tls_failure,
-    tls_failure_text,
     transient_failure,
 )
+from keynet_train.backend.tls import tls_failure, tls_failure_text
 from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.errors import (
     AuthenticationError,
@@ -253,7 +252,7 @@ class UploadKeyResponse(_WireModel):
 # ---------------------------------------------------------------------------- client
 
 
-class BackendClient:
+class BackendClient(HttpClientOwner):
     """A session with the KeyNet backend at ``server_url``.
 
     Use as a context manager (or call :meth:`close`). ``access_token`` is sent
@@ -299,23 +298,6 @@ class BackendClient:
             )
         except httpx.InvalidURL as exc:
             raise _invalid_url_error(self.server_url, exc) from None
-
-    # -- lifecycle
-
-    def close(self) -> None:
-        """Close the connection pool. Idempotent."""
-        self._client.close()
-
-    def __enter__(self) -> BackendClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- endpoints
 

@@ -15,21 +15,23 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import socket
 import ssl
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 import httpx
 
 from keynet_train import __version__, limits
-from keynet_train.config import CA_BUNDLE_ENV
-from keynet_train.errors import ConfigError
+from keynet_train.backend.tls import (
+    build_ssl_context,
+    bundle_only_context,
+    is_tls_verification_error,
+)
 from keynet_train.retries import RetryPolicy
 from keynet_train.secrets import (
     REDACTED,
@@ -39,9 +41,6 @@ from keynet_train.secrets import (
     redact_json,
     redact_text_fields,
 )
-
-#: A CA bundle (even the whole Mozilla store) is well under this.
-MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
 
 USER_AGENT = f"keynet-train/{__version__}"
 
@@ -306,6 +305,34 @@ class _DeadlineClient(httpx.Client):
             self._connections.close()
 
 
+_OwnerT = TypeVar("_OwnerT", bound="HttpClientOwner")
+
+
+class HttpClientOwner:
+    """Owns one client from :func:`create_http_client`; ``close()`` or ``with`` closes it.
+
+    The base of :class:`~keynet_train.backend.client.BackendClient` and
+    :class:`~keynet_train.registry.client.RegistryClient`.
+    """
+
+    _client: httpx.Client
+
+    def close(self) -> None:
+        """Close the connection pool. Idempotent."""
+        self._client.close()
+
+    def __enter__(self: _OwnerT) -> _OwnerT:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 def json_object(content: bytes) -> dict[str, Any] | None:
     """A response body decoded as a JSON object, or None if it is not one. Never raises."""
     try:
@@ -318,96 +345,6 @@ def json_object(content: bytes) -> dict[str, Any] | None:
 def default_timeout() -> httpx.Timeout:
     """10 s to connect, 60 s to read/write (docs/platform-contract.md)."""
     return httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
-
-
-def build_ssl_context(ca_bundle: str) -> ssl.SSLContext:
-    """The SSL context trusting the usual store and ``ca_bundle``, built once per process.
-
-    Loading a trust store costs 50-90 ms (OpenSSL 3); contexts are safe to
-    share, so the backend client, the registry check and the digest lookup
-    of one push share one. A bundle rewritten meanwhile (new inode, size or
-    mtime) is loaded again.
-
-    Raises:
-        ConfigError: the bundle is missing, unreadable or contains no PEM
-            certificate; the message names ``KEYNET_CA_BUNDLE``.
-    """
-    try:
-        st = os.stat(ca_bundle)
-        identity: tuple[object, ...] = (st.st_ino, st.st_size, st.st_mtime_ns)
-    except OSError:
-        identity = ()  # _load_ssl_context reports the problem
-    # OpenSSL's default store follows these two variables.
-    store = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-    return _load_ssl_context(ca_bundle, (*identity, *store))
-
-
-@functools.lru_cache(maxsize=4)
-def _load_ssl_context(ca_bundle: str, _identity: tuple[object, ...]) -> ssl.SSLContext:
-    """An SSL context trusting the system store (else certifi) *and* ``ca_bundle``.
-
-    Memoised by :func:`build_ssl_context` under the bundle's identity.
-
-    The private CA is added to, not substituted for, the usual trust so one
-    setting covers a backend with a public certificate and a Harbor with a
-    private one.
-
-    Raises:
-        ConfigError: the bundle is missing, unreadable or contains no PEM
-            certificate; the message names ``KEYNET_CA_BUNDLE``.
-    """
-    context = ssl.create_default_context()  # the system store, with its corporate CAs
-    if not context.cert_store_stats()["x509_ca"]:
-        # No (eagerly loaded) system roots, e.g. python.org builds on macOS:
-        # use certifi's. Loading both costs ~0.1 s for the same Mozilla roots.
-        import certifi
-
-        context.load_verify_locations(cafile=certifi.where())
-    _add_bundle(context, ca_bundle)
-    return context
-
-
-def _add_bundle(context: ssl.SSLContext, ca_bundle: str) -> None:
-    """Trust the certificates of ``ca_bundle`` in ``context`` too.
-
-    Raises:
-        ConfigError: the bundle is missing, unreadable or contains no PEM
-            certificate; the message names ``KEYNET_CA_BUNDLE``.
-    """
-    from keynet_train.files import UnreadableFile, read_regular_file
-
-    try:
-        # Read here, bounded and from a regular file only: OpenSSL's own open
-        # of cafile would block forever on a FIFO (docs/security.md).
-        pem = read_regular_file(Path(ca_bundle), MAX_CA_BUNDLE_BYTES)
-        context.load_verify_locations(cadata=pem.decode("ascii", errors="ignore"))
-    except UnreadableFile as exc:
-        raise ConfigError(
-            f"{CA_BUNDLE_ENV}={ca_bundle} cannot be used as a CA bundle: it {exc.reason}",
-            f"Point {CA_BUNDLE_ENV} at a readable PEM file of CA certificates, or unset it.",
-        ) from None
-    except (OSError, ssl.SSLError, ValueError) as exc:  # ValueError: no certificate at all
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(
-            f"{CA_BUNDLE_ENV}={ca_bundle} cannot be used as a CA bundle: {reason}",
-            f"Point {CA_BUNDLE_ENV} at a readable PEM file of CA certificates, or unset it.",
-        ) from exc
-
-
-def _without_default_store(ca_bundle: str | None) -> ssl.SSLContext:
-    """A verifying TLS context trusting only ``ca_bundle`` (nothing when None).
-
-    For plain-HTTP clients: the bundle is still checked (a bad
-    ``KEYNET_CA_BUNDLE`` is reported at once, whatever the URL), the system
-    store is not loaded.
-
-    Raises:
-        ConfigError: the bundle is unusable (see :func:`_add_bundle`).
-    """
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca_bundle:
-        _add_bundle(context, ca_bundle)
-    return context
 
 
 @functools.lru_cache(maxsize=1)
@@ -464,7 +401,7 @@ def create_http_client(
         # Plain HTTP needs no system trust store (50-90 ms to load). The context
         # trusts at most the CA bundle, so an https:// URL sent through this
         # client is verified against that or fails closed.
-        verify_setting = _without_default_store(bundle)
+        verify_setting = bundle_only_context(bundle)
     elif bundle:
         verify_setting = build_ssl_context(bundle)
     else:
@@ -526,111 +463,6 @@ BACKEND_RETRIES = RetryPolicy(frozenset({429, 502, 503, 504}))
 
 REGISTRY_RETRIES = RetryPolicy(frozenset({500, 502, 503, 504}))
 """The registry's ``/v2/`` check and token service: every transient 5xx, as for a push."""
-
-
-def is_tls_verification_error(exc: BaseException) -> bool:
-    """True when ``exc`` (or what caused it) is a certificate verification failure."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        if "CERTIFICATE_VERIFY_FAILED" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-# OpenSSL's X509_V_ERR_* codes (``SSLCertVerificationError.verify_code``) by what the
-# user has to do about them: renew/clock, host name, or trust.
-_TLS_KINDS = {
-    9: "not-yet-valid",  # CERT_NOT_YET_VALID
-    10: "expired",  # CERT_HAS_EXPIRED
-    62: "hostname",  # HOSTNAME_MISMATCH
-    64: "hostname",  # IP_ADDRESS_MISMATCH
-    2: "authority",  # UNABLE_TO_GET_ISSUER_CERT
-    18: "authority",  # DEPTH_ZERO_SELF_SIGNED_CERT
-    19: "authority",  # SELF_SIGNED_CERT_IN_CHAIN
-    20: "authority",  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-    21: "authority",  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
-}
-_TLS_TEXTS = (
-    ("certificate has expired", "expired"),
-    ("certificate is not yet valid", "not-yet-valid"),
-    ("hostname mismatch", "hostname"),
-    ("ip address mismatch", "hostname"),
-    ("unable to get local issuer", "authority"),
-    ("self-signed certificate", "authority"),
-    ("self signed certificate", "authority"),
-)
-
-
-def tls_failure(exc: BaseException) -> tuple[str, str] | None:
-    """What kind of certificate verification failure ``exc`` (or its cause) is, or None.
-
-    Returns ``(kind, detail)``: kind is "expired", "not-yet-valid",
-    "hostname", "authority" or "other"; detail is OpenSSL's own words. Never raises.
-    """
-    if not is_tls_verification_error(exc):
-        return None
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    text = ""
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            # Set by the ssl module on a real handshake failure; absent on one built by hand.
-            detail = str(getattr(current, "verify_message", None) or current)
-            code = getattr(current, "verify_code", None)
-            kind = _TLS_KINDS.get(code) if code else None
-            return kind or _kind_from_text(f"{detail} {exc}"), detail
-        text = text or str(current)
-        current = current.__cause__ or current.__context__
-    return _kind_from_text(text), text
-
-
-def _kind_from_text(text: str) -> str:
-    lowered = text.lower()
-    return next((kind for needle, kind in _TLS_TEXTS if needle in lowered), "other")
-
-
-def tls_failure_text(kind: str, detail: str, what: str, ca_bundle: str | None) -> tuple[str, str]:
-    """The message and hint for a TLS verification failure of ``what`` (e.g. "registry h").
-
-    Expiry, host name and trust are told apart because each has another
-    remedy; only a trust problem points at ``KEYNET_CA_BUNDLE``, and then
-    differently when it is already set (it holds the wrong CA).
-    """
-    prefix = f"TLS certificate verification failed for {what}"
-    if kind == "expired":
-        return (
-            f"{prefix}: its certificate has expired ({detail})",
-            "The server's certificate must be renewed: tell the platform team. If it should "
-            "still be valid, check this computer's date and time.",
-        )
-    if kind == "not-yet-valid":
-        return (
-            f"{prefix}: its certificate is not valid yet ({detail})",
-            "Check this computer's date and time; if they are right, tell the platform team.",
-        )
-    if kind == "hostname":
-        return (
-            f"{prefix}: its certificate is not valid for this host name ({detail})",
-            "Use the host name the certificate was issued for, or ask the platform team for "
-            "a certificate that covers this one (a CA bundle does not change this).",
-        )
-    if ca_bundle:
-        trust = (
-            f"{CA_BUNDLE_ENV}={ca_bundle} is set but does not hold the CA that signed this "
-            f"certificate: point {CA_BUNDLE_ENV} at that CA's PEM file (ask the platform team "
-            "which one)."
-        )
-    else:
-        trust = f"If the server uses a private CA, set {CA_BUNDLE_ENV} to its PEM file."
-    if kind == "authority":
-        return f"{prefix}: its certificate is signed by an unknown authority ({detail})", trust
-    return f"{prefix}: {detail}", trust
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:

@@ -40,7 +40,6 @@ import json
 import re
 import time
 from collections.abc import Callable, Generator
-from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -49,13 +48,13 @@ from keynet_train.backend.http import (
     MAX_RESPONSE_BYTES,
     REGISTRY_RETRIES,
     DebugLog,
+    HttpClientOwner,
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
-    tls_failure,
-    tls_failure_text,
     transient_failure,
 )
+from keynet_train.backend.tls import tls_failure, tls_failure_text
 from keynet_train.config import RegistryCredentials
 from keynet_train.errors import (
     KeynetError,
@@ -240,7 +239,7 @@ def _basic_header(credentials: RegistryCredentials) -> str:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
-class RegistryClient:
+class RegistryClient(HttpClientOwner):
     """The registry of ``credentials.url``, seen with that robot account.
 
     Use as a context manager (it owns an HTTP client from
@@ -286,21 +285,6 @@ class RegistryClient:
             transport=transport,
             timeout=timeout,
         )
-
-    def __enter__(self) -> RegistryClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
 
     @property
     def cleartext(self) -> bool:

@@ -11,12 +11,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from keynet_train import __version__
-from keynet_train.backend.http import (
-    build_ssl_context,
-    create_http_client,
-    describe_transport_error,
-    is_tls_verification_error,
-)
+from keynet_train.backend.http import create_http_client, describe_transport_error
+from keynet_train.backend.tls import build_ssl_context, is_tls_verification_error
 from keynet_train.config import CA_BUNDLE_ENV, ca_bundle_from
 from keynet_train.errors import ConfigError
 from tests.support.fake_backend import FakeBackend
