@@ -107,24 +107,48 @@ def wrap_to_terminal(text: str, stream: object) -> str:
     columns = terminal_columns(stream)
     if columns is None or all(display_width(line) <= columns for line in text.split("\n")):
         return text
-    import textwrap
-
     out: list[str] = []
     for line in text.split("\n"):
         if display_width(line) <= columns:
             out.append(line)
             continue
         indent = line[: len(line) - len(line.lstrip(" "))]
-        out.extend(
-            textwrap.wrap(
-                line,
-                width=columns,
-                subsequent_indent=indent + "  " if len(indent) + 12 < columns else indent,
-                break_on_hyphens=False,
-            )
-            or [line]
-        )
+        more = indent + "  " if len(indent) + 12 < columns else indent
+        out.extend(wrap_words(line, columns, first=indent, more=more))
     return "\n".join(out)
+
+
+def wrap_words(text: str, width: int, first: str = "", more: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns, broken between words.
+
+    Counted in display width (:func:`display_width`), so Hangul and CJK text
+    (two columns a character) fits too; textwrap counts characters. A word
+    wider than a line is split. ``first``/``more`` indent the first and the
+    following lines. Never returns an empty list.
+    """
+    lines: list[str] = []
+    current, used = first, display_width(first)
+    started = False  # whether ``current`` holds a word yet
+    for whole in text.split():
+        word, size = whole, display_width(whole)
+        if started and used + 1 + size <= width:
+            current, used = f"{current} {word}", used + 1 + size
+            continue
+        if started:
+            lines.append(current)
+            current, used = more, display_width(more)
+        while used + size > width and width - used > 0:  # longer than a whole line
+            room, cut = width - used, 0
+            while cut < len(word) and display_width(word[: cut + 1]) <= room:
+                cut += 1
+            if cut == 0:
+                break
+            lines.append(current + word[:cut])
+            word, size = word[cut:], display_width(word[cut:])
+            current, used = more, display_width(more)
+        current, used, started = current + word, used + size, True
+    lines.append(current)
+    return lines
 
 
 def display_width(text: str) -> int:
@@ -463,10 +487,8 @@ def _narrowed(widths: list[int], minimums: list[int], width: int) -> list[int]:
 def _wrap_cell(cell: str, width: int) -> list[str]:
     if display_width(cell) <= width:
         return [cell]
-    import textwrap
-
     # Long words split only where the column is narrower than a word.
-    return textwrap.wrap(cell, width=width, break_on_hyphens=False) or [cell]
+    return wrap_words(cell, width)
 
 
 def table_width(env: Environment, stream: object, wide: bool = False) -> int | None:

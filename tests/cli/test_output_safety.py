@@ -171,3 +171,23 @@ def test_a_table_too_wide_for_the_terminal_drops_help_then_wraps_cells() -> None
     assert max(display_width(line) for line in narrow.splitlines()) <= 30
     assert "learning_rate" in narrow and "lion" in narrow
     assert format_table(headers, rows, width=None, optional=("help",)) == full
+
+
+def test_wrapping_counts_display_columns_so_hangul_fits() -> None:
+    from keynet_train.cli.output import wrap_words
+
+    title = "객체 탐지 프로젝트 이름이 아주 길어서 줄바꿈이 필요합니다"
+    lines = wrap_words(title, 20, more="  ")
+
+    assert max(display_width(line) for line in lines) <= 20
+    assert " ".join(" ".join(lines).split()) == title  # nothing lost or reordered
+    # A word wider than the line is split, never left overflowing.
+    assert max(display_width(x) for x in wrap_words("가" * 25, 20)) <= 20
+
+
+def test_a_table_of_korean_titles_fits_the_width() -> None:
+    rows = [["1", "객체 탐지 프로젝트 이름이 아주 길어서 줄바꿈이 필요합니다", "홍길동"]]
+
+    table = format_table(("ID", "TITLE", "AUTHOR"), rows, width=30)
+
+    assert max(display_width(line) for line in table.splitlines()) <= 30
