@@ -17,11 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from keynet_train.config import (
-    DEFAULT_HARBOR_PROJECT,
-    Config,
-    ConfigStore,
-)
+from keynet_train.config import DEFAULT_HARBOR_PROJECT, Config
+from keynet_train.config_store import ConfigStore
 from keynet_train.errors import (
     AuthenticationError,
     ConfigError,

@@ -10,7 +10,7 @@ from keynet_train.errors import AuthenticationError, InputError
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from keynet_train.config import ConfigStore
+    from keynet_train.config_store import ConfigStore
 
 
 def open_store(env: Environment, warn: Callable[[str], None] | None = None) -> ConfigStore:
@@ -19,7 +19,7 @@ def open_store(env: Environment, warn: Callable[[str], None] | None = None) -> C
     The warning goes to ``warn`` (push passes its reporter, so ``--json`` lists
     it), else to stderr.
     """
-    from keynet_train.config import ConfigStore
+    from keynet_train.config_store import ConfigStore
     from keynet_train.locations import config_path
 
     if warn is None:

@@ -34,7 +34,8 @@ import pytest
 
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
-from keynet_train.config import Config, ConfigStore, RegistryCredentials, Secret
+from keynet_train.config import Config, RegistryCredentials, Secret
+from keynet_train.config_store import ConfigStore
 from keynet_train.podman.trust import certs_dir
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import RegistryHandle

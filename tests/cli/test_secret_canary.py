@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from keynet_train.auth import login
-from keynet_train.config import ConfigStore
+from keynet_train.config_store import ConfigStore
 from keynet_train.errors import KeynetError
 from tests.cli.conftest import CliResult, CliRunner
 from tests.support.fake_backend import PROJECTS_PATH, SIGN_IN_PATH, FakeBackend

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.config import Config, ConfigStore
+from keynet_train.config import Config
+from keynet_train.config_store import ConfigStore
 from tests.cli.conftest import CliRunner, write_config
 from tests.support.fake_backend import FakeBackend
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.config import Config, ConfigStore, RegistryCredentials, Secret
+from keynet_train.config import Config, RegistryCredentials, Secret
+from keynet_train.config_store import ConfigStore
 from keynet_train.errors import ConfigError
 
 TOKEN = "api-token-canary-abcdefghijklmnop"
@@ -494,7 +495,8 @@ WORKER = textwrap.dedent(
     import sys, time
     from datetime import datetime, timezone
     from pathlib import Path
-    from keynet_train.config import Config, ConfigStore, RegistryCredentials, Secret
+    from keynet_train.config import Config, RegistryCredentials, Secret
+    from keynet_train.config_store import ConfigStore
 
     path, name, rounds, go, mode = sys.argv[1:6]
     store = ConfigStore(Path(path))

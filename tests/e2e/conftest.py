@@ -15,7 +15,7 @@ import pytest
 
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
-from keynet_train.config import ConfigStore
+from keynet_train.config_store import ConfigStore
 from tests.support.fake_backend import FakeBackend
 from tests.support.services import (
     BASE_IMAGE,
