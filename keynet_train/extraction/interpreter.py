@@ -132,6 +132,8 @@ class Interpreter(ExpressionEvaluator):
         #: ``self`` of the methods being run on a project subclass of a modelled
         #: class (innermost last), for ``super()``.
         self._selves: list[object] = []
+        #: The functions being run, innermost last (which class a super() is in).
+        self._running: list[FunctionValue] = []
         #: Where the step budget ran out (file, line): the innermost statement of
         #: the project (not of an installed library) being run.
         self.stopped_at: tuple[str, int] | None = None
@@ -724,6 +726,7 @@ class Interpreter(ExpressionEvaluator):
         pending: list[object] = []
         self._pending_returns.append(pending)
         self._selves.append(self_value)
+        self._running.append(fn)
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, scope)
@@ -743,6 +746,7 @@ class Interpreter(ExpressionEvaluator):
                 result = merge_returns([*pending, result])
             return result
         finally:
+            self._running.pop()
             self._selves.pop()
             self._pending_returns.pop()
             self.depth -= 1
@@ -797,7 +801,19 @@ class Interpreter(ExpressionEvaluator):
         """
         current = self._selves[-1] if self._selves else None
         if isinstance(current, Modelled) and getattr(current, "user_class", None) is not None:
-            return _Super(current)
+            running = self._running[-1] if self._running else None
+            chain = _class_chain(getattr(current, "user_class", None))
+            # The class whose method is running: super() starts after it.
+            start = next(
+                (
+                    i + 1
+                    for i, klass in enumerate(chain)
+                    if klass.scope is not None
+                    and any(v is running for v in klass.scope.vars.values())
+                ),
+                1,
+            )
+            return _Super(current, start)
         return UNKNOWN
 
     def _instantiate(self, cls: ClassValue, call: CallArgs) -> object:
@@ -805,11 +821,15 @@ class Interpreter(ExpressionEvaluator):
         if modelled is not None:
             # A project class over a modelled one (``class MyParser(HfArgumentParser)``)
             # is built as that class; its own methods are read as code.
-            obj = self.handlers[modelled](self, call)
+            init = _method_in_chain(cls, "__init__", stand_in)
+            # With an __init__ of its own, the library part is built by its
+            # super().__init__(...) call, with the arguments given there.
+            built = call if init is None else CallArgs([], {}, call.node)
+            obj = self.handlers[modelled](self, built)
             if isinstance(obj, Modelled):
                 obj.user_class = cls  # type: ignore[attr-defined]
                 obj.model_class = stand_in  # type: ignore[attr-defined]
-                init = _method_in_chain(cls, "__init__", stand_in)
+                obj.model_name = modelled  # type: ignore[attr-defined]
                 if init is not None:
                     self.call_function(init, call, self_value=obj)
                 return obj
@@ -874,20 +894,40 @@ class Interpreter(ExpressionEvaluator):
 class _Super(Modelled):
     """``super()`` inside a method of a project subclass of a modelled class."""
 
-    def __init__(self, obj: Modelled) -> None:
+    def __init__(self, obj: Modelled, start: int) -> None:
         self.obj = obj
+        #: Index in the class chain where the method lookup starts (after the caller's class).
+        self.start = start
 
     def call_method(self, interp: Interpreter, name: str, call: CallArgs) -> object:
-        if name == "__init__":
-            return None
-        cls = getattr(self.obj, "user_class", None)
+        chain = _class_chain(getattr(self.obj, "user_class", None))
         # A method of a project base class between them is still code to read.
-        chain = _class_chain(cls)
-        if len(chain) > 1:
-            fn = _method_in_chain(chain[1], name, getattr(self.obj, "model_class", None))
+        if self.start < len(chain):
+            fn = _method_in_chain(chain[self.start], name, getattr(self.obj, "model_class", None))
             if fn is not None:
                 return interp.call_function(fn, call, self_value=self.obj)
+        if name == "__init__":
+            self._build(interp, call)
+            return None
         return self.obj.call_method(interp, name, call)
+
+    def _build(self, interp: Interpreter, call: CallArgs) -> None:
+        """``super().__init__(...)`` reaching the library class: build it with these arguments."""
+        handler = interp.handlers.get(str(getattr(self.obj, "model_name", "")))
+        if handler is None:
+            return
+        fresh = handler(interp, call)
+        if type(fresh) is not type(self.obj):
+            return
+        keep = {
+            k: v
+            for k, v in self.obj.__dict__.items()
+            if k in ("user_class", "model_class", "model_name", "defined_in")
+        }
+        self.obj.__dict__.update(fresh.__dict__)
+        self.obj.__dict__.update(keep)
+        if fresh in interp.candidates:
+            interp.candidates.remove(fresh)
 
 
 def _class_chain(cls: object) -> list[ClassValue]:
