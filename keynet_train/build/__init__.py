@@ -1,7 +1,7 @@
 """Build inputs: the context on disk, the ignore rules, the Dockerfile, build reuse.
 
 Owns: Docker's ``.dockerignore`` semantics (:mod:`.dockerignore`), the context
-scan and its streamed tar (:mod:`.context`), the Dockerfile's base images
+scan (:mod:`.context`), its streamed tar (:mod:`.tar_stream`), the Dockerfile's base images
 (:mod:`.dockerfile`) and the build-reuse cache (:mod:`.cache`). Talks to no
 service; may import only the shared base modules (errors, locations, config).
 """

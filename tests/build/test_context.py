@@ -13,6 +13,7 @@ import pytest
 
 from keynet_train.build import context as bc
 from keynet_train.build import dockerignore as di
+from keynet_train.build import tar_stream as ts
 from keynet_train.errors import BuildError
 from tests.build.docker_ignore_vectors import INVALID, VECTORS, Vector
 from tests.build.ignore_cases import CASES, IgnoreCase, make_tree
@@ -184,7 +185,7 @@ def test_real_thresholds_are_500_and_100_mib() -> None:
 
 
 def _tar_members(summary: bc.ContextSummary) -> dict[str, bytes | None]:
-    data = b"".join(bc.context_tar_stream(summary, chunk_size=4096))
+    data = b"".join(ts.context_tar_stream(summary, chunk_size=4096))
     out: dict[str, bytes | None] = {}
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         for member in archive.getmembers():
@@ -203,8 +204,8 @@ def test_tar_stream_content_order_and_metadata(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")  # must be skipped, reading it would block
     (tmp_path / ".dockerignore").write_text("b/empty\n")
     summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
-    data = b"".join(bc.context_tar_stream(summary, chunk_size=4096))
-    assert data == b"".join(bc.context_tar_stream(summary, chunk_size=4096))  # deterministic
+    data = b"".join(ts.context_tar_stream(summary, chunk_size=4096))
+    assert data == b"".join(ts.context_tar_stream(summary, chunk_size=4096))  # deterministic
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         members = archive.getmembers()
         names = [m.name for m in members]
@@ -224,7 +225,7 @@ def test_tar_stream_memory_is_bounded(tmp_path: Path) -> None:
     summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
     tracemalloc.start()
     try:
-        total = sum(len(chunk) for chunk in bc.context_tar_stream(summary))
+        total = sum(len(chunk) for chunk in ts.context_tar_stream(summary))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -240,7 +241,7 @@ def _stream_changing(tmp_path: Path, change: str) -> BuildError:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "ckpt.bin").write_bytes(b"x" * 20_000)
     summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
-    stream = bc.context_tar_stream(summary, chunk_size=4096)
+    stream = ts.context_tar_stream(summary, chunk_size=4096)
     changed = False
     with pytest.raises(BuildError) as info:
         for chunk in stream:
@@ -282,11 +283,11 @@ def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) 
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "a.bin").write_bytes(b"1" * 100)
     summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
-    stream = bc.context_tar_stream(summary, chunk_size=4096)
+    stream = ts.context_tar_stream(summary, chunk_size=4096)
     replacement = tmp_path / "new.bin"
     replacement.write_bytes(b"2" * 100)
     # Header first (lstat), then the file is swapped before its bytes are read.
-    real_open = bc.open_regular_fd
+    real_open = ts.open_regular_fd
 
     def swapping_open(path: str) -> int:
         if os.path.basename(path) == "a.bin":
@@ -294,7 +295,7 @@ def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) 
         return real_open(path)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bc, "open_regular_fd", swapping_open)
+        patch.setattr(ts, "open_regular_fd", swapping_open)
         with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced or modified"):
             b"".join(stream)
 
@@ -605,7 +606,7 @@ def test_a_file_deleted_between_scan_and_send_is_named(tmp_path: Path) -> None:
     summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
     (tmp_path / "a.bin").unlink()
     with pytest.raises(BuildError, match=r"a\.bin changed .* was deleted"):
-        b"".join(bc.context_tar_stream(summary))
+        b"".join(ts.context_tar_stream(summary))
 
 
 def test_a_fifo_swapped_in_between_scan_and_send_does_not_block(tmp_path: Path) -> None:
@@ -615,7 +616,7 @@ def test_a_fifo_swapped_in_between_scan_and_send_does_not_block(tmp_path: Path) 
     (tmp_path / "a.bin").unlink()
     os.mkfifo(tmp_path / "a.bin")
     with pytest.raises(BuildError, match=r"a\.bin changed .* FIFO"):
-        b"".join(bc.context_tar_stream(summary))
+        b"".join(ts.context_tar_stream(summary))
 
 
 def test_a_context_deeper_than_the_recursion_limit(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keynet_train.build import context as bc
+from keynet_train.build import tar_stream as ts
 from keynet_train.build.cache import (
     BuildCache,
     FileDigests,
@@ -44,17 +45,17 @@ def test_headers_are_tarfiles_byte_for_byte(
         info.size = size
     if kind == tarfile.SYMTYPE:
         info.linkname = link
-    assert bc._tar_header(info) == info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+    assert ts._tar_header(info) == info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
 def test_the_fast_path_covers_the_common_entry() -> None:
     info = tarfile.TarInfo("src/models/resnet.py")
     info.size, info.mtime, info.mode = 1234, 1_700_000_000, 0o644
     info.uname = info.gname = ""
-    assert bc._ustar_header(info) is not None
+    assert ts._ustar_header(info) is not None
     long_name = tarfile.TarInfo("d/" + "x" * 120)
     long_name.uname = long_name.gname = ""
-    assert bc._ustar_header(long_name) is None  # pax "path" header: tarfile's path
+    assert ts._ustar_header(long_name) is None  # pax "path" header: tarfile's path
 
 
 def _tree(root: Path) -> Path:
@@ -78,7 +79,7 @@ def _reference_archive(summary: bc.ContextSummary) -> bytes:
     out = io.BytesIO()
     for entry in summary.entries:
         source = summary.context_dir / entry.path
-        info = bc._tar_info(entry.path, source, source.lstat())
+        info = ts._tar_info(entry.path, source, source.lstat())
         out.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
         if info.type == tarfile.REGTYPE:
             data = source.read_bytes()
@@ -89,7 +90,7 @@ def _reference_archive(summary: bc.ContextSummary) -> bytes:
 
 def test_the_stream_equals_tarfiles_archive_of_a_real_tree(tmp_path: Path) -> None:
     summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
-    data = b"".join(bc.context_tar_stream(summary, chunk_size=4096))
+    data = b"".join(ts.context_tar_stream(summary, chunk_size=4096))
     assert data == _reference_archive(summary)
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         names = archive.getnames()
@@ -100,7 +101,7 @@ def test_each_file_is_hashed_from_the_bytes_sent(tmp_path: Path) -> None:
     """One read per file: the stream's digests equal the files', and nothing else reads them."""
     summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
     digests = FileDigests(None)
-    b"".join(bc.context_tar_stream(summary, chunk_size=4096, digests=digests))
+    b"".join(ts.context_tar_stream(summary, chunk_size=4096, digests=digests))
     regular = [e for e in summary.entries if e.kind == "file"]
     assert digests.files_streamed == len(regular) and digests.files_read == 0
     for entry in regular:
@@ -115,7 +116,7 @@ def test_each_file_is_hashed_from_the_bytes_sent(tmp_path: Path) -> None:
 def test_a_file_changed_after_it_was_sent_gives_no_fingerprint(tmp_path: Path) -> None:
     summary = bc.scan_context(_tree(tmp_path), tmp_path / "Dockerfile")
     digests = FileDigests(None)
-    b"".join(bc.context_tar_stream(summary, digests=digests))
+    b"".join(ts.context_tar_stream(summary, digests=digests))
     time.sleep(0.01)
     (tmp_path / "run.sh").write_text("#!/bin/sh\necho changed\n")
     assert context_fingerprint(summary, {}, "linux/amd64", digests, restat_only=True) is None
@@ -127,11 +128,11 @@ def test_a_digest_read_moments_ago_is_hashed_again_while_sent(tmp_path: Path) ->
     digests = FileDigests(None)  # real clock: every file was written just now (racy)
     context_fingerprint(summary, {}, "linux/amd64", digests)
     read = digests.files_read
-    b"".join(bc.context_tar_stream(summary, digests=digests))
+    b"".join(ts.context_tar_stream(summary, digests=digests))
     assert digests.files_streamed == read  # every racy file hashed again from the stream
     trusting = FileDigests(None, now=time.time() + 3600)
     context_fingerprint(summary, {}, "linux/amd64", trusting)
-    b"".join(bc.context_tar_stream(summary, digests=trusting))
+    b"".join(ts.context_tar_stream(summary, digests=trusting))
     assert trusting.files_streamed == 0  # old files: the digest read before is used
 
 
