@@ -356,7 +356,6 @@ def _prepare(
     if settings.project_file is not None:
         reporter.info(f"Using project file {settings.project_file}")
     summary, entry_in_context = _check_context(settings, entry, reporter)
-    reporter.info(expected_command_line(extraction, entry_in_context))
     return PreparedPush(settings, extraction, hyperparameters, described, summary, entry_in_context)
 
 
@@ -992,23 +991,6 @@ def _registry_digest(
         return None  # the push itself succeeded; only the digest is unknown
     with registry:
         return registry.manifest_digest(repository, tag, image_id)
-
-
-def expected_command_line(extraction: ExtractionResult, entry_in_context: str) -> str:
-    """One line: the command the script accepts for its defaults, or why there is none.
-
-    Raises nothing.
-    """
-    from keynet_train.extraction.render import UnrenderableError, render_command
-
-    try:
-        rendering = render_command(extraction, program=("python", entry_in_context))
-    except UnrenderableError as e:
-        return (
-            "Expected training command for the defaults: none; the platform must supply "
-            + "; ".join(str(r) for r in e.refusals)
-        )
-    return f"Expected training command for the defaults: {rendering.shell}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import pytest
 
 from keynet_train.extraction import Argument, ExtractionResult, extract_hyperparameters
 from keynet_train.extraction.render import UnrenderableError, render_arguments, render_command
-from keynet_train.push.pipeline import expected_command_line
 
 ARGPARSE = """
     import argparse
@@ -113,17 +112,14 @@ def test_global_options_then_sub_command_then_its_options() -> None:
     assert rendering.shell == "python t.py --seed 3 train --lr 0.2 -- -d"
 
 
-def test_push_names_the_expected_command(tmp_path: pathlib.Path) -> None:
+def test_the_reference_rendering_of_the_defaults(tmp_path: pathlib.Path) -> None:
     result = _result(tmp_path, ARGPARSE)
-    line = expected_command_line(result, "src/train.py")
-    assert line == (
-        "Expected training command for the defaults: none; the platform must supply "
-        "data=None: required, and no value was given"
-    )
+    with pytest.raises(UnrenderableError) as info:
+        render_command(result, program=("python", "src/train.py"))
+    assert [str(r) for r in info.value.refusals] == ["data=None: required, and no value was given"]
     result.arguments[0] = result.arguments[0]._replace(required=False, default="d")
-    assert expected_command_line(result, "src/train.py") == (
-        "Expected training command for the defaults: python src/train.py d"
-    )
+    rendering = render_command(result, program=("python", "src/train.py"))
+    assert rendering.shell == "python src/train.py d"
 
 
 def test_descriptor_survives_the_label_json(tmp_path: pathlib.Path) -> None:
