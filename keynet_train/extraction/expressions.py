@@ -11,6 +11,7 @@ from keynet_train.extraction.operations import (
     MAX_STR,
     binop_is_cheap,
     hashable,
+    is_plain,
     plain_size,
     size_ok,
     sorted_if_possible,
@@ -362,9 +363,16 @@ def _compare_names(op: ast.cmpop, left: object, right: object) -> bool | None:
     """``f.type is bool``, ``f.default is not MISSING``, ``t in (int, float)`` with library names.
 
     A library name (``Ref``) is itself and nothing else: equal (and
-    identical) to the same name, never to a literal. None when neither side
-    involves a library name (the plain comparison applies).
+    identical) to the same name, never to a literal. ``x is None`` is
+    decided for any value known statically (a tuple of classes, a parser...
+    is not None). None when neither applies (the plain comparison does).
     """
+    if isinstance(op, (ast.Is, ast.IsNot)) and (left is None or right is None):
+        other = right if left is None else left
+        if other is None:
+            return isinstance(op, ast.Is)
+        if other is not UNKNOWN and not is_plain(other):
+            return isinstance(op, ast.IsNot)
     if isinstance(op, (ast.Is, ast.Eq, ast.IsNot, ast.NotEq)):
         if not (isinstance(left, Ref) or isinstance(right, Ref)):
             return None

@@ -102,7 +102,13 @@ def new_hf_parser(interp: Interpreter, call: CallArgs) -> object:
             partial=True,
         )
         items = []
+    # A list holding the tuple of dataclasses (both branches of an unknown
+    # ``if not isinstance(types, Iterable): types = [types]`` were read).
+    flat: list[object] = []
     for item in items:
+        nested = interp.iterate(item) if isinstance(item, (list, tuple)) else None
+        flat.extend(nested if nested is not None else [item])
+    for item in flat:
         dtype = library_dataclass(interp, item, call.line)
         if is_dataclass(interp, dtype):
             assert isinstance(dtype, ClassValue)

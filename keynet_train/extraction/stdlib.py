@@ -214,11 +214,27 @@ _BUILTIN_TYPES: dict[str, type] = {
 }
 
 
+#: Abstract collection types ``isinstance`` is asked about in parser code.
+_ABSTRACT_ITERABLES = frozenset(
+    f"{module}.{name}"
+    for module in ("collections.abc", "typing")
+    for name in ("Iterable", "Sequence", "Collection")
+)
+
+
 def _isinstance(interp: Interpreter, call: CallArgs) -> object:
     """``isinstance(v, int)`` for a known plain value and builtin types (``str2bool`` helpers)."""
     if len(call.args) != 2 or call.kwargs or call.incomplete:
         return UNKNOWN
     value, spec = call.args
+    if isinstance(spec, Ref) and spec.name in _ABSTRACT_ITERABLES:
+        # ``isinstance(dataclass_types, Iterable)``: a known container is one,
+        # a class is not (an Enum class is: it iterates over its members).
+        if isinstance(value, (list, tuple, str, dict, set, frozenset)):
+            return True
+        if isinstance(value, ClassValue):
+            return value.is_enum
+        return UNKNOWN
     if value is UNKNOWN or not is_plain(value) or isinstance(value, range):
         return UNKNOWN
     refs = spec if isinstance(spec, tuple) else (spec,)
