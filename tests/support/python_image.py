@@ -22,6 +22,8 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from tests.support.services import podman_import
+
 #: Standard-library folders a training script never needs (big, or GUI-only).
 _SKIPPED = {
     "site-packages",
@@ -105,7 +107,7 @@ def ensure_python_image(podman_url: str, reference: str, env: dict[str, str]) ->
     """Import the host interpreter as ``reference`` unless it exists; return the reference.
 
     Raises:
-        RuntimeError: ``podman import`` failed.
+        ServiceError: ``podman import`` failed.
     """
     exists = subprocess.run(
         ["podman", "--url", podman_url, "image", "exists", reference], env=env, check=False
@@ -115,24 +117,6 @@ def ensure_python_image(podman_url: str, reference: str, env: dict[str, str]) ->
     with tempfile.TemporaryDirectory(prefix="keynet-python-rootfs-") as tmp:
         archive = Path(tmp, "rootfs.tar")
         write_python_rootfs(archive)
-        done = subprocess.run(
-            [
-                "podman",
-                "--url",
-                podman_url,
-                "import",
-                "--change",
-                f"ENV PATH={BIN_DIR}:/usr/bin:/bin",
-                "--change",
-                "WORKDIR /app",
-                str(archive),
-                reference,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"podman import of the Python rootfs failed: {done.stderr.strip()}")
+        changes = [f"ENV PATH={BIN_DIR}:/usr/bin:/bin", "WORKDIR /app"]
+        podman_import(podman_url, archive, reference, changes, env)
     return reference

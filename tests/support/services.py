@@ -577,25 +577,30 @@ def ensure_base_image(podman_url: str, reference: str = BASE_IMAGE) -> str:
         stand_in.chmod(0o755)
         archive = Path(tmp, "rootfs.tar")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
-        result = subprocess.run(
-            [
-                "podman",
-                "--url",
-                podman_url,
-                "import",
-                "--change",
-                f"LABEL {BASE_IMAGE_LABEL}={BASE_IMAGE_VERSION}",
-                str(archive),
-                reference,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
+        podman_import(
+            podman_url, archive, reference, [f"LABEL {BASE_IMAGE_LABEL}={BASE_IMAGE_VERSION}"], env
         )
-        if result.returncode != 0:
-            raise ServiceError(f"podman import failed: {result.stderr.strip()}")
     return reference
+
+
+def podman_import(
+    podman_url: str, archive: Path, reference: str, changes: Sequence[str], env: Mapping[str, str]
+) -> None:
+    """``podman import`` the rootfs tar ``archive`` as ``reference`` with Dockerfile ``changes``.
+
+    Raises:
+        ServiceError: podman refused the import (its stderr is in the message).
+    """
+    flags = [flag for change in changes for flag in ("--change", change)]
+    result = subprocess.run(
+        ["podman", "--url", podman_url, "import", *flags, str(archive), reference],
+        capture_output=True,
+        text=True,
+        env=dict(env),
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ServiceError(f"podman import of {archive.name} failed: {result.stderr.strip()}")
 
 
 # --------------------------------------------------------------------------- fault proxy
