@@ -18,6 +18,7 @@ the valid keys instead of silently falling back to a default.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from keynet_train.build.image_names import (
     validate_platform,
     validate_tag,
 )
-from keynet_train.errors import ConfigError, InputError
+from keynet_train.errors import ConfigError, InputError, KeynetError
 
 __all__ = ["PROJECT_KEYS", "ProjectSettings", "find_project_settings", "load_project_file"]
 
@@ -223,6 +224,26 @@ class _Checker:
             raise self.error(key, "must not be empty")
         return value
 
+    def rule(
+        self,
+        key: str,
+        value: str,
+        validate: Callable[[str], object],
+        problem: str | Callable[[KeynetError], str],
+    ) -> str:
+        """``value`` if ``validate`` (a rule of build/image_names.py or config.py) accepts it.
+
+        Raises:
+            ConfigError: naming the file and ``key``, with ``problem`` (or what it
+                makes of the rule's error) and the rule's hint.
+        """
+        try:
+            validate(value)
+        except (ConfigError, InputError) as exc:
+            text = problem(exc) if callable(problem) else problem
+            raise self.error(key, text, exc.hint) from None
+        return value
+
     def path_value(self, key: str) -> Path | None:
         text = self.string(key)
         if text is None:
@@ -256,64 +277,18 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         # here, not at module level: inspect reads project files and must start fast
         from keynet_train.config import validate_harbor_project
 
-        try:
-            validate_harbor_project(harbor_project)
-        except ConfigError as exc:
-            raise check.error("harbor_project", f"is invalid: {exc.message}", exc.hint) from None
+        check.rule("harbor_project", harbor_project, validate_harbor_project, _is_invalid)
 
-    tags_value = table.get("tags", [])
-    if not isinstance(tags_value, list):
-        raise check.wrong_type("tags", "an array of strings", tags_value)
-    tags: list[str] = []
-    for tag in tags_value:
-        if not isinstance(tag, str):
-            raise check.wrong_type("tags", "an array of strings", tag)
-        try:
-            validate_tag(tag)
-        except InputError as exc:
-            raise check.error(
-                "tags", f"contains {tag!r}, which is not a valid image tag", exc.hint
-            ) from None
-        tags.append(tag)
-
-    args_value = table.get("build_args", {})
-    if not isinstance(args_value, dict):
-        raise check.wrong_type("build_args", "a table of strings", args_value)
-    build_args: dict[str, str] = {}
-    for name, value in args_value.items():
-        try:
-            validate_build_arg_name(name)
-        except InputError as exc:
-            raise check.error(
-                "build_args", f"has {name!r}, which is not a valid build argument name", exc.hint
-            ) from None
-        if not isinstance(value, str):
-            raise check.error(
-                f"build_args.{name}",
-                f"must be a string, got {_toml_type(value)}",
-                hint=f'Quote the value, e.g. {name} = "{value}".',
-            )
-        build_args[name] = value
+    tags = _tags(check)
+    build_args = _build_args(check)
 
     platform = check.string("platform")
     if platform is not None:
-        try:
-            validate_platform(platform)
-        except InputError as exc:
-            detail = exc.message.removeprefix(f"Invalid platform: {platform!r}").strip(":. ")
-            problem = (
-                f"names {detail} in {platform!r}"
-                if detail
-                else f"must look like os/arch (e.g. linux/amd64), got {platform!r}"
-            )
-            raise check.error("platform", problem, exc.hint) from None
+        check.rule("platform", platform, validate_platform, _platform_problem(platform))
 
     model_name = check.string("model_name")
     if model_name is not None:
-        try:
-            validate_model_name(model_name)
-        except InputError as exc:
-            raise check.error("model_name", f"is invalid: {exc.message}", exc.hint) from None
+        check.rule("model_name", model_name, validate_model_name, _is_invalid)
 
     command_check = check.string("command_check")
     if command_check is not None and command_check not in COMMAND_CHECK_MODES:
@@ -339,3 +314,52 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
         python=check.path_value("python"),
         command_check=command_check,
     )
+
+
+def _tags(check: _Checker) -> list[str]:
+    """The ``tags`` array, each a valid image tag."""
+    tags_value = check.table.get("tags", [])
+    if not isinstance(tags_value, list):
+        raise check.wrong_type("tags", "an array of strings", tags_value)
+    tags: list[str] = []
+    for tag in tags_value:
+        if not isinstance(tag, str):
+            raise check.wrong_type("tags", "an array of strings", tag)
+        problem = f"contains {tag!r}, which is not a valid image tag"
+        tags.append(check.rule("tags", tag, validate_tag, problem))
+    return tags
+
+
+def _build_args(check: _Checker) -> dict[str, str]:
+    """The ``build_args`` table: valid names, string values."""
+    args_value = check.table.get("build_args", {})
+    if not isinstance(args_value, dict):
+        raise check.wrong_type("build_args", "a table of strings", args_value)
+    build_args: dict[str, str] = {}
+    for name, value in args_value.items():
+        problem = f"has {name!r}, which is not a valid build argument name"
+        check.rule("build_args", name, validate_build_arg_name, problem)
+        if not isinstance(value, str):
+            raise check.error(
+                f"build_args.{name}",
+                f"must be a string, got {_toml_type(value)}",
+                hint=f'Quote the value, e.g. {name} = "{value}".',
+            )
+        build_args[name] = value
+    return build_args
+
+
+def _is_invalid(exc: KeynetError) -> str:
+    return f"is invalid: {exc.message}"
+
+
+def _platform_problem(platform: str) -> Callable[[KeynetError], str]:
+    """How a refused ``platform`` is described: the part the rule named, else the shape."""
+
+    def problem(exc: KeynetError) -> str:
+        detail = exc.message.removeprefix(f"Invalid platform: {platform!r}").strip(":. ")
+        if detail:
+            return f"names {detail} in {platform!r}"
+        return f"must look like os/arch (e.g. linux/amd64), got {platform!r}"
+
+    return problem
