@@ -290,15 +290,7 @@ def _settings_from_table(path: Path, table: dict[str, Any], label: str) -> Proje
     if model_name is not None:
         check.rule("model_name", model_name, validate_model_name, _is_invalid)
 
-    command_check = check.string("command_check")
-    if command_check is not None and command_check not in COMMAND_CHECK_MODES:
-        raise check.error(
-            "command_check",
-            f"must be one of {', '.join(repr(m) for m in COMMAND_CHECK_MODES)}, "
-            f"got {command_check!r}",
-            hint='"warn" only for a platform that builds the training command from the '
-            "image label (docs/platform-command.md).",
-        )
+    command_check = _command_check(check)
 
     return ProjectSettings(
         source=path,
@@ -363,3 +355,17 @@ def _platform_problem(platform: str) -> Callable[[KeynetError], str]:
         return f"must look like os/arch (e.g. linux/amd64), got {platform!r}"
 
     return problem
+
+
+def _command_check(check: _Checker) -> str | None:
+    """The ``command_check`` mode, one of :data:`COMMAND_CHECK_MODES`."""
+    command_check = check.string("command_check")
+    if command_check is not None and command_check not in COMMAND_CHECK_MODES:
+        raise check.error(
+            "command_check",
+            f"must be one of {', '.join(repr(m) for m in COMMAND_CHECK_MODES)}, "
+            f"got {command_check!r}",
+            hint='"warn" only for a platform that builds the training command from the '
+            "image label (docs/platform-command.md).",
+        )
+    return command_check

@@ -101,6 +101,73 @@ def _env_project_id(environ: Mapping[str, str], name: str) -> int | None:
         raise ConfigError(f"{name}: {exc.message}", exc.hint) from None
 
 
+def _project_id(
+    options: PushOptions,
+    environ: Mapping[str, str],
+    project: ProjectSettings,
+    config: Config | None,
+) -> tuple[int | None, str | None]:
+    """The project id by precedence and where it came from (None, None when unset).
+
+    Raises:
+        InputError: ``--project`` is not a positive integer.
+        ConfigError: ``KEYNET_PROJECT_ID`` is not a positive integer.
+    """
+    if options.project_id is not None and options.project_id <= 0:
+        raise InputError(
+            f"--project must be a positive integer, got {options.project_id}.",
+            "List the projects you can train in with: keynet-train projects",
+        )
+    env_project = _env_project_id(environ, "KEYNET_PROJECT_ID")
+    for candidate, source in (
+        (options.project_id, "--project"),
+        (env_project, "KEYNET_PROJECT_ID"),
+        (project.project_id, str(project.source) if project.source else None),
+        (config.project_id if config else None, "user config (config set project_id)"),
+    ):
+        if candidate is not None:
+            return candidate, source
+    return None, None
+
+
+def _harbor_project(
+    options: PushOptions,
+    environ: Mapping[str, str],
+    project: ProjectSettings,
+    config: Config | None,
+) -> str:
+    """The Harbor project by precedence, checked.
+
+    Raises:
+        InputError: the name breaks Harbor's project-name rule.
+    """
+    harbor_project = (
+        options.harbor_project
+        or environ.get("KEYNET_HARBOR_PROJECT")
+        or project.harbor_project
+        or (config.harbor_project if config else None)
+        or DEFAULT_HARBOR_PROJECT
+    )
+    try:
+        validate_harbor_project(harbor_project)
+    except ConfigError as exc:
+        raise InputError(exc.message, exc.hint) from None
+    return harbor_project
+
+
+def _paths(
+    options: PushOptions, project: ProjectSettings, cwd: Path
+) -> tuple[Path, Path, Path | None]:
+    """The entrypoint, the context and the Dockerfile (None: found in the context)."""
+    # `cwd / path` leaves an absolute path as it is, so one rule covers both.
+    dockerfile = options.dockerfile or project.dockerfile
+    return (
+        cwd / options.entrypoint,
+        cwd / (options.context or project.context or cwd),
+        cwd / dockerfile if dockerfile is not None else None,
+    )
+
+
 def resolve_settings(
     options: PushOptions,
     environ: Mapping[str, str],
@@ -119,35 +186,8 @@ def resolve_settings(
         InputError: ``--project`` is not a positive integer.
         ConfigError: ``KEYNET_PROJECT_ID`` is not a positive integer.
     """
-    project_id: int | None = None
-    project_source: str | None = None
-    if options.project_id is not None and options.project_id <= 0:
-        raise InputError(
-            f"--project must be a positive integer, got {options.project_id}.",
-            "List the projects you can train in with: keynet-train projects",
-        )
-    env_project = _env_project_id(environ, "KEYNET_PROJECT_ID")
-    for candidate, source in (
-        (options.project_id, "--project"),
-        (env_project, "KEYNET_PROJECT_ID"),
-        (project.project_id, str(project.source) if project.source else None),
-        (config.project_id if config else None, "user config (config set project_id)"),
-    ):
-        if candidate is not None:
-            project_id, project_source = candidate, source
-            break
-
-    harbor_project = (
-        options.harbor_project
-        or environ.get("KEYNET_HARBOR_PROJECT")
-        or project.harbor_project
-        or (config.harbor_project if config else None)
-        or DEFAULT_HARBOR_PROJECT
-    )
-    try:
-        validate_harbor_project(harbor_project)
-    except ConfigError as exc:
-        raise InputError(exc.message, exc.hint) from None
+    project_id, project_source = _project_id(options, environ, project, config)
+    harbor_project = _harbor_project(options, environ, project, config)
 
     tags = list(options.tags) if options.tags else list(project.tags)
     for tag in tags:
@@ -160,12 +200,7 @@ def resolve_settings(
 
     platform = validate_platform(options.platform or project.platform or DEFAULT_PLATFORM)
 
-    # `cwd / path` leaves an absolute path as it is, so one rule covers both.
-    entrypoint = cwd / options.entrypoint
-    context = cwd / (options.context or project.context or cwd)
-    dockerfile = options.dockerfile or project.dockerfile
-    if dockerfile is not None:
-        dockerfile = cwd / dockerfile
+    entrypoint, context, dockerfile = _paths(options, project, cwd)
 
     # None: the image check chooses it (docs/push.md). The script's own name may
     # become it, and it can hold a newline too (a file named "train\n.py").
