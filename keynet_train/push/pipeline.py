@@ -18,22 +18,16 @@ What the user asked for, resolved by precedence and validated, comes from
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
-from keynet_train.build.image_names import is_repository_component
 from keynet_train.errors import (
-    BuildError,
     CommandMismatchError,
-    InputError,
     RegistryError,
     note_left_behind,
 )
@@ -44,6 +38,12 @@ from keynet_train.progress import (
     SlowCall,
     live_progress,
 )
+from keynet_train.push.image_build import BuiltImage, build_base
+from keynet_train.push.labels import image_labels, repository_component
+
+# Re-exported: cli/commands/push.py imports the results from here.
+from keynet_train.push.results import DryRunResult as DryRunResult  # noqa: PLC0414
+from keynet_train.push.results import PushResult as PushResult  # noqa: PLC0414
 from keynet_train.push.settings import (
     PushOptions,
     ResolvedSettings,
@@ -53,7 +53,7 @@ from keynet_train.push.settings import (
 
 if TYPE_CHECKING:
     from keynet_train.backend.client import BackendClient, ProjectsPage, UploadKeyResponse
-    from keynet_train.build.cache import BuildCache, FileDigests, PendingPush
+    from keynet_train.build.cache import BuildCache, PendingPush
     from keynet_train.build.context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
@@ -68,179 +68,9 @@ PARTIAL_LIST = (
     "the hyperparameter list may be partial: code that may add arguments could not be "
     "followed at the places warned about above (complete: false)"
 )
-LABEL_PREFIX = "ai.keynet.train"
-
-# One path component of an OCI repository name (distribution/reference grammar).
 
 ProjectChooser = Callable[[Callable[[int], "ProjectsPage"]], int]
 """Picks a project id given a function that fetches page N (0-based) of trainable projects."""
-
-
-@dataclass
-class PushResult:
-    """The outcome of a push (the ``push --json`` object of docs/commands.md)."""
-
-    upload_key: str
-    image: str
-    tags: list[str]
-    digest: str | None
-    project_id: int
-    model_name: str
-    parser_type: str | None
-    hyperparameters: list[dict[str, object]]
-    command: str
-    #: The script's sub-command trained with (docs/extraction-rules.md); ``command`` above is
-    #: already the platform's training command (docs/commands.md, push), hence the name.
-    subcommand: str | None = None
-    #: False when extraction could not follow a place that may add arguments
-    #: (each is a warning): the hyperparameters may be a partial list.
-    complete: bool = True
-    #: The predicted platform command for the defaults (docs/platform-command.md).
-    platform_command: str = ""
-    #: Problems of the backend's ``command`` (let through by --allow-command-mismatch).
-    problems: list[PlatformProblem] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON object printed on stdout with ``--json`` (the CLI adds ``warnings``)."""
-        return {
-            "upload_key": self.upload_key,
-            "image": self.image,
-            "tags": self.tags,
-            "digest": self.digest,
-            "project_id": self.project_id,
-            "model_name": self.model_name,
-            "parser_type": self.parser_type,
-            "hyperparameters": self.hyperparameters,
-            "command": self.command,
-            "subcommand": self.subcommand,
-            "complete": self.complete,
-            "platform_command": self.platform_command,
-            "problems": [p.to_json() for p in self.problems],
-        }
-
-
-@dataclass
-class DryRunResult:
-    """What a push would send, and the locally built image."""
-
-    image: str
-    image_id: str
-    target_repository: str
-    dockerfile: Path
-    context: Path
-    file_count: int
-    total_size: int
-    largest_files: list[tuple[str, int]]
-    ignore_file: Path | None
-    parser_type: str | None
-    hyperparameters: list[dict[str, object]]
-    model_name: str
-    subcommand: str | None = None
-    #: As ``PushResult.complete``.
-    complete: bool = True
-    #: The predicted platform command for the defaults (docs/platform-command.md).
-    platform_command: str = ""
-    #: What the script would reject in it: a real push refuses these.
-    problems: list[PlatformProblem] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        """The ``--dry-run --json`` object on stdout (the CLI adds ``warnings``)."""
-        return {
-            "dry_run": True,
-            "image": self.image,
-            "image_id": self.image_id,
-            "target_repository": self.target_repository,
-            "dockerfile": str(self.dockerfile),
-            "context": str(self.context),
-            "context_files": self.file_count,
-            "context_bytes": self.total_size,
-            "largest_files": [{"path": p, "bytes": s} for p, s in self.largest_files],
-            "ignore_file": str(self.ignore_file) if self.ignore_file else None,
-            "model_name": self.model_name,
-            "parser_type": self.parser_type,
-            "hyperparameters": self.hyperparameters,
-            "subcommand": self.subcommand,
-            "complete": self.complete,
-            "platform_command": self.platform_command,
-            "problems": [p.to_json() for p in self.problems],
-        }
-
-
-def repository_component(upload_key: str) -> str:
-    """The repository path component for an upload key.
-
-    Upload keys are NanoIDs (``A-Za-z0-9_-``) but OCI repository names must be
-    lowercase, start and end alphanumeric, and may not run ``_``/``-``
-    together, so ``{harbor_project}/{uploadKey}`` is only usable after this
-    mapping: lowercase, every run of ``_``/``-`` becomes one ``-``, and leading
-    or trailing separators are dropped. The exact key stays in the
-    ``ai.keynet.train.upload-key`` label and in the result.
-    """
-    component = re.sub(r"[_-]+", "-", upload_key.lower()).strip("-")
-    if not is_repository_component(component):
-        # Unreachable for keys that passed NanoID validation; guard anyway.
-        raise InputError(f"Upload key {upload_key!r} cannot be used as a repository name.")
-    return component
-
-
-# --------------------------------------------------------------------------- labels
-
-
-def _git(context: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(context), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    out = done.stdout.strip()
-    return out if done.returncode == 0 and out else None
-
-
-def _strip_userinfo(url: str) -> str:
-    """Remove ``user:token@`` from a remote URL: CI remotes often embed a token."""
-    parts = urlsplit(url)
-    # No scheme needed: a scheme-relative "//user:token@host/repo" holds one too.
-    if "@" in parts.netloc:
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return url
-
-
-def image_labels(
-    context: Path,
-    entrypoint_in_context: str,
-    upload_key: str | None,
-    hyperparameters: list[dict[str, object]],
-    now: datetime | None = None,
-    subcommand: str | None = None,
-) -> dict[str, str]:
-    """The OCI and KeyNet labels of docs/platform-contract.md (git labels only in a git checkout).
-
-    ``subcommand`` (the script's sub-command trained with) adds
-    ``ai.keynet.train.command``.
-    """
-    created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    labels = {
-        "org.opencontainers.image.created": created,
-        f"{LABEL_PREFIX}.entrypoint": entrypoint_in_context,
-        f"{LABEL_PREFIX}.hyperparameters": json.dumps(hyperparameters, separators=(",", ":")),
-    }
-    if subcommand is not None:
-        labels[f"{LABEL_PREFIX}.command"] = subcommand
-    if upload_key is not None:
-        labels[f"{LABEL_PREFIX}.upload-key"] = upload_key
-    revision = _git(context, "rev-parse", "HEAD")
-    if revision:
-        labels["org.opencontainers.image.revision"] = revision
-        remote = _git(context, "config", "--get", "remote.origin.url")
-        if remote:
-            labels["org.opencontainers.image.source"] = _strip_userinfo(remote)
-    return labels
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -457,7 +287,7 @@ def _push(
         held = HeldReporter(reporter)
         summary, no_cache = prepared.summary, options.no_cache
         cache = services.build_cache
-        build = Background(lambda: _build_base(engine, summary, settings, no_cache, cache, held))
+        build = Background(lambda: build_base(engine, summary, settings, no_cache, cache, held))
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
         registry = _start_registry_check(config, settings, services, reporter)
@@ -993,161 +823,6 @@ def _registry_digest(
         return registry.manifest_digest(repository, tag, image_id)
 
 
-@dataclass(frozen=True)
-class BuiltImage:
-    """The user's image, and what identifies the inputs it was built from."""
-
-    image_id: str
-    #: The build cache's reuse key when the inputs could be read, else the image id.
-    fingerprint: str
-
-
-def _build_base(
-    engine: PodmanClient,
-    summary: ContextSummary,
-    settings: ResolvedSettings,
-    no_cache: bool,
-    cache: BuildCache | None,
-    reporter: Reporter,
-) -> BuiltImage:
-    """Build the user's image, or reuse the build of unchanged inputs.
-
-    Reuse needs the same context content, build args, platform and external
-    image ids (see :mod:`keynet_train.build.cache`). A key is recorded only
-    when the inputs read before and after the build agree: a file edited or
-    a base image re-tagged while podman was building would otherwise map
-    the new inputs to an image built from the old ones.
-
-    Raises:
-        BuildError / PodmanUnavailableError: see :meth:`PodmanClient.build`.
-    """
-    digests = cache.file_digests() if cache is not None else None
-    before: _BuildInputs | None = None
-    shape: str | None = None
-    if cache is not None:
-        from keynet_train.build.cache import context_shape
-
-        shape = context_shape(summary, settings.build_args, settings.platform)
-        # Files are hashed before the build only when a recorded build has the
-        # same shape (paths, modes, sizes): no other can match. Otherwise they
-        # are hashed from the bytes sent to the build, one read per file.
-        worth_hashing = not no_cache and shape is not None and cache.has_shape(shape)
-        before = _build_inputs(engine, summary, settings, digests, hash_files=worth_hashing)
-    if (
-        cache is not None
-        and before is not None
-        and before.context is not None
-        and before.complete
-        and not no_cache
-    ):
-        base = cache.lookup(before.key())
-        if base is not None and engine.image_exists(base):
-            # Every layer would come from the cache anyway; skipping the build
-            # saves sending the whole context to podman again.
-            reporter.info(
-                f"Inputs unchanged since the build of image {base[:12]} (context and base "
-                "images): reusing it (--no-cache rebuilds)"
-            )
-            if digests is not None:
-                cache.save_digests_later(digests)
-            return BuiltImage(base, before.key())
-    base = engine.build(
-        summary,
-        buildargs=settings.build_args,
-        platform=settings.platform,
-        nocache=no_cache,
-        reporter=reporter,
-        digests=digests,
-    ).image_id
-    fingerprint = f"image:{base}"
-    if cache is not None and before is not None:
-        # A re-stat, not a re-read: every file must still be as it was sent.
-        after = _build_inputs(engine, summary, settings, digests, restat_only=True)
-        if (
-            after is not None
-            and after.context is not None
-            and after.complete
-            and before.agrees_with(after)
-        ):
-            cache.store(after.key(), base, shape)
-            fingerprint = after.key()
-    if cache is not None and digests is not None:
-        cache.save_digests_later(digests)
-    return BuiltImage(base, fingerprint)
-
-
-@dataclass(frozen=True)
-class _BuildInputs:
-    """What a build reads: the context fingerprint and each external image's id (None: absent).
-
-    ``context`` is None when the files were not hashed (before a build whose
-    shape no recorded build has).
-    """
-
-    context: str | None
-    images: tuple[tuple[str, str | None], ...]
-
-    @property
-    def complete(self) -> bool:
-        return all(image_id is not None for _, image_id in self.images)
-
-    def key(self) -> str:
-        from keynet_train.build.cache import reuse_key
-
-        assert self.context is not None, "key() of inputs whose files were not hashed"
-        return reuse_key(self.context, [(ref, image_id or "") for ref, image_id in self.images])
-
-    def agrees_with(self, after: _BuildInputs) -> bool:
-        # An image absent before the build was pulled by it: its id now is the one used.
-        # Files not hashed before were hashed as they were sent, and the re-stat
-        # after the build says they did not change since.
-        return (self.context is None or self.context == after.context) and all(
-            early is None or early == late
-            for (_, early), (_, late) in zip(self.images, after.images, strict=True)
-        )
-
-
-def _build_inputs(
-    engine: PodmanClient,
-    summary: ContextSummary,
-    settings: ResolvedSettings,
-    digests: FileDigests | None,
-    *,
-    hash_files: bool = True,
-    restat_only: bool = False,
-) -> _BuildInputs | None:
-    """The inputs of a build of ``summary``; None when they cannot be determined.
-
-    ``hash_files`` False leaves the context fingerprint out (None);
-    ``restat_only`` takes every file's digest from this run, by stat (see
-    :func:`keynet_train.build.cache.context_fingerprint`).
-
-    Raises:
-        BuildError / PodmanUnavailableError: the service failed to answer an inspect.
-    """
-    from keynet_train.build.cache import context_fingerprint
-    from keynet_train.build.dockerfile import SCRATCH, external_images
-
-    context = (
-        context_fingerprint(
-            summary, settings.build_args, settings.platform, digests, restat_only=restat_only
-        )
-        if hash_files or restat_only
-        else None
-    )
-    from keynet_train.build.context import read_dockerfile
-
-    try:
-        text = read_dockerfile(summary.dockerfile)
-    except BuildError:
-        return None
-    references = external_images(text, settings.build_args)
-    if references is None or (context is None and (hash_files or restat_only)):
-        return None
-    images = tuple((ref, SCRATCH if ref == SCRATCH else engine.image_id(ref)) for ref in references)
-    return _BuildInputs(context, images)
-
-
 def prepare_local(
     options: PushOptions, environ: Mapping[str, str], cwd: Path, reporter: Reporter
 ) -> PreparedPush:
@@ -1187,7 +862,7 @@ def build_local_image(
         prepared.described,
         subcommand=prepared.extraction.command,
     )
-    built = _build_base(engine, prepared.summary, settings, no_cache, build_cache, reporter)
+    built = build_base(engine, prepared.summary, settings, no_cache, build_cache, reporter)
     return engine.add_labels(built.image_id, labels, tag=image, reporter=reporter)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from keynet_train.config import Config
 from keynet_train.errors import ConfigError, InputError
-from keynet_train.push.pipeline import image_labels, repository_component
+from keynet_train.push.labels import image_labels, repository_component
 from keynet_train.push.project_file import ProjectSettings
 from keynet_train.push.settings import (
     DEFAULT_HARBOR_PROJECT,
@@ -269,6 +269,6 @@ def test_labels_in_git_checkout_strip_credentials(tmp_path: Path) -> None:
     ],
 )
 def test_strip_userinfo(remote: str, expected: str) -> None:
-    from keynet_train.push.pipeline import _strip_userinfo
+    from keynet_train.push.labels import _strip_userinfo
 
     assert _strip_userinfo(remote) == expected
