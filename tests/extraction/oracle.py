@@ -766,8 +766,9 @@ def runtime_converters(path: pathlib.Path) -> dict[str, Any] | None:
             for p in captured.target.params  # type: ignore[attr-defined]
             if isinstance(p.type, click.types.FuncParamType) and _is_user_function(p.type.func)
         }
-        # A clamping range takes any number and clamps it (its descriptor has no
-        # bounds, docs/cli-descriptor.md): the script receives the clamped value.
+        # A clamping range takes any number and clamps it (its descriptor has the
+        # bounds, docs/cli-descriptor.md): outside them the script receives the
+        # clamped value.
         funcs.update(
             {
                 p.name: p.type
