@@ -28,20 +28,29 @@ from typing import TYPE_CHECKING
 
 from keynet_train.errors import (
     CommandMismatchError,
-    RegistryError,
     note_left_behind,
 )
 from keynet_train.progress import (
     Background,
     HeldReporter,
     Reporter,
-    SlowCall,
     live_progress,
+)
+from keynet_train.push.command_checks import (
+    check_backend_command,
+    check_platform_command,
+    platform_command_text,
 )
 from keynet_train.push.image_build import BuiltImage, build_base
 from keynet_train.push.labels import image_labels, repository_component
 
 # Re-exported: cli/commands/push.py imports the results from here.
+from keynet_train.push.publish import (
+    check_registry,
+    push_references,
+    start_registry_check,
+    tag_image,
+)
 from keynet_train.push.results import DryRunResult as DryRunResult  # noqa: PLC0414
 from keynet_train.push.results import PushResult as PushResult  # noqa: PLC0414
 from keynet_train.push.settings import (
@@ -50,17 +59,17 @@ from keynet_train.push.settings import (
     extraction_python,
     resolve_settings,
 )
+from keynet_train.push.upload_key import obtain_upload_key, pending_push
 
 if TYPE_CHECKING:
     from keynet_train.backend.client import BackendClient, ProjectsPage, UploadKeyResponse
-    from keynet_train.build.cache import BuildCache, PendingPush
+    from keynet_train.build.cache import BuildCache
     from keynet_train.build.context import ContextSummary
     from keynet_train.config import Config
     from keynet_train.extraction import ExtractionResult
-    from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
+    from keynet_train.extraction.platform import PlatformCheck
     from keynet_train.podman.client import PodmanClient
     from keynet_train.push.image_check import FactsMemo, ImageFacts
-    from keynet_train.registry.answers import RegistryCheck
 
 DRY_RUN_REPOSITORY = "localhost/keynet-dry-run"
 #: Said when extraction is partial (``complete: false``).
@@ -135,7 +144,7 @@ def run_push(
     """
     config = None if options.dry_run else _check_credentials(services, reporter)
     prepared = _prepare(options, environ, cwd, config, reporter)
-    prepared.platform = _check_platform_command(prepared, options.dry_run, reporter)
+    prepared.platform = check_platform_command(prepared, options.dry_run, reporter)
     # Run order from here: command check of the predicted platform command,
     # project, build, image check, registry check, upload key, command check
     # of the backend's command, labels, tag, push.
@@ -290,7 +299,7 @@ def _push(
         build = Background(lambda: build_base(engine, summary, settings, no_cache, cache, held))
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
-        registry = _start_registry_check(config, settings, services, reporter)
+        registry = start_registry_check(config, settings, services, reporter)
         upload: UploadKeyResponse | None = None
         stage = "without an image"
         try:
@@ -299,13 +308,13 @@ def _push(
                 built = _await_build(build, held, reporter)
                 memo = cache.image_checks() if cache is not None else None
                 facts = check_built_image(engine, built.image_id, prepared, reporter, memo)
-                _check_registry(registry, config, reporter)
-                pending = _pending_push(
+                check_registry(registry, config, reporter)
+                pending = pending_push(
                     config, project_id, facts.model_name, prepared, built, settings
                 )
-                upload = _upload_key(backend, pending, prepared, options, services, reporter)
+                upload = obtain_upload_key(backend, pending, prepared, options, services, reporter)
             # From here on the key is a record on the platform.
-            backend_problems = _check_backend_command(upload, prepared, reporter)
+            backend_problems = check_backend_command(upload, prepared, reporter)
             image = (
                 f"{config.harbor.host}/{settings.harbor_project}/"
                 f"{repository_component(upload.upload_key)}"
@@ -313,9 +322,9 @@ def _push(
             image_id = _label_image(
                 engine, built.image_id, image, prepared, upload.upload_key, reporter
             )
-            references = _tag_image(engine, image_id, image, settings.tags, reporter)
+            references = tag_image(engine, image_id, image, settings.tags, reporter)
             stage = "and its image may be only partly pushed"
-            digest = _push_references(
+            digest = push_references(
                 engine, references, image_id, config, settings, services, reporter
             )
             if services.build_cache is not None:
@@ -347,22 +356,9 @@ def _push(
         command=upload.command or "",
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
-        platform_command=_platform_command_text(prepared, facts.model_name),
+        platform_command=platform_command_text(prepared, facts.model_name),
         problems=backend_problems,
     )
-
-
-def _platform_command_text(prepared: PreparedPush, model_name: str) -> str:
-    """The predicted platform command for the model name the image check chose.
-
-    The check before the build used the script's path in the context; the
-    problems found do not depend on the model name, only the words shown.
-    """
-    from keynet_train.extraction.platform import predict_platform_command
-
-    if prepared.platform is None:
-        return ""
-    return predict_platform_command(prepared.extraction, model_name).text
 
 
 def _choose_project(
@@ -451,238 +447,6 @@ def check_built_image(
     return facts
 
 
-def _pending_push(
-    config: Config,
-    project_id: int,
-    model_name: str,
-    prepared: PreparedPush,
-    built: BuiltImage,
-    settings: ResolvedSettings,
-) -> PendingPush:
-    """This push as the cache records it once it has a key (key fields still empty)."""
-    import time
-
-    from keynet_train.build.cache import PendingPush, hyperparameters_hash
-
-    return PendingPush(
-        upload_key="",
-        record_id=0,
-        command=None,
-        server_url=config.server_url or "",
-        project_id=project_id,
-        model_name=model_name,
-        hyperparameters_hash=hyperparameters_hash(prepared.hyperparameters),
-        build_fingerprint=built.fingerprint,
-        tags=tuple(settings.tags),
-        time=time.time(),
-    )
-
-
-def _upload_key(
-    backend: BackendClient,
-    pending: PendingPush,
-    prepared: PreparedPush,
-    options: PushOptions,
-    services: PushServices,
-    reporter: Reporter,
-) -> UploadKeyResponse:
-    """Step 5: the key of the same push that did not finish, else a new one (recorded at once).
-
-    Raises:
-        AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
-    """
-    from dataclasses import replace
-
-    from keynet_train.backend.client import UploadKeyResponse
-
-    pushes = services.build_cache.pending_pushes() if services.build_cache else None
-    earlier = pushes.find(pending.match) if pushes is not None else None
-    if earlier is not None and not options.new_key:
-        reporter.step_started("Request upload key")
-        reporter.info(
-            f"Reusing upload key {earlier.upload_key}: an earlier push of the same project, "
-            "model name, hyperparameters and build inputs registered it and did not finish "
-            "(--new-key registers a new one)"
-        )
-        reporter.step_finished("Request upload key", f"{earlier.upload_key} (reused)")
-        return UploadKeyResponse(
-            id=earlier.record_id, upload_key=earlier.upload_key, command=earlier.command
-        )
-    upload = _request_upload_key(
-        backend, pending.project_id, pending.model_name, prepared.hyperparameters, reporter
-    )
-    if pushes is not None:
-        pushes.record(
-            replace(
-                pending, upload_key=upload.upload_key, record_id=upload.id, command=upload.command
-            )
-        )
-    return upload
-
-
-def _start_registry_check(
-    config: Config, settings: ResolvedSettings, services: PushServices, reporter: Reporter
-) -> Background[RegistryCheck]:
-    """Start checking, in the background, that the registry accepts the robot credentials.
-
-    On a Harbor (Bearer) registry this includes the push permission on
-    ``settings.harbor_project``. :func:`_check_registry` waits for the outcome. A
-    plain-http registry on another host is warned about first (it is only
-    contacted with ``--insecure-registry``).
-    """
-    from keynet_train.registry.answers import cleartext_registry_warning
-    from keynet_train.registry.client import RegistryClient
-    from keynet_train.urls import is_cleartext_remote
-
-    assert config.harbor is not None
-    harbor = config.harbor
-    if settings.insecure_registry and is_cleartext_remote(harbor.url):
-        reporter.warning(cleartext_registry_warning(harbor.url, harbor.username))
-
-    def check() -> RegistryCheck:
-        with RegistryClient(
-            harbor,
-            ca_bundle=settings.ca_bundle,
-            insecure=settings.insecure_registry,
-            debug_log=services.debug_log,
-        ) as registry:
-            return registry.verify_push_access(settings.harbor_project)
-
-    return Background(check)
-
-
-def _check_registry(check: Background[RegistryCheck], config: Config, reporter: Reporter) -> None:
-    """The registry must accept the robot credentials before a key is requested.
-
-    "Verified" is said only of credentials the registry checked: an open
-    registry (no credentials asked) is reported as not verifying them.
-
-    Raises:
-        RegistryAuthError: the registry rejected the credentials.
-        RegistryPermissionError / HarborProjectNotFoundError: the robot may not
-            push to the Harbor project, or it does not exist.
-        RegistryError: the registry cannot be reached or is not a registry, or
-            it is plain http:// on another host without --insecure-registry.
-        ConfigError: KEYNET_CA_BUNDLE is unusable.
-    """
-    assert config.harbor is not None
-    harbor = config.harbor
-    reporter.step_started("Check registry credentials")
-    outcome = check.result()
-    if outcome.credentials_checked:
-        detail = f"{harbor.username} @ {harbor.host}"
-    else:
-        detail = (
-            f"{harbor.host} asks for no credentials: {harbor.username} NOT verified "
-            "(the push will tell)"
-        )
-    reporter.step_finished("Check registry credentials", detail)
-
-
-def _request_upload_key(
-    backend: BackendClient,
-    project_id: int,
-    model_name: str,
-    hyperparameters: list[dict[str, object]],
-    reporter: Reporter,
-) -> UploadKeyResponse:
-    """Step 5: register the model name and hyperparameters; the key is a platform record.
-
-    Raises:
-        AuthenticationError / ValidationError / NotFoundError / BackendError: backend failures.
-    """
-    reporter.step_started("Request upload key")
-    endpoint = f"POST /v1/projects/{project_id}/trains/images"
-    with SlowCall(live_progress(reporter), reporter.info, endpoint):
-        upload = backend.request_upload_key(project_id, model_name, hyperparameters)
-    reporter.step_finished("Request upload key", upload.upload_key)
-    return upload
-
-
-def _check_platform_command(
-    prepared: PreparedPush, dry_run: bool, reporter: Reporter
-) -> PlatformCheck:
-    """Before the key: the command the platform will build for the defaults, checked.
-
-    The backend writes ``python {modelName} --{name} {value}`` from the request
-    alone (docs/platform-command.md), so a script that would reject it is
-    refused here, before anything is registered. ``command_check = "warn"``
-    (or ``--allow-command-mismatch``) makes each problem a warning; a dry run
-    only reports them (in its result).
-
-    Raises:
-        CommandMismatchError: the script would reject the predicted command.
-    """
-    from keynet_train.errors import CommandMismatchError
-    from keynet_train.extraction.platform import check_platform_command, problems_message
-    from keynet_train.notices import COMMAND_MISMATCH, Notice
-
-    title = "Check the platform's training command"
-    reporter.step_started(title)
-    script = prepared.entry_in_context
-    # The image check chooses the model name after the build; until then the
-    # script's path in the context is the first one it tries (docs/push.md).
-    model_name = prepared.settings.model_name or script
-    check = check_platform_command(prepared.extraction, model_name, script)
-    reporter.info(f"Platform command (defaults): {check.command.text}")
-    count = len(check.problems)
-    if not count:
-        reporter.step_finished(title, "the script accepts it")
-        return check
-    message = problems_message(check.command.text, check.problems, script)
-    if dry_run:
-        reporter.step_finished(title, f"{count} problem(s): push would refuse it")
-    elif prepared.settings.command_check == "warn":
-        reporter.notice(Notice(COMMAND_MISMATCH, message, script))
-        reporter.step_finished(title, f"{count} problem(s), allowed (--allow-command-mismatch)")
-    else:
-        raise CommandMismatchError(
-            message,
-            "Nothing was registered or pushed. Apply each fix, then push again. Only if your "
-            "platform builds the command from the image label's descriptor: pass "
-            '--allow-command-mismatch (or set command_check = "warn" in the project file). '
-            "See docs/platform-command.md.",
-        )
-    return check
-
-
-def _check_backend_command(
-    upload: UploadKeyResponse, prepared: PreparedPush, reporter: Reporter
-) -> list[PlatformProblem]:
-    """After the key, before anything is labelled, tagged or pushed: the backend's command.
-
-    Returns its problems when ``command_check`` is "warn" (each one a warning).
-
-    Raises:
-        CommandMismatchError: the script would reject the backend's command
-            (the upload key is registered; the message says so).
-    """
-    from keynet_train.errors import CommandMismatchError
-    from keynet_train.extraction.platform import platform_command_problems, problems_message
-    from keynet_train.notices import BACKEND_COMMAND_MISMATCH, Notice
-
-    if not upload.command:
-        return []
-    reporter.info(f"Training command: {upload.command}")
-    script = prepared.entry_in_context
-    problems = platform_command_problems(upload.command, prepared.extraction, script)
-    if not problems:
-        return []
-    message = problems_message(upload.command, problems, script).replace(
-        "The platform will run", "The backend returned the training command", 1
-    )
-    if prepared.settings.command_check == "warn":
-        reporter.notice(Notice(BACKEND_COMMAND_MISMATCH, message, script))
-        return problems
-    raise CommandMismatchError(
-        message,
-        f"Upload key {upload.upload_key} is registered without an image: nothing was tagged "
-        "or pushed. Apply each fix, then push again. Only if your platform builds the command "
-        "from the image label's descriptor: pass --allow-command-mismatch (or set "
-        'command_check = "warn" in the project file). See docs/platform-command.md.',
-    )
-
-
 def _label_image(
     engine: PodmanClient,
     base_id: str,
@@ -703,124 +467,6 @@ def _label_image(
     image_id = engine.add_labels(base_id, labels, tag=f"{image}:latest", reporter=reporter)
     reporter.step_finished("Label image", image_id[:12])
     return image_id
-
-
-def _tag_image(
-    engine: PodmanClient, image_id: str, image: str, tags: list[str], reporter: Reporter
-) -> list[str]:
-    """Step 7: ``:latest`` (set when labelling) plus every ``--tag``; returns all references."""
-    reporter.step_started("Tag image")
-    references = list(dict.fromkeys([f"{image}:latest"] + [f"{image}:{tag}" for tag in tags]))
-    for tag in tags:
-        engine.tag(image_id, image, tag)
-    reporter.step_finished("Tag image", ", ".join(references))
-    return references
-
-
-def _push_references(
-    engine: PodmanClient,
-    references: list[str],
-    image_id: str,
-    config: Config,
-    settings: ResolvedSettings,
-    services: PushServices,
-    reporter: Reporter,
-) -> str | None:
-    """Step 8: push every reference with the robot credentials; return the manifest digest.
-
-    The digest is never the registry's word alone: the manifest it serves must
-    hash to it and name ``image_id`` (podman's digest of the image config) as
-    its config, and a digest podman reported itself must be the same.
-
-    Raises:
-        RegistryError: the push failed, or the registry's manifest contradicts
-            what podman pushed.
-    """
-    from keynet_train.notices import INSECURE_REGISTRY, NO_DIGEST, Notice
-
-    assert config.harbor is not None
-    harbor = config.harbor
-    if settings.insecure_registry:
-        reporter.notice(
-            Notice(
-                INSECURE_REGISTRY,
-                f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified.",
-            )
-        )
-    elif settings.ca_bundle and services.trust_registry_ca is not None:
-        services.trust_registry_ca(harbor.host, Path(settings.ca_bundle))
-    reporter.step_started("Push image")
-    credentials = harbor  # as login stored it: podman builds its auth payload from it
-    digest: str | None = None
-    asked: list[str | None] = []
-
-    def lookup(reference: str) -> str | None:
-        # Every tag names the same manifest: ask the registry once.
-        if digest:
-            return digest
-        asked.append(_registry_digest(reference, image_id, config, settings, services))
-        return asked[-1]
-
-    for reference in references:
-        reporter.info(f"Pushing {reference}")
-        pushed = engine.push(
-            reference,
-            credentials,
-            tls_verify=not settings.insecure_registry,
-            reporter=reporter,
-            digest_lookup=lookup,
-        )
-        digest = digest or pushed.digest
-    if digest is not None and not asked:
-        # podman reported the digest itself (podman 5): the registry must agree.
-        held = _registry_digest(references[0], image_id, config, settings, services)
-        if held is not None and held != digest:
-            raise RegistryError(
-                f"podman pushed {references[0]} as {digest}, but the registry holds {held}",
-                "The registry (or a proxy in front of it) does not hold what podman pushed; "
-                "tell the platform team, and do not use this digest.",
-            )
-    if digest is None:
-        reporter.notice(
-            Notice(
-                NO_DIGEST,
-                f"The push succeeded but {harbor.host} did not report the manifest digest.",
-            )
-        )
-    reporter.step_finished("Push image", digest or "")
-    return digest
-
-
-def _registry_digest(
-    reference: str,
-    image_id: str,
-    config: Config,
-    settings: ResolvedSettings,
-    services: PushServices,
-) -> str | None:
-    """The registry's digest of a pushed ``host/repository:tag`` reference (None if unknown).
-
-    Raises:
-        RegistryError: the registry's manifest does not hash to its digest, or
-            is not the image ``image_id`` (see :meth:`RegistryClient.manifest_digest`).
-    """
-    from keynet_train.errors import KeynetError
-    from keynet_train.registry.client import RegistryClient
-
-    assert config.harbor is not None
-    name, _, tag = reference.rpartition(":")
-    repository = name.split("/", 1)[1]
-    try:
-        registry = RegistryClient(
-            config.harbor,
-            ca_bundle=settings.ca_bundle,
-            insecure=settings.insecure_registry,
-            debug_log=services.debug_log,
-        )
-    except KeynetError:
-        return None  # the push itself succeeded; only the digest is unknown
-    with registry:
-        return registry.manifest_digest(repository, tag, image_id)
 
 
 def prepare_local(
@@ -902,7 +548,7 @@ def _dry_run(
         model_name=facts.model_name,
         subcommand=prepared.extraction.command,
         complete=prepared.extraction.complete,
-        platform_command=_platform_command_text(prepared, facts.model_name),
+        platform_command=platform_command_text(prepared, facts.model_name),
         problems=prepared.platform.problems if prepared.platform else [],
     )
 
