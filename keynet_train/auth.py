@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from keynet_train.config import DEFAULT_HARBOR_PROJECT, Config
+from keynet_train.config import DEFAULT_HARBOR_PROJECT, Config, RegistryCredentials
 from keynet_train.config_store import ConfigStore
 from keynet_train.errors import (
     AuthenticationError,
@@ -28,6 +29,9 @@ from keynet_train.errors import (
     RegistryPermissionError,
 )
 from keynet_train.urls import USERINFO_HINT, has_userinfo, mask_userinfo, split_http_url
+
+if TYPE_CHECKING:
+    from keynet_train.backend.models import SignInResponse
 
 
 @dataclass
@@ -82,6 +86,95 @@ def normalize_server_url(raw: str) -> str:
     return url
 
 
+def _sign_in(
+    server_url: str,
+    username: str,
+    password: str,
+    ca_bundle: str | None,
+    debug_log: Callable[[str], None] | None,
+) -> SignInResponse:
+    """The backend's sign-in answer, refused when its token has already expired.
+
+    Raises:
+        AuthenticationError: wrong username or password, or an expired token.
+        BackendError: the backend failed or answered nonsense.
+    """
+    from keynet_train.backend.client import BackendClient
+
+    with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
+        signed_in = client.sign_in(username, password)
+    expires = signed_in.access_token_expires_at
+    if expires <= datetime.now(timezone.utc):
+        # Storing it would only turn the next command into "token expired".
+        raise AuthenticationError(
+            f"The server issued an access token that had already expired "
+            f"(at {expires:%Y-%m-%d %H:%M:%S} UTC); nothing was stored",
+            "Check that this computer's clock and time zone are right, then log in again; "
+            "if they are, report it to the platform team.",
+        )
+    return signed_in
+
+
+def _check_robot(
+    harbor: RegistryCredentials,
+    project: str,
+    ca_bundle: str | None,
+    insecure_registry: bool,
+    debug_log: Callable[[str], None] | None,
+    warnings: list[str],
+) -> bool:
+    """Whether the registry checked the robot's credentials; push refusals become ``warnings``.
+
+    Raises:
+        RegistryAuthError: the registry rejected the robot credentials.
+        RegistryError: the registry could not be reached, or is plain http://
+            on another host without ``insecure_registry``.
+    """
+    from keynet_train.registry.answers import cleartext_registry_warning
+    from keynet_train.registry.client import RegistryClient
+    from keynet_train.urls import is_cleartext_remote
+
+    if insecure_registry and is_cleartext_remote(harbor.url):
+        warnings.append(cleartext_registry_warning(harbor.url, harbor.username))
+    try:
+        with RegistryClient(
+            harbor, ca_bundle=ca_bundle, insecure=insecure_registry, debug_log=debug_log
+        ) as registry:
+            return registry.verify_push_access(project).credentials_checked
+    except (RegistryPermissionError, HarborProjectNotFoundError) as exc:
+        warnings.append(f"{exc.message}. {exc.hint or ''}".strip())
+        return True
+
+
+def _store_login(
+    store: ConfigStore,
+    server_url: str,
+    username: str,
+    signed_in: SignInResponse,
+    harbor: RegistryCredentials,
+) -> None:
+    """Write the new identity and secrets; preferences and unknown keys stay.
+
+    Raises:
+        ConfigError: the config file could not be written.
+    """
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def apply(previous: Config | None) -> Config:
+        # Preferences (project_id, harbor_project, podman_url) and unknown keys
+        # survive a re-login; identity and secrets are replaced.
+        config = previous if previous is not None else Config()
+        config.server_url = server_url
+        config.username = username
+        config.api_token = signed_in.access_token
+        config.api_token_expires_at = signed_in.access_token_expires_at
+        config.harbor = harbor
+        config.last_login = now
+        return config
+
+    store.update(apply)
+
+
 def login(
     server_url: str,
     username: str,
@@ -110,22 +203,7 @@ def login(
         BackendError: the backend failed or answered nonsense.
         ConfigError: the config file could not be written.
     """
-    from keynet_train.backend.client import BackendClient
-    from keynet_train.registry.answers import cleartext_registry_warning
-    from keynet_train.registry.client import RegistryClient
-    from keynet_train.urls import is_cleartext_remote
-
-    with BackendClient(server_url, None, ca_bundle=ca_bundle, debug_log=debug_log) as client:
-        signed_in = client.sign_in(username, password)
-    expires = signed_in.access_token_expires_at
-    if expires <= datetime.now(timezone.utc):
-        # Storing it would only turn the next command into "token expired".
-        raise AuthenticationError(
-            f"The server issued an access token that had already expired "
-            f"(at {expires:%Y-%m-%d %H:%M:%S} UTC); nothing was stored",
-            "Check that this computer's clock and time zone are right, then log in again; "
-            "if they are, report it to the platform team.",
-        )
+    signed_in = _sign_in(server_url, username, password, ca_bundle, debug_log)
     harbor = signed_in.registry_credentials()
     warnings: list[str] = []
     try:
@@ -137,33 +215,11 @@ def login(
         or (previous.harbor_project if previous is not None else None)
         or DEFAULT_HARBOR_PROJECT
     )
-    if insecure_registry and is_cleartext_remote(harbor.url):
-        warnings.append(cleartext_registry_warning(harbor.url, harbor.username))
-    registry_verified = True
-    try:
-        with RegistryClient(
-            harbor, ca_bundle=ca_bundle, insecure=insecure_registry, debug_log=debug_log
-        ) as registry:
-            check = registry.verify_push_access(project)
-        registry_verified = check.credentials_checked
-    except (RegistryPermissionError, HarborProjectNotFoundError) as exc:
-        warnings.append(f"{exc.message}. {exc.hint or ''}".strip())
+    registry_verified = _check_robot(
+        harbor, project, ca_bundle, insecure_registry, debug_log, warnings
+    )
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-
-    def apply(previous: Config | None) -> Config:
-        # Preferences (project_id, harbor_project, podman_url) and unknown keys
-        # survive a re-login; identity and secrets are replaced.
-        config = previous if previous is not None else Config()
-        config.server_url = server_url
-        config.username = username
-        config.api_token = signed_in.access_token
-        config.api_token_expires_at = signed_in.access_token_expires_at
-        config.harbor = harbor
-        config.last_login = now
-        return config
-
-    store.update(apply)
+    _store_login(store, server_url, username, signed_in, harbor)
     return LoginResult(
         config_path=store.path,
         username=username,
