@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from keynet_train.cli.parser import Subparsers
     from keynet_train.extraction import Argument, ExtractionResult
-    from keynet_train.extraction.platform import PlatformProblem
+    from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.notices import Notice
 
 EXAMPLE = """\
@@ -112,20 +112,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         doc["warnings"] = [n.to_json() for n in notices]
         env.out(json.dumps(doc))
     elif result.parser_type is not None:
-        count = len(result.arguments)
-        sub = f", sub-command {result.command}" if result.command else ""
-        env.out(f"Parser: {result.parser_type} ({count} argument{'s' if count != 1 else ''}{sub})")
-        if result.arguments:
-            from keynet_train.cli.output import table_width
-
-            env.out(
-                format_arguments(
-                    result.arguments, result.parser_type, table_width(env, env.stdout, args.wide)
-                ),
-                wrap=not args.wide,
-            )
-        env.out("")
-        env.out(format_platform_check(check.command.text, check.problems))
+        _print_table(result, result.parser_type, check, args.wide, env)
     for diag in result.diagnostics:
         env.err(str(diag))
     if result.parser_type is None or not result.complete:
@@ -275,3 +262,21 @@ def spelling(arg: Argument, *, joined: bool = False) -> str:
     if arg.exclusive_group:
         text += f" (exclusive: {arg.exclusive_group})"
     return text
+
+
+def _print_table(
+    result: ExtractionResult, parser_type: str, check: PlatformCheck, wide: bool, env: Environment
+) -> None:
+    """The parser line, the arguments table and the platform command, on stdout."""
+    count = len(result.arguments)
+    sub = f", sub-command {result.command}" if result.command else ""
+    env.out(f"Parser: {parser_type} ({count} argument{'s' if count != 1 else ''}{sub})")
+    if result.arguments:
+        from keynet_train.cli.output import table_width
+
+        env.out(
+            format_arguments(result.arguments, parser_type, table_width(env, env.stdout, wide)),
+            wrap=not wide,
+        )
+    env.out("")
+    env.out(format_platform_check(check.command.text, check.problems))

@@ -12,6 +12,7 @@ from keynet_train.errors import InputError, KeynetError
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from keynet_train.auth import LoginResult
     from keynet_train.cli.parser import Subparsers
     from keynet_train.config import Config
 
@@ -199,13 +200,8 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         InputError: a value is missing and there is no terminal to prompt.
         KeynetError: any failure of :func:`keynet_train.auth.login`.
     """
-    import json
-    import shutil
-    from pathlib import Path
-
     from keynet_train.auth import login
-    from keynet_train.podman.trust import install_registry_ca
-    from keynet_train.urls import host_of, is_cleartext_remote
+    from keynet_train.urls import is_cleartext_remote
 
     server, username, password = _gather(args, env)
     store = open_store(env)
@@ -236,6 +232,19 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
         )
     for warning in result.warnings:
         env.err(f"Warning: {warning}")
+    _prepare_podman(result, bundle, env)
+    _report_login(result, server, username, env)
+    return 0
+
+
+def _prepare_podman(result: LoginResult, bundle: str | None, env: Environment) -> None:
+    """Install the CA for podman and warn when podman is missing (warnings only)."""
+    import shutil
+    from pathlib import Path
+
+    from keynet_train.podman.trust import install_registry_ca
+    from keynet_train.urls import host_of
+
     if bundle:
         # podman verifies the registry's TLS itself (push installs it too):
         # trusted from the start, and removed again by logout.
@@ -250,6 +259,12 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
             f"Warning: podman is not installed: push needs podman to build and push images. "
             f"{INSTALL_HINT}"
         )
+
+
+def _report_login(result: LoginResult, server: str, username: str, env: Environment) -> None:
+    """Who is logged in, what was verified and where it is stored; the ``--json`` object."""
+    import json
+
     who = f"{result.display_name} ({username})" if result.display_name else username
     expires = (
         f", token valid until {result.token_expires_at:%Y-%m-%d %H:%M} UTC"
@@ -281,7 +296,6 @@ def run_login(args: argparse.Namespace, env: Environment) -> int:
                 }
             )
         )
-    return 0
 
 
 def run_logout(args: argparse.Namespace, env: Environment) -> int:

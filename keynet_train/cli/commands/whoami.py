@@ -13,6 +13,7 @@ from keynet_train.errors import NotLoggedInError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keynet_train.cli.parser import Subparsers
+    from keynet_train.podman.connection import ServiceChoice
 
 EPILOG = """\
 examples:
@@ -53,13 +54,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     import json
     from datetime import datetime, timezone
 
-    from keynet_train.podman.client import ping
-    from keynet_train.podman.connection import (
-        INSTALL_HINT,
-        choose_podman_url,
-        explicit_source,
-    )
-    from keynet_train.podman.service import choose_service
+    from keynet_train.podman.connection import INSTALL_HINT
 
     config = open_store(env).load()
     if config is None or not config.is_logged_in:
@@ -69,13 +64,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     assert config.harbor is not None  # is_logged_in
     now = datetime.now(timezone.utc)
     expires = config.api_token_expires_at
-    url = choose_podman_url(args.podman_url, env.environ, config.podman_url)
-    service = choose_service(url, explicit_source(args.podman_url, env.environ), env.environ)
-    if service.source in ("socket", "machine", "private", "missing"):
-        answers = service.url is not None  # choose_service pinged it already
-    else:
-        assert service.url is not None
-        answers = ping(service.url, identity=service.identity)
+    service, answers = _podman_service(args.podman_url, env, config.podman_url)
     facts = {
         "username": config.username,
         "server_url": config.server_url,
@@ -105,3 +94,23 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     if service.source == "missing":
         env.out(f"           push needs podman. {INSTALL_HINT}")
     return 0
+
+
+def _podman_service(
+    flag: str | None, env: Environment, configured: str | None
+) -> tuple[ServiceChoice, bool]:
+    """The podman service push would use, and whether it answers.
+
+    Raises:
+        UsageError: CONTAINER_CONNECTION names an unknown podman connection.
+    """
+    from keynet_train.podman.client import ping
+    from keynet_train.podman.connection import choose_podman_url, explicit_source
+    from keynet_train.podman.service import choose_service
+
+    url = choose_podman_url(flag, env.environ, configured)
+    service = choose_service(url, explicit_source(flag, env.environ), env.environ)
+    if service.source in ("socket", "machine", "private", "missing"):
+        return service, service.url is not None  # choose_service pinged it already
+    assert service.url is not None
+    return service, ping(service.url, identity=service.identity)
