@@ -357,6 +357,39 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _verify_setting(
+    base_url: str | None, bundle: str | None, verify: bool
+) -> ssl.SSLContext | bool:
+    """httpx's ``verify``: off, the CA bundle only (plain HTTP), the store plus the bundle.
+
+    Raises:
+        ConfigError: the CA bundle is missing or unusable.
+    """
+    if not verify:
+        return False
+    if base_url and base_url.lower().startswith("http://"):
+        # Plain HTTP needs no system trust store (50-90 ms to load). The context
+        # trusts at most the CA bundle, so an https:// URL sent through this
+        # client is verified against that or fails closed.
+        return bundle_only_context(bundle)
+    if bundle:
+        return build_ssl_context(bundle)
+    return _default_ssl_context()
+
+
+def _event_hooks(
+    debug_log: DebugLog | None, redactor: Redactor | None
+) -> dict[str, list[Callable[..., Any]]]:
+    """The size cap on every response, then (with ``debug_log``) the redacted logging."""
+    # The size cap comes first: the debug logger reads the body.
+    event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_cap_response]}
+    if debug_log is not None:
+        known = redactor if redactor is not None else Redactor()
+        event_hooks["request"].append(_request_logger(debug_log, known))
+        event_hooks["response"].append(_response_logger(debug_log, known))
+    return event_hooks
+
+
 def create_http_client(
     base_url: str | None = None,
     *,
@@ -393,44 +426,19 @@ def create_http_client(
     Raises:
         ConfigError: the CA bundle is missing or unusable.
     """
-    bundle = ca_bundle or None
-    verify_setting: ssl.SSLContext | bool
-    if not verify:
-        verify_setting = False
-    elif base_url and base_url.lower().startswith("http://"):
-        # Plain HTTP needs no system trust store (50-90 ms to load). The context
-        # trusts at most the CA bundle, so an https:// URL sent through this
-        # client is verified against that or fails closed.
-        verify_setting = bundle_only_context(bundle)
-    elif bundle:
-        verify_setting = build_ssl_context(bundle)
-    else:
-        verify_setting = _default_ssl_context()
-
+    verify_setting = _verify_setting(base_url, ca_bundle or None, verify)
     if timeout is None:
-        timeout_setting = default_timeout()
-    elif isinstance(timeout, httpx.Timeout):
-        timeout_setting = timeout
-    else:
-        timeout_setting = httpx.Timeout(timeout)
-
-    # The size cap comes first: the debug logger reads the body.
-    event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_cap_response]}
-    if debug_log is not None:
-        known = redactor if redactor is not None else Redactor()
-        event_hooks["request"].append(_request_logger(debug_log, known))
-        event_hooks["response"].append(_response_logger(debug_log, known))
-
+        timeout = default_timeout()
     all_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": _ACCEPT_ENCODING}
     all_headers.update(headers or {})
     return _DeadlineClient(
         deadline=limits.REQUEST_DEADLINE if deadline is None else deadline,
         base_url=base_url or "",
         verify=verify_setting,
-        timeout=timeout_setting,
+        timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         headers=all_headers,
         transport=transport,
-        event_hooks=event_hooks,
+        event_hooks=_event_hooks(debug_log, redactor),
         # Tokens must not follow a redirect to another host, and the backend
         # API never redirects: a 3xx is reported, not followed.
         follow_redirects=False,
