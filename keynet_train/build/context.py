@@ -329,6 +329,9 @@ KEYNET_FOLDER = ".keynet"
 RUNS_FOLDER = f"{KEYNET_FOLDER}/runs"
 
 
+# Over 60 lines on purpose: one loop over every entry of the context (tens of
+# thousands for a large one) with its stack; the per-entry decisions share the
+# stat result and the matcher, and a call per entry would be paid on every file.
 def _walk(
     root: Path,
     relative: str,

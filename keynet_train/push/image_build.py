@@ -62,24 +62,10 @@ def build_base(
         # are hashed from the bytes sent to the build, one read per file.
         worth_hashing = not no_cache and shape is not None and cache.has_shape(shape)
         before = _build_inputs(engine, summary, settings, digests, hash_files=worth_hashing)
-    if (
-        cache is not None
-        and before is not None
-        and before.context is not None
-        and before.complete
-        and not no_cache
-    ):
-        base = cache.lookup(before.key())
-        if base is not None and engine.image_exists(base):
-            # Every layer would come from the cache anyway; skipping the build
-            # saves sending the whole context to podman again.
-            reporter.info(
-                f"Inputs unchanged since the build of image {base[:12]} (context and base "
-                "images): reusing it (--no-cache rebuilds)"
-            )
-            if digests is not None:
-                cache.save_digests_later(digests)
-            return BuiltImage(base, before.key())
+    if cache is not None and before is not None and not no_cache:
+        reused = _reuse(engine, cache, before, digests, reporter)
+        if reused is not None:
+            return reused
     base = engine.build(
         summary,
         buildargs=settings.build_args,
@@ -103,6 +89,30 @@ def build_base(
     if cache is not None and digests is not None:
         cache.save_digests_later(digests)
     return BuiltImage(base, fingerprint)
+
+
+def _reuse(
+    engine: PodmanClient,
+    cache: BuildCache,
+    before: _BuildInputs,
+    digests: FileDigests | None,
+    reporter: Reporter,
+) -> BuiltImage | None:
+    """The recorded build of the same complete inputs, if its image still exists."""
+    if before.context is None or not before.complete:
+        return None
+    base = cache.lookup(before.key())
+    if base is None or not engine.image_exists(base):
+        return None
+    # Every layer would come from the cache anyway; skipping the build
+    # saves sending the whole context to podman again.
+    reporter.info(
+        f"Inputs unchanged since the build of image {base[:12]} (context and base "
+        "images): reusing it (--no-cache rebuilds)"
+    )
+    if digests is not None:
+        cache.save_digests_later(digests)
+    return BuiltImage(base, before.key())
 
 
 @dataclass(frozen=True)
