@@ -114,19 +114,12 @@ def check_image(
         BuildError / PodmanUnavailableError: podman failed to answer.
     """
     built_from = f"the image built from {dockerfile}" if dockerfile else f"image {image}"
-    try:
-        # Read as extraction read it: a regular file of bounded size, never a FIFO.
-        local = read_regular_file(entrypoint, MAX_SOURCE_BYTES + 1)
-    except UnreadableFile as e:
-        raise EntrypointError(f"Cannot read entrypoint {entrypoint}: it {e.reason}") from None
+    local = _read_entrypoint(entrypoint)
     relative = _relative_to_context(entrypoint, context)
-    # Only an image id names fixed content (a tag can move to another image).
-    key = None
-    if memo is not None and _IMAGE_ID_RE.fullmatch(image):
-        key = _memo_key(image, local, relative, model_name, platform)
-        known = _facts_from(memo.get(key))
-        if known is not None:
-            return known
+    key = _memo_key(image, local, relative, model_name, platform) if memo is not None else None
+    known = _facts_from(memo.get(key)) if memo is not None and key is not None else None
+    if known is not None:
+        return known
     config = client.image_config(image)
     _check_platform(config, platform, built_from, dockerfile)
     workdir = _workdir(config)
@@ -154,10 +147,28 @@ def check_image(
     return facts
 
 
+def _read_entrypoint(entrypoint: Path) -> bytes:
+    """The local script's bytes, read as extraction read them (regular, bounded, no FIFO).
+
+    Raises:
+        EntrypointError: the entrypoint cannot be read any more.
+    """
+    try:
+        return read_regular_file(entrypoint, MAX_SOURCE_BYTES + 1)
+    except UnreadableFile as e:
+        raise EntrypointError(f"Cannot read entrypoint {entrypoint}: it {e.reason}") from None
+
+
 def _memo_key(
     image: str, local: bytes, relative: str, model_name: str | None, platform: str
-) -> str:
-    """Everything a check reads, as one digest (the image by id, the script by content)."""
+) -> str | None:
+    """Everything a check reads, as one digest (the image by id, the script by content).
+
+    None for an image named by a tag: only an image id names fixed content (a tag
+    can move to another image).
+    """
+    if not _IMAGE_ID_RE.fullmatch(image):
+        return None
     parts = [1, image, hashlib.sha256(local).hexdigest(), relative, model_name, platform]
     return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogateescape")).hexdigest()
 

@@ -272,6 +272,8 @@ def _check_context(
     return summary, entry_in_context
 
 
+# Over 60 lines on purpose: the steps share one engine, one backend session and
+# one try block, whose handler must know how far a push got after its key.
 def _push(
     options: PushOptions,
     prepared: PreparedPush,
@@ -330,17 +332,8 @@ def _push(
             if services.build_cache is not None:
                 services.build_cache.pending_pushes().clear(pending.match)
         except BaseException as exc:
-            # A mismatching backend command says itself what it left (the same
-            # push would meet the same command).
-            if upload is not None and not isinstance(exc, CommandMismatchError):
-                finish = (
-                    "run the same push again to finish it (it reuses this key)"
-                    if services.build_cache is not None
-                    else "a new push registers another key"
-                )
-                note_left_behind(
-                    exc, f"Upload key {upload.upload_key} is registered {stage}; {finish}."
-                )
+            if upload is not None:
+                _note_registered_key(exc, upload.upload_key, stage, services)
             raise
     if services.build_cache is not None:
         services.build_cache.wait()
@@ -359,6 +352,22 @@ def _push(
         platform_command=platform_command_text(prepared, facts.model_name),
         problems=backend_problems,
     )
+
+
+def _note_registered_key(
+    exc: BaseException, upload_key: str, stage: str, services: PushServices
+) -> None:
+    """Add to ``exc`` that the key is registered and how the user finishes the push."""
+    # A mismatching backend command says itself what it left (the same
+    # push would meet the same command).
+    if isinstance(exc, CommandMismatchError):
+        return
+    finish = (
+        "run the same push again to finish it (it reuses this key)"
+        if services.build_cache is not None
+        else "a new push registers another key"
+    )
+    note_left_behind(exc, f"Upload key {upload_key} is registered {stage}; {finish}.")
 
 
 def _choose_project(

@@ -114,19 +114,11 @@ def push_references(
         RegistryError: the push failed, or the registry's manifest contradicts
             what podman pushed.
     """
-    from keynet_train.notices import INSECURE_REGISTRY, NO_DIGEST, Notice
+    from keynet_train.notices import NO_DIGEST, Notice
 
     assert config.harbor is not None
     harbor = config.harbor
-    if settings.insecure_registry:
-        reporter.notice(
-            Notice(
-                INSECURE_REGISTRY,
-                f"--insecure-registry: TLS certificates of {harbor.host} are NOT verified.",
-            )
-        )
-    elif settings.ca_bundle and services.trust_registry_ca is not None:
-        services.trust_registry_ca(harbor.host, Path(settings.ca_bundle))
+    _registry_trust(harbor.host, settings, services, reporter)
     reporter.step_started("Push image")
     credentials = harbor  # as login stored it: podman builds its auth payload from it
     digest: str | None = None
@@ -152,12 +144,7 @@ def push_references(
     if digest is not None and not asked:
         # podman reported the digest itself (podman 5): the registry must agree.
         held = _registry_digest(references[0], image_id, config, settings, services)
-        if held is not None and held != digest:
-            raise RegistryError(
-                f"podman pushed {references[0]} as {digest}, but the registry holds {held}",
-                "The registry (or a proxy in front of it) does not hold what podman pushed; "
-                "tell the platform team, and do not use this digest.",
-            )
+        _same_digest(references[0], digest, held)
     if digest is None:
         reporter.notice(
             Notice(
@@ -167,6 +154,37 @@ def push_references(
         )
     reporter.step_finished("Push image", digest or "")
     return digest
+
+
+def _registry_trust(
+    host: str, settings: ResolvedSettings, services: PushServices, reporter: Reporter
+) -> None:
+    """Say that TLS is not verified (``--insecure-registry``), else install the CA for podman."""
+    from keynet_train.notices import INSECURE_REGISTRY, Notice
+
+    if settings.insecure_registry:
+        reporter.notice(
+            Notice(
+                INSECURE_REGISTRY,
+                f"--insecure-registry: TLS certificates of {host} are NOT verified.",
+            )
+        )
+    elif settings.ca_bundle and services.trust_registry_ca is not None:
+        services.trust_registry_ca(host, Path(settings.ca_bundle))
+
+
+def _same_digest(reference: str, pushed: str, held: str | None) -> None:
+    """Refuse a digest podman reported that the registry contradicts.
+
+    Raises:
+        RegistryError: the registry holds another manifest under ``reference``.
+    """
+    if held is not None and held != pushed:
+        raise RegistryError(
+            f"podman pushed {reference} as {pushed}, but the registry holds {held}",
+            "The registry (or a proxy in front of it) does not hold what podman pushed; "
+            "tell the platform team, and do not use this digest.",
+        )
 
 
 def _registry_digest(
