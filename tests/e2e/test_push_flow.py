@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import EXAMPLES, SIMPLE_DOCKERFILE, Cli, make_context
+from tests.support.fault_proxy import FaultProxy
 from tests.support.services import (
     BASE_IMAGE,
     PYTHON_STAND_IN,
-    FaultProxy,
     PodmanServiceHandle,
     RegistryHandle,
     free_port,

@@ -19,7 +19,8 @@ import pytest
 
 from tests.e2e.conftest import SIMPLE_DOCKERFILE, Cli, CliResult, make_context
 from tests.e2e.test_signals import Run, _assert_clean, _hold_push
-from tests.support.services import FaultProxy, RegistryHandle
+from tests.support.fault_proxy import FaultProxy
+from tests.support.services import RegistryHandle
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("default_stop_signals")]
 

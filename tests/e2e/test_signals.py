@@ -36,7 +36,7 @@ import pytest
 from tests.e2e.conftest import SIMPLE_DOCKERFILE, Cli, make_context
 from tests.e2e.test_terminal import Terminal
 from tests.support.fake_backend import sample_projects
-from tests.support.services import FaultProxy
+from tests.support.fault_proxy import FaultProxy
 
 # default_stop_signals: runs correctly under nohup too (see the fixture).
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("default_stop_signals")]

@@ -18,7 +18,8 @@ from keynet_train.config import RegistryCredentials, Secret
 from keynet_train.podman import client as pc
 from keynet_train.podman.service import connect
 from keynet_train.progress import RecordingReporter
-from tests.support.services import FaultProxy, PodmanServiceHandle, RegistryHandle
+from tests.support.fault_proxy import FaultProxy
+from tests.support.services import PodmanServiceHandle, RegistryHandle
 
 
 class FakeTask:

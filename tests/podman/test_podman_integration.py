@@ -46,13 +46,8 @@ from tests.build.docker_ignore_vectors import (
 )
 from tests.build.ignore_cases import CASES, IgnoreCase, make_tree
 from tests.build.test_context import make_vector_tree
-from tests.support.services import (
-    FaultProxy,
-    PodmanServiceHandle,
-    RegistryHandle,
-    free_port,
-    start_registry,
-)
+from tests.support.fault_proxy import FaultProxy
+from tests.support.services import PodmanServiceHandle, RegistryHandle, free_port, start_registry
 
 pytestmark = pytest.mark.integration
 

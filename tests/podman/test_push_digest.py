@@ -18,8 +18,9 @@ import pytest
 from keynet_train.errors import RegistryError
 from keynet_train.podman import client as pc
 from tests.podman.test_podman_integration import _creds, _remove_image, _unique_image, client
+from tests.support.fault_proxy import FaultProxy, InjectedAnswer
 from tests.support.registry_calls import manifest_digest
-from tests.support.services import MANIFEST_ACCEPT, FaultProxy, InjectedAnswer, RegistryHandle
+from tests.support.services import MANIFEST_ACCEPT, RegistryHandle
 
 __all__ = ["client"]  # the module-scoped podman client fixture
 

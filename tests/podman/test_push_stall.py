@@ -21,7 +21,8 @@ from keynet_train.podman import client as pc
 from keynet_train.progress import RecordingReporter
 from keynet_train.retries import RetryPolicy
 from tests.podman.test_podman_integration import _creds, _remove_image, _unique_image, client
-from tests.support.services import FaultProxy, PodmanServiceHandle, RegistryHandle
+from tests.support.fault_proxy import FaultProxy
+from tests.support.services import PodmanServiceHandle, RegistryHandle
 
 __all__ = ["client"]  # the module-scoped podman client fixture
 

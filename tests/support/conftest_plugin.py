@@ -25,16 +25,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fault_proxy import FaultProxy, start_fault_proxy
 from tests.support.harbor import HarborStack, start_harbor
 from tests.support.services import (
-    FaultProxy,
     PodmanServiceHandle,
     RegistryHandle,
     ensure_base_image,
     isolated_storage,
     missing_binaries,
     remove_storage,
-    start_fault_proxy,
     start_podman_service,
     start_registry,
 )

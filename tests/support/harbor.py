@@ -13,7 +13,7 @@ module rebuilds that arrangement from real parts on 127.0.0.1:
 * :func:`start_token_registry` — the real ``docker-registry`` with ``auth:
   token`` (realm, ``service: harbor-registry``, issuer, rootcertbundle).
 * :class:`HarborErrors` — answers for the fault proxy
-  (:meth:`~tests.support.services.FaultProxy.answer_with`) with Harbor's
+  (:meth:`~tests.support.fault_proxy.FaultProxy.answer_with`) with Harbor's
   bodies at the points Harbor gives them: the storage quota on the first
   completed blob upload, the count quota on the manifest put, ``denied`` for
   a push the robot may not do, ``NOT_FOUND`` for a project that does not exist.
@@ -58,14 +58,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.fault_proxy import FaultProxy, InjectedAnswer, start_fault_proxy
 from tests.support.services import (
-    FaultProxy,
-    InjectedAnswer,
     RegistryHandle,
     free_port,
     make_self_signed_cert,
     spawn_registry,
-    start_fault_proxy,
     wait_for_registry,
 )
 from tests.support.tls_server import ThreadingTLSServer
