@@ -21,6 +21,7 @@ Also runnable as a script for demos::
     python -m tests.support.fake_backend --port 8080 --username alice --password pw \\
         --harbor-url https://127.0.0.1:5000 --harbor-username 'robot$x' --harbor-password s
 
+The sample data and the upload-key contract are :mod:`tests.support.backend_contract`'s.
 Standard library only, and no pytest import (the demo script uses it).
 """
 
@@ -37,7 +38,6 @@ import socket
 import ssl
 import sys
 import threading
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -47,15 +47,21 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.backend_contract import (
+    DEFAULT_MESSAGES,
+    build_command,
+    gzip_bomb,
+    new_nanoid,
+    sample_projects,
+    utc_iso,
+    validate_upload_request,
+)
 from tests.support.tls_server import ThreadingTLSServer
 
 SIGN_IN_PATH = "/v1/auth/sign-in/one-time"
 PROJECTS_PATH = "/v1/projects/trainable"
 _UPLOAD_RE = re.compile(r"^/v1/projects/(?P<id>[^/]+)/trains/images$")
 
-NANOID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-ARGUMENT_TYPES = ("str", "int", "float", "bool")
-ARGUMENT_KEYS = ("name", "type", "default", "required", "help", "choices")
 
 DEFAULT_USERNAME = "alice"
 DEFAULT_PASSWORD = "alice-Pa55word-for-tests"
@@ -91,65 +97,6 @@ FAILURE_MODES = (
 
 HUGE_BODY_BYTES = 64 * 1024 * 1024
 """Size of the body of the ``huge`` failure mode."""
-
-_MIB = 1024 * 1024
-
-
-def gzip_bomb(inflated_mib: int = 2048) -> bytes:
-    """A gzip body of ``inflated_mib`` MiB of zeros, about 1 KB on the wire per MiB.
-
-    One deflate block of 1 MiB of zeros, ended by a full flush so it stands
-    alone, repeated; then the final block and a trailer. The trailer's CRC is
-    not computed (2 GiB of work): a client that respects a size cap stops long
-    before it, and one that does not is the failure under test anyway.
-    """
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    block = compressor.compress(b"\0" * _MIB) + compressor.flush(zlib.Z_FULL_FLUSH)
-    final = compressor.flush(zlib.Z_FINISH)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    trailer = b"\0\0\0\0" + ((inflated_mib * _MIB) % 2**32).to_bytes(4, "little")
-    return header + block * inflated_mib + final + trailer
-
-
-_DEFAULT_MESSAGES = {
-    400: "Invalid request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    422: "Unprocessable entity",
-    429: "Too many requests",
-    500: "Internal server error",
-    502: "Bad gateway",
-    503: "Service unavailable",
-    504: "Gateway timeout",
-}
-
-
-def sample_projects(count: int = 3) -> list[dict[str, Any]]:
-    """``count`` trainable projects in wire format (ids 1..count), task types cycled."""
-    task_types = ("OBJECT_DETECTION", "SEGMENTATION", "OBJECT_CLASSIFICATION")
-    return [
-        {
-            "id": index,
-            "title": f"Project {index}",
-            "summary": f"Sample project number {index}",
-            "taskType": task_types[(index - 1) % len(task_types)],
-            "author": {
-                "id": f"00000000-0000-0000-0000-{index:012d}",
-                "displayName": "Hong Gildong",
-            },
-        }
-        for index in range(1, count + 1)
-    ]
-
-
-def new_nanoid() -> str:
-    """A fresh 21-character NanoID."""
-    return "".join(secrets.choice(NANOID_ALPHABET) for _ in range(21))
-
-
-def _utc_iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -377,7 +324,7 @@ class FakeBackend:
             expires = self._tokens[token].expires_at
         return 200, {
             "accessToken": token,
-            "accessTokenExpiresAt": _utc_iso(expires),
+            "accessTokenExpiresAt": utc_iso(expires),
             "user": self.user,
             "harbor": {
                 "url": self.harbor_url,
@@ -419,66 +366,6 @@ class FakeBackend:
             "command": self.command_override
             or build_command(body["modelName"], body["hyperParameters"]),
         }
-
-
-def validate_upload_request(body: Any) -> str | None:
-    """The 400 message for an invalid upload-key body, or None if valid."""
-    if not isinstance(body, dict):
-        return "Request body must be a JSON object"
-    unknown = set(body) - {"modelName", "hyperParameters"}
-    if unknown:
-        return f"Unknown fields: {', '.join(sorted(unknown))}"
-    if not isinstance(body.get("modelName"), str) or not body["modelName"].strip():
-        return "modelName is required"
-    params = body.get("hyperParameters")
-    if not isinstance(params, list):
-        return "hyperParameters must be a list"
-    seen: set[str] = set()
-    for index, item in enumerate(params):
-        where = f"hyperParameters[{index}]"
-        if not isinstance(item, dict):
-            return f"{where} must be an object"
-        unknown = set(item) - set(ARGUMENT_KEYS)
-        if unknown:
-            return f"{where}: unknown fields {', '.join(sorted(unknown))}"
-        name = item.get("name")
-        if not isinstance(name, str) or not name:
-            return f"{where}.name is required"
-        if name in seen:
-            return f"{where}.name {name!r} is duplicated"
-        seen.add(name)
-        if item.get("type") not in ARGUMENT_TYPES:
-            return f"{where}.type must be one of {', '.join(ARGUMENT_TYPES)}"
-        if "required" in item and not isinstance(item["required"], bool):
-            return f"{where}.required must be a boolean"
-        if item.get("help") is not None and not isinstance(item["help"], str):
-            return f"{where}.help must be a string or null"
-        choices = item.get("choices")
-        if choices is not None and (
-            not isinstance(choices, list) or not all(isinstance(c, str) for c in choices)
-        ):
-            return f"{where}.choices must be a list of strings or null"
-        default = item.get("default")
-        if default is not None and not isinstance(default, (str, int, float, bool, list)):
-            return f"{where}.default must be a JSON scalar, list or null"
-    return None
-
-
-def build_command(model_name: str, arguments: Sequence[dict[str, Any]]) -> str:
-    """``python train.py --learning_rate 0.001 ...``: the platform's run command.
-
-    Built as a backend that sees only the request builds it
-    (docs/platform-command.md): ``--{name} {value}`` for every argument with a
-    default, the value as Python's ``str()`` (``True``/``False``, ``[30, 60]``),
-    ``null`` and ``[]`` left out, nothing quoted, no sub-command.
-    """
-    parts = ["python", model_name]
-    for argument in arguments:
-        default = argument.get("default")
-        if default is None or default == []:
-            continue
-        parts += [f"--{argument['name']}", str(default)]
-    return " ".join(parts)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -530,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status = STATUS_MODES[failure.mode]
                 headers = {"Retry-After": "0"} if status == 429 else {}
                 self._send_json(
-                    status, {"message": failure.message or _DEFAULT_MESSAGES[status]}, headers
+                    status, {"message": failure.message or DEFAULT_MESSAGES[status]}, headers
                 )
                 return
             elif failure.mode == "non_json":
