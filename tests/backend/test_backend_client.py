@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import ssl
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,114 +22,30 @@ from keynet_train.errors import (
     AuthenticationError,
     BackendError,
     ConfigError,
-    KeynetError,
     NotFoundError,
     NotLoggedInError,
     ValidationError,
 )
-
-SERVER = "https://api.example.com"
-TOKEN = "tok-CANARY-1a2b3c4d5e6f7a8b9c0d"
-NEW_TOKEN = "tok-CANARY-NEW-ffeeddccbbaa99"
-PASSWORD = "pw-CANARY-Qm4!zT9#vL2"
-HARBOR_PASSWORD = "hp-CANARY-robot-77aa66bb55"
-SECRETS = (TOKEN, NEW_TOKEN, PASSWORD, HARBOR_PASSWORD)
-
-SIGN_IN_URL = f"{SERVER}/v1/auth/sign-in/one-time"
-PROJECTS_URL = re.compile(re.escape(f"{SERVER}/v1/projects/trainable") + r"(\?.*)?$")
-UPLOAD_URL = f"{SERVER}/v1/projects/7/trains/images"
-UPLOAD_KEY = "abc123xyz456789012345"
-
-SIGN_IN_BODY = {
-    "accessToken": NEW_TOKEN,
-    "accessTokenExpiresAt": "2025-11-04T12:00:00Z",
-    "user": {
-        "id": "550e8400-e29b-41d4-a716-446655440000",
-        "email": "user@example.com",
-        "displayName": "User Name",
-        "role": "GENERAL",
-    },
-    "harbor": {
-        "url": "https://harbor.example.com",
-        "username": "robot$550e8400e29b41d4a716446655440000",
-        "password": HARBOR_PASSWORD,
-    },
-}
-PROJECTS_BODY = {
-    "content": [
-        {
-            "id": 1,
-            "title": "Object detection",
-            "summary": "...",
-            "taskType": "OBJECT_DETECTION",
-            "author": {"id": "uuid", "displayName": "Hong Gildong"},
-        },
-        {"id": 2, "title": "Future", "taskType": "POSE_ESTIMATION"},
-    ],
-    "meta": {"total": 42, "page": 0, "limit": 20, "maxPage": 2},
-}
-ARGUMENTS: list[dict[str, Any]] = [
-    {
-        "name": "learning_rate",
-        "type": "float",
-        "default": 0.001,
-        "required": False,
-        "help": "Learning rate",
-        "choices": None,
-    },
-    {"name": "optimizer", "type": "str", "default": "adam", "required": False,
-     "help": None, "choices": ["adam", "sgd"]},
-    {"name": "amp", "type": "bool", "default": False, "required": False,
-     "help": None, "choices": None},
-]  # fmt: skip
-UPLOAD_BODY = {"id": 123, "uploadKey": UPLOAD_KEY, "command": "python train.py --lr 0.001"}
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def debug_lines() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def client(sleeps: list[float], debug_lines: list[str]) -> Iterator[BackendClient]:
-    with BackendClient(SERVER, TOKEN, sleep=sleeps.append, debug_log=debug_lines.append) as c:
-        yield c
-
-
-def assert_no_secrets(*texts: str | None) -> None:
-    for text in texts:
-        for secret in SECRETS:
-            assert secret not in (text or ""), f"secret leaked into: {text}"
-
-
-def assert_clean_error(error: KeynetError) -> None:
-    assert_no_secrets(error.message, error.hint, str(error), repr(error.__cause__))
-
-
-def call(client: BackendClient, endpoint: str) -> Any:
-    if endpoint == "sign_in":
-        return client.sign_in("alice", PASSWORD)
-    if endpoint == "projects":
-        return client.fetch_trainable_projects()
-    return client.request_upload_key(7, "train.py", ARGUMENTS)
-
-
-def url_of(endpoint: str) -> str | re.Pattern[str]:
-    urls: dict[str, str | re.Pattern[str]] = {
-        "sign_in": SIGN_IN_URL,
-        "projects": PROJECTS_URL,
-        "upload": UPLOAD_URL,
-    }
-    return urls[endpoint]
-
-
-ENDPOINTS = ["sign_in", "projects", "upload"]
-
+from tests.backend.backend_doubles import (
+    ARGUMENTS,
+    ENDPOINTS,
+    HARBOR_PASSWORD,
+    NEW_TOKEN,
+    PASSWORD,
+    PROJECTS_BODY,
+    PROJECTS_URL,
+    SERVER,
+    SIGN_IN_BODY,
+    SIGN_IN_URL,
+    TOKEN,
+    UPLOAD_BODY,
+    UPLOAD_KEY,
+    UPLOAD_URL,
+    assert_clean_error,
+    assert_no_secrets,
+    call,
+    url_of,
+)
 
 # ---------------------------------------------------------------------------- success paths
 
@@ -464,140 +377,6 @@ def test_non_json_bodies_name_the_endpoint(
     assert "not JSON" in info.value.message
     assert "text/html" in info.value.message
     assert "/v1/" in info.value.message
-
-
-# ---------------------------------------------------------------------------- retries
-
-
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
-def test_get_retried_on_transient_status_then_ok(
-    httpx_mock: HTTPXMock, client: BackendClient, sleeps: list[float], status: int
-) -> None:
-    httpx_mock.add_response(url=PROJECTS_URL, status_code=status)
-    httpx_mock.add_response(url=PROJECTS_URL, status_code=status)
-    httpx_mock.add_response(url=PROJECTS_URL, json=PROJECTS_BODY)
-    page = client.fetch_trainable_projects()
-    assert page.meta.total == 42
-    assert len(httpx_mock.get_requests()) == 3
-    assert sleeps == [0.5, 1.0]  # exponential backoff
-
-
-def test_get_gives_up_after_three_attempts(
-    httpx_mock: HTTPXMock, client: BackendClient, sleeps: list[float]
-) -> None:
-    for _ in range(3):
-        httpx_mock.add_response(url=PROJECTS_URL, status_code=503, json={"message": "down"})
-    with pytest.raises(BackendError) as info:
-        client.fetch_trainable_projects()
-    assert "(503)" in info.value.message
-    assert "down" in info.value.message
-    assert len(httpx_mock.get_requests()) == 3
-    assert len(sleeps) == 2
-
-
-def test_429_is_reported_as_rate_limit(httpx_mock: HTTPXMock, client: BackendClient) -> None:
-    for _ in range(3):
-        httpx_mock.add_response(url=PROJECTS_URL, status_code=429)
-    with pytest.raises(BackendError, match=r"rate limit exceeded \(429\)"):
-        client.fetch_trainable_projects()
-
-
-def test_retry_after_is_honoured_and_capped(
-    httpx_mock: HTTPXMock, client: BackendClient, sleeps: list[float]
-) -> None:
-    httpx_mock.add_response(url=PROJECTS_URL, status_code=429, headers={"Retry-After": "2"})
-    httpx_mock.add_response(url=PROJECTS_URL, status_code=503, headers={"Retry-After": "3600"})
-    httpx_mock.add_response(url=PROJECTS_URL, json=PROJECTS_BODY)
-    client.fetch_trainable_projects()
-    assert sleeps == [2.0, 30.0]
-
-
-@pytest.mark.parametrize(
-    "exception",
-    [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow connect"),
-     httpx.RemoteProtocolError("Server disconnected"), httpx.ReadError("reset")],
-)  # fmt: skip
-def test_get_retried_on_connection_failures(
-    httpx_mock: HTTPXMock, client: BackendClient, exception: Exception
-) -> None:
-    httpx_mock.add_exception(exception, url=PROJECTS_URL)
-    httpx_mock.add_response(url=PROJECTS_URL, json=PROJECTS_BODY)
-    client.fetch_trainable_projects()
-    assert len(httpx_mock.get_requests()) == 2
-
-
-def test_get_connect_error_three_times(
-    httpx_mock: HTTPXMock, client: BackendClient, sleeps: list[float]
-) -> None:
-    for _ in range(3):
-        httpx_mock.add_exception(httpx.ConnectError("[Errno 111] Connection refused"))
-    with pytest.raises(BackendError) as info:
-        client.fetch_trainable_projects()
-    assert f"Cannot reach the backend at {SERVER}" in info.value.message
-    assert "Connection refused" in info.value.message
-    assert sleeps == [0.5, 1.0]
-
-
-def test_get_not_retried_on_read_timeout(httpx_mock: HTTPXMock, client: BackendClient) -> None:
-    httpx_mock.add_exception(httpx.ReadTimeout("timed out"))
-    with pytest.raises(BackendError, match="timed out"):
-        client.fetch_trainable_projects()
-    assert len(httpx_mock.get_requests()) == 1
-
-
-@pytest.mark.parametrize("endpoint", ["sign_in", "upload"])
-@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
-def test_post_not_retried_on_any_status(
-    httpx_mock: HTTPXMock, client: BackendClient, endpoint: str, status: int
-) -> None:
-    httpx_mock.add_response(url=url_of(endpoint), status_code=status)
-    with pytest.raises(BackendError):
-        call(client, endpoint)
-    assert len(httpx_mock.get_requests()) == 1
-
-
-@pytest.mark.parametrize("endpoint", ["sign_in", "upload"])
-def test_post_retried_when_the_connection_failed(
-    httpx_mock: HTTPXMock, client: BackendClient, endpoint: str, sleeps: list[float]
-) -> None:
-    httpx_mock.add_exception(httpx.ConnectError("refused"), url=url_of(endpoint))
-    httpx_mock.add_response(
-        url=url_of(endpoint), json=SIGN_IN_BODY if endpoint == "sign_in" else UPLOAD_BODY
-    )
-    call(client, endpoint)
-    assert len(httpx_mock.get_requests()) == 2
-    assert sleeps == [0.5]
-
-
-@pytest.mark.parametrize(
-    "exception",
-    [httpx.RemoteProtocolError("Server disconnected without sending a response."),
-     httpx.ReadError("connection reset"), httpx.ReadTimeout("timed out"),
-     httpx.WriteError("broken pipe")],
-)  # fmt: skip
-def test_post_not_retried_once_the_request_may_have_been_sent(
-    httpx_mock: HTTPXMock, client: BackendClient, exception: Exception
-) -> None:
-    httpx_mock.add_exception(exception, url=UPLOAD_URL)
-    with pytest.raises(BackendError):
-        call(client, "upload")
-    assert len(httpx_mock.get_requests()) == 1
-
-
-def test_tls_failure_is_not_retried_and_mentions_ca_bundle(
-    httpx_mock: HTTPXMock, client: BackendClient
-) -> None:
-    try:
-        raise ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed")
-    except ssl.SSLError as exc:
-        error = httpx.ConnectError(str(exc))
-        error.__cause__ = exc
-    httpx_mock.add_exception(error)
-    with pytest.raises(BackendError) as info:
-        client.fetch_trainable_projects()
-    assert "TLS certificate verification failed" in info.value.message
-    assert info.value.hint is not None and "KEYNET_CA_BUNDLE" in info.value.hint
-    assert len(httpx_mock.get_requests()) == 1
 
 
 # ---------------------------------------------------------------------------- local checks
