@@ -1,4 +1,4 @@
-"""The context tar: headers byte for byte as tarfile writes them, digests taken while sending."""
+"""The context tar: headers as tarfile writes them, digests while sending, files that change."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import io
 import os
 import tarfile
 import time
+import tracemalloc
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +22,7 @@ from keynet_train.build.cache import (
     context_fingerprint,
     context_shape,
 )
+from keynet_train.errors import BuildError
 
 _NAME_CHARS = st.sampled_from([*"abcXYZ019._- ", "é", "ü", "日", "\udcff"])
 _COMPONENT = st.text(_NAME_CHARS, min_size=1, max_size=60).filter(lambda s: s not in (".", ".."))
@@ -171,3 +174,144 @@ def test_a_context_of_many_files_is_warned_about(tmp_path: Path) -> None:
     assert "in a .dockerignore (or .containerignore)" in warning
     (tmp_path / ".dockerignore").write_text("data\n")
     assert bc.scan_context(tmp_path, tmp_path / "Dockerfile").warnings == ()
+
+
+def _tar_members(summary: bc.ContextSummary) -> dict[str, bytes | None]:
+    data = b"".join(ts.context_tar_stream(summary, chunk_size=4096))
+    out: dict[str, bytes | None] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            handle = archive.extractfile(member)
+            out[member.name] = handle.read() if handle else None
+    return out
+
+
+def test_tar_stream_content_order_and_metadata(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b/z.txt").write_text("z" * 10_000)
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b/empty").write_bytes(b"")
+    (tmp_path / "link").symlink_to("a.txt")
+    os.mkfifo(tmp_path / "fifo")  # must be skipped, reading it would block
+    (tmp_path / ".dockerignore").write_text("b/empty\n")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    data = b"".join(ts.context_tar_stream(summary, chunk_size=4096))
+    assert data == b"".join(ts.context_tar_stream(summary, chunk_size=4096))  # deterministic
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        members = archive.getmembers()
+        names = [m.name for m in members]
+        assert names == [".dockerignore", "Dockerfile", "a.txt", "b", "b/z.txt", "link"]
+        by_name = {m.name: m for m in members}
+        assert by_name["link"].issym() and by_name["link"].linkname == "a.txt"
+        assert by_name["b"].isdir()
+        assert all(m.uid == 0 and m.gid == 0 for m in members)
+        z = archive.extractfile("b/z.txt")
+        assert z is not None and z.read() == b"z" * 10_000
+
+
+def test_tar_stream_memory_is_bounded(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with (tmp_path / "big.bin").open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: cheap on disk
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    tracemalloc.start()
+    try:
+        total = sum(len(chunk) for chunk in ts.context_tar_stream(summary))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total > 64 * 1024 * 1024
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes: the stream buffers the context"
+
+
+def _stream_changing(tmp_path: Path, change: str) -> BuildError:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "ckpt.bin").write_bytes(b"x" * 20_000)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    stream = ts.context_tar_stream(summary, chunk_size=4096)
+    changed = False
+    with pytest.raises(BuildError) as info:
+        for chunk in stream:
+            if chunk.startswith(b"x") and not changed:  # the first piece of ckpt.bin went out
+                changed = True
+                with (tmp_path / "ckpt.bin").open("r+b") as handle:
+                    if change == "grow":
+                        handle.seek(0, os.SEEK_END)
+                        handle.write(b"y" * 5000)
+                    elif change == "shrink":
+                        handle.truncate(6000)
+                    else:  # same size, new bytes further on
+                        handle.seek(15_000)
+                        handle.write(b"z" * 100)
+    return info.value
+
+
+def test_a_file_that_grows_while_sent_stops_the_stream(tmp_path: Path) -> None:
+    error = _stream_changing(tmp_path, "grow")
+    assert "ckpt.bin changed while the build context was being sent" in error.message
+    assert "grew from 20000 bytes to 25000 bytes" in error.message
+    assert error.hint is not None and ".dockerignore" in error.hint
+
+
+def test_a_file_that_shrinks_while_sent_stops_the_stream(tmp_path: Path) -> None:
+    error = _stream_changing(tmp_path, "shrink")
+    assert "ckpt.bin changed while the build context was being sent" in error.message
+    assert "shrank from 20000 bytes to 6000 bytes" in error.message
+
+
+def test_a_file_rewritten_in_place_while_sent_stops_the_stream(tmp_path: Path) -> None:
+    error = _stream_changing(tmp_path, "rewrite")
+    assert "ckpt.bin changed while the build context was being sent (it was rewritten)" in (
+        error.message
+    )
+
+
+def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    stream = ts.context_tar_stream(summary, chunk_size=4096)
+    replacement = tmp_path / "new.bin"
+    replacement.write_bytes(b"2" * 100)
+    # Header first (lstat), then the file is swapped before its bytes are read.
+    real_open = ts.open_regular_fd
+
+    def swapping_open(path: str) -> int:
+        if os.path.basename(path) == "a.bin":
+            os.replace(replacement, path)
+        return real_open(path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ts, "open_regular_fd", swapping_open)
+        with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced or modified"):
+            b"".join(stream)
+
+
+def test_a_file_deleted_between_scan_and_send_is_named(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    (tmp_path / "a.bin").unlink()
+    with pytest.raises(BuildError, match=r"a\.bin changed .* was deleted"):
+        b"".join(ts.context_tar_stream(summary))
+
+
+def test_a_fifo_swapped_in_between_scan_and_send_does_not_block(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    (tmp_path / "a.bin").unlink()
+    os.mkfifo(tmp_path / "a.bin")
+    with pytest.raises(BuildError, match=r"a\.bin changed .* FIFO"):
+        b"".join(ts.context_tar_stream(summary))
+
+
+def test_dockerfile_outside_context_sent_under_private_name(tmp_path: Path) -> None:
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx/app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile.prod").write_text("FROM scratch\n")
+    summary = bc.scan_context(tmp_path / "ctx", tmp_path / "Dockerfile.prod")
+    assert summary.dockerfile_name == ".keynet-Dockerfile"
+    names = _tar_members(summary)
+    assert names[".keynet-Dockerfile"] == b"FROM scratch\n"
