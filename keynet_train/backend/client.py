@@ -31,7 +31,7 @@ from keynet_train.backend.http import (
     create_http_client,
     describe_transport_error,
     json_object,
-    transient_failure,
+    send_with_retries,
 )
 from keynet_train.backend.models import (
     KNOWN_TASK_TYPES,
@@ -266,26 +266,19 @@ class BackendClient(HttpClientOwner):
         """
         headers = self._headers(auth)
         idempotent = method in ("GET", "HEAD")
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self._client.request(
+        try:
+            return send_with_retries(
+                lambda: self._client.request(
                     method, path, json=json_body, params=params, headers=headers
-                )
-            except httpx.TransportError as exc:
-                retry = BACKEND_RETRIES.another_try(attempt)
-                if retry and transient_failure(exc, idempotent=idempotent):
-                    self._sleep(BACKEND_RETRIES.delay(attempt))
-                    continue
-                raise self._transport_error(exc, endpoint) from None
-            except httpx.InvalidURL as exc:
-                raise _invalid_url_error(self.server_url, exc) from None
-            status = response.status_code
-            if BACKEND_RETRIES.retries_status(status, attempt, idempotent=idempotent):
-                self._sleep(BACKEND_RETRIES.delay(attempt, response.headers.get("Retry-After")))
-                continue
-            return response
+                ),
+                BACKEND_RETRIES,
+                idempotent=idempotent,
+                sleep=self._sleep,
+            )
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc, endpoint) from None
+        except httpx.InvalidURL as exc:
+            raise _invalid_url_error(self.server_url, exc) from None
 
     def _transport_error(self, exc: httpx.TransportError, endpoint: str) -> BackendError:
         failure = tls_failure(exc)

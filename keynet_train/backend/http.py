@@ -466,6 +466,38 @@ def transient_failure(exc: httpx.TransportError, *, idempotent: bool) -> bool:
     return idempotent and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
 
 
+def send_with_retries(
+    send: Callable[[], httpx.Response],
+    policy: RetryPolicy,
+    *,
+    idempotent: bool,
+    sleep: Callable[[float], None],
+) -> httpx.Response:
+    """``send()`` until it gets an answer ``policy`` does not retry; return that answer.
+
+    The one retry loop of the backend and the registry clients: a transport
+    failure is tried again while ``policy`` allows another try and
+    :func:`transient_failure` says it may pass; a retried status waits as
+    ``policy`` and the answer's ``Retry-After`` say.
+
+    Raises:
+        httpx.TransportError: the last failure, not (or no longer) retried.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = send()
+        except httpx.TransportError as exc:
+            if policy.another_try(attempt) and transient_failure(exc, idempotent=idempotent):
+                sleep(policy.delay(attempt))
+                continue
+            raise
+        if not policy.retries_status(response.status_code, attempt, idempotent=idempotent):
+            return response
+        sleep(policy.delay(attempt, response.headers.get("Retry-After")))
+
+
 BACKEND_RETRIES = RetryPolicy(frozenset({429, 502, 503, 504}))
 """The backend API: 429 and the gateway statuses (502-504); its 500 is an answer, not a glitch."""
 

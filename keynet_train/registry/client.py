@@ -52,7 +52,7 @@ from keynet_train.backend.http import (
     ResponseTooLargeError,
     create_http_client,
     describe_transport_error,
-    transient_failure,
+    send_with_retries,
 )
 from keynet_train.backend.tls import tls_failure, tls_failure_text
 from keynet_train.config import RegistryCredentials
@@ -404,20 +404,15 @@ class RegistryClient(HttpClientOwner):
         """
         # The check is idempotent, so transient failures are tried again
         # instead of failing a push the registry would take.
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self._client.get(url, auth=self._auth)
-            except httpx.TransportError as exc:
-                retry = REGISTRY_RETRIES.another_try(attempt)
-                if retry and transient_failure(exc, idempotent=True):
-                    self._sleep(REGISTRY_RETRIES.delay(attempt))
-                    continue
-                raise self._transport_error(exc, url) from None
-            if not REGISTRY_RETRIES.retries_status(response.status_code, attempt, idempotent=True):
-                return response
-            self._sleep(REGISTRY_RETRIES.delay(attempt, response.headers.get("Retry-After")))
+        try:
+            return send_with_retries(
+                lambda: self._client.get(url, auth=self._auth),
+                REGISTRY_RETRIES,
+                idempotent=True,
+                sleep=self._sleep,
+            )
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc, url) from None
 
     def _transport_error(self, exc: httpx.TransportError, url: str) -> RegistryError:
         base = self.base
