@@ -7,7 +7,6 @@ Memory is measured in a child process (its peak RSS), time on the wall clock.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import socket
@@ -17,7 +16,7 @@ import textwrap
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -31,67 +30,18 @@ from keynet_train.backend.http import (
     describe_transport_error,
 )
 from tests.support.fake_backend import gzip_bomb
-
-Script = Callable[[socket.socket, threading.Event], None]
-
-
-@contextlib.contextmanager
-def raw_server(script: Script) -> Iterator[str]:
-    """Serve ``script`` to every connection on 127.0.0.1; yields ``http://host:port``."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-            def run(conn: socket.socket = conn) -> None:
-                with contextlib.suppress(OSError), conn:
-                    script(conn, stop)
-
-            thread = threading.Thread(target=run, daemon=True)
-            thread.start()
-            threads.append(thread)
-
-    acceptor = threading.Thread(target=serve, daemon=True)
-    acceptor.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        acceptor.join(5)
-        listener.close()
-        for thread in threads:
-            thread.join(5)
-
-
-def _read_request(conn: socket.socket) -> None:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return
-        data += chunk
+from tests.support.raw_server import Script, raw_server, read_request
 
 
 def trickle_headers(conn: socket.socket, stop: threading.Event) -> None:
-    _read_request(conn)
+    read_request(conn)
     conn.sendall(b"HTTP/1.1 200 OK\r\n")
     while not stop.wait(0.2):
         conn.sendall(b"X")  # an endless header name, one byte at a time
 
 
 def trickle_body(conn: socket.socket, stop: threading.Event) -> None:
-    _read_request(conn)
+    read_request(conn)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
     while not stop.wait(0.2):
         conn.sendall(b" ")
@@ -103,7 +53,7 @@ def silent(conn: socket.socket, stop: threading.Event) -> None:
 
 def _answer(body: bytes, encoding: str | None) -> Script:
     def script(conn: socket.socket, stop: threading.Event) -> None:
-        _read_request(conn)
+        read_request(conn)
         head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
         if encoding:
             head += f"Content-Encoding: {encoding}\r\n"
@@ -129,7 +79,7 @@ def test_a_reused_connection_that_trickles_is_cut_off_at_the_deadline() -> None:
 
     def fast_then_trickle(conn: socket.socket, stop: threading.Event) -> None:
         connections.append(conn)
-        _read_request(conn)
+        read_request(conn)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
         trickle_headers(conn, stop)
 

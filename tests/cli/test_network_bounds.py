@@ -15,9 +15,10 @@ import pytest
 from keynet_train import limits
 from keynet_train.config import Config
 from keynet_train.errors import RegistryError
-from tests.backend.test_http_bounds import raw_server, trickle_body, trickle_headers
+from tests.backend.test_http_bounds import trickle_body, trickle_headers
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import PROJECTS_PATH, FakeBackend
+from tests.support.raw_server import raw_server
 from tests.support.registry_calls import verify_registry_credentials
 
 

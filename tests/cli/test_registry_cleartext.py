@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from keynet_train.errors import RegistryError
-from tests.backend.test_http_bounds import raw_server
 from tests.cli.conftest import CliRunner
 from tests.support.fake_backend import FakeBackend
+from tests.support.raw_server import raw_server, read_request
 from tests.support.registry_calls import verify_registry_credentials
 
 REMOTE = "http://harbor.example.com"
@@ -44,12 +44,9 @@ class FakeRegistry:
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (line, authorization)
 
     def script(self, conn: socket.socket, stop: threading.Event) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+        data = read_request(conn)
+        if data is None:
+            return
         head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
         headers = dict(line.split(": ", 1) for line in head[1:] if ": " in line)
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)

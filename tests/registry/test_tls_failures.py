@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from keynet_train.backend.client import BackendClient
 from keynet_train.errors import BackendError, KeynetError, RegistryError
 from keynet_train.registry.push_errors import classify_push_error
-from tests.backend.test_http_bounds import raw_server
+from tests.support.raw_server import raw_server
 from tests.support.registry_calls import verify_registry_credentials
 
 NOW = dt.datetime.now(dt.timezone.utc)
