@@ -1,4 +1,4 @@
-"""The one factory for HTTP clients, its retry policy, and redacted ``--debug`` logging.
+"""The one factory for HTTP clients and its retry policy (``--debug`` logging: debug_log.py).
 
 Every HTTP request keynet-train makes (backend API, registry credential check)
 goes through a client built by :func:`create_http_client`, so timeouts, the
@@ -27,31 +27,23 @@ from typing import Any, TypeVar
 import httpx
 
 from keynet_train import __version__, limits
+
+# DebugLog is re-exported: the clients and tests import it with create_http_client.
+from keynet_train.backend.debug_log import DebugLog as DebugLog  # noqa: PLC0414
+from keynet_train.backend.debug_log import request_logger, response_logger
 from keynet_train.backend.tls import (
     build_ssl_context,
     bundle_only_context,
     is_tls_verification_error,
 )
 from keynet_train.retries import RetryPolicy
-from keynet_train.secrets import (
-    REDACTED,
-    Redactor,
-    is_secret_name,
-    redact_headers,
-    redact_json,
-    redact_text_fields,
-)
+from keynet_train.secrets import Redactor
 
 USER_AGENT = f"keynet-train/{__version__}"
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 
-# Bodies longer than this are cut in debug logs: a projects page is small, an
-# HTML error page from a proxy is not worth more.
-_DEBUG_BODY_LIMIT = 2000
-
-DebugLog = Callable[[str], None]
 
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 """No API or registry answer we read is anywhere near this; a bigger body is refused while
@@ -385,8 +377,8 @@ def _event_hooks(
     event_hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_cap_response]}
     if debug_log is not None:
         known = redactor if redactor is not None else Redactor()
-        event_hooks["request"].append(_request_logger(debug_log, known))
-        event_hooks["response"].append(_response_logger(debug_log, known))
+        event_hooks["request"].append(request_logger(debug_log, known))
+        event_hooks["response"].append(response_logger(debug_log, known))
     return event_hooks
 
 
@@ -519,85 +511,3 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
         return f"the server closed the connection ({exc})"
     text = str(exc) or type(exc).__name__
     return text
-
-
-# ------------------------------------------------------------------ debug logging
-
-
-def _format_body(content: bytes, content_type: str, redactor: Redactor) -> str:
-    """A redacted, truncated rendering of a request/response body.
-
-    Redaction happens on the whole body, parsed when it is JSON, and only
-    then is the result cut for display: a cut first would break the JSON and
-    leave the secrets to a text scan. Secret-named values found on the way
-    are handed to ``redactor`` before anything is logged.
-    """
-    if not content:
-        return ""
-    total = len(content)
-    text = content.decode("utf-8", errors="replace")
-    rendered: str | None = None
-    if "json" in content_type or text.lstrip().startswith(("{", "[")):
-        try:
-            data = json.loads(text)
-            redactor.learn(data)
-            rendered = json.dumps(redact_json(data), ensure_ascii=False)
-        except (ValueError, RecursionError):
-            rendered = None  # not JSON after all (or absurdly deep): scan it as text
-    if rendered is None:
-        rendered = redact_text_fields(text)
-    rendered = redactor(rendered)
-    if len(rendered) > _DEBUG_BODY_LIMIT:
-        rendered = rendered[:_DEBUG_BODY_LIMIT] + f"… ({total} bytes)"
-    return rendered
-
-
-def _format_url(url: httpx.URL) -> str:
-    """The URL with secret-named query parameters and userinfo redacted."""
-    if url.userinfo:
-        url = url.copy_with(username=None, password=None)
-    if not url.query:
-        return str(url)
-    params = [
-        (key, REDACTED if is_secret_name(key) else value) for key, value in url.params.multi_items()
-    ]
-    return str(url.copy_with(params=params))
-
-
-def _format_headers(headers: httpx.Headers) -> str:
-    return "".join(f"\n  {name}: {value}" for name, value in redact_headers(headers.items()))
-
-
-def _request_logger(debug_log: DebugLog, redactor: Redactor) -> Callable[[httpx.Request], None]:
-    def log_request(request: httpx.Request) -> None:
-        body = ""
-        # Streaming uploads have no .content until read; we only ever send
-        # small JSON bodies, so anything else is logged by size only.
-        try:
-            body = _format_body(request.content, request.headers.get("content-type", ""), redactor)
-        except httpx.RequestNotRead:
-            body = "<streamed body>"
-        text = f"> {request.method} {_format_url(request.url)}{_format_headers(request.headers)}"
-        if body:
-            text += f"\n  body: {body}"
-        debug_log(redactor(text))
-
-    return log_request
-
-
-def _response_logger(debug_log: DebugLog, redactor: Redactor) -> Callable[[httpx.Response], None]:
-    def log_response(response: httpx.Response) -> None:
-        # Reading here is safe: no caller streams responses through these clients.
-        response.read()
-        body = _format_body(response.content, response.headers.get("content-type", ""), redactor)
-        request = response.request
-        text = (
-            f"< {response.status_code} {response.reason_phrase} "
-            f"({request.method} {_format_url(request.url)})"
-            f"{_format_headers(response.headers)}"
-        )
-        if body:
-            text += f"\n  body: {body}"
-        debug_log(redactor(text))
-
-    return log_response
