@@ -384,24 +384,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         backend = self.server.owner
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            decoded: Any = json.loads(raw) if raw else None
-        except ValueError:
-            decoded = None
-        request = RecordedRequest(
-            method=self.command,
-            path=parts.path,
-            query=parse_qs(parts.query),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=raw,
-            json=decoded,
-        )
+        request = self._read_request()
         backend._record(request)
 
-        failure = backend._take_failure(self.command, parts.path)
+        failure = backend._take_failure(self.command, request.path)
         invalid_key = False
         if failure is not None:
             if failure.mode == "drop":
@@ -444,6 +430,24 @@ class _Handler(BaseHTTPRequestHandler):
 
         status, payload = self._route(request, invalid_key)
         self._send_json(status, payload)
+
+    def _read_request(self) -> RecordedRequest:
+        """The request as recorded: path, query, lower-case headers, body and its JSON."""
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            decoded: Any = json.loads(raw) if raw else None
+        except ValueError:
+            decoded = None
+        return RecordedRequest(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=raw,
+            json=decoded,
+        )
 
     def _route(self, request: RecordedRequest, invalid_key: bool) -> tuple[int, Any]:
         backend = self.server.owner
