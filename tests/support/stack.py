@@ -97,19 +97,7 @@ def local_stack(
             harbor_url=registry_url, harbor_username=username, harbor_password=password
         ) as backend:
             announce(f"fake KeyNet backend: {backend.url} (user {backend.username})")
-            # podman's CLI (the benchmarks' baselines) fails on a missing auth file.
-            (workdir / "auth.json").write_text('{"auths": {}}\n')
-            env = {
-                **os.environ,
-                **podman.env,
-                "KEYNET_CONFIG": str(workdir / "keynet" / "config.json"),
-                # push's build-reuse map, otherwise ~/.cache/keynet/builds.json.
-                "XDG_CACHE_HOME": str(workdir / "cache"),
-                "KEYNET_CA_BUNDLE": str(ca_cert),
-                "CONTAINER_HOST": podman.url,
-                # podman login/logout must not touch the machine's own auth file.
-                "REGISTRY_AUTH_FILE": str(workdir / "auth.json"),
-            }
+            env = _stack_env(workdir, podman, ca_cert)
             yield LocalStack(registry, podman, backend, base, workdir, env, harbor_stack)
     finally:
         if podman is not None:
@@ -120,3 +108,20 @@ def local_stack(
             registry.stop()
         remove_storage(workdir / "storage")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stack_env(workdir: Path, podman: PodmanServiceHandle, ca_cert: Path) -> dict[str, str]:
+    """The environment of a command run against the stack: its config, cache, CA and podman."""
+    # podman's CLI (the benchmarks' baselines) fails on a missing auth file.
+    (workdir / "auth.json").write_text('{"auths": {}}\n')
+    return {
+        **os.environ,
+        **podman.env,
+        "KEYNET_CONFIG": str(workdir / "keynet" / "config.json"),
+        # push's build-reuse map, otherwise ~/.cache/keynet/builds.json.
+        "XDG_CACHE_HOME": str(workdir / "cache"),
+        "KEYNET_CA_BUNDLE": str(ca_cert),
+        "CONTAINER_HOST": podman.url,
+        # podman login/logout must not touch the machine's own auth file.
+        "REGISTRY_AUTH_FILE": str(workdir / "auth.json"),
+    }
