@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from keynet_train.build import context as build_context
+from keynet_train.build import tar_stream
 from keynet_train.build.cache import FileDigests, context_fingerprint
 from keynet_train.podman.client import PodmanClient
 
@@ -73,9 +74,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as memo_dir:
         digests = FileDigests(Path(memo_dir) / "file-digests.json")
         start = time.perf_counter()
-        size = sum(
-            len(chunk) for chunk in build_context.context_tar_stream(summary, digests=digests)
-        )
+        size = sum(len(chunk) for chunk in tar_stream.context_tar_stream(summary, digests=digests))
         phases.append(
             (
                 f"tar generated with every file hashed as it is sent, not sent "
@@ -104,7 +103,7 @@ def main() -> int:
             )
         )
 
-    stream = build_context.context_tar_stream
+    stream = tar_stream.context_tar_stream
     sending: list[float] = []
 
     def stamped(*args: object, **kwargs: object) -> Iterator[bytes]:
@@ -113,7 +112,7 @@ def main() -> int:
         sending.append(time.perf_counter())
 
     # PodmanClient.build looks the function up at call time.
-    build_context.context_tar_stream = stamped  # type: ignore[assignment]
+    tar_stream.context_tar_stream = stamped  # type: ignore[assignment]
     reporter = StampReporter()
     client = PodmanClient(url)
     try:

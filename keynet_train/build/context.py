@@ -517,5 +517,3 @@ def check_entrypoint(summary: ContextSummary, entrypoint: Path) -> str:
 
 
 # podman/client.py imports these two from here; the tar stream lives in tar_stream.py.
-from keynet_train.build.tar_stream import DigestSink as DigestSink  # noqa: E402, PLC0414
-from keynet_train.build.tar_stream import context_tar_stream as context_tar_stream  # noqa: E402, PLC0414

@@ -68,7 +68,8 @@ from keynet_train.registry.push_errors import TransientPushError, raise_push_err
 from keynet_train.retries import RetryPolicy
 
 if TYPE_CHECKING:
-    from keynet_train.build.context import ContextSummary, DigestSink
+    from keynet_train.build.context import ContextSummary
+    from keynet_train.build.tar_stream import DigestSink
     from keynet_train.podman.service import PrivatePodmanService
 
 DEFAULT_PLATFORM = "linux/amd64"
@@ -629,7 +630,7 @@ class PodmanClient:
                 fails, or the service rejected the request.
             PodmanUnavailableError: the connection to the service broke.
         """
-        from keynet_train.build.context import context_tar_stream
+        from keynet_train.build.tar_stream import context_tar_stream
 
         reporter = reporter or NullReporter()
         params: dict[str, Any] = {"dockerfile": summary.dockerfile_name, "nocache": nocache}

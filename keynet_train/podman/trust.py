@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from keynet_train.backend.tls import MAX_CA_BUNDLE_BYTES
 from keynet_train.errors import RegistryError
 from keynet_train.files import UnreadableFile, read_regular_file, write_atomically
 
@@ -31,8 +32,6 @@ def certs_dir(registry_host: str) -> Path:
 # were created for it, so logout removes exactly what we added. podman reads
 # only *.crt, *.cert and *.key files from certs.d, so this name is ignored.
 CA_MARKER = "keynet-train.installed"
-#: A CA bundle (even the whole Mozilla store) is well under this.
-MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
 
 
 def install_registry_ca(registry_host: str, ca_pem: Path) -> Path:

@@ -51,8 +51,7 @@ from keynet_train.push.publish import (
     start_registry_check,
     tag_image,
 )
-from keynet_train.push.results import DryRunResult as DryRunResult  # noqa: PLC0414
-from keynet_train.push.results import PushResult as PushResult  # noqa: PLC0414
+from keynet_train.push.results import DryRunResult, PushResult
 from keynet_train.push.settings import (
     PushOptions,
     ResolvedSettings,

@@ -40,6 +40,7 @@ from keynet_train.notices import (
     Notice,
 )
 from keynet_train.progress import Background, NullReporter, Reporter
+from keynet_train.push.labels import LABEL_PREFIX
 from keynet_train.run.callbacks import Callback, JobState
 from keynet_train.run.environment import (
     JobIdentity,
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
 
 RUN_REPOSITORY = "localhost/keynet-run"
 RUNS_DIR = Path(RUNS_FOLDER)
-LABEL_PREFIX = "ai.keynet.train"
 #: The container's address for the host's loopback under slirp4netns (allow_host_loopback).
 SLIRP_HOST = "10.0.2.2"
 TUN_DEVICE = "/dev/net/tun"

@@ -109,7 +109,7 @@ def test_non_utf8_stream_falls_back_to_ascii(tty: bool) -> None:
 
 def test_push_summary_on_an_ascii_stdout(tmp_path: object) -> None:
     from keynet_train.cli.commands.push import _render_push
-    from keynet_train.push.pipeline import PushResult
+    from keynet_train.push.results import PushResult
 
     raw = io.BytesIO()
     env = _env(False)

@@ -15,7 +15,7 @@ import textwrap
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.main import main
 from keynet_train.extraction import extract_hyperparameters
-from keynet_train.push.pipeline import DryRunResult, PushResult
+from keynet_train.push.results import DryRunResult, PushResult
 
 
 def _write(base: pathlib.Path, files: dict[str, str]) -> pathlib.Path:

@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keynet_train.backend.client import ProjectsPage
     from keynet_train.cli.parser import Subparsers
-    from keynet_train.push.pipeline import DryRunResult, PushResult
+    from keynet_train.push.results import DryRunResult, PushResult
 
 PICKER_PAGE_SIZE = 20
 
@@ -271,7 +271,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.podman.connection import explicit_source
     from keynet_train.podman.service import connect
     from keynet_train.podman.trust import install_registry_ca
-    from keynet_train.push.pipeline import PushResult, PushServices, run_push
+    from keynet_train.push.pipeline import PushServices, run_push
+    from keynet_train.push.results import PushResult
     from keynet_train.push.settings import PushOptions
 
     build_args = _check_flag_values(args)
