@@ -10,6 +10,8 @@ from keynet_train.errors import AuthenticationError, InputError
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from keynet_train.config_store import ConfigStore
 
 
@@ -49,10 +51,36 @@ def prompt_text(env: Environment, question: str) -> str:
     """
     env.stderr.write(question)
     env.stderr.flush()
-    line = env.stdin.readline()
+    line = _read_line(env.stdin)
     if not line:
         raise InputError("No answer given (input closed).", "Pass the value as a flag instead.")
     return line.strip()
+
+
+def _read_line(stream: TextIO) -> str:
+    """One line of ``stream``; a terminal is polled so that a stop signal always stops the wait.
+
+    A process-directed signal may be delivered to any thread: when a
+    background thread (the build started during the project picker) takes
+    it, the main thread's blocking ``read`` is not interrupted and Python's
+    handler would run only after the user pressed Enter. Waiting in short
+    ``select`` slices returns to Python often enough for the handler to
+    raise. A terminal in canonical mode hands over one line per read, so
+    nothing is left in Python's buffer where ``select`` cannot see it.
+    Never raises beyond what ``readline`` raises.
+    """
+    import os
+    import select
+
+    try:
+        fd = stream.fileno()
+        interactive = os.isatty(fd)
+    except (AttributeError, OSError, ValueError):
+        return stream.readline()
+    if interactive:
+        while not select.select([fd], [], [], 0.25)[0]:
+            pass
+    return stream.readline()
 
 
 def prompt_secret(env: Environment, question: str) -> str:
