@@ -4,7 +4,7 @@ Standard library only: the CLI applies the environment's overrides for the
 length of each run (:func:`from_environment`), before anything imports httpx
 or podman-py.
 The HTTP client factory (:mod:`keynet_train.backend.http`) and the push
-(:mod:`keynet_train.podman.client`) read the values when they start work.
+(:mod:`keynet_train.podman.pusher`) read the values when they start work.
 """
 
 from __future__ import annotations

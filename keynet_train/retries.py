@@ -4,7 +4,7 @@ One policy type for the three things that are retried: backend API requests,
 the registry check (both through the HTTP client factory in
 :mod:`keynet_train.backend.http`, which declares their policies and says
 which transport failures are transient) and podman's push
-(:mod:`keynet_train.podman.client`, where :mod:`keynet_train.registry.push_errors`
+(:mod:`keynet_train.podman.pusher`, where :mod:`keynet_train.registry.push_errors`
 says which push failures are). At most ``attempts`` tries; before try N+1
 the wait is ``base_delay * 2**(N-1)``, or the server's ``Retry-After`` in
 seconds when that is longer (at most ``max_retry_after``; an HTTP-date is

@@ -514,6 +514,3 @@ def check_entrypoint(summary: ContextSummary, entrypoint: Path) -> str:
         f"The entrypoint {relative} is excluded from the build context {reason}",
         hint=f"Edit {where}: remove that pattern or add a line '!{relative}' after it.",
     )
-
-
-# podman/client.py imports these two from here; the tar stream lives in tar_stream.py.

@@ -7,8 +7,8 @@
 :class:`~keynet_train.podman.client.PodmanClient`. The private service is
 stopped by PID, with what it ran, however the block exits.
 
-podman-py is reached only through :mod:`keynet_train.podman.client`
-(:func:`~keynet_train.podman.client.ping` and the client itself).
+podman-py is reached only through :mod:`keynet_train.podman.api`
+(:func:`~keynet_train.podman.api.ping` and the client built on it).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from keynet_train.errors import PodmanUnavailableError
-from keynet_train.podman import client as podman_client
 from keynet_train.podman import connection as podman_connection
+from keynet_train.podman.api import ping
 from keynet_train.podman.client import PodmanClient
 from keynet_train.podman.connection import INSTALL_HINT
 from keynet_train.progress import NullReporter, Reporter
@@ -47,7 +47,7 @@ def choose_service(
         url,
         source,
         environ,
-        ping=lambda target, identity: podman_client.ping(target, identity=identity),
+        ping=lambda target, identity: ping(target, identity=identity),
     )
 
 
@@ -288,7 +288,7 @@ def connect(
             if target.startswith("ssh://"):
                 # Fails fast with ssh's own reason instead of a 300 s wait.
                 podman_connection.check_ssh(target, choice.identity)
-            if not podman_client.ping(target, identity=choice.identity, ssh_checked=True):
+            if not ping(target, identity=choice.identity, ssh_checked=True):
                 raise PodmanUnavailableError(
                     f"No podman service answers at {target} ({choice.reason})",
                     hint="Start it with `podman system service --time=0 <url>` (a podman "
@@ -303,7 +303,7 @@ def connect(
                 )
             reporter.info("No podman service running; starting a private one")
             private = PrivatePodmanService(runtime=environ.get(RUNTIME_ENV) or None)
-            target = private.start(podman_client.ping)
+            target = private.start(ping)
         else:
             reporter.info(f"Podman service: {choice.describe()}")
         client = PodmanClient(target, private_service=private, identity=choice.identity)

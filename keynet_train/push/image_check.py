@@ -34,7 +34,9 @@ from keynet_train.extraction.source import MAX_SOURCE_BYTES
 from keynet_train.files import UnreadableFile, read_regular_file
 
 if TYPE_CHECKING:
-    from keynet_train.podman.client import ImageConfig, ImageFiles, PathStat, PodmanClient
+    from keynet_train.podman.client import PodmanClient
+    from keynet_train.podman.image_files import ImageFiles, PathStat
+    from keynet_train.podman.images import ImageConfig
 
 #: podman's PATH for an image whose config sets none.
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -65,7 +65,8 @@ from keynet_train.run.verdict import Check, Outcome, evaluate, passed
 if TYPE_CHECKING:
     from keynet_train.build.cache import BuildCache
     from keynet_train.extraction import ExtractionResult
-    from keynet_train.podman.client import HostFacts, PodmanClient
+    from keynet_train.podman.client import PodmanClient
+    from keynet_train.podman.containers import HostFacts
     from keynet_train.push.pipeline import PreparedPush
 
 RUN_REPOSITORY = "localhost/keynet-run"
@@ -613,7 +614,7 @@ def _run(
     services: RunServices,
     reporter: Reporter,
 ) -> RunResult:
-    from keynet_train.podman.client import ContainerSpec
+    from keynet_train.podman.containers import ContainerSpec
 
     assert target.image is not None
     network, bind, host, allowed = _network(engine, facts)

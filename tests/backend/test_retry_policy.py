@@ -12,7 +12,7 @@ from keynet_train.backend.http import (
     ResponseTooLargeError,
     transient_failure,
 )
-from keynet_train.podman.client import PUSH_RETRIES
+from keynet_train.podman.pusher import PUSH_RETRIES
 from keynet_train.retries import RetryPolicy
 
 

@@ -25,6 +25,7 @@ from keynet_train.errors import (
     RegistryQuotaError,
 )
 from keynet_train.podman import client as pc
+from keynet_train.podman.pusher import PushedImage
 from keynet_train.podman.service import connect
 from keynet_train.podman.trust import install_registry_ca
 from tests.support.harbor import (
@@ -86,7 +87,7 @@ def _push(
     robot: str,
     project: str = PROJECT,
     password: str | None = None,
-) -> tuple[pc.PushedImage | None, Exception | None, Sleeps]:
+) -> tuple[PushedImage | None, Exception | None, Sleeps]:
     reference = client.tag(image_id, f"{harbor.proxy.host}/{project}/m{uuid.uuid4().hex[:8]}", "v1")
     account = harbor.robot(robot)
     credentials = RegistryCredentials(

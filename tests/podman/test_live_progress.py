@@ -15,6 +15,7 @@ from keynet_train.build import context as bc
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter
 from keynet_train.config import RegistryCredentials, Secret
+from keynet_train.podman import builder as podman_builder
 from keynet_train.podman import client as pc
 from keynet_train.podman.service import connect
 from keynet_train.progress import RecordingReporter
@@ -61,7 +62,7 @@ def test_context_upload_drives_a_byte_bar_instead_of_lines() -> None:
     reporter = LiveRecordingReporter()
     chunks = [b"a" * 10, b"b" * 20, b"c" * 5]
 
-    sent = b"".join(pc._upload_progress(iter(chunks), 35, reporter, interval=0.0))
+    sent = b"".join(podman_builder._upload_progress(iter(chunks), 35, reporter, interval=0.0))
 
     assert sent == b"a" * 10 + b"b" * 20 + b"c" * 5
     assert reporter.live.log == [
@@ -77,7 +78,7 @@ def test_context_upload_drives_a_byte_bar_instead_of_lines() -> None:
 
 def test_without_a_terminal_the_upload_reports_lines() -> None:
     reporter = RecordingReporter()
-    list(pc._upload_progress(iter([b"x" * 4]), 4, reporter, interval=0.0))
+    list(podman_builder._upload_progress(iter([b"x" * 4]), 4, reporter, interval=0.0))
     assert ("info", "Sending build context: 4 B of about 4 B") in reporter.events
 
 

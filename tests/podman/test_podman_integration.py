@@ -32,9 +32,11 @@ from keynet_train.errors import (
     RegistryAuthError,
     RegistryError,
 )
+from keynet_train.podman import builder as podman_builder
 from keynet_train.podman import client as pc
 from keynet_train.podman import connection as podman_connection
 from keynet_train.podman import trust as registry_trust
+from keynet_train.podman.api import ping
 from keynet_train.podman.service import RUNTIME_ENV, connect
 from keynet_train.progress import RecordingReporter
 from keynet_train.retries import RetryPolicy
@@ -543,7 +545,7 @@ def test_a_silent_run_step_reports_still_building_lines_without_a_terminal(
 ) -> None:
     """A log (no live display) gets a line while a RUN step prints nothing; at most one per
     interval (30 s in real use, 1 s here)."""
-    monkeypatch.setattr(pc, "BUILD_HEARTBEAT_SECONDS", 1.0)
+    monkeypatch.setattr(podman_builder, "BUILD_HEARTBEAT_SECONDS", 1.0)
     (tmp_path / "Dockerfile").write_text(
         f"FROM {base_image}\nRUN echo {uuid.uuid4().hex} >/dev/null && sleep 3\n"
     )
@@ -691,7 +693,7 @@ def test_connect_starts_and_always_stops_a_private_service(
         service = podman.private_service
         assert service is not None and service.process is not None
         assert service.runtime == "runc"
-        assert pc.ping(podman.url)
+        assert ping(podman.url)
         process, directory = service.process, service.directory
         assert directory is not None and (directory / "podman.sock").exists()
         raise RuntimeError("boom")

@@ -18,6 +18,7 @@ import pytest
 from keynet_train import limits
 from keynet_train.errors import RegistryError
 from keynet_train.podman import client as pc
+from keynet_train.podman.heartbeat import ServiceIO
 from keynet_train.progress import RecordingReporter
 from keynet_train.retries import RetryPolicy
 from tests.podman.test_podman_integration import _creds, _remove_image, _unique_image, client
@@ -82,7 +83,7 @@ def test_the_service_io_counter_sees_a_push(
     registry: RegistryHandle,
     podman_service: PodmanServiceHandle,
 ) -> None:
-    meter = pc._ServiceIO.for_url(podman_service.url)
+    meter = ServiceIO.for_url(podman_service.url)
     assert meter is not None, "the local test service's I/O must be measurable"
     before = meter()
     image_id = _unique_image(client, tmp_path)
@@ -96,5 +97,5 @@ def test_the_service_io_counter_sees_a_push(
 
 
 def test_remote_services_are_not_measured() -> None:
-    assert pc._ServiceIO.for_url("ssh://core@host/run/podman/podman.sock") is None
-    assert pc._ServiceIO.for_url("tcp://127.0.0.1:9") is None
+    assert ServiceIO.for_url("ssh://core@host/run/podman/podman.sock") is None
+    assert ServiceIO.for_url("tcp://127.0.0.1:9") is None

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from keynet_train.errors import ImageCheckError
-from keynet_train.podman.client import ImageConfig, PathStat
+from keynet_train.podman.image_files import PathStat
+from keynet_train.podman.images import ImageConfig
 from keynet_train.push.image_check import check_image
 
 SCRIPT = b"import argparse\nargparse.ArgumentParser().parse_args()\n"

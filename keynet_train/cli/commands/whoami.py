@@ -104,7 +104,7 @@ def _podman_service(
     Raises:
         UsageError: CONTAINER_CONNECTION names an unknown podman connection.
     """
-    from keynet_train.podman.client import ping
+    from keynet_train.podman.api import ping
     from keynet_train.podman.connection import choose_podman_url, explicit_source
     from keynet_train.podman.service import choose_service
 
