@@ -1,4 +1,4 @@
-"""Helpers shared by several commands: the config store, prompts, debug logging."""
+"""Helpers shared by several commands: the config store, prompts, debug logging, podman."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from keynet_train.errors import AuthenticationError, InputError
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import TextIO
+    from contextlib import AbstractContextManager
+    from typing import TextIO, TypeVar
 
+    from keynet_train.cli.output import CliReporter
     from keynet_train.config_store import ConfigStore
+    from keynet_train.podman.client import PodmanClient
+
+    Result = TypeVar("Result")
 
 
 def open_store(env: Environment, warn: Callable[[str], None] | None = None) -> ConfigStore:
@@ -96,3 +101,29 @@ def prompt_secret(env: Environment, question: str) -> str:
         return reader(question)
     except EOFError as exc:
         raise AuthenticationError("No password given (input closed).") from exc
+
+
+def engine_opener(
+    env: Environment, reporter: CliReporter, flag_url: str | None
+) -> Callable[[str | None], AbstractContextManager[PodmanClient]]:
+    """Connect to the podman service at a URL resolved from ``--podman-url`` (``flag_url``)."""
+    from keynet_train.podman.connection import explicit_source
+    from keynet_train.podman.service import connect
+
+    source = explicit_source(flag_url, env.environ)
+    return lambda url: connect(url, reporter=reporter, environ=env.environ, source=source)
+
+
+def run_reported(
+    reporter: CliReporter, call: Callable[[], Result]
+) -> tuple[Result, list[dict[str, object]]]:
+    """``call()`` with ``reporter`` closed after it, and every warning it printed as JSON.
+
+    The warnings are listed with their codes in ``--json`` (docs/json-output.md).
+    Raises whatever ``call`` raises.
+    """
+    try:
+        result = call()
+    finally:
+        reporter.close()
+    return result, [notice.to_json() for notice in reporter.notices]

@@ -9,9 +9,9 @@ no podman, no output.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from keynet_train.build.image_names import (
     validate_build_arg_name,
@@ -29,27 +29,41 @@ if TYPE_CHECKING:
 DEFAULT_PLATFORM = "linux/amd64"
 
 
-@dataclass
-class PushOptions:
-    """What the user asked for on the command line (None = not given)."""
+@dataclass(kw_only=True)
+class BuildOptions:
+    """How to build ENTRYPOINT's image: the flags push and run share (None = not given).
 
-    entrypoint: Path
+    ``run`` builds exactly as ``push`` does, so its options extend these too
+    (:class:`keynet_train.run.pipeline.RunOptions`).
+    """
+
     dockerfile: Path | None = None
     context: Path | None = None
-    project_id: int | None = None
     model_name: str | None = None
-    tags: list[str] = field(default_factory=list)
     build_args: dict[str, str] = field(default_factory=dict)
     platform: str | None = None
-    harbor_project: str | None = None
     no_cache: bool = False
     podman_url: str | None = None
-    insecure_registry: bool = False
-    dry_run: bool = False
     #: ``--command``: the sub-command to train with (docs/extraction-rules.md).
     command: str | None = None
     #: ``--python``: the interpreter whose installed libraries extraction may read.
     python: str | None = None
+
+    def build_options(self) -> dict[str, Any]:
+        """These fields alone, as keywords for another options class."""
+        return {f.name: getattr(self, f.name) for f in fields(BuildOptions)}
+
+
+@dataclass(kw_only=True)
+class PushOptions(BuildOptions):
+    """What the user asked ``push`` for on the command line (None = not given)."""
+
+    entrypoint: Path
+    project_id: int | None = None
+    tags: list[str] = field(default_factory=list)
+    harbor_project: str | None = None
+    insecure_registry: bool = False
+    dry_run: bool = False
     #: ``--allow-command-mismatch``: problems in the platform's command are warnings.
     allow_command_mismatch: bool = False
     #: ``--new-key``: register a new upload key even if an unfinished push of the

@@ -41,6 +41,7 @@ from keynet_train.notices import (
 )
 from keynet_train.progress import Background, NullReporter, Reporter
 from keynet_train.push.labels import LABEL_PREFIX
+from keynet_train.push.settings import BuildOptions, PushOptions
 from keynet_train.run.callbacks import Callback, JobState
 from keynet_train.run.environment import (
     JobIdentity,
@@ -79,21 +80,12 @@ LOG_DRAIN_SECONDS = 5.0
 _POLL = 0.1
 
 
-@dataclass
-class RunOptions:
-    """What the user asked ``run`` for (None = not given)."""
+@dataclass(kw_only=True)
+class RunOptions(BuildOptions):
+    """What the user asked ``run`` for (None = not given); the build's as for push."""
 
     entrypoint: Path | None = None
     image: str | None = None
-    dockerfile: Path | None = None
-    context: Path | None = None
-    command: str | None = None
-    python: str | None = None
-    model_name: str | None = None
-    build_args: dict[str, str] = field(default_factory=dict)
-    platform: str | None = None
-    no_cache: bool = False
-    podman_url: str | None = None
     sets: list[str] = field(default_factory=list)
     command_line: str | None = None
     env: list[str] = field(default_factory=list)
@@ -288,21 +280,10 @@ def _prepare(
     options: RunOptions, environ: Mapping[str, str], cwd: Path, reporter: Reporter
 ) -> PreparedPush:
     from keynet_train.push.pipeline import prepare_local
-    from keynet_train.push.settings import PushOptions
 
     assert options.entrypoint is not None
     push_options = PushOptions(
-        entrypoint=options.entrypoint,
-        dockerfile=options.dockerfile,
-        context=options.context,
-        model_name=options.model_name,
-        build_args=dict(options.build_args),
-        platform=options.platform,
-        no_cache=options.no_cache,
-        podman_url=options.podman_url,
-        dry_run=True,
-        command=options.command,
-        python=options.python,
+        entrypoint=options.entrypoint, dry_run=True, **options.build_options()
     )
     return prepare_local(push_options, environ, cwd, reporter)
 

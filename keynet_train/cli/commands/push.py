@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from keynet_train.cli.common import debug_logger, open_store, prompt_text
+from keynet_train.cli.build_flags import add_build_flags, add_quiet_flag, options_from
+from keynet_train.cli.common import (
+    debug_logger,
+    engine_opener,
+    open_store,
+    prompt_text,
+    run_reported,
+)
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter, format_table, table_width
-from keynet_train.cli.parser import add_command, add_python_option, path_arg
+from keynet_train.cli.parser import add_command
 from keynet_train.errors import InputError
 
 # typing is imported for mypy only (docs/development.md, "Start-up").
@@ -50,14 +57,7 @@ def register(sub: Subparsers) -> None:
         epilog=EPILOG,
     )
     p.add_argument("entrypoint", metavar="ENTRYPOINT", help="the training script, e.g. train.py")
-    p.add_argument(
-        "-f",
-        "--dockerfile",
-        type=path_arg,
-        help="Dockerfile (default: Containerfile or Dockerfile in the context)",
-    )
-    p.add_argument("--context", type=path_arg, help="build context directory (default: .)")
-    add_python_option(p)
+    add_build_flags(p, "--dockerfile", "--context", "--python")
     p.add_argument("--project", type=int, dest="project_id", metavar="ID", help="project id")
     p.add_argument(
         "--model-name",
@@ -65,13 +65,7 @@ def register(sub: Subparsers) -> None:
         "as `python MODEL_NAME` (default: its path in the context if the image has it there, "
         "else its file name)",
     )
-    p.add_argument(
-        "--command",
-        # "command" is the dest of keynet-train's own sub-command.
-        dest="script_command",
-        metavar="NAME",
-        help="the script's sub-command to train with (default: the only one, else 'train')",
-    )
+    add_build_flags(p, "--command")
     p.add_argument(
         "--tag",
         action="append",
@@ -80,18 +74,30 @@ def register(sub: Subparsers) -> None:
         metavar="TAG",
         help="extra tag on the same repository (repeatable)",
     )
-    p.add_argument(
-        "--build-arg",
-        action="append",
-        default=[],
-        dest="build_args",
-        metavar="K=V",
-        help="build argument (repeatable)",
-    )
-    p.add_argument("--platform", metavar="OS/ARCH", help="target platform (default linux/amd64)")
+    add_build_flags(p, "--build-arg", "--platform")
     p.add_argument("--harbor-project", help="Harbor project (default kitech-model)")
-    p.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    add_build_flags(p, "--no-cache")
     p.add_argument("--podman-url", help="podman service URL (unix://, tcp://, ssh://)")
+    _add_registration_flags(p)
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, extract and build locally; send nothing",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON result object on stdout")
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="tables with every column on one line (default on a terminal: fit its width)",
+    )
+    add_quiet_flag(
+        p, help="print only warnings, errors and the result (no step lines or build log)"
+    )
+    p.set_defaults(handler=run)
+
+
+def _add_registration_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of what push sends: TLS to the registry, the command check, the upload key."""
     p.add_argument(
         "--insecure-registry",
         action="store_true",
@@ -108,27 +114,6 @@ def register(sub: Subparsers) -> None:
         action="store_true",
         help="register a new upload key even if an unfinished push of the same inputs holds one",
     )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="validate, extract and build locally; send nothing",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON result object on stdout")
-    p.add_argument(
-        "--wide",
-        action="store_true",
-        help="tables with every column on one line (default on a terminal: fit its width)",
-    )
-    p.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        # Also accepted before the sub-command (keynet-train -q push ...): a
-        # default here would reset that one.
-        default=argparse.SUPPRESS,
-        help="print only warnings, errors and the result (no step lines or build log)",
-    )
-    p.set_defaults(handler=run)
 
 
 def make_project_chooser(env: Environment) -> Callable[[Callable[[int], ProjectsPage]], int]:
@@ -268,30 +253,21 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.build.cache import BuildCache, cache_path
     from keynet_train.cli.commands.projects import backend_for_config
     from keynet_train.notices import CONFIG_PERMISSIONS, Notice
-    from keynet_train.podman.connection import explicit_source
-    from keynet_train.podman.service import connect
     from keynet_train.podman.trust import install_registry_ca
     from keynet_train.push.pipeline import PushServices, run_push
     from keynet_train.push.results import PushResult
     from keynet_train.push.settings import PushOptions
 
-    build_args = _check_flag_values(args)
-    options = PushOptions(
+    options = options_from(
+        PushOptions,
+        args,
+        _check_flag_values(args),
         entrypoint=Path(args.entrypoint),
-        dockerfile=args.dockerfile,
-        context=args.context,
         project_id=args.project_id,
-        model_name=args.model_name,
         tags=list(args.tags),
-        build_args=build_args,
-        platform=args.platform,
         harbor_project=args.harbor_project,
-        no_cache=args.no_cache,
-        podman_url=args.podman_url,
         insecure_registry=args.insecure_registry,
         dry_run=args.dry_run,
-        command=args.script_command,
-        python=args.python,
         allow_command_mismatch=args.allow_command_mismatch,
         new_key=args.new_key,
     )
@@ -299,12 +275,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     # Its warnings go through the reporter so --json lists them too.
     store = open_store(env, warn=lambda m: reporter.notice(Notice(CONFIG_PERMISSIONS, m)))
     services = PushServices(
-        open_engine=lambda url: connect(
-            url,
-            reporter=reporter,
-            environ=env.environ,
-            source=explicit_source(args.podman_url, env.environ),
-        ),
+        open_engine=engine_opener(env, reporter, args.podman_url),
         backend_for=lambda config: backend_for_config(config, env),
         choose_project=make_project_chooser(env),
         load_config=store.load,
@@ -312,14 +283,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         build_cache=BuildCache(cache_path(env.environ)),
         debug_log=debug_logger(env),
     )
-    try:
-        result = run_push(
+    result, warnings = run_reported(
+        reporter,
+        lambda: run_push(
             options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
-        )
-    finally:
-        reporter.close()
-    # Every warning printed, with its code (docs/json-output.md).
-    warnings = [n.to_json() for n in reporter.notices]
+        ),
+    )
     if isinstance(result, PushResult):
         _render_push(env, result, warnings)
     else:

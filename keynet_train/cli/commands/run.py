@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from keynet_train.cli.build_flags import add_build_flags, add_quiet_flag, options_from
+from keynet_train.cli.common import engine_opener, open_store, run_reported
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter, format_table
-from keynet_train.cli.parser import add_command, add_python_option, path_arg
+from keynet_train.cli.parser import add_command, path_arg
 
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from keynet_train.cli.parser import Subparsers
     from keynet_train.run.callbacks import Callback
     from keynet_train.run.pipeline import RunPlan, RunResult
@@ -38,7 +42,6 @@ def register(sub: Subparsers) -> None:
     p = add_command(
         sub,
         "run",
-        help="rehearse the platform's training job locally, checking every callback",
         description="Build ENTRYPOINT's image exactly as push does (or take --image), run it "
         "with the platform's command, environment and limits, answer its callbacks like the "
         "platform, and end with one verdict.",
@@ -47,32 +50,25 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "entrypoint", metavar="ENTRYPOINT", nargs="?", help="the training script, e.g. train.py"
     )
-    p.add_argument(
-        "-f",
-        "--dockerfile",
-        type=path_arg,
-        help="Dockerfile (default: Containerfile or Dockerfile in the context)",
-    )
-    p.add_argument("--context", type=path_arg, help="build context directory (default: .)")
-    add_python_option(p)
-    p.add_argument(
-        "--command",
-        dest="script_command",
-        metavar="NAME",
-        help="the script's sub-command to train with (default: the only one, else 'train')",
-    )
+    add_build_flags(p, "--dockerfile", "--context", "--python", "--command")
     p.add_argument("--model-name", help="the entrypoint's path as the platform runs it")
-    p.add_argument(
-        "--build-arg",
-        action="append",
-        default=[],
-        dest="build_args",
-        metavar="K=V",
-        help="build argument (repeatable)",
-    )
-    p.add_argument("--platform", metavar="OS/ARCH", help="target platform (default linux/amd64)")
-    p.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    add_build_flags(p, "--build-arg", "--platform", "--no-cache")
     p.add_argument("--podman-url", help="podman service URL (unix://; must be this machine)")
+    _add_job_flags(p)
+    _add_limit_flags(p)
+    p.add_argument("--output-dir", type=path_arg, metavar="DIR", help="the run folder")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print command, environment and limits; start nothing",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add_quiet_flag(p, help="no step lines or container log, only warnings and the verdict")
+    p.set_defaults(handler=run)
+
+
+def _add_job_flags(p: argparse.ArgumentParser) -> None:
+    """What runs: the image, the hyperparameters or the whole command, the environment."""
     p.add_argument("--image", metavar="REF", help="run this image instead of building one")
     p.add_argument(
         "--set",
@@ -95,6 +91,10 @@ def register(sub: Subparsers) -> None:
         metavar="F",
         help="file of K=V lines (repeatable)",
     )
+
+
+def _add_limit_flags(p: argparse.ArgumentParser) -> None:
+    """The job's limits, and the cancellation to rehearse."""
     p.add_argument(
         "--gpus", default="auto", metavar="auto|all|none|N", help="GPUs (default auto: one if any)"
     )
@@ -112,22 +112,6 @@ def register(sub: Subparsers) -> None:
         metavar="N",
         help="answer should_continue=false from the N-th heartbeat and check the job stops",
     )
-    p.add_argument("--output-dir", type=path_arg, metavar="DIR", help="the run folder")
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print command, environment and limits; start nothing",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        # Also accepted before the sub-command: a default here would reset that one.
-        default=argparse.SUPPRESS,
-        help="no step lines or container log, only warnings and the verdict",
-    )
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:
@@ -136,29 +120,19 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     Raises:
         KeynetError: see :func:`keynet_train.run.pipeline.run_job`.
     """
-    import threading
     from pathlib import Path
 
     from keynet_train.build.cache import BuildCache, cache_path
-    from keynet_train.cli.common import open_store
-    from keynet_train.notices import CALLBACK_PROBLEM, Notice
-    from keynet_train.podman.connection import choose_podman_url, explicit_source
-    from keynet_train.podman.service import connect
+    from keynet_train.podman.connection import choose_podman_url
     from keynet_train.push.settings import parse_build_args
     from keynet_train.run.pipeline import RunOptions, RunResult, RunServices, run_job
 
-    options = RunOptions(
+    options = options_from(
+        RunOptions,
+        args,
+        parse_build_args(args.build_args),
         entrypoint=Path(args.entrypoint) if args.entrypoint else None,
         image=args.image,
-        dockerfile=args.dockerfile,
-        context=args.context,
-        command=args.script_command,
-        python=args.python,
-        model_name=args.model_name,
-        build_args=parse_build_args(args.build_args),
-        platform=args.platform,
-        no_cache=args.no_cache,
-        podman_url=args.podman_url,
         sets=list(args.sets),
         command_line=args.command_line,
         env=list(args.env),
@@ -173,7 +147,41 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         dry_run=args.dry_run,
     )
     reporter = CliReporter(env)
-    # The log thread and the receiver's threads print at once: one line at a time.
+    on_line, on_callback = _live_sinks(reporter)
+    # --podman-url > CONTAINER_HOST > config podman_url > podman's default, as for push.
+    config = open_store(env).load()
+    podman_url = choose_podman_url(
+        args.podman_url, env.environ, config.podman_url if config else None
+    )
+    open_engine = engine_opener(env, reporter, args.podman_url)
+    services = RunServices(
+        open_engine=lambda _: open_engine(podman_url),
+        build_cache=BuildCache(cache_path(env.environ)),
+        on_callback=on_callback,
+        on_container_line=on_line,
+    )
+    result, warnings = run_reported(
+        reporter,
+        lambda: run_job(
+            options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
+        ),
+    )
+    if isinstance(result, RunResult):
+        _render_result(env, result, warnings)
+        return 0 if result.passed else 1
+    _render_plan(env, result, warnings)
+    return 0
+
+
+def _live_sinks(
+    reporter: CliReporter,
+) -> tuple[Callable[[str, str], None], Callable[[Callback], None]]:
+    """The container's log lines and each callback, as they come, one line at a time."""
+    import threading
+
+    from keynet_train.notices import CALLBACK_PROBLEM, Notice
+
+    # The log thread and the receiver's threads print at once.
     lock = threading.Lock()
 
     def on_line(stream: str, line: str) -> None:
@@ -188,34 +196,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
             else:
                 reporter.info(text)
 
-    # --podman-url > CONTAINER_HOST > config podman_url > podman's default, as for push.
-    config = open_store(env).load()
-    podman_url = choose_podman_url(
-        args.podman_url, env.environ, config.podman_url if config else None
-    )
-    services = RunServices(
-        open_engine=lambda _: connect(
-            podman_url,
-            reporter=reporter,
-            environ=env.environ,
-            source=explicit_source(args.podman_url, env.environ),
-        ),
-        build_cache=BuildCache(cache_path(env.environ)),
-        on_callback=on_callback,
-        on_container_line=on_line,
-    )
-    try:
-        result = run_job(
-            options, environ=env.environ, cwd=Path.cwd(), services=services, reporter=reporter
-        )
-    finally:
-        reporter.close()
-    warnings = [notice.to_json() for notice in reporter.notices]
-    if isinstance(result, RunResult):
-        _render_result(env, result, warnings)
-        return 0 if result.passed else 1
-    _render_plan(env, result, warnings)
-    return 0
+    return on_line, on_callback
 
 
 def callback_line(callback: Callback) -> str:
