@@ -5,7 +5,7 @@ fields: the annotation, ``= default`` or ``field(default=..., default_factory=..
 metadata=...)``, and (tyro) the docstring or comment that documents the field.
 This module reads those from the class statement the interpreter kept on the
 :class:`ClassValue`, never running the class. Each family then applies its own
-library's rules to the fields (``hf_ext``, ``tyro_ext``).
+library's rules to the fields (``families/hfargparser.py``, ``families/tyro.py``).
 
 Annotations are evaluated into a small vocabulary: :class:`Generic` for
 subscripted and ``X | Y`` types (``Optional[X]`` becomes ``Union[X, None]``, and

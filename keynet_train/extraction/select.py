@@ -5,11 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from keynet_train.extraction.argparse_ext import HANDLERS as ARGPARSE_HANDLERS
-from keynet_train.extraction.argparse_ext import ParserValue, parser_arguments
-from keynet_train.extraction.click_ext import HANDLERS as CLICK_HANDLERS
-from keynet_train.extraction.click_ext import ClickCommand, command_arguments
-from keynet_train.extraction.families import FAMILY_HANDLERS, FAMILY_TARGETS, family_arguments
+from keynet_train.extraction.families import FAMILIES, family_of
+from keynet_train.extraction.families.contract import Family, Site, defined_at, defined_in, describe
 from keynet_train.extraction.interpreter import (
     MAX_STEPS,
     BudgetExceeded,
@@ -19,26 +16,13 @@ from keynet_train.extraction.interpreter import (
 )
 from keynet_train.extraction.loader import ModuleLoader
 from keynet_train.extraction.mechanisms import find_mechanisms
-from keynet_train.extraction.model import Argument, Diagnostic, ExtractionResult
+from keynet_train.extraction.model import Diagnostic, ExtractionResult
 from keynet_train.extraction.stdlib import HANDLERS as STDLIB_HANDLERS
-from keynet_train.extraction.subcommands import (
-    accepted_names,
-    choose_command,
-    command_arguments_of,
-    subcommand_names,
-)
-from keynet_train.extraction.typer_ext import HANDLERS as TYPER_HANDLERS
-from keynet_train.extraction.typer_ext import TyperApp, app_arguments
+from keynet_train.extraction.subcommands import choose_command
 
-_HANDLERS: dict[str, RefHandler] = {
-    **STDLIB_HANDLERS,
-    **ARGPARSE_HANDLERS,
-    **CLICK_HANDLERS,
-    **TYPER_HANDLERS,
-    **FAMILY_HANDLERS,
-}
-
-_PARSER_TYPES = (ParserValue, ClickCommand, TyperApp, *FAMILY_TARGETS)
+_HANDLERS: dict[str, RefHandler] = dict(STDLIB_HANDLERS)
+for _family in FAMILIES:
+    _HANDLERS.update(_family.handlers)
 
 
 def extract_from_tree(
@@ -81,61 +65,55 @@ def _extract(
     default_command: Callable[[], str | None] | None,
 ) -> ExtractionResult:
     target, line, where = _run(interp)
-    if target is not None and not isinstance(target, _PARSER_TYPES):
-        target = None
-    if target is not None:
+    family = family_of(target)
+    if family is not None:
         # Pre-parsers and a group's own commands are parts of the target, not rivals.
-        parts: list[object] = list(_feeders(target)) if isinstance(target, ParserValue) else []
-        if isinstance(target, ClickCommand):
-            parts.extend(target.commands.values())
+        parts = family.parts(target)
         others = [c for c in interp.candidates if c is not target and c not in parts and _is_top(c)]
         if others:
             interp.note(
                 line,
                 f"{len(others) + 1} parsers found; using the one invoked here "
-                f"({_describe(interp, target)})",
+                f"({describe(interp, target)})",
                 path=where,
             )
     else:
-        tops = [c for c in interp.candidates if _is_top(c)]
-        if tops:
-            target = max(tops, key=_size)
-            interp.note(
-                _line(target),
-                "no call that parses the command line was found; using "
-                + _describe(interp, target)
-                + _opaque_suffix(interp),
-                "warning",
-                _path(target),
-                partial=bool(interp.opaque_parses),
-            )
-    if target is None:
+        target, family = _largest(interp)
+    if target is None or family is None:
         _note_no_parser(interp, tree)
         return ExtractionResult(None, [], interp.diagnostics)
-    names = subcommand_names(target)
+    names = family.subcommands(target)
     if command is None and names and default_command is not None:
         command = default_command()
-    chosen = choose_command(names, command, path, accepted_names(target))
-    if chosen is None:
-        arguments = _arguments(interp, target)
-    else:
-        arguments = command_arguments_of(interp, target, chosen)
-    if isinstance(target, ParserValue):
-        arguments = _with_pre_parsers(interp, target, line, where, arguments, chosen is not None)
+    chosen = choose_command(names, command, path, family.command_names(target))
+    arguments = family.arguments(interp, target, chosen, Site(line, where))
     if not arguments:
         interp.note(
-            _line(target),
-            f"{_describe(interp, target)} has no arguments that could be read statically; "
+            defined_at(target),
+            f"{describe(interp, target)} has no arguments that could be read statically; "
             "if code that cannot be followed adds them, they are missing",
             "warning",
-            _path(target),
+            defined_in(target),
         )
-    return ExtractionResult(
-        str(getattr(target, "parser_type", None)),
-        arguments,
-        interp.diagnostics,
-        chosen,
+    return ExtractionResult(family.parser_type, arguments, interp.diagnostics, chosen)
+
+
+def _largest(interp: Interpreter) -> tuple[object, Family | None]:
+    """No parse was seen: the largest parser built, with a warning saying so."""
+    tops = [(c, f) for c in interp.candidates if _is_top(c) and (f := family_of(c)) is not None]
+    if not tops:
+        return None, None
+    target, family = max(tops, key=lambda pair: pair[1].size(pair[0]))
+    interp.note(
+        defined_at(target),
+        "no call that parses the command line was found; using "
+        + describe(interp, target)
+        + _opaque_suffix(interp),
+        "warning",
+        defined_in(target),
+        partial=bool(interp.opaque_parses),
     )
+    return target, family
 
 
 def _run(interp: Interpreter) -> tuple[object, int, str | None]:
@@ -180,44 +158,6 @@ def _run(interp: Interpreter) -> tuple[object, int, str | None]:
     return None, 0, None
 
 
-def _with_pre_parsers(
-    interp: Interpreter,
-    target: ParserValue,
-    line: int,
-    where: str | None,
-    arguments: list[Argument],
-    has_command: bool,
-) -> list[Argument]:
-    """Prepend the options of pre-parsers whose remainder ``target`` parses."""
-    seen = {a.name for a in arguments}
-    added: list[Argument] = []
-    for pre in _feeders(target):
-        for arg in parser_arguments(interp, pre):
-            if arg.name not in seen:
-                seen.add(arg.name)
-                added.append(arg._replace(scope="global") if has_command else arg)
-        interp.note(
-            line,
-            f"config pre-parser: {_describe(interp, pre)[4:]} reads its options with "
-            f"parse_known_args and hands the rest to {_describe(interp, target)}; "
-            "both parsers' options are reported",
-            path=where,
-        )
-    return added + arguments
-
-
-def _feeders(target: ParserValue) -> list[ParserValue]:
-    """Pre-parsers of ``target``, and theirs (a chain of pre-parsers), each once."""
-    order: list[ParserValue] = []
-    stack = list(target.fed_by)
-    while stack:
-        pre = stack.pop(0)
-        if pre is not target and pre not in order:
-            order.append(pre)
-            stack.extend(pre.fed_by)
-    return order
-
-
 def _opaque_suffix(interp: Interpreter) -> str:
     if not interp.opaque_parses:
         return ""
@@ -257,44 +197,6 @@ def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:
     interp.note(1, f"no parser found ({_SUPPORTED}); no hyperparameters", "warning")
 
 
-def _arguments(interp: Interpreter, target: object) -> list[Argument]:
-    family = family_arguments(interp, target)
-    if family is not None:
-        return family
-    if isinstance(target, ParserValue):
-        return parser_arguments(interp, target)
-    if isinstance(target, ClickCommand):
-        return command_arguments(interp, target)
-    if isinstance(target, TyperApp):
-        return app_arguments(interp, target)
-    return []
-
-
 def _is_top(candidate: object) -> bool:
-    return not (isinstance(candidate, ParserValue) and candidate.is_subparser)
-
-
-def _size(candidate: object) -> int:
-    if isinstance(candidate, ParserValue):
-        return len(candidate.actions)
-    if isinstance(candidate, ClickCommand):
-        return len(candidate.params) + len(candidate.subcommands)
-    if isinstance(candidate, TyperApp):
-        return len(candidate.commands)
-    return 0
-
-
-def _line(candidate: object) -> int:
-    return int(getattr(candidate, "line", 1))
-
-
-def _path(candidate: object) -> str | None:
-    """The file ``candidate`` was created in (None: the one being read)."""
-    return str(getattr(candidate, "defined_in", "")) or None
-
-
-def _describe(interp: Interpreter, candidate: object) -> str:
-    kind = getattr(candidate, "parser_type", "?")
-    path = _path(candidate)
-    where = f"{path}:" if path and path != interp.entry_path else "line "
-    return f"the {kind} parser defined at {where}{_line(candidate)}"
+    """Sub-parsers are parts of their parent, never a parser of their own."""
+    return not getattr(candidate, "is_subparser", False)

@@ -11,19 +11,13 @@ else ``command`` in the project file, else the only one, else one named
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from keynet_train.errors import ExtractionError
-from keynet_train.extraction.argparse_ext import ParserValue, parser_arguments
-from keynet_train.extraction.click_ext import ClickCommand, command_arguments
-from keynet_train.extraction.interpreter import Interpreter
-from keynet_train.extraction.model import Argument
-from keynet_train.extraction.targets import FamilyTarget
-from keynet_train.extraction.typer_ext import (
-    TyperApp,
-    app_arguments,
-    function_arguments,
-    is_single_command,
-)
-from keynet_train.extraction.values import FunctionValue
+
+if TYPE_CHECKING:
+    from keynet_train.extraction.interpreter import Interpreter
+    from keynet_train.extraction.model import Argument
 
 #: The sub-command chosen when there are several and none is asked for.
 DEFAULT_COMMAND = "train"
@@ -32,29 +26,6 @@ _HOW_TO_CHOOSE = (
     'Choose one with --command NAME (inspect and push), or set command = "NAME" in the '
     "project file ([tool.keynet-train] in pyproject.toml, or keynet.toml)."
 )
-
-
-def subcommand_names(target: object) -> list[str]:
-    """The sub-commands ``target`` declares, in declaration order (empty: it has none)."""
-    if isinstance(target, ParserValue):
-        return list(dict.fromkeys(target.subcommands))
-    if isinstance(target, ClickCommand):
-        return list(dict.fromkeys(target.subcommands)) if target.is_group else []
-    if isinstance(target, TyperApp):
-        if is_single_command(target):
-            return []
-        names = [name for name, _ in target.commands] + target.opaque_commands + target.groups
-        return list(dict.fromkeys(names))
-    if isinstance(target, FamilyTarget):
-        return target.subcommand_names()
-    return []
-
-
-def accepted_names(target: object) -> set[str]:
-    """Every name a sub-command is reachable by (argparse ``aliases=`` included)."""
-    if isinstance(target, ParserValue):
-        return set(target.subparsers)
-    return set(subcommand_names(target))
 
 
 def choose_command(
@@ -98,53 +69,28 @@ def choose_command(
     )
 
 
-def command_arguments_of(interp: Interpreter, target: object, command: str) -> list[Argument]:
-    """The parent's options (scope ``global``) then those of ``command`` (scope ``command``)."""
-    parent: list[Argument]
-    own: list[Argument]
-    nested = False
-    if isinstance(target, ParserValue):
-        parent = parser_arguments(interp, target)
-        sub = target.subparsers[command]
-        own = parser_arguments(interp, sub)
-        nested = bool(sub.subcommands)
-        line = sub.line
-    elif isinstance(target, ClickCommand):
-        parent = command_arguments(interp, target)
-        cmd = target.commands.get(command)
-        if cmd is None:
-            interp.note(
-                target.line,
-                f"sub-command {command!r} is not known statically",
-                "warning",
-                partial=True,
-            )
-            return [a._replace(scope="global") for a in parent]
-        own = command_arguments(interp, cmd)
-        nested = cmd.is_group and bool(cmd.subcommands)
-        line = cmd.line
-    elif isinstance(target, TyperApp):
-        parent = app_arguments(interp, target)
-        fn = next((f for n, f in target.commands if n == command), None)
-        line = target.line
-        if not isinstance(fn, FunctionValue):
-            if command not in target.opaque_commands:  # those were warned about already
-                interp.note(
-                    target.line,
-                    f"sub-command {command!r} is a nested typer app, not extracted",
-                    "warning",
-                    partial=True,
-                )
-            return [a._replace(scope="global") for a in parent]
-        own = function_arguments(interp, fn)
-        line = fn.node.lineno
-    elif isinstance(target, FamilyTarget):
-        return target.command_arguments(interp, command)
-    else:
-        return []
+def with_parent(
+    interp: Interpreter,
+    parent: list[Argument],
+    own: list[Argument],
+    command: str,
+    line: int,
+    nested: bool = False,
+) -> list[Argument]:
+    """The parent's options (scope ``global``) then those of ``command`` (scope ``command``).
+
+    ``line`` is where the sub-command is defined (the notes name it);
+    ``nested``: the sub-command has sub-commands of its own, which are not
+    extracted. Raises nothing.
+    """
     if nested:
         interp.note(
             line, f"nested sub-commands of {command!r} are not extracted", "warning", partial=True
         )
     interp.note(line, f"training with sub-command {command!r}")
-    return [a._replace(scope="global") for a in parent] + own
+    return as_global(parent) + own
+
+
+def as_global(arguments: list[Argument]) -> list[Argument]:
+    """``arguments`` as options of the parent, given before the sub-command."""
+    return [a._replace(scope="global") for a in arguments]

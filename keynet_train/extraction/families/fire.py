@@ -15,15 +15,16 @@ import ast
 
 from keynet_train.extraction.dataclass_fields import eval_annotation
 from keynet_train.extraction.docstrings import parameter_help
-from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
-from keynet_train.extraction.model import Argument
-from keynet_train.extraction.normalize import type_of_value
-from keynet_train.extraction.targets import (
+from keynet_train.extraction.families.targets import (
     FamilyTarget,
     annotation_type,
     json_default,
     plain_annotation,
+    target_family,
 )
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import type_of_value
 from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue
 
 _MISSING = object()
@@ -186,3 +187,5 @@ HANDLERS: dict[str, RefHandler] = {
     "fire.Fire": _fire,
     "fire.core.Fire": _fire,
 }
+
+FAMILY = target_family("fire", HANDLERS, FireTarget)

@@ -17,10 +17,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from keynet_train.extraction.families.targets import FamilyTarget, target_family
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import type_of_value
-from keynet_train.extraction.targets import FamilyTarget
 from keynet_train.extraction.values import UNKNOWN
 
 #: Configurators larger than this are not read (to check they parse sys.argv).
@@ -266,3 +266,5 @@ HANDLERS: dict[str, RefHandler] = {
     "os.path.dirname": _path_function(os.path.dirname),
     "os.path.basename": _path_function(os.path.basename),
 }
+
+FAMILY = target_family("globals", HANDLERS, GlobalsTarget)

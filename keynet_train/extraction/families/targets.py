@@ -1,6 +1,8 @@
-"""The base of fire/tyro/globals targets, and the conversions their modules share."""
+"""The base of fire/tyro/globals targets, their family record, and the conversions they share."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from keynet_train.extraction.dataclass_fields import (
     MISSING,
@@ -9,7 +11,8 @@ from keynet_train.extraction.dataclass_fields import (
     strip_annotated,
     union_parts,
 )
-from keynet_train.extraction.interpreter import Interpreter, Modelled
+from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.interpreter import Interpreter, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
     Unresolved,
@@ -19,6 +22,32 @@ from keynet_train.extraction.normalize import (
     unknown,
 )
 from keynet_train.extraction.values import UNKNOWN, ClassValue, Ref
+
+
+def target_family(
+    parser_type: str, handlers: Mapping[str, RefHandler], target_type: type[FamilyTarget]
+) -> Family:
+    """The record of a family whose targets are :class:`FamilyTarget` objects."""
+    return Family(
+        parser_type=parser_type,
+        handlers=handlers,
+        target_types=(target_type,),
+        arguments=_target_arguments,
+        subcommands=_subcommand_names,
+        command_names=lambda target: set(_subcommand_names(target)),
+    )
+
+
+def _target_arguments(
+    interp: Interpreter, target: FamilyTarget, command: str | None, site: Site
+) -> list[Argument]:
+    if command is None:
+        return target.arguments(interp)
+    return target.command_arguments(interp, command)
+
+
+def _subcommand_names(target: FamilyTarget) -> list[str]:
+    return target.subcommand_names()
 
 
 class FamilyTarget(Modelled):

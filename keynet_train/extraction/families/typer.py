@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from keynet_train.extraction.click_ext import Descriptor, long_first, split_decl
+from keynet_train.extraction.families.click import Descriptor, long_first, split_decl
+from keynet_train.extraction.families.contract import Family, Site
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -16,6 +17,7 @@ from keynet_train.extraction.normalize import (
     type_of_value,
     unknown,
 )
+from keynet_train.extraction.subcommands import as_global, with_parent
 from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref, Scope
 
 _MISSING = object()
@@ -395,9 +397,52 @@ def _type_from_annotation(
     return inferred or "str", None
 
 
+def subcommand_names(target: TyperApp) -> list[str]:
+    """The app's commands and groups, in registration order (a lone command: none)."""
+    if is_single_command(target):
+        return []
+    names = [name for name, _ in target.commands] + target.opaque_commands + target.groups
+    return list(dict.fromkeys(names))
+
+
+def arguments(
+    interp: Interpreter, target: TyperApp, command: str | None, site: Site
+) -> list[Argument]:
+    """The app's arguments (with ``command``: the callback's, then the command's)."""
+    parent = app_arguments(interp, target)
+    if command is None:
+        return parent
+    fn = next((f for n, f in target.commands if n == command), None)
+    if not isinstance(fn, FunctionValue):
+        if command not in target.opaque_commands:  # those were warned about already
+            interp.note(
+                target.line,
+                f"sub-command {command!r} is a nested typer app, not extracted",
+                "warning",
+                partial=True,
+            )
+        return as_global(parent)
+    own = function_arguments(interp, fn)
+    return with_parent(interp, parent, own, command, fn.node.lineno)
+
+
+def _size(target: TyperApp) -> int:
+    return len(target.commands)
+
+
 HANDLERS: dict[str, RefHandler] = {
     "typer.Typer": _new_app,
     "typer.run": _run,
     "typer.Option": _info("option"),
     "typer.Argument": _info("argument"),
 }
+
+FAMILY = Family(
+    parser_type="typer",
+    handlers=HANDLERS,
+    target_types=(TyperApp,),
+    arguments=arguments,
+    subcommands=subcommand_names,
+    command_names=lambda target: set(subcommand_names(target)),
+    size=_size,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from keynet_train.extraction.families.contract import Family, Site
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -17,6 +18,7 @@ from keynet_train.extraction.normalize import (
     type_of_value,
     unknown,
 )
+from keynet_train.extraction.subcommands import as_global, with_parent
 from keynet_train.extraction.values import UNKNOWN, FunctionValue, Ref
 
 _MISSING = object()
@@ -539,6 +541,41 @@ def _descriptor(
     return Descriptor("value", flags)
 
 
+def subcommand_names(target: ClickCommand) -> list[str]:
+    """A group's commands, in registration order (a plain command has none)."""
+    return list(dict.fromkeys(target.subcommands)) if target.is_group else []
+
+
+def arguments(
+    interp: Interpreter, target: ClickCommand, command: str | None, site: Site
+) -> list[Argument]:
+    """The command's parameters (with ``command``: the group's, then the command's)."""
+    parent = command_arguments(interp, target)
+    if command is None:
+        return parent
+    cmd = target.commands.get(command)
+    if cmd is None:
+        interp.note(
+            target.line,
+            f"sub-command {command!r} is not known statically",
+            "warning",
+            partial=True,
+        )
+        return as_global(parent)
+    own = command_arguments(interp, cmd)
+    return with_parent(
+        interp, parent, own, command, cmd.line, nested=cmd.is_group and bool(cmd.subcommands)
+    )
+
+
+def _parts(target: ClickCommand) -> list[ClickCommand]:
+    return list(target.commands.values())
+
+
+def _size(target: ClickCommand) -> int:
+    return len(target.params) + len(target.subcommands)
+
+
 HANDLERS: dict[str, RefHandler] = {
     "click.command": _command(False),
     "click.group": _command(True),
@@ -556,3 +593,14 @@ HANDLERS: dict[str, RefHandler] = {
     "click.DateTime": _str_type,
     "click.Tuple": _str_type,
 }
+
+FAMILY = Family(
+    parser_type="click",
+    handlers=HANDLERS,
+    target_types=(ClickCommand,),
+    arguments=arguments,
+    subcommands=subcommand_names,
+    command_names=lambda target: set(subcommand_names(target)),
+    parts=_parts,
+    size=_size,
+)

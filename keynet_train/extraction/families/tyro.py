@@ -30,15 +30,16 @@ from keynet_train.extraction.dataclass_fields import (
     union_parts,
 )
 from keynet_train.extraction.docstrings import parameter_help
-from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
-from keynet_train.extraction.model import Argument
-from keynet_train.extraction.normalize import type_of_value
-from keynet_train.extraction.targets import (
+from keynet_train.extraction.families.targets import (
     FamilyTarget,
     annotation_type,
     json_default,
     plain_annotation,
+    target_family,
 )
+from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
+from keynet_train.extraction.model import Argument
+from keynet_train.extraction.normalize import type_of_value
 from keynet_train.extraction.values import (
     UNKNOWN,
     ClassValue,
@@ -233,3 +234,5 @@ def _cli(interp: Interpreter, call: CallArgs) -> object:
 HANDLERS: dict[str, RefHandler] = {
     "tyro.cli": _cli,
 }
+
+FAMILY = target_family("tyro", HANDLERS, TyroTarget)

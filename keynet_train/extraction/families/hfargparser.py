@@ -20,13 +20,6 @@ the rules of ``HfArgumentParser._parse_dataclass_field``:
 
 from __future__ import annotations
 
-from keynet_train.extraction.argparse_ext import (
-    Action,
-    ParserValue,
-    _add_action,
-    _apply_constructor_kwargs,
-    parser_arguments,
-)
 from keynet_train.extraction.dataclass_fields import (
     MISSING,
     DataField,
@@ -37,6 +30,15 @@ from keynet_train.extraction.dataclass_fields import (
     literal_values,
     union_parts,
 )
+from keynet_train.extraction.families import argparse as argparse_family
+from keynet_train.extraction.families.argparse import (
+    Action,
+    ParserValue,
+    _add_action,
+    _apply_constructor_kwargs,
+    parser_arguments,
+)
+from keynet_train.extraction.families.contract import Family, Site
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
 from keynet_train.extraction.library_dataclasses import library_dataclass
 from keynet_train.extraction.model import Argument
@@ -395,3 +397,25 @@ HANDLERS: dict[str, RefHandler] = {
     "transformers.HfArgumentParser": new_hf_parser,
     "transformers.hf_argparser.HfArgumentParser": new_hf_parser,
 }
+
+
+def arguments(
+    interp: Interpreter, target: HfParserValue, command: str | None, site: Site
+) -> list[Argument]:
+    """The fields' arguments (:func:`hf_arguments`); with ``command``, argparse's rules."""
+    if command is not None:
+        return argparse_family.arguments(interp, target, command, site)
+    found = hf_arguments(interp, target)
+    return argparse_family.with_pre_parsers(interp, target, site, found, False)
+
+
+FAMILY = Family(
+    parser_type="hfargparser",
+    handlers=HANDLERS,
+    target_types=(HfParserValue,),
+    arguments=arguments,
+    subcommands=argparse_family.FAMILY.subcommands,
+    command_names=argparse_family.FAMILY.command_names,
+    parts=argparse_family.FAMILY.parts,
+    size=argparse_family.FAMILY.size,
+)

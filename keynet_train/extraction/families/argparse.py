@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from keynet_train.extraction.families.contract import Family, Site, describe
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -16,6 +17,7 @@ from keynet_train.extraction.normalize import (
     type_of_value,
     unknown,
 )
+from keynet_train.extraction.subcommands import with_parent
 from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref
 
 SUPPRESS = "==SUPPRESS=="
@@ -616,7 +618,91 @@ def _argument(
     )
 
 
+def subcommand_names(target: ParserValue) -> list[str]:
+    """The sub-commands ``add_parser`` named, in declaration order."""
+    return list(dict.fromkeys(target.subcommands))
+
+
+def command_names(target: ParserValue) -> set[str]:
+    """Every name a sub-command is reachable by (``aliases=`` included)."""
+    return set(target.subparsers)
+
+
+def arguments(
+    interp: Interpreter, target: ParserValue, command: str | None, site: Site
+) -> list[Argument]:
+    """The parser's arguments (with ``command``: the parent's, then the sub-command's).
+
+    The options of pre-parsers whose remainder ``target`` parses come first.
+    """
+    if command is None:
+        found = parser_arguments(interp, target)
+    else:
+        sub = target.subparsers[command]
+        found = with_parent(
+            interp,
+            parser_arguments(interp, target),
+            parser_arguments(interp, sub),
+            command,
+            sub.line,
+            nested=bool(sub.subcommands),
+        )
+    return with_pre_parsers(interp, target, site, found, command is not None)
+
+
+def with_pre_parsers(
+    interp: Interpreter,
+    target: ParserValue,
+    site: Site,
+    arguments: list[Argument],
+    has_command: bool,
+) -> list[Argument]:
+    """Prepend the options of pre-parsers whose remainder ``target`` parses."""
+    seen = {a.name for a in arguments}
+    added: list[Argument] = []
+    for pre in feeders(target):
+        for arg in parser_arguments(interp, pre):
+            if arg.name not in seen:
+                seen.add(arg.name)
+                added.append(arg._replace(scope="global") if has_command else arg)
+        interp.note(
+            site.line,
+            f"config pre-parser: {describe(interp, pre)[4:]} reads its options with "
+            f"parse_known_args and hands the rest to {describe(interp, target)}; "
+            "both parsers' options are reported",
+            path=site.path,
+        )
+    return added + arguments
+
+
+def feeders(target: ParserValue) -> list[ParserValue]:
+    """Pre-parsers of ``target``, and theirs (a chain of pre-parsers), each once."""
+    order: list[ParserValue] = []
+    stack = list(target.fed_by)
+    while stack:
+        pre = stack.pop(0)
+        if pre is not target and pre not in order:
+            order.append(pre)
+            stack.extend(pre.fed_by)
+    return order
+
+
+def _size(target: ParserValue) -> int:
+    return len(target.actions)
+
+
 HANDLERS: dict[str, RefHandler] = {
     "argparse.ArgumentParser": _new_parser,
     "argparse.FileType": _file_type,
 }
+
+FAMILY = Family(
+    parser_type="argparse",
+    handlers=HANDLERS,
+    target_types=(ParserValue,),
+    arguments=arguments,
+    subcommands=subcommand_names,
+    command_names=command_names,
+    parts=feeders,
+    size=_size,
+)

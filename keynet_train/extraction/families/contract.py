@@ -1,0 +1,82 @@
+"""The record every family module exports (``FAMILY``): what the rest of extraction may know.
+
+``select`` picks the parser and asks its family for the arguments; the loader
+asks which modules are never read; the platform-command check asks how the
+family's parser reads a command line. Nothing outside ``families/`` names a
+family's classes.
+
+A ``NamedTuple``, not a dataclass: ``inspect`` of an argparse script must not
+import ``dataclasses`` (docs/development.md, "Start-up").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from keynet_train.extraction.interpreter import Interpreter, RefHandler
+    from keynet_train.extraction.model import Argument
+
+
+class Site(NamedTuple):
+    """Where the script parses its command line: a line, and the file (None: the entrypoint)."""
+
+    line: int
+    path: str | None
+
+
+#: ``arguments(interp, target, command, site)``: the arguments of ``target``;
+#: with ``command`` (a sub-command's name) the parent's options (scope ``global``)
+#: followed by the sub-command's. Raises nothing.
+Arguments = Callable[["Interpreter", Any, "str | None", Site], "list[Argument]"]
+
+
+def no_parts(target: object) -> Sequence[object]:
+    """A target made of nothing else (see :attr:`Family.parts`)."""
+    return []
+
+
+def no_size(target: object) -> int:
+    """A target whose size is not counted (see :attr:`Family.size`)."""
+    return 0
+
+
+class Family(NamedTuple):
+    """One CLI library the extractor models (docs/extraction-rules.md, "Families")."""
+
+    #: The ``parser_type`` of the result (the library's name as ``--json`` spells it).
+    parser_type: str
+    #: Qualified names of the library's callables → their models (the interpreter's handlers).
+    handlers: Mapping[str, RefHandler]
+    #: The classes of the objects the models build that the script may parse with.
+    target_types: tuple[type, ...]
+    #: The arguments of a target (see :data:`Arguments`).
+    arguments: Arguments
+    #: The sub-commands a target declares, in declaration order (empty: none).
+    subcommands: Callable[[Any], list[str]]
+    #: Every name a sub-command is reachable by (aliases included).
+    command_names: Callable[[Any], set[str]]
+    #: Other candidates that are parts of a target, not rival parsers
+    #: (argparse pre-parsers, a click group's commands).
+    parts: Callable[[Any], Sequence[object]] = no_parts
+    #: How much a target declares: the largest is used when no parse is seen.
+    size: Callable[[Any], int] = no_size
+
+
+def describe(interp: Interpreter, target: object) -> str:
+    """``the argparse parser defined at line 3`` (or ``at lib/cli.py:3``), for notes."""
+    kind = getattr(target, "parser_type", "?")
+    path = defined_in(target)
+    where = f"{path}:" if path and path != interp.entry_path else "line "
+    return f"the {kind} parser defined at {where}{defined_at(target)}"
+
+
+def defined_at(target: object) -> int:
+    """The line ``target`` was created at."""
+    return int(getattr(target, "line", 1))
+
+
+def defined_in(target: object) -> str | None:
+    """The file ``target`` was created in (None: the one being read)."""
+    return str(getattr(target, "defined_in", "")) or None

@@ -1,0 +1,76 @@
+"""Every family is known to the rest of extraction only through its ``FAMILY`` record."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pathlib
+
+import pytest
+
+from keynet_train.extraction.families import FAMILIES, family_of
+from keynet_train.extraction.select import _HANDLERS, extract_from_tree
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[3] / "keynet_train" / "extraction"
+PARSER_TYPES = ("argparse", "click", "typer", "hfargparser", "fire", "tyro", "globals")
+
+
+def test_one_module_per_family_each_exporting_its_record() -> None:
+    assert tuple(f.parser_type for f in FAMILIES) == PARSER_TYPES
+    for family in FAMILIES:
+        module = importlib.import_module(f"keynet_train.extraction.families.{family.parser_type}")
+        assert module.FAMILY is family
+        for target_type in family.target_types:
+            # The result's parser_type and the record's are one name.
+            assert target_type.parser_type == family.parser_type
+
+
+def test_select_knows_every_family_handler_and_names_no_family() -> None:
+    for family in FAMILIES:
+        for name, handler in family.handlers.items():
+            assert _HANDLERS[name] is handler
+    tree = ast.parse((PACKAGE / "select.py").read_text(encoding="utf-8"))
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    }
+    family_modules = {f"keynet_train.extraction.families.{t}" for t in PARSER_TYPES}
+    assert not imported & family_modules
+
+
+def test_a_subclassed_model_finds_its_own_family() -> None:
+    """HfArgumentParser's model extends argparse's; its results say hfargparser."""
+    from keynet_train.extraction.families.hfargparser import HfParserValue
+
+    parser = HfParserValue(1)
+    family = family_of(parser)
+    assert family is not None and family.parser_type == "hfargparser"
+    assert family_of(object()) is None
+    assert family_of(None) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "parser_type", "names"),
+    [
+        (
+            "import argparse\np = argparse.ArgumentParser()\np.add_argument('--lr')\n"
+            "p.parse_args()\n",
+            "argparse",
+            ["lr"],
+        ),
+        (
+            "import click\n@click.command()\n@click.option('--lr')\ndef main(lr): pass\nmain()\n",
+            "click",
+            ["lr"],
+        ),
+        ("import typer\ndef main(lr: float = 0.1): pass\ntyper.run(main)\n", "typer", ["lr"]),
+        ("import fire\ndef main(lr=0.1): pass\nfire.Fire(main)\n", "fire", ["lr"]),
+    ],
+)
+def test_each_family_is_reached_through_the_record(
+    source: str, parser_type: str, names: list[str]
+) -> None:
+    result = extract_from_tree(ast.parse(source), "train.py")
+    assert result.parser_type == parser_type
+    assert [a.name for a in result.arguments] == names
