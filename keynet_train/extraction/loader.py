@@ -52,7 +52,7 @@ from keynet_train.extraction.values import (
 )
 
 if TYPE_CHECKING:
-    from keynet_train.extraction.interpreter import Interpreter
+    from keynet_train.extraction.statements import StatementExecutor
 
 __all__ = [
     "MAX_FILES",
@@ -289,7 +289,7 @@ class ModuleLoader:
         self.library_paths: set[str] = set()
 
     # ----------------------------------------------------------- statements
-    def exec_import(self, interp: Interpreter, stmt: ast.Import, scope: Scope) -> None:
+    def exec_import(self, interp: StatementExecutor, stmt: ast.Import, scope: Scope) -> None:
         """``import a.b.c`` binds ``a``; ``import a.b as c`` binds ``c`` to ``a.b``."""
         for alias in stmt.names:
             if alias.asname:
@@ -298,7 +298,9 @@ class ModuleLoader:
                 top = alias.name.split(".", 1)[0]
                 scope.assign(top, self._lazy_module(interp, alias.name, top))
 
-    def exec_import_from(self, interp: Interpreter, stmt: ast.ImportFrom, scope: Scope) -> None:
+    def exec_import_from(
+        self, interp: StatementExecutor, stmt: ast.ImportFrom, scope: Scope
+    ) -> None:
         """``from m import a as b`` binds lazily; ``from m import *`` copies names now."""
         name = self.absolute_name(stmt.module or "", stmt.level, scope)
         for alias in stmt.names:
@@ -330,7 +332,7 @@ class ModuleLoader:
         return f"{base}.{module}" if module else base
 
     # ------------------------------------------------------------ resolving
-    def import_attr(self, interp: Interpreter, module: str, attr: str) -> object:
+    def import_attr(self, interp: StatementExecutor, module: str, attr: str) -> object:
         """The value of ``from module import attr`` (loading ``module``), for other models too.
 
         A name a model handles stays a :class:`Ref`; a name the module does not
@@ -358,7 +360,7 @@ class ModuleLoader:
         finally:
             self.depth -= 1
 
-    def module_attr(self, interp: Interpreter, mod: ModuleValue, attr: str) -> object:
+    def module_attr(self, interp: StatementExecutor, mod: ModuleValue, attr: str) -> object:
         """``mod.attr``: its namespace, else a submodule of a package, else UNKNOWN.
 
         Raises:
@@ -380,7 +382,7 @@ class ModuleLoader:
             return mod.name
         return value
 
-    def load(self, interp: Interpreter, name: str) -> ModuleValue | None:
+    def load(self, interp: StatementExecutor, name: str) -> ModuleValue | None:
         """The module ``name`` (absolute, dotted), read and run once per run; None if unreadable.
 
         Parents are loaded first, as at runtime, and the child is bound in
@@ -435,7 +437,7 @@ class ModuleLoader:
         return bool(top) and top not in NEVER_READ and top not in _STDLIB
 
     # ------------------------------------------------------------ executing
-    def _execute(self, interp: Interpreter, spec: ModuleSpec) -> ModuleValue | None:
+    def _execute(self, interp: StatementExecutor, spec: ModuleSpec) -> ModuleValue | None:
         display = _display(spec.path) if spec.path is not None else spec.name
         tree = self._read(interp, spec, display)
         if tree is None and spec.path is not None:
@@ -452,7 +454,7 @@ class ModuleLoader:
         module.loaded = True
         return module
 
-    def _read(self, interp: Interpreter, spec: ModuleSpec, display: str) -> ast.Module | None:
+    def _read(self, interp: StatementExecutor, spec: ModuleSpec, display: str) -> ast.Module | None:
         """Parse the module's file within the file, byte and depth budgets; None if not."""
         if spec.path is None:
             return None
@@ -503,7 +505,7 @@ class ModuleLoader:
             )
         return None
 
-    def _run_body(self, interp: Interpreter, module: ModuleValue, tree: ast.Module) -> None:
+    def _run_body(self, interp: StatementExecutor, module: ModuleValue, tree: ast.Module) -> None:
         """Walk the module body with its own step allowance, then give the steps back.
 
         A module's top-level code spends at most ``MODULE_STEPS`` and does not
@@ -542,7 +544,7 @@ class ModuleLoader:
             interp.defs_only = saved_defs_only
             interp.max_steps = min(TOTAL_STEPS, saved_limit + (interp.steps - start))
 
-    def _star_import(self, interp: Interpreter, name: str, scope: Scope, line: int) -> None:
+    def _star_import(self, interp: StatementExecutor, name: str, scope: Scope, line: int) -> None:
         module = self.load(interp, name)
         if module is None:
             interp.note(line, f"'from {name} import *': module not found; its names are unknown")
@@ -561,7 +563,7 @@ class ModuleLoader:
             else:
                 scope.assign(n, self._lazy_attr(interp, name, n))
 
-    def _defer_star_import(self, interp: Interpreter, name: str, scope: Scope) -> None:
+    def _defer_star_import(self, interp: StatementExecutor, name: str, scope: Scope) -> None:
         """A library's ``from m import *``: names are looked up in ``m`` only when missed.
 
         Package ``__init__`` files of large libraries star-import hundreds of
@@ -595,7 +597,7 @@ class ModuleLoader:
         stars.append(resolve)
 
     # ------------------------------------------------------------ laziness
-    def _lazy_module(self, interp: Interpreter, dotted: str, bound: str) -> object:
+    def _lazy_module(self, interp: StatementExecutor, dotted: str, bound: str) -> object:
         """What ``import dotted`` binds under ``bound`` (``a`` or the ``as`` name)."""
         if not self._readable(dotted):
             return Ref(_alias(bound))
@@ -611,7 +613,7 @@ class ModuleLoader:
 
         return LazyImport(resolve)
 
-    def _lazy_attr(self, interp: Interpreter, module: str, attr: str) -> object:
+    def _lazy_attr(self, interp: StatementExecutor, module: str, attr: str) -> object:
         if _modelled(interp, f"{_alias(module)}.{attr}"):
             return Ref(f"{_alias(module)}.{attr}")
         return LazyImport(lambda: self.import_attr(interp, module, attr))
@@ -645,7 +647,7 @@ def _alias(name: str) -> str:
     return _MODULE_ALIASES.get(top, top) + dot + rest
 
 
-def _modelled(interp: Interpreter, full: str) -> bool:
+def _modelled(interp: StatementExecutor, full: str) -> bool:
     return full in interp.handlers or full in MODELLED_NAMES
 
 
