@@ -1,8 +1,13 @@
-"""Expression evaluation for the static interpreter (the statement side is in ``interpreter``)."""
+"""Expression evaluation for the static interpreter (statements are in ``statements``).
+
+One handler per expression kind, in the ``_EXPRESSIONS`` table.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import Any
 
 from keynet_train.extraction.operations import (
     BINOPS,
@@ -75,6 +80,7 @@ class ExpressionEvaluator:
         if node is None:
             return None
         self.tick()
+        # The four most frequent kinds are tested before the table lookup.
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -83,75 +89,71 @@ class ExpressionEvaluator:
             return self.get_attr(self.eval(node.value, scope), node.attr)
         if isinstance(node, ast.Call):
             return self.eval_call(node, scope)
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            items: list[object] = []
-            for elt in node.elts:
-                if isinstance(elt, ast.Starred):
-                    seq = self.iterate(self.eval(elt.value, scope))
-                    if seq is None:
-                        return UNKNOWN
-                    items.extend(seq)
-                else:
-                    items.append(self.eval(elt, scope))
-                if len(items) > MAX_SEQUENCE:
+        handler = _EXPRESSIONS.get(type(node))
+        return UNKNOWN if handler is None else handler(self, node, scope)
+
+    def _sequence(self, node: ast.Tuple | ast.List | ast.Set, scope: Scope) -> object:
+        items: list[object] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                seq = self.iterate(self.eval(elt.value, scope))
+                if seq is None:
                     return UNKNOWN
-            if isinstance(node, ast.Tuple):
-                return tuple(items)
-            if isinstance(node, ast.Set):
-                return to_set(items)
-            return items
-        if isinstance(node, ast.Dict):
-            result: dict[object, object] = {}
-            for k, v in zip(node.keys, node.values, strict=False):
-                if k is None:
-                    sub = self.eval(v, scope)
-                    if not isinstance(sub, dict):
-                        return UNKNOWN
-                    result.update(sub)
-                    continue
-                key = self.eval(k, scope)
-                if not hashable(key):
-                    return UNKNOWN
-                result[key] = self.eval(v, scope)
-            return result
-        if isinstance(node, ast.BinOp):
-            return self.binop(node.op, self.eval(node.left, scope), self.eval(node.right, scope))
-        if isinstance(node, ast.UnaryOp):
-            return unaryop(node.op, self.eval(node.operand, scope))
-        if isinstance(node, ast.BoolOp):
-            return self._boolop(node, scope)
-        if isinstance(node, ast.Compare):
-            return self._compare(node, scope)
-        if isinstance(node, ast.IfExp):
-            truth = self.truth(self.eval(node.test, scope))
-            if truth is None:
+                items.extend(seq)
+            else:
+                items.append(self.eval(elt, scope))
+            if len(items) > MAX_SEQUENCE:
                 return UNKNOWN
-            return self.eval(node.body if truth else node.orelse, scope)
-        if isinstance(node, ast.JoinedStr):
-            return self._joined_str(node, scope)
-        if isinstance(node, ast.Subscript):
-            return self._subscript(node, scope)
-        if isinstance(node, ast.Lambda):
-            fn = FunctionValue(
-                node=node,
-                closure=scope,
-                defaults=[self.eval(d, scope) for d in node.args.defaults],
-                kw_defaults=[
-                    self.eval(d, scope) if d is not None else None for d in node.args.kw_defaults
-                ],
-                name="<lambda>",
-            )
-            fn.path = self.path
-            return fn
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            return self._comprehension(node, scope)
-        if isinstance(node, ast.NamedExpr):
-            value = self.eval(node.value, scope)
-            self.assign(node.target, value, scope)
-            return value
-        if isinstance(node, ast.Starred):
+        if isinstance(node, ast.Tuple):
+            return tuple(items)
+        if isinstance(node, ast.Set):
+            return to_set(items)
+        return items
+
+    def _dict(self, node: ast.Dict, scope: Scope) -> object:
+        result: dict[object, object] = {}
+        for k, v in zip(node.keys, node.values, strict=False):
+            if k is None:
+                sub = self.eval(v, scope)
+                if not isinstance(sub, dict):
+                    return UNKNOWN
+                result.update(sub)
+                continue
+            key = self.eval(k, scope)
+            if not hashable(key):
+                return UNKNOWN
+            result[key] = self.eval(v, scope)
+        return result
+
+    def _binop(self, node: ast.BinOp, scope: Scope) -> object:
+        return self.binop(node.op, self.eval(node.left, scope), self.eval(node.right, scope))
+
+    def _unaryop(self, node: ast.UnaryOp, scope: Scope) -> object:
+        return unaryop(node.op, self.eval(node.operand, scope))
+
+    def _if_exp(self, node: ast.IfExp, scope: Scope) -> object:
+        truth = self.truth(self.eval(node.test, scope))
+        if truth is None:
             return UNKNOWN
-        return UNKNOWN
+        return self.eval(node.body if truth else node.orelse, scope)
+
+    def _lambda(self, node: ast.Lambda, scope: Scope) -> object:
+        fn = FunctionValue(
+            node=node,
+            closure=scope,
+            defaults=[self.eval(d, scope) for d in node.args.defaults],
+            kw_defaults=[
+                self.eval(d, scope) if d is not None else None for d in node.args.kw_defaults
+            ],
+            name="<lambda>",
+        )
+        fn.path = self.path
+        return fn
+
+    def _named_expr(self, node: ast.NamedExpr, scope: Scope) -> object:
+        value = self.eval(node.value, scope)
+        self.assign(node.target, value, scope)
+        return value
 
     def truth(self, value: object) -> bool | None:
         """Python truthiness of a known value; None when unknown."""
@@ -348,6 +350,29 @@ class ExpressionEvaluator:
         if isinstance(value, ClassValue) and value.is_enum:
             return [value.namespace[m] for m in value.members]
         return None
+
+
+#: The handler of each expression kind after the four :meth:`ExpressionEvaluator.eval`
+#: tests first; kinds not listed (``*x`` outside a call or display...) are UNKNOWN.
+_EXPRESSIONS: dict[type[ast.expr], Callable[[ExpressionEvaluator, Any, Scope], object]] = {
+    ast.Tuple: ExpressionEvaluator._sequence,
+    ast.List: ExpressionEvaluator._sequence,
+    ast.Set: ExpressionEvaluator._sequence,
+    ast.Dict: ExpressionEvaluator._dict,
+    ast.BinOp: ExpressionEvaluator._binop,
+    ast.UnaryOp: ExpressionEvaluator._unaryop,
+    ast.BoolOp: ExpressionEvaluator._boolop,
+    ast.Compare: ExpressionEvaluator._compare,
+    ast.IfExp: ExpressionEvaluator._if_exp,
+    ast.JoinedStr: ExpressionEvaluator._joined_str,
+    ast.Subscript: ExpressionEvaluator._subscript,
+    ast.Lambda: ExpressionEvaluator._lambda,
+    ast.ListComp: ExpressionEvaluator._comprehension,
+    ast.SetComp: ExpressionEvaluator._comprehension,
+    ast.GeneratorExp: ExpressionEvaluator._comprehension,
+    ast.DictComp: ExpressionEvaluator._comprehension,
+    ast.NamedExpr: ExpressionEvaluator._named_expr,
+}
 
 
 def _named(value: object) -> bool:
