@@ -37,9 +37,13 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keynet_train.errors import ExtractionError
 from keynet_train.files import UnreadableFile, read_regular_file
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["library_paths", "pth_entries", "venv_site_packages", "virtualenv_of"]
 
@@ -259,16 +263,11 @@ def _run_capped(argv: list[str], interpreter: Path) -> tuple[int, bytes]:
 
     Bounded in time (:data:`QUERY_TIMEOUT`) and in memory: a program that
     prints endlessly is stopped once it passes :data:`MAX_QUERY_OUTPUT` bytes.
-    A reader thread (not ``select``, which does not work on Windows pipes)
-    lets the wait have a deadline.
 
     Raises:
         ExtractionError: it cannot be started, hangs or prints too much.
     """
-    import io
     import subprocess
-    import threading
-    from typing import cast
 
     hint = "Pass the interpreter of the environment the script runs in, e.g. .venv/bin/python."
     try:
@@ -281,6 +280,33 @@ def _run_capped(argv: list[str], interpreter: Path) -> tuple[int, bytes]:
     except (OSError, ValueError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise ExtractionError(f"--python {interpreter}: cannot run it ({reason})", hint) from None
+    returncode, output, hung = _wait_capped(proc)
+    if hung:
+        raise ExtractionError(
+            f"--python {interpreter}: no answer within {QUERY_TIMEOUT:.0f} s", hint
+        ) from None
+    if len(output) > MAX_QUERY_OUTPUT:
+        raise ExtractionError(
+            f"--python {interpreter}: printed more than {MAX_QUERY_OUTPUT} bytes when asked "
+            "for its sysconfig paths; not a Python interpreter",
+            hint,
+        )
+    return returncode, output
+
+
+def _wait_capped(proc: subprocess.Popen[bytes]) -> tuple[int, bytes, bool]:
+    """Read ``proc``'s stdout and wait for it, killing it when it hangs or prints too much.
+
+    Its exit status, what it printed (at most one read past
+    :data:`MAX_QUERY_OUTPUT` bytes) and whether it hung. A reader thread (not
+    ``select``, which does not work on Windows pipes) lets the wait have a
+    deadline. Raises nothing.
+    """
+    import io
+    import subprocess
+    import threading
+    from typing import cast
+
     chunks: list[bytes] = []
     received = [0]
     # stdout=PIPE with the default buffering is a BufferedReader, which has read1
@@ -309,17 +335,7 @@ def _run_capped(argv: list[str], interpreter: Path) -> tuple[int, bytes]:
     finally:
         reader.join(5)
         stdout.close()
-    if hung:
-        raise ExtractionError(
-            f"--python {interpreter}: no answer within {QUERY_TIMEOUT:.0f} s", hint
-        ) from None
-    if received[0] > MAX_QUERY_OUTPUT:
-        raise ExtractionError(
-            f"--python {interpreter}: printed more than {MAX_QUERY_OUTPUT} bytes when asked "
-            "for its sysconfig paths; not a Python interpreter",
-            hint,
-        )
-    return returncode, b"".join(chunks)
+    return returncode, b"".join(chunks), hung
 
 
 def _running_interpreter_paths() -> list[Path]:

@@ -143,6 +143,20 @@ def render_parts(
     # The sub-command's name follows the parent's positionals: none may be left out.
     refusals += _place_positionals(before, values, words, context, True, followed=True)
     refusals += _place_positionals(positionals, values, words, context, explicit_defaults)
+    refusals += _refusals_before_command(before, values, words, prefixes)
+    if refusals:
+        raise UnrenderableError(refusals)
+    return RenderedParts(_ordered(result, before, positionals, words, prefixes), words)
+
+
+def _refusals_before_command(
+    before: list[Argument],
+    values: Mapping[str, object],
+    words: dict[str, list[str]],
+    prefixes: str,
+) -> list[Refusal]:
+    """The parent's positionals that would swallow or hide the sub-command's name."""
+    refusals: list[Refusal] = []
     for argument in before:
         if argument.nargs in ("*", "+"):
             refusals.append(
@@ -161,8 +175,22 @@ def render_parts(
                     "end the options before the sub-command)",
                 )
             )
-    if refusals:
-        raise UnrenderableError(refusals)
+    return refusals
+
+
+def _ordered(
+    result: ExtractionResult,
+    before: list[Argument],
+    positionals: list[Argument],
+    words: dict[str, list[str]],
+    prefixes: str,
+) -> list[str]:
+    """The words in the order the parser reads them.
+
+    The parent's options and positionals, the sub-command, its options, then
+    its positionals (after ``--`` where they could be read as options or
+    option values). Raises nothing.
+    """
     argv: list[str] = []
     for argument in result.arguments:
         if argument.scope == "global" and argument.kind != "positional":
@@ -182,7 +210,7 @@ def render_parts(
     )
     if tail and (greedy or any(word[:1] and word[0] in prefixes for word in tail)):
         argv.append("--")
-    return RenderedParts(argv + tail, words)
+    return argv + tail
 
 
 def _positionals(result: ExtractionResult, scope: str | None) -> list[Argument]:
