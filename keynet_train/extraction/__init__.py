@@ -108,7 +108,7 @@ def _extract(
     environ: Mapping[str, str] | None,
     follow_imports: bool,
 ) -> ExtractionResult:
-    from keynet_train.extraction.loader import is_inside, project_roots, real_roots
+    from keynet_train.extraction.finder import is_inside, project_roots, real_roots
     from keynet_train.extraction.source import load_source
 
     if not is_inside(path, real_roots(project_roots(path, context))):
@@ -157,12 +157,8 @@ def _loader(
     import os
 
     from keynet_train.extraction.environment import library_paths
-    from keynet_train.extraction.loader import (
-        ModuleFinder,
-        ModuleLoader,
-        entry_package,
-        project_roots,
-    )
+    from keynet_train.extraction.finder import ModuleFinder, entry_package, project_roots
+    from keynet_train.extraction.loader import ModuleLoader
 
     env = os.environ if environ is None else environ
     chosen = python or env.get("KEYNET_PYTHON") or None

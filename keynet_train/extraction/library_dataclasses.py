@@ -16,8 +16,9 @@ unresolved; each field that needs one gets a diagnostic.
 from __future__ import annotations
 
 from keynet_train.errors import KeynetError
+from keynet_train.extraction.finder import ModuleFinder
 from keynet_train.extraction.interpreter import Interpreter
-from keynet_train.extraction.loader import ModuleFinder, ModuleLoader
+from keynet_train.extraction.loader import ModuleLoader
 from keynet_train.extraction.values import ClassValue, Ref
 
 #: transformers' argument dataclasses and the module (under ``transformers``) defining each.

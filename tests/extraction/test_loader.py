@@ -15,6 +15,7 @@ from keynet_train.errors import ExtractionError
 from keynet_train.extraction import ExtractionResult, extract_hyperparameters
 from keynet_train.extraction import loader as loader_module
 from keynet_train.extraction.environment import library_paths, pth_entries
+from keynet_train.extraction.finder import ModuleFinder
 
 
 def _write(root: pathlib.Path, files: dict[str, str]) -> None:
@@ -199,7 +200,7 @@ def test_each_module_is_read_once(tmp_path: pathlib.Path) -> None:
             "p.parse_args()\n",
         },
     )
-    finder = loader_module.ModuleFinder([tmp_path], [])
+    finder = ModuleFinder([tmp_path], [])
     loader = loader_module.ModuleLoader(finder)
     from keynet_train.extraction.select import extract_from_tree
     from keynet_train.extraction.source import load_source
@@ -447,7 +448,7 @@ def test_models_can_resolve_a_dotted_module_and_a_name(tmp_path: pathlib.Path) -
     from keynet_train.extraction.values import ClassValue, ModuleValue, Ref
 
     _write(tmp_path, {"lib/__init__.py": "", "lib/args.py": "class Args:\n    lr: float = 0.1\n"})
-    finder = loader_module.ModuleFinder([tmp_path], [])
+    finder = ModuleFinder([tmp_path], [])
     import ast
 
     interp = Interpreter(

@@ -223,7 +223,7 @@ def _read_near(interp: Interpreter, name: str) -> str | None:
     script naming ``/home/me/.netrc``, a symlink leaving the project, a FIFO
     or ``/dev/stdin`` is treated as not found (docs/security.md).
     """
-    from keynet_train.extraction.loader import is_inside, real_roots
+    from keynet_train.extraction.finder import is_inside, real_roots
     from keynet_train.files import UnreadableFile, open_regular_fd
 
     here = Path(interp.path).parent
