@@ -44,6 +44,17 @@ BUILD_HEARTBEAT_SECONDS = 30.0
 _STEP_RE = re.compile(r"^STEP (\d+)(?:/(\d+))?: (.*)$")
 _IMAGE_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+# Sent with every build (the caller's parameters override them).
+_BUILD_PARAMS: dict[str, Any] = {
+    "layers": True,
+    "rm": True,
+    # Also remove the working container when a step fails (rm alone does not).
+    "forcerm": True,
+    # Without an explicit format the libpod API builds Docker-format
+    # intermediates that its own cache lookup never matches, so every
+    # build started from scratch. OCI is also what `podman build` uses.
+    "outputformat": OCI_MANIFEST,
+}
 _UNCONSUMED_ARGS_RE = re.compile(
     r"^\[Warning\] one or more build args were not consumed: \[(.*)\]$"
 )
@@ -208,17 +219,7 @@ class ImageBuilder(ImageStore):
             BuildError: a step failed, the service refused, or no image id came back.
             PodmanUnavailableError: the connection to the service broke.
         """
-        params = {
-            "layers": True,
-            "rm": True,
-            # Also remove the working container when a step fails (rm alone does not).
-            "forcerm": True,
-            # Without an explicit format the libpod API builds Docker-format
-            # intermediates that its own cache lookup never matches, so every
-            # build started from scratch. OCI is also what `podman build` uses.
-            "outputformat": OCI_MANIFEST,
-            **params,
-        }
+        params = {**_BUILD_PARAMS, **params}
         progress = _BuildProgress()
         live = live_progress(reporter)
         spinner: list[LiveTask] = []

@@ -269,6 +269,28 @@ def check_ssh_url(url: str, source: str) -> None:
         raise ConfigError(message, hint=hint) from None
 
 
+def _explicit_choice(url: str, source: str, environ: Mapping[str, str]) -> ServiceChoice:
+    """The choice of a URL the user gave (``source``: flag, env or config), checked.
+
+    Raises:
+        InputError: the URL carries a password.
+        UsageError / ConfigError: an ``ssh://`` URL breaks the connection grammar.
+    """
+    if has_password(url):
+        # Refused before the URL is shown anywhere (whoami, errors, --json).
+        raise InputError(
+            f"The podman service URL {mask_userinfo(url)} "
+            f"({EXPLICIT_REASONS[source]}) carries a password; refused so that it is "
+            "never printed or passed on.",
+            "Use ssh keys (ssh://user@host/run/podman/podman.sock, CONTAINER_SSHKEY) "
+            "instead of a password in the URL.",
+        )
+    check_ssh_url(url, source)
+    # podman's own variable for the key of an ssh:// CONTAINER_HOST.
+    identity = environ.get("CONTAINER_SSHKEY") if url.startswith("ssh://") else None
+    return ServiceChoice(normalize_url(url), source, EXPLICIT_REASONS[source], identity or None)
+
+
 def choose_service(
     explicit_url: str | None,
     source: str,
@@ -294,22 +316,8 @@ def choose_service(
             default connection.
         InputError: the explicit URL carries a password (``ssh://user:secret@host``).
     """
-    if explicit_url and has_password(explicit_url):
-        # Refused before the URL is shown anywhere (whoami, errors, --json).
-        raise InputError(
-            f"The podman service URL {mask_userinfo(explicit_url)} "
-            f"({EXPLICIT_REASONS[source]}) carries a password; refused so that it is "
-            "never printed or passed on.",
-            "Use ssh keys (ssh://user@host/run/podman/podman.sock, CONTAINER_SSHKEY) "
-            "instead of a password in the URL.",
-        )
     if explicit_url:
-        check_ssh_url(explicit_url, source)
-        # podman's own variable for the key of an ssh:// CONTAINER_HOST.
-        identity = environ.get("CONTAINER_SSHKEY") if explicit_url.startswith("ssh://") else None
-        return ServiceChoice(
-            normalize_url(explicit_url), source, EXPLICIT_REASONS[source], identity or None
-        )
+        return _explicit_choice(explicit_url, source, environ)
     connection = default_connection(connections(environ), environ)
     if connection is not None:
         check_ssh_url(connection.uri, "connection")

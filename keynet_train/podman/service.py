@@ -255,6 +255,25 @@ def _descendant_pids(root: int) -> list[int]:
     return found
 
 
+def _check_answers(url: str, choice: podman_connection.ServiceChoice) -> None:
+    """Fail unless the service the user named (``choice``, at ``url``) answers.
+
+    Raises:
+        PodmanUnavailableError: ssh cannot reach the host, or nothing answers at ``url``.
+        ConfigError: an ``ssh://`` URL breaks the connection grammar.
+    """
+    if url.startswith("ssh://"):
+        # Fails fast with ssh's own reason instead of a 300 s wait.
+        podman_connection.check_ssh(url, choice.identity)
+    if not ping(url, identity=choice.identity, ssh_checked=True):
+        raise PodmanUnavailableError(
+            f"No podman service answers at {url} ({choice.reason})",
+            hint="Start it with `podman system service --time=0 <url>` (a podman "
+            "machine: `podman machine start`), or drop --podman-url/CONTAINER_HOST "
+            "to let keynet-train start one.",
+        )
+
+
 @contextlib.contextmanager
 def connect(
     url: str | None = None,
@@ -285,16 +304,7 @@ def connect(
         choice = choose_service(url, source, environ)
         target = choice.url
         if target is not None and choice.source not in ("socket", "machine"):
-            if target.startswith("ssh://"):
-                # Fails fast with ssh's own reason instead of a 300 s wait.
-                podman_connection.check_ssh(target, choice.identity)
-            if not ping(target, identity=choice.identity, ssh_checked=True):
-                raise PodmanUnavailableError(
-                    f"No podman service answers at {target} ({choice.reason})",
-                    hint="Start it with `podman system service --time=0 <url>` (a podman "
-                    "machine: `podman machine start`), or drop --podman-url/CONTAINER_HOST "
-                    "to let keynet-train start one.",
-                )
+            _check_answers(target, choice)
         if target is None:
             if shutil.which("podman") is None:
                 raise PodmanUnavailableError(

@@ -109,3 +109,31 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
 def test_each_package_says_what_it_owns(package: str) -> None:
     doc = ast.get_docstring(ast.parse((PACKAGE / package / "__init__.py").read_text()))
     assert doc and "Owns" in doc
+
+
+# podman-py and the transports whose errors reach us through it (docs/architecture.md).
+PODMAN_PY = frozenset({"podman", "requests", "urllib3"})
+
+
+def _podman_py_importers(root: Path) -> list[str]:
+    """The modules under ``root`` that import podman-py (or its transports), lazily or not."""
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            if any(name.split(".")[0] in PODMAN_PY for name in names):
+                found.add(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def test_only_the_podman_api_module_imports_podman_py(tmp_path: Path) -> None:
+    assert _podman_py_importers(PACKAGE) == ["podman/api.py"]
+    (tmp_path / "podman").mkdir()
+    (tmp_path / "podman" / "builder.py").write_text("def f():\n    import podman.errors\n")
+    (tmp_path / "podman" / "api.py").write_text("from requests import Session\n")
+    assert _podman_py_importers(tmp_path) == ["podman/api.py", "podman/builder.py"]
