@@ -327,6 +327,8 @@ def _stat_key(st: os.stat_result) -> list[int]:
 
 def _key(path: str | Path) -> str:
     """The memo key of a file: its absolute path (context paths already are)."""
+    if isinstance(path, str) and path.startswith("/"):
+        return path  # the common case, once per file of the context: no conversion
     text = os.fsdecode(path)
     return text if os.path.isabs(text) else os.path.abspath(text)
 
@@ -352,7 +354,7 @@ class FileDigests:
             if isinstance(data, dict):
                 self._memo = {k: v for k, v in data.items() if isinstance(v, list)}
 
-    def digest(self, path: Path) -> str:
+    def digest(self, path: str | Path) -> str:
         """SHA-256 of the regular file at ``path``, read only if its stat changed.
 
         Raises:
@@ -394,7 +396,7 @@ class FileDigests:
         self.files_streamed += 1
         self._remember(_key(path), st, digest, True)
 
-    def unchanged_as(self, path: Path, st: os.stat_result) -> str | None:
+    def unchanged_as(self, path: str | Path, st: os.stat_result) -> str | None:
         """The digest known in this run for ``path`` if ``st`` (just taken) is the stat it had."""
         return self._known(_key(path), st, racy_ok=True)
 
@@ -480,8 +482,7 @@ def context_fingerprint(
         return None
     hasher.update(dockerfile.encode("utf-8", "surrogateescape"))
     try:
-        for entry in summary.entries:
-            source = _source(summary, entry.path)
+        for entry, source in summary.sources():
             st = os.lstat(source)
             content = ""
             if stat.S_ISLNK(st.st_mode):
@@ -498,16 +499,9 @@ def context_fingerprint(
     return hasher.hexdigest()
 
 
-def _reading(digests: FileDigests) -> Callable[[Path, os.stat_result], str | None]:
+def _reading(digests: FileDigests) -> Callable[[str, os.stat_result], str | None]:
     """``digests.digest`` with the signature of :meth:`FileDigests.unchanged_as`."""
     return lambda path, _st: digests.digest(path)
-
-
-def _source(summary: ContextSummary, path: str) -> Path:
-    """Where an entry of ``summary`` is read from (the Dockerfile may live outside)."""
-    if path == ".keynet-Dockerfile" and summary.dockerfile_name == path:
-        return summary.dockerfile
-    return summary.context_dir / path
 
 
 def _entry_line(path: str, kind: str, mode: int, content: object) -> bytes:
@@ -537,11 +531,9 @@ def context_shape(
     hasher.update(json.dumps([sorted(build_args.items()), platform]).encode())
     try:
         hasher.update(summary.dockerfile.read_bytes())
-        for entry in summary.entries:
+        for entry, source in summary.sources():
             # The scan's mode and size: no stat per file (links are read: rare).
-            content: object = (
-                os.readlink(_source(summary, entry.path)) if entry.kind == "symlink" else entry.size
-            )
+            content: object = os.readlink(source) if entry.kind == "symlink" else entry.size
             hasher.update(_entry_line(entry.path, entry.kind, entry.mode, content))
     except OSError:
         return None

@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ FILE_WARN_BYTES = 100 * 1024 * 1024
 # and deleting each) dominate a push whatever their size.
 FILE_COUNT_WARN = 10_000
 BUSIEST_DIRECTORIES_SHOWN = 3
+#: The name a Dockerfile from outside the context is sent under, as the docker CLI does.
+PRIVATE_DOCKERFILE = ".keynet-Dockerfile"
 LARGEST_FILES_SHOWN = 5
 
 _MIB = 1024 * 1024
@@ -83,6 +86,18 @@ class ContextSummary:
         """The biggest regular files, largest first."""
         files = [e for e in self.entries if e.kind == "file"]
         return sorted(files, key=lambda e: (-e.size, e.path))[:LARGEST_FILES_SHOWN]
+
+    def sources(self) -> Iterator[tuple[ContextEntry, str]]:
+        """Each entry with the path it is read from (the Dockerfile may live outside)."""
+        # Plain strings, not Path objects: this runs once per file (20,000
+        # times for a large context) and pathlib's joins cost more than the I/O.
+        root = os.fspath(self.context_dir).rstrip(os.sep) + os.sep
+        outside = self.dockerfile_name == PRIVATE_DOCKERFILE
+        for entry in self.entries:
+            if outside and entry.path == PRIVATE_DOCKERFILE:
+                yield entry, os.fspath(self.dockerfile)
+            else:
+                yield entry, root + entry.path
 
     def matcher(self) -> IgnoreMatcher:
         """The ignore matcher this summary was computed with."""
@@ -255,11 +270,11 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
         always.add(dockerfile_name)
     except ValueError:
         # Outside the context: sent under a private name, as the docker CLI does.
-        dockerfile_name = ".keynet-Dockerfile"
+        dockerfile_name = PRIVATE_DOCKERFILE
 
     entries: list[ContextEntry] = []
     _walk(context, "", matcher, always, entries)
-    if dockerfile_name == ".keynet-Dockerfile":
+    if dockerfile_name == PRIVATE_DOCKERFILE:
         entries.append(ContextEntry(dockerfile_name, "file", _size(dockerfile), stat.S_IFREG))
 
     summary = ContextSummary(
@@ -329,9 +344,6 @@ KEYNET_FOLDER = ".keynet"
 RUNS_FOLDER = f"{KEYNET_FOLDER}/runs"
 
 
-# Over 60 lines on purpose: one loop over every entry of the context (tens of
-# thousands for a large one) with its stack; the per-entry decisions share the
-# stat result and the matcher, and a call per entry would be paid on every file.
 def _walk(
     root: Path,
     relative: str,
@@ -364,15 +376,9 @@ def _walk(
             # keynet-train's records (run logs, callbacks) are never image content:
             # sent, they would also change the context, and so rebuild, every run.
             continue
-        try:
-            st = child.stat(follow_symlinks=False)
-        except FileNotFoundError:
+        st = _lstat(child, matcher)
+        if st is None:
             continue
-        except OSError as e:
-            raise BuildError(
-                f"Cannot read {child.path}: {e.strerror}",
-                hint=f"Fix its permissions or exclude it in {matcher.source}.",
-            ) from None
         is_dir = stat.S_ISDIR(st.st_mode)
         descend = is_dir
         if path not in always and matcher.excluded(path):
@@ -398,6 +404,23 @@ def _walk(
         if descend:
             stack.append(iter(_children(root, path, matcher)))
             parents.append(path)
+
+
+def _lstat(child: os.DirEntry[str], matcher: IgnoreMatcher) -> os.stat_result | None:
+    """The entry's own stat (links not followed); None if it was deleted since the listing.
+
+    Raises:
+        BuildError: it cannot be stat'ed (permissions).
+    """
+    try:
+        return child.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise BuildError(
+            f"Cannot read {child.path}: {e.strerror}",
+            hint=f"Fix its permissions or exclude it in {matcher.source}.",
+        ) from None
 
 
 def _children(root: Path, relative: str, matcher: IgnoreMatcher) -> list[os.DirEntry[str]]:

@@ -82,7 +82,8 @@ def _reference_archive(summary: bc.ContextSummary) -> bytes:
     out = io.BytesIO()
     for entry in summary.entries:
         source = summary.context_dir / entry.path
-        info = ts._tar_info(entry.path, source, source.lstat())
+        st = source.lstat()
+        info = ts._tar_info(entry.path, st, os.readlink(source) if entry.kind == "symlink" else "")
         out.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
         if info.type == tarfile.REGTYPE:
             data = source.read_bytes()
@@ -267,25 +268,49 @@ def test_a_file_rewritten_in_place_while_sent_stops_the_stream(tmp_path: Path) -
     )
 
 
-def test_a_file_replaced_between_scan_and_send_stops_the_stream(tmp_path: Path) -> None:
+def test_a_file_replaced_between_scan_and_send_is_sent_as_opened(tmp_path: Path) -> None:
+    """Header, bytes and digest all come from the file opened: no window between stat and open."""
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "a.bin").write_bytes(b"1" * 100)
     summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
-    stream = ts.context_tar_stream(summary, chunk_size=4096)
     replacement = tmp_path / "new.bin"
-    replacement.write_bytes(b"2" * 100)
-    # Header first (lstat), then the file is swapped before its bytes are read.
-    real_open = ts.open_regular_fd
+    replacement.write_bytes(b"2" * 300)
+    real_open = os.open
 
-    def swapping_open(path: str) -> int:
-        if os.path.basename(path) == "a.bin":
+    def swapping_open(path: str, flags: int, *args: int) -> int:
+        if os.path.basename(path) == "a.bin" and replacement.exists():
             os.replace(replacement, path)
-        return real_open(path)
+        return real_open(path, flags, *args)
 
+    digests = FileDigests(None)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ts, "open_regular_fd", swapping_open)
-        with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced or modified"):
-            b"".join(stream)
+        patch.setattr(ts.os, "open", swapping_open)
+        data = b"".join(ts.context_tar_stream(summary, chunk_size=4096, digests=digests))
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        member = archive.extractfile("a.bin")
+        assert member is not None and member.read() == b"2" * 300
+    assert digests.unchanged(tmp_path / "a.bin") == hashlib.sha256(b"2" * 300).hexdigest()
+
+
+def test_a_symlink_swapped_in_for_a_file_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "a.bin").write_bytes(b"1" * 100)
+    (tmp_path.parent / "secret").write_bytes(b"s" * 100)
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    (tmp_path / "a.bin").unlink()
+    (tmp_path / "a.bin").symlink_to(tmp_path.parent / "secret")
+    with pytest.raises(BuildError, match=r"a\.bin changed .* was replaced by a symbolic link"):
+        b"".join(ts.context_tar_stream(summary))
+
+
+def test_a_symlinked_dockerfile_outside_the_context_is_sent(tmp_path: Path) -> None:
+    """``--dockerfile ../Dockerfile`` where that is a link: its target's text is sent."""
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx/app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile.real").write_text("FROM scratch\n")
+    (tmp_path / "Dockerfile").symlink_to("Dockerfile.real")
+    summary = bc.scan_context(tmp_path / "ctx", tmp_path / "Dockerfile")
+    assert _tar_members(summary)[".keynet-Dockerfile"] == b"FROM scratch\n"
 
 
 def test_a_file_deleted_between_scan_and_send_is_named(tmp_path: Path) -> None:
