@@ -1,7 +1,8 @@
 """Reading an image's files without running it, for the image check before a push (docs/push.md).
 
 A container of the image is created, never started; podman's archive endpoint
-answers what is at a path (``HEAD``) and sends a file as a tar (``GET``).
+answers what is at a path (``HEAD``) and sends a file as a tar (``GET``, which
+answers the ``HEAD``'s question too: :meth:`ImageFiles.fetch`).
 """
 
 from __future__ import annotations
@@ -77,9 +78,44 @@ class ImageFiles:
             PodmanUnavailableError: the connection to the service broke.
         """
         found = self._stat_once(path)
-        if found is None:
-            return None
-        exists, header = found
+        return None if found is None else self._follow(path, *found)
+
+    def fetch(self, path: str, limit: int) -> tuple[PathStat | None, bytes | None]:
+        """:meth:`stat` of ``path`` and, for a regular file of at most ``limit`` bytes,
+        its content (else None): what :meth:`stat` then :meth:`read` tell, in one request.
+
+        podman's ``GET`` of a path sends the ``HEAD``'s path-stat header along
+        with a tar of the file (symlinks followed); each archive request costs
+        it a mount and helper processes (docs/performance.md, issue 20).
+
+        Raises:
+            BuildError: the service refused the request.
+            PodmanUnavailableError: the connection to the service broke.
+        """
+        with self._client._translate("inspect"):
+            response = self._client._client.api.get(
+                f"/containers/{self._container}/archive", params={"path": path}, stream=True
+            )
+            try:
+                answer = self._answer(response, path)
+                if answer is None:
+                    return None, None
+                exists, header = answer
+                mode, size = int(header.get("mode") or 0), int(header.get("size") or 0)
+                # A symlink's header describes the link; its tar holds the file it ends at.
+                wanted = exists and (
+                    bool(mode & _GO_MODE_SYMLINK) or (not mode & _GO_MODE_TYPE and size <= limit)
+                )
+                received = _receive(response, limit) if wanted else None
+            finally:
+                response.close()
+        found = self._follow(path, exists, header)
+        if received is None or not found.is_regular or found.size > limit:
+            return found, None
+        return found, _file_in(received, path, limit)
+
+    def _follow(self, path: str, exists: bool, header: dict[str, Any]) -> PathStat:
+        """The :class:`PathStat` of ``path`` from its path-stat header, a symlink followed."""
         target = str(header.get("linkTarget") or path)
         mode = int(header.get("mode") or 0)
         if exists and mode & _GO_MODE_SYMLINK:
@@ -107,6 +143,15 @@ class ImageFiles:
             response = self._client._client.api.head(
                 f"/containers/{self._container}/archive", params={"path": path}
             )
+        return self._answer(response, path)
+
+    @staticmethod
+    def _answer(response: Any, path: str) -> tuple[bool, dict[str, Any]] | None:
+        """(exists, path-stat header) of an archive answer; None when nothing is at ``path``.
+
+        Raises:
+            BuildError: the service refused, or sent no readable path-stat header.
+        """
         raw = response.headers.get(_PATH_STAT_HEADER)
         if response.status_code == 404:
             # A dangling symlink answers 404 with the link's stat; nothing at all, without.
@@ -131,32 +176,36 @@ class ImageFiles:
             BuildError: the service refused the request.
             PodmanUnavailableError: the connection to the service broke.
         """
-        with self._client._translate("inspect"):
-            response = self._client._client.api.get(
-                f"/containers/{self._container}/archive", params={"path": path}, stream=True
-            )
-            try:
-                if response.status_code == 404:
-                    return None
-                raise_for_status(response, BuildError, f"Cannot read {path} in the image")
-                # The tar adds a 512-byte header and pads to 10 KiB records.
-                cap = limit + 64 * 1024
-                received = bytearray()
-                for chunk in response.iter_content(64 * 1024):
-                    received += chunk
-                    if len(received) > cap:
-                        return None
-            finally:
-                response.close()
-        try:
-            with tarfile.open(fileobj=io.BytesIO(bytes(received)), mode="r:") as archive:
-                member = archive.next()
-                if member is None or not member.isreg() or member.size > limit:
-                    return None
-                handle = archive.extractfile(member)
-                return handle.read() if handle is not None else None
-        except tarfile.TarError as e:
-            raise BuildError(f"Cannot read {path} in the image: podman sent {e}") from e
+        return self.fetch(path, limit)[1]
+
+
+def _receive(response: Any, limit: int) -> bytes | None:
+    """The tar of one file of at most ``limit`` bytes; None once more has arrived."""
+    # The tar adds a 512-byte header and pads to 10 KiB records.
+    cap = limit + 64 * 1024
+    received = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        received += chunk
+        if len(received) > cap:
+            return None
+    return bytes(received)
+
+
+def _file_in(archive_bytes: bytes, path: str, limit: int) -> bytes | None:
+    """The first member of a tar when it is a regular file of at most ``limit`` bytes.
+
+    Raises:
+        BuildError: the tar is unreadable.
+    """
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive_bytes), mode="r:") as archive:
+            member = archive.next()
+            if member is None or not member.isreg() or member.size > limit:
+                return None
+            handle = archive.extractfile(member)
+            return handle.read() if handle is not None else None
+    except tarfile.TarError as e:
+        raise BuildError(f"Cannot read {path} in the image: podman sent {e}") from e
 
 
 def _decode_path_stat(raw: str) -> dict[str, Any] | None:
@@ -195,6 +244,11 @@ class ImageFileReader(Containers):
             # command; this one never runs.
             "command": _NEVER_STARTED,
             "netns": {"nsmode": "none"},
+            # For every archive GET podman looks the container's user up in the
+            # image's /etc/passwd and /etc/group, one helper process per lookup;
+            # a numeric user:group leaves one of three (docs/performance.md,
+            # issue 20). Nothing runs as this user: the container never starts.
+            "user": "0:0",
             "labels": {"ai.keynet.train.image-check": "true"},
         }
         failed = True

@@ -126,10 +126,10 @@ def check_image(
     _check_platform(config, platform, built_from, dockerfile)
     workdir = _workdir(config)
     with client.image_files(image) as files:
-        chosen, found = _locate_entrypoint(
-            files, workdir, relative, model_name, built_from, dockerfile
+        chosen, found, copy = _locate_entrypoint(
+            files, workdir, relative, model_name, len(local), built_from, dockerfile
         )
-        _compare_entrypoint(files, found, local, entrypoint, built_from, dockerfile)
+        _compare_entrypoint(found, copy, local, entrypoint, built_from, dockerfile)
         path_dirs = _path_dirs(config, workdir)
         python = _find_python(files, path_dirs, chosen, built_from, dockerfile)
         warnings = _check_entrypoint_instruction(
@@ -243,10 +243,14 @@ def _locate_entrypoint(
     workdir: str,
     relative: str,
     model_name: str | None,
+    size: int,
     built_from: str,
     dockerfile: Path | None,
-) -> tuple[str, PathStat]:
-    """The model name and what is at its path: the one given, else the first the image has."""
+) -> tuple[str, PathStat, bytes | None]:
+    """The model name, what is at its path and its content if at most ``size`` bytes.
+
+    The model name is the one given, else the first candidate the image has.
+    """
     candidates = (
         [model_name]
         if model_name
@@ -256,7 +260,8 @@ def _locate_entrypoint(
     for candidate in candidates:
         path = _in_image(workdir, candidate)
         looked.append(path)
-        found = files.stat(path)
+        # The content comes with the look (one request): it is compared next.
+        found, copy = files.fetch(path, size)
         if found is None or not found.exists:
             continue
         if not found.is_regular:
@@ -266,7 +271,7 @@ def _locate_entrypoint(
                 f"`python {candidate}` (WORKDIR {workdir}).",
                 _copy_hint(relative, workdir, dockerfile),
             )
-        return candidate, found
+        return candidate, found, copy
     raise _missing_entrypoint(files, workdir, relative, model_name, looked, built_from, dockerfile)
 
 
@@ -342,16 +347,15 @@ def _find_elsewhere(
 
 
 def _compare_entrypoint(
-    files: ImageFiles,
     found: PathStat,
+    copy: bytes | None,
     local: bytes,
     entrypoint: Path,
     built_from: str,
     dockerfile: Path | None,
 ) -> None:
-    """The image's copy must be the file the hyperparameters were extracted from."""
-    copy = files.read(found.target, len(local)) if found.size == len(local) else None
-    if copy == local:
+    """The image's ``copy`` (None: over ``len(local)`` bytes) must be the file extracted from."""
+    if found.size == len(local) and copy == local:
         return
     detail = (
         f"{found.size} bytes there, {len(local)} here"

@@ -74,6 +74,9 @@ class FakeImage:
         found = self.files.get(self._resolve(path))
         return found[0] if found is not None and len(found[0]) <= limit else None
 
+    def fetch(self, path: str, limit: int) -> tuple[PathStat | None, bytes | None]:
+        return self.stat(path), self.read(path, limit)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
