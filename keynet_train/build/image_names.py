@@ -41,6 +41,9 @@ REPOSITORY_HINT = (
     "(check --harbor-project)."
 )
 
+#: The platform KeyNet trains on, and so what images are built for unless told otherwise.
+DEFAULT_PLATFORM = "linux/amd64"
+
 # os/arch or os/arch/variant. The OS and architecture are then looked up
 # (x86_64 and aarch64 get a "did you mean"); a variant is letters and digits.
 _PLATFORM = re.compile(r"[a-z0-9_-]+/[a-z0-9_-]+(?:/[a-z0-9]+)?")

@@ -19,10 +19,11 @@ import signal
 import tarfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from keynet_train.build.failures import BuildStepError, StoreFacts, explain
+from keynet_train.build.image_names import DEFAULT_PLATFORM
 from keynet_train.errors import BuildError
 from keynet_train.interrupts import Stopped
 from keynet_train.podman.api import json_lines, raise_for_status
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from keynet_train.build.context import ContextSummary
     from keynet_train.build.tar_stream import DigestSink
 
-DEFAULT_PLATFORM = "linux/amd64"
 # How often a long context upload reports how far it got (podman starts
 # printing only once it has the whole tar).
 CONTEXT_PROGRESS_SECONDS = 10.0
@@ -80,7 +80,6 @@ class _BuildProgress:
     instruction: str = ""
     image_id: str | None = None
     partial: str = ""
-    lines: list[str] = field(default_factory=list)
 
 
 def _upload_progress(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keynet_train.build.image_names import (
+    DEFAULT_PLATFORM,
     validate_build_arg_name,
     validate_model_name,
     validate_platform,
@@ -25,8 +26,6 @@ from keynet_train.errors import ConfigError, InputError
 if TYPE_CHECKING:
     from keynet_train.config import Config
     from keynet_train.push.project_file import ProjectSettings
-
-DEFAULT_PLATFORM = "linux/amd64"
 
 
 @dataclass(kw_only=True)

@@ -394,8 +394,8 @@ def _check_image(
         ImageCheckError: the platform could not run this image.
         BuildError / PodmanUnavailableError: podman failed to answer.
     """
+    from keynet_train.build.image_names import DEFAULT_PLATFORM
     from keynet_train.push.image_check import check_image
-    from keynet_train.push.settings import DEFAULT_PLATFORM
 
     if entrypoint is None:
         reporter.notice(

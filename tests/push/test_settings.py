@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from keynet_train.build.image_names import DEFAULT_PLATFORM
 from keynet_train.config import Config
 from keynet_train.errors import ConfigError, InputError
 from keynet_train.push.labels import image_labels, repository_component
 from keynet_train.push.project_file import ProjectSettings
 from keynet_train.push.settings import (
     DEFAULT_HARBOR_PROJECT,
-    DEFAULT_PLATFORM,
     PushOptions,
     parse_build_args,
     resolve_settings,
