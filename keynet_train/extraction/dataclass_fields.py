@@ -32,7 +32,8 @@ _FIELD_FUNCTIONS = frozenset(
     ("dataclasses.field", "transformers.HfArg", "transformers.hf_argparser.HfArg")
 )
 _UNION = "typing.Union"
-_LIST_TYPES = frozenset(
+#: The generic containers read as "a list of X" (typer reads them so too).
+LIST_TYPES = frozenset(
     (
         "typing.List",
         "typing.Sequence",
@@ -421,9 +422,9 @@ def literal_values(annotation: object) -> tuple[object, ...] | None:
 
 def list_element(annotation: object) -> object:
     """The element type of ``list[X]``, ``Sequence[X]``, ``tuple[X, ...]``...; else MISSING."""
-    if isinstance(annotation, Ref) and annotation.name in _LIST_TYPES:
+    if isinstance(annotation, Ref) and annotation.name in LIST_TYPES:
         return Ref("builtins.str")
-    if isinstance(annotation, Generic) and annotation.base in _LIST_TYPES:
+    if isinstance(annotation, Generic) and annotation.base in LIST_TYPES:
         return annotation.args[0] if annotation.args else Ref("builtins.str")
     return MISSING
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from keynet_train.extraction.families.contract import Family, Site, describe
+from keynet_train.extraction.families.conversions import (
+    NO_BOUNDS,
+    Bounds,
+    Descriptor,
+    Fields,
+    described,
+    json_choices,
+    json_default,
+    json_flag_value,
+    known_help,
+)
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
-    Unresolved,
     builtin_type_name,
-    choices_list,
     convert_string_default,
     function_return_type,
-    to_json_value,
     type_of_value,
-    unknown,
 )
 from keynet_train.extraction.subcommands import with_parent
 from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref
@@ -322,22 +327,10 @@ def add_argument(
         )
         return
     names = [str(f) for f in flags]
-    chars = parser.prefix_chars
-    if not names or (len(names) == 1 and names[0][0] not in chars):
-        if "dest" in kw and names:
-            return  # argparse raises ValueError here
-        dest: object = names[0] if names else kw.get("dest", UNKNOWN)
-        option_strings: list[str] = []
-        nargs = kw.get("nargs")
-        required: object = nargs not in ("?", "*") or (nargs == "*" and "default" not in kw)
-    else:
-        option_strings = names
-        dest = kw.get("dest", _MISSING)
-        if dest is _MISSING or dest is None:
-            long = [s for s in names if len(s) > 1 and s[1] in chars]
-            first = (long or names)[0]
-            dest = first.lstrip(chars).replace("-", "_")
-        required = kw.get("required", False)
+    place = _destination(parser, names, kw)
+    if place is None:
+        return  # argparse raises ValueError here
+    option_strings, dest, required = place
     if not isinstance(dest, str):
         interp.note(
             line, "argument destination not known statically; skipped", "warning", partial=True
@@ -346,18 +339,7 @@ def add_argument(
     kind, unresolved_kind = _action_kind(kw.get("action", "store"))
     if unresolved_kind:
         interp.note(line, f"custom action for '{dest}' treated as a plain value", "info")
-    if "default" in kw:
-        default = kw["default"]
-    elif dest in parser.defaults:
-        default = parser.defaults[dest]
-    elif parser.argument_default is not None:
-        default = parser.argument_default
-    elif kind == "store_true":
-        default = False
-    elif kind == "store_false":
-        default = True
-    else:
-        default = None
+    default = _absent_value(parser, kw, dest, kind)
     action = Action(
         option_strings=option_strings,
         dest=dest,
@@ -375,6 +357,39 @@ def add_argument(
         path=interp.path,
     )
     _add_action(parser, action)
+
+
+def _destination(
+    parser: ParserValue, names: list[str], kw: dict[str, object]
+) -> tuple[list[str], object, object] | None:
+    """argparse's option strings, ``dest`` and ``required`` for ``add_argument(*names, **kw)``.
+
+    None where argparse raises (a positional given ``dest=`` too).
+    """
+    chars = parser.prefix_chars
+    if not names or (len(names) == 1 and names[0][0] not in chars):
+        if "dest" in kw and names:
+            return None
+        nargs = kw.get("nargs")
+        required = nargs not in ("?", "*") or (nargs == "*" and "default" not in kw)
+        return [], names[0] if names else kw.get("dest", UNKNOWN), required
+    dest = kw.get("dest", _MISSING)
+    if dest is _MISSING or dest is None:
+        long = [s for s in names if len(s) > 1 and s[1] in chars]
+        first = (long or names)[0]
+        dest = first.lstrip(chars).replace("-", "_")
+    return names, dest, kw.get("required", False)
+
+
+def _absent_value(parser: ParserValue, kw: dict[str, object], dest: str, kind: str) -> object:
+    """What the namespace holds for ``dest`` when the option is absent (argparse's order)."""
+    if "default" in kw:
+        return kw["default"]
+    if dest in parser.defaults:
+        return parser.defaults[dest]
+    if parser.argument_default is not None:
+        return parser.argument_default
+    return {"store_true": False, "store_false": True}.get(kind)
 
 
 def _action_kind(value: object) -> tuple[str, bool]:
@@ -460,15 +475,6 @@ def _long_first(options: list[str], chars: str) -> tuple[str, ...]:
     return tuple(sorted(unique, key=lambda o: not (len(o) > 2 and o[1] in chars)))
 
 
-class _Descriptor(NamedTuple):
-    kind: str
-    flags: tuple[str, ...]
-    flag_value: object = None
-    negative_flags: tuple[str, ...] = ()
-    list_style: str | None = None
-    nargs: int | str | None = None
-
-
 def _nargs(value: object) -> int | str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -488,41 +494,41 @@ def _sets_bool(action: Action) -> bool | None:
     return None
 
 
-def _descriptor(acts: list[Action], owner: Action, chars: str) -> _Descriptor:
+def _descriptor(acts: list[Action], owner: Action, chars: str) -> Descriptor:
     """Kind and spellings (docs/cli-descriptor.md) of one destination (actions in order)."""
     options = [o for a in acts for o in a.option_strings if isinstance(o, str)]
     if not options:
-        return _Descriptor("positional", (), nargs=_nargs(owner.nargs))
+        return Descriptor("positional", (), nargs=_nargs(owner.nargs))
     if all(a.kind == "boolopt" for a in acts):
         positive = [o for o in options]
         negative = ["--no-" + o[2:] for o in options if o.startswith("--")]
-        return _Descriptor("negatable", _long_first(positive, chars), None, tuple(negative))
+        return Descriptor("negatable", _long_first(positive, chars), None, tuple(negative))
     bools = [_sets_bool(a) for a in acts]
     if len(acts) > 1 and None not in bools and len(set(bools)) == 2:
         # --fp16 / --no-fp16 on one dest: an on/off pair, like BooleanOptionalAction.
         on = [o for a, b in zip(acts, bools, strict=True) if b for o in a.option_strings]
         off = [o for a, b in zip(acts, bools, strict=True) if not b for o in a.option_strings]
-        return _Descriptor("negatable", _long_first(on, chars), None, _long_first(off, chars))
+        return Descriptor("negatable", _long_first(on, chars), None, _long_first(off, chars))
     flags = _long_first(options, chars)
     kind = owner.kind
     if kind in ("store_true", "store_false", "store_const"):
         value = {"store_true": True, "store_false": False}.get(kind, owner.const)
-        return _Descriptor("flag", flags, value)
+        return Descriptor("flag", flags, value)
     if kind in ("count", "append_const"):
-        return _Descriptor("count", flags, owner.const if kind == "append_const" else None)
+        return Descriptor("count", flags, owner.const if kind == "append_const" else None)
     nargs = _nargs(owner.nargs)
     if kind == "append":
-        return _Descriptor("list", flags, list_style="repeat", nargs=nargs)
+        return Descriptor("list", flags, list_style="repeat", nargs=nargs)
     if kind == "extend" or (nargs is not None and nargs != "?"):
-        return _Descriptor("list", flags, list_style="space", nargs=nargs)
-    return _Descriptor("value", flags, nargs=nargs)
+        return Descriptor("list", flags, list_style="space", nargs=nargs)
+    return Descriptor("value", flags, nargs=nargs)
 
 
-def _bounds(choices: object) -> tuple[int | None, int | None]:
+def _bounds(choices: object) -> Bounds:
     """``choices=range(a, b)`` (step 1) is the integer range a..b-1."""
     if isinstance(choices, range) and choices.step == 1 and len(choices):
-        return choices.start, choices.stop - 1
-    return None, None
+        return Bounds(choices.start, choices.stop - 1)
+    return NO_BOUNDS
 
 
 def parser_arguments(interp: Interpreter, parser: ParserValue) -> list[Argument]:
@@ -563,57 +569,24 @@ def _argument(
     default = convert_string_default(default, type_name, builtin)
     if default == SUPPRESS:
         default = None
-    try:
-        if unknown(default):
-            raise Unresolved("unknown")
-        json_default = to_json_value(default)
-    except Unresolved:
-        interp.note(
-            first.line,
-            f"default of '{dest}' could not be resolved statically; sent as null",
-            "warning",
-        )
-        json_default = None
-    try:
-        if unknown(first.choices):
-            raise Unresolved("unknown")
-        choices = choices_list(first.choices)
-    except Unresolved:
-        interp.note(first.line, f"choices of '{dest}' could not be resolved statically", "warning")
-        choices = None
-    help_text = first.help if isinstance(first.help, str) and first.help != SUPPRESS else None
-    if first.help is UNKNOWN:
-        interp.note(first.line, f"help of '{dest}' could not be resolved statically")
+    default = json_default(interp, default, dest, first.line)
+    choices = json_choices(interp, first.choices, dest, first.line)
+    help_text = known_help(interp, first.help, dest, first.line)
     required = any(a.required is True for a in acts)
+    fields = Fields(
+        dest, type_name, default, required, None if help_text == SUPPRESS else help_text, choices
+    )
     desc = _descriptor(acts, owner, parser.prefix_chars)
-    flag_value = desc.flag_value
-    if desc.kind in ("flag", "count") and flag_value is not None:
-        try:
-            flag_value = None if unknown(flag_value) else to_json_value(flag_value)
-        except Unresolved:
-            flag_value = None
-    position = None
+    if desc.kind in ("flag", "count") and desc.flag_value is not None:
+        desc = desc._replace(flag_value=json_flag_value(desc.flag_value))
     if desc.kind == "positional":
-        position = positions.setdefault(dest, len(positions))
+        desc = desc._replace(position=positions.setdefault(dest, len(positions)))
     group = next((a.group for a in acts if a.group is not None), None)
     group_id = None if group is None else group_ids.setdefault(id(group), len(group_ids) + 1)
-    low, high = _bounds(first.choices)
-    return Argument(
-        dest,
-        type_name,
-        json_default,
-        required,
-        help_text,
-        choices,
-        desc.flags,
-        kind=desc.kind,
-        flag_value=flag_value,
-        negative_flags=desc.negative_flags,
-        list_style=desc.list_style,
-        nargs=desc.nargs,
-        position=position,
-        min=low,
-        max=high,
+    return described(
+        fields,
+        desc,
+        _bounds(first.choices),
         exclusive_group=None if group_id is None else f"group-{group_id}",
     )
 

@@ -6,17 +6,25 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.families.conversions import (
+    NO_BOUNDS,
+    Bounds,
+    Descriptor,
+    Fields,
+    described,
+    json_choices,
+    json_default,
+    json_flag_value,
+    note_envvar,
+    number,
+)
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
-    Unresolved,
     builtin_type_name,
-    choices_list,
     convert_string_default,
     function_return_type,
-    to_json_value,
     type_of_value,
-    unknown,
 )
 from keynet_train.extraction.subcommands import as_global, with_parent
 from keynet_train.extraction.values import UNKNOWN, FunctionValue, Ref
@@ -225,18 +233,12 @@ class RangeType(Ref):
         super().__init__(name)
         kw = dict(zip(("min", "max", "min_open", "max_open", "clamp"), args, strict=False))
         kw.update(kwargs)
-        self.min = _number(kw.get("min"))
-        self.max = _number(kw.get("max"))
+        self.min = number(kw.get("min"))
+        self.max = number(kw.get("max"))
         self.min_open = kw.get("min_open") is True
         self.max_open = kw.get("max_open") is True
         # A clamping range (clamp=True) keeps its bounds and open flags as written:
         # the platform keeps values inside them, where clamping changes nothing.
-
-
-def _number(value: object) -> int | float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    return None
 
 
 def _range(name: str) -> RefHandler:
@@ -374,116 +376,106 @@ def _spec_argument(interp: Interpreter, spec: ParamSpec) -> Argument | None:
             partial=True,
         )
         return None
-    default = kw.get("default", _MISSING)
-    is_flag = kw.get("is_flag")
-    flag_value = kw.get("flag_value", _MISSING)
-    multiple = kw.get("multiple", False) is True
-    count = kw.get("count", False) is True
-    required = kw.get("required")
-    t = kw.get("type")
-    choices: object = None
-    builtin = False
     if spec.kind == "option":
-        if is_flag is None:
-            is_flag = flag_value is not _MISSING or secondary
-        if count:
-            type_name = "int" if t is None else _type_of(interp, t, spec.line, name)[0]
-            if default is _MISSING:
-                default = 0
-        elif is_flag and t is None:
-            if flag_value is _MISSING or isinstance(flag_value, bool):
-                type_name = "bool"
-                if default is _MISSING and required is not True:
-                    default = False
-            else:
-                type_name = type_of_value(flag_value) or "str"
-        elif t is not None:
-            type_name, choices, builtin = _type_of(interp, t, spec.line, name)
-        else:
-            type_name = type_of_value(default) or "str"
-            builtin = True
-        required = required is True
-        help_value = kw.get("help")
+        typed = _option_typing(interp, spec, name, secondary)
     else:
-        if t is not None:
-            type_name, choices, builtin = _type_of(interp, t, spec.line, name)
-        else:
-            type_name = type_of_value(default) or "str"
-            builtin = True
-        if required is None:
-            nargs = kw.get("nargs", 1)
-            required = default is _MISSING and (not isinstance(nargs, int) or nargs > 0)
-        required = required is True
-        help_value = None
-    if kw.get("envvar") is not None:
-        interp.note(
-            spec.line,
-            f"'{name}' can also be set from environment variable "
-            f"{kw['envvar']!r}; the static default ignores it",
-        )
+        typed = _argument_typing(interp, spec, name)
+    note_envvar(interp, kw.get("envvar"), name, spec.line)
+    default = typed.default
     if default is _MISSING:
         default = None
     elif isinstance(default, FunctionValue):
         interp.note(spec.line, f"default of '{name}' is computed at runtime; sent as null")
         default = None
-    default = convert_string_default(default, type_name, builtin and type_name != "bool")
-    try:
-        if unknown(default):
-            raise Unresolved("unknown")
-        json_default = to_json_value(default)
-    except Unresolved:
-        interp.note(
-            spec.line,
-            f"default of '{name}' could not be resolved statically; sent as null",
-            "warning",
-        )
-        json_default = None
-    try:
-        if unknown(choices):
-            raise Unresolved("unknown")
-        choice_list = choices_list(choices)
-    except Unresolved:
-        interp.note(spec.line, f"choices of '{name}' could not be resolved statically", "warning")
-        choice_list = None
+    type_name = typed.type_name
+    default = convert_string_default(default, type_name, typed.builtin and type_name != "bool")
+    default = json_default(interp, default, name, spec.line)
+    choices = json_choices(interp, typed.choices, name, spec.line)
+    help_value = kw.get("help") if spec.kind == "option" else None
     help_text = _cleandoc(help_value) if isinstance(help_value, str) and help_value else None
-    if multiple and isinstance(json_default, list) and not json_default:
-        json_default = []
-    desc = _descriptor(spec, name, is_flag is True and t is None, flag_value, multiple, count)
-    bounds = t if isinstance(t, RangeType) else None
-    if count and t is None:
-        # click gives a counting option the type IntRange(min=0).
-        bounds = RangeType("click.IntRange", [0], {})
-    return Argument(
+    t = kw.get("type")
+    count = kw.get("count", False) is True
+    desc = _descriptor(
+        spec,
         name,
-        type_name,
-        json_default,
-        bool(required),
-        help_text,
-        choice_list,
-        desc.flags,
-        kind=desc.kind,
-        flag_value=desc.flag_value,
-        negative_flags=desc.negative_flags,
-        list_style=desc.list_style,
-        nargs=desc.nargs,
-        position=desc.position,
-        min=None if bounds is None else bounds.min,
-        max=None if bounds is None else bounds.max,
-        min_open=bounds is not None and bounds.min_open,
-        max_open=bounds is not None and bounds.max_open,
+        typed.is_flag and t is None,
+        kw.get("flag_value", _MISSING),
+        kw.get("multiple", False) is True,
+        count,
+    )
+    bounds = NO_BOUNDS
+    if isinstance(t, RangeType):
+        bounds = Bounds(t.min, t.max, t.min_open, t.max_open)
+    elif count and t is None:
+        bounds = Bounds(0)  # click gives a counting option the type IntRange(min=0)
+    return described(
+        Fields(name, type_name, default, typed.required, help_text, choices), desc, bounds
     )
 
 
-class Descriptor(NamedTuple):
-    """The spelling (docs/cli-descriptor.md) of one click (or typer) parameter."""
+class _Typing(NamedTuple):
+    """What a parameter's declaration says about its value, before conversion."""
 
-    kind: str
-    flags: tuple[str, ...] = ()
-    flag_value: object = None
-    negative_flags: tuple[str, ...] = ()
-    list_style: str | None = None
-    nargs: int | str | None = None
-    position: int | None = None
+    type_name: str
+    default: object  # _MISSING when there is none
+    choices: object = None
+    builtin: bool = False  # click converts a string default with the builtin type
+    required: bool = False
+    is_flag: bool = False
+
+
+def _option_typing(interp: Interpreter, spec: ParamSpec, name: str, secondary: bool) -> _Typing:
+    """click's rules for an option: counting, flags (bool or ``flag_value``), then ``type=``."""
+    kw = spec.kwargs
+    default = kw.get("default", _MISSING)
+    flag_value = kw.get("flag_value", _MISSING)
+    required = kw.get("required") is True
+    t = kw.get("type")
+    declared = kw.get("is_flag")
+    if declared is None:
+        declared = flag_value is not _MISSING or secondary
+    is_flag = declared is True
+    if kw.get("count", False) is True:
+        type_name = "int" if t is None else _type_of(interp, t, spec.line, name)[0]
+        default = 0 if default is _MISSING else default
+        return _Typing(type_name, default, None, False, required, is_flag)
+    if declared and t is None:
+        if flag_value is _MISSING or isinstance(flag_value, bool):
+            if default is _MISSING and not required:
+                default = False
+            return _Typing("bool", default, None, False, required, is_flag)
+        return _Typing(type_of_value(flag_value) or "str", default, None, False, required, is_flag)
+    if t is not None:
+        type_name, choices, builtin = _type_of(interp, t, spec.line, name)
+        return _Typing(type_name, default, choices, builtin, required, is_flag)
+    return _Typing(type_of_value(default) or "str", default, None, True, required, is_flag)
+
+
+def _argument_typing(interp: Interpreter, spec: ParamSpec, name: str) -> _Typing:
+    """click's rules for an argument: ``type=``, and required unless it has a default."""
+    kw = spec.kwargs
+    default = kw.get("default", _MISSING)
+    required = kw.get("required")
+    if required is None:
+        nargs = kw.get("nargs", 1)
+        required = default is _MISSING and (not isinstance(nargs, int) or nargs > 0)
+    t = kw.get("type")
+    if t is not None:
+        type_name, choices, builtin = _type_of(interp, t, spec.line, name)
+        return _Typing(type_name, default, choices, builtin, required is True)
+    return _Typing(type_of_value(default) or "str", default, None, True, required is True)
+
+
+def declared_flags(decls: Iterable[object]) -> tuple[list[str], list[str]]:
+    """The option strings of declarations (names skipped): ``--x`` ones, and ``--no-x`` ones."""
+    positive: list[str] = []
+    negative: list[str] = []
+    for decl in decls:
+        if isinstance(decl, str) and not decl.isidentifier():
+            first, second = split_decl(decl)
+            positive += [first] if first else []
+            negative += [second] if second else []
+    return positive, negative
 
 
 def long_first(flags: Iterable[str]) -> tuple[str, ...]:
@@ -513,13 +505,7 @@ def _descriptor(
         return Descriptor(
             "positional", nargs=click_nargs(kw.get("nargs", 1), kw.get("required") is True)
         )
-    positive: list[str] = []
-    negative: list[str] = []
-    for decl in spec.decls:
-        if isinstance(decl, str) and not decl.isidentifier():
-            first, second = split_decl(decl)
-            positive += [first] if first else []
-            negative += [second] if second else []
+    positive, negative = declared_flags(spec.decls)
     flags = long_first(dict.fromkeys(positive))
     if count:
         return Descriptor("count", flags)
@@ -528,11 +514,7 @@ def _descriptor(
             return Descriptor("negatable", flags, None, long_first(dict.fromkeys(negative)))
         # click 8.2+: a flag without flag_value stores True when present.
         value = True if flag_value is _MISSING else flag_value
-        try:
-            value = None if unknown(value) else to_json_value(value)
-        except Unresolved:
-            value = None
-        return Descriptor("flag", flags, value)
+        return Descriptor("flag", flags, json_flag_value(value))
     if multiple:
         return Descriptor("list", flags, list_style="repeat")
     nargs = click_nargs(kw.get("nargs", 1), False)

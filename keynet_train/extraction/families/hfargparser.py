@@ -20,6 +20,8 @@ the rules of ``HfArgumentParser._parse_dataclass_field``:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from keynet_train.extraction.dataclass_fields import (
     MISSING,
     DataField,
@@ -232,90 +234,26 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
     options += [
         a for a in (aliases if isinstance(aliases, (list, tuple)) else []) if isinstance(a, str)
     ]
-    values = literal_values(field_type)
-    enum = field_type if isinstance(field_type, ClassValue) and field_type.is_enum else None
-    element = list_element(field_type)
-    default: object = None
-    required = False
-    nargs: object = kwargs.get("nargs")
-    const: object = None
-    value_type: object = field_type
-    bool_field = False
-    if values is not None or enum is not None:
-        if values is not None:
-            choices = list(values)
-        else:
-            assert enum is not None
-            choices = [_enum_value(enum, m) for m in enum.members]
-        kwargs["choices"] = choices
-        value_type = _choice_type(choices)
-        if f.default is not MISSING:
-            default = _choice_default(f.default, choices)
-        else:
-            required = True
-    elif _is_bool(field_type):
-        bool_field = True
-        # HfArgumentParser passes type=string_to_bool: "--bf16 False" is False.
-        value_type = Ref("transformers.hf_argparser.string_to_bool")
-        if is_builtin(field_type, "bool") or (f.default is not None and f.default is not MISSING):
-            default = False if f.default is MISSING else _string_to_bool(f.default)
-            if isinstance(f.default, str) and isinstance(default, bool):
-                # Said where the dataclass is handed over when it is a library's (an
-                # info note inside a library file is not the user's to read).
-                line, path = (f.line, None) if f.path is None else (parser.line, parser.defined_in)
-                interp.note(
-                    line,
-                    f"default of '{f.name}' is the string {f.default!r}, which "
-                    f"HfArgumentParser's string_to_bool reads as {default}; sent as {default}",
-                    # Information, not a warning: the value sent means what the
-                    # script's default means ("no" reads as False); a plain
-                    # TrainingArguments script has no warning (docs/platform-command.md).
-                    "info",
-                    path or None,
-                )
-            nargs, const = "?", True
-    elif element is not MISSING:
-        value_type = element
-        nargs = "+"
-        if f.factory is not MISSING:
-            default = f.factory
-        elif f.default is MISSING:
-            required = True
-    elif f.default is not MISSING:
-        default = f.default
-    elif f.factory is not MISSING:
-        default = f.factory
-    else:
-        required = True
-    if isinstance(value_type, ClassValue) and not value_type.is_enum:
-        if any(
-            not isinstance(b, ClassValue) and b != Ref("builtins.object") for b in value_type.bases
-        ):
-            interp.note(
-                f.line,
-                f"type of '{f.name}' is the class {value_type.name}, whose base classes were "
-                "not resolved (an Enum?); sent as str without choices",
-            )
-        value_type = Ref("builtins.str")
-    elif value_type is UNKNOWN:
-        value_type = Ref("builtins.str")
+    value = _field_value(interp, parser, f, field_type, kwargs)
     action = Action(
         option_strings=options,
         dest=f.name,
         kind="store",
         line=f.line,
-        default=default,
-        type=value_type,
-        const=const,
-        nargs=nargs,
+        default=value.default,
+        type=_value_type(interp, f, value.type),
+        const=value.const,
+        nargs=value.nargs,
         choices=kwargs.get("choices"),
-        required=required,
+        required=value.required,
         help=kwargs.get("help"),
         path=interp.path,
     )
     _add_action(parser, action)
+    if not value.is_bool:
+        return
     negative: tuple[str, ...] = ()
-    if bool_field and f.default is True:
+    if f.default is True:
         negative = (f"--no_{f.name}",)
         if dashes:
             negative += (f"--no-{f.name.replace('_', '-')}",)
@@ -331,8 +269,95 @@ def _add_field_here(interp: Interpreter, parser: HfParserValue, f: DataField) ->
                 path=interp.path,
             ),
         )
-    if bool_field:
-        parser.bool_fields[f.name] = (tuple(options), negative, nargs == "?")
+    parser.bool_fields[f.name] = (tuple(options), negative, value.nargs == "?")
+
+
+class _FieldValue(NamedTuple):
+    """What HfArgumentParser passes to ``add_argument`` for a field's value."""
+
+    type: object
+    default: object = None
+    required: bool = False
+    nargs: object = None
+    const: object = None
+    is_bool: bool = False
+
+
+def _field_value(
+    interp: Interpreter,
+    parser: HfParserValue,
+    f: DataField,
+    field_type: object,
+    kwargs: dict[str, object],
+) -> _FieldValue:
+    """The type, default and nargs of a field (``kwargs`` gets the choices of a Literal/Enum)."""
+    nargs = kwargs.get("nargs")
+    values = literal_values(field_type)
+    enum = field_type if isinstance(field_type, ClassValue) and field_type.is_enum else None
+    element = list_element(field_type)
+    if values is not None or enum is not None:
+        if values is not None:
+            choices = list(values)
+        else:
+            assert enum is not None
+            choices = [_enum_value(enum, m) for m in enum.members]
+        kwargs["choices"] = choices
+        if f.default is MISSING:
+            return _FieldValue(_choice_type(choices), required=True, nargs=nargs)
+        return _FieldValue(_choice_type(choices), _choice_default(f.default, choices), nargs=nargs)
+    if _is_bool(field_type):
+        return _bool_value(interp, parser, f, field_type, nargs)
+    if element is not MISSING:
+        if f.factory is not MISSING:
+            return _FieldValue(element, f.factory, nargs="+")
+        return _FieldValue(element, required=f.default is MISSING, nargs="+")
+    if f.default is not MISSING:
+        return _FieldValue(field_type, f.default, nargs=nargs)
+    if f.factory is not MISSING:
+        return _FieldValue(field_type, f.factory, nargs=nargs)
+    return _FieldValue(field_type, required=True, nargs=nargs)
+
+
+def _bool_value(
+    interp: Interpreter, parser: HfParserValue, f: DataField, field_type: object, nargs: object
+) -> _FieldValue:
+    # HfArgumentParser passes type=string_to_bool: "--bf16 False" is False.
+    value_type = Ref("transformers.hf_argparser.string_to_bool")
+    if not (is_builtin(field_type, "bool") or (f.default is not None and f.default is not MISSING)):
+        return _FieldValue(value_type, nargs=nargs, is_bool=True)
+    default = False if f.default is MISSING else _string_to_bool(f.default)
+    if isinstance(f.default, str) and isinstance(default, bool):
+        # Said where the dataclass is handed over when it is a library's (an
+        # info note inside a library file is not the user's to read).
+        line, path = (f.line, None) if f.path is None else (parser.line, parser.defined_in)
+        interp.note(
+            line,
+            f"default of '{f.name}' is the string {f.default!r}, which "
+            f"HfArgumentParser's string_to_bool reads as {default}; sent as {default}",
+            # Information, not a warning: the value sent means what the
+            # script's default means ("no" reads as False); a plain
+            # TrainingArguments script has no warning (docs/platform-command.md).
+            "info",
+            path or None,
+        )
+    return _FieldValue(value_type, default, nargs="?", const=True, is_bool=True)
+
+
+def _value_type(interp: Interpreter, f: DataField, value_type: object) -> object:
+    """A class that is not an Enum (or a type not known) is read as a string."""
+    if isinstance(value_type, ClassValue) and not value_type.is_enum:
+        if any(
+            not isinstance(b, ClassValue) and b != Ref("builtins.object") for b in value_type.bases
+        ):
+            interp.note(
+                f.line,
+                f"type of '{f.name}' is the class {value_type.name}, whose base classes were "
+                "not resolved (an Enum?); sent as str without choices",
+            )
+        return Ref("builtins.str")
+    if value_type is UNKNOWN:
+        return Ref("builtins.str")
+    return value_type
 
 
 def hf_arguments(interp: Interpreter, parser: HfParserValue) -> list[Argument]:

@@ -1,27 +1,12 @@
-"""The base of fire/tyro/globals targets, their family record, and the conversions they share."""
+"""The base of fire/tyro/globals targets, and the record of a family built on it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from keynet_train.extraction.dataclass_fields import (
-    MISSING,
-    list_element,
-    literal_values,
-    strip_annotated,
-    union_parts,
-)
 from keynet_train.extraction.families.contract import Family, Site
 from keynet_train.extraction.interpreter import Interpreter, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
-from keynet_train.extraction.normalize import (
-    Unresolved,
-    builtin_type_name,
-    to_json_value,
-    type_of_value,
-    unknown,
-)
-from keynet_train.extraction.values import UNKNOWN, ClassValue, Ref
 
 
 def target_family(
@@ -69,52 +54,3 @@ class FamilyTarget(Modelled):
     def command_arguments(self, interp: Interpreter, command: str) -> list[Argument]:
         """The arguments when training with sub-command ``command``; raises nothing."""
         return self.arguments(interp)
-
-
-def json_default(interp: Interpreter, value: object, name: str, line: int) -> object:
-    """``value`` as JSON, or None with a warning when it is not known statically."""
-    try:
-        if unknown(value):
-            raise Unresolved("unknown")
-        return to_json_value(value)
-    except Unresolved:
-        interp.note(
-            line, f"default of '{name}' could not be resolved statically; sent as null", "warning"
-        )
-        return None
-
-
-def plain_annotation(annotation: object) -> tuple[object, bool]:
-    """``annotation`` without Annotated, Optional and a list wrapper; and whether it had one."""
-    is_list = False
-    for _ in range(10):
-        annotation, _meta = strip_annotated(annotation)
-        parts = union_parts(annotation)
-        if parts is not None:
-            rest = [p for p in parts if p is not None]
-            annotation = rest[0] if len(rest) == 1 else UNKNOWN
-            continue
-        element = list_element(annotation)
-        if element is not MISSING and not is_list:
-            is_list = True
-            annotation = element
-            continue
-        break
-    return annotation, is_list
-
-
-def annotation_type(annotation: object) -> str | None:
-    """The type an annotation names (int/float/str/bool), None when it names none."""
-    base, _ = plain_annotation(annotation)
-    name = builtin_type_name(base)
-    if name is not None:
-        return name
-    values = literal_values(base)
-    if values:
-        kinds = {type_of_value(v) for v in values}
-        return kinds.pop() if len(kinds) == 1 and None not in kinds else "str"
-    if isinstance(base, ClassValue) and base.is_enum:
-        return "str"
-    if isinstance(base, Ref) and base.name in ("pathlib.Path", "pathlib.PurePath", "os.PathLike"):
-        return "str"
-    return None

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import ast
 
-from keynet_train.extraction.families.click import Descriptor, long_first, split_decl
+from keynet_train.extraction.dataclass_fields import LIST_TYPES
+from keynet_train.extraction.families.click import declared_flags, long_first
 from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.families.conversions import (
+    Bounds,
+    Descriptor,
+    Fields,
+    described,
+    json_default,
+    known_help,
+    note_envvar,
+    number,
+)
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import (
@@ -13,26 +24,12 @@ from keynet_train.extraction.normalize import (
     builtin_type_name,
     choices_list,
     convert_string_default,
-    to_json_value,
     type_of_value,
-    unknown,
 )
 from keynet_train.extraction.subcommands import as_global, with_parent
 from keynet_train.extraction.values import UNKNOWN, ClassValue, FunctionValue, Ref, Scope
 
 _MISSING = object()
-_CONTAINERS = {
-    "typing.List",
-    "typing.Sequence",
-    "typing.Set",
-    "typing.Tuple",
-    "typing.FrozenSet",
-    "builtins.list",
-    "builtins.tuple",
-    "builtins.set",
-    "builtins.frozenset",
-    "collections.abc.Sequence",
-}
 
 
 class ParamInfo:
@@ -173,19 +170,7 @@ def _param_argument(
 ) -> Argument | None:
     line = param.lineno
     name = param.arg
-    annotation = _annotation(interp, param.annotation, fn.closure, 0)
-    info: ParamInfo | None = None
-    decls: tuple[object, ...] = ()
-    if isinstance(annotation, tuple) and annotation[:2] == ("__generic__", "typing.Annotated"):
-        parts = annotation[2] if isinstance(annotation[2], tuple) else (annotation[2],)
-        annotation = parts[0] if parts else UNKNOWN
-        for meta in parts[1:]:
-            if isinstance(meta, ParamInfo):
-                info = meta
-                # Inside Annotated, typer reads Option("--lr", "-l")'s first
-                # positional as an option name, not as the default.
-                first = () if info.default is _MISSING else (info.default,)
-                decls = (*first, *info.decls)
+    annotation, info, decls = _declared(_annotation(interp, param.annotation, fn.closure, 0))
     if _is_context(annotation):
         return None
     if isinstance(default, ParamInfo):
@@ -202,51 +187,31 @@ def _param_argument(
     if required:
         default = None
     type_name, choices = _type_from_annotation(interp, annotation, default, line, name)
-    if info.kwargs.get("envvar") is not None:
-        interp.note(
-            line,
-            f"'{name}' can also be set from environment variable "
-            f"{info.kwargs['envvar']!r}; the static default ignores it",
-        )
+    note_envvar(interp, info.kwargs.get("envvar"), name, line)
     default = convert_string_default(default, type_name, type_name in ("int", "float"))
-    try:
-        if unknown(default):
-            raise Unresolved("unknown")
-        json_default = to_json_value(default)
-    except Unresolved:
-        interp.note(
-            line, f"default of '{name}' could not be resolved statically; sent as null", "warning"
-        )
-        json_default = None
-    help_value = info.kwargs.get("help")
-    if help_value is UNKNOWN:
-        interp.note(line, f"help of '{name}' could not be resolved statically")
-    help_text = help_value if isinstance(help_value, str) and help_value else None
+    default = json_default(interp, default, name, line)
+    help_text = known_help(interp, info.kwargs.get("help"), name, line) or None
     desc = _descriptor(info, name, type_name, decls, _is_list(annotation), required)
     # Kept with clamp=True too: inside the bounds, clamping changes nothing.
-    low, high = _number(info.kwargs.get("min")), _number(info.kwargs.get("max"))
-    return Argument(
-        name,
-        type_name,
-        json_default,
-        required,
-        help_text,
-        choices,
-        desc.flags,
-        kind=desc.kind,
-        flag_value=desc.flag_value,
-        negative_flags=desc.negative_flags,
-        list_style=desc.list_style,
-        nargs=desc.nargs,
-        min=low,
-        max=high,
-    )
+    bounds = Bounds(number(info.kwargs.get("min")), number(info.kwargs.get("max")))
+    return described(Fields(name, type_name, default, required, help_text, choices), desc, bounds)
 
 
-def _number(value: object) -> int | float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    return None
+def _declared(annotation: object) -> tuple[object, ParamInfo | None, tuple[object, ...]]:
+    """``Annotated[T, typer.Option(...)]``: T, the Option and its option names."""
+    info: ParamInfo | None = None
+    decls: tuple[object, ...] = ()
+    if isinstance(annotation, tuple) and annotation[:2] == ("__generic__", "typing.Annotated"):
+        parts = annotation[2] if isinstance(annotation[2], tuple) else (annotation[2],)
+        annotation = parts[0] if parts else UNKNOWN
+        for meta in parts[1:]:
+            if isinstance(meta, ParamInfo):
+                info = meta
+                # Inside Annotated, typer reads Option("--lr", "-l")'s first
+                # positional as an option name, not as the default.
+                first = () if info.default is _MISSING else (info.default,)
+                decls = (*first, *info.decls)
+    return annotation, info, decls
 
 
 def _descriptor(
@@ -260,13 +225,7 @@ def _descriptor(
     """The spelling: typer hands click ``--x/--no-x`` for a bool unless names are given."""
     if info.kind != "option":
         return Descriptor("positional", nargs=("+" if required else "*") if is_list else None)
-    positive: list[str] = []
-    negative: list[str] = []
-    for decl in decls:
-        if isinstance(decl, str) and not decl.isidentifier():
-            first, second = split_decl(decl)
-            positive += [first] if first else []
-            negative += [second] if second else []
+    positive, negative = declared_flags(decls)
     if not positive:
         option = "--" + name.lower().replace("_", "-")
         positive = [option]
@@ -365,7 +324,7 @@ def _unwrap(annotation: object) -> object:
                 if p is not None and not (isinstance(p, Ref) and p.name == "builtins.None")
             ]
             annotation = rest[0] if len(rest) == 1 else UNKNOWN
-        elif base in _CONTAINERS:
+        elif base in LIST_TYPES:
             annotation = parts[0] if parts else Ref("builtins.str")
         elif base == "typing.Annotated":
             annotation = parts[0]

@@ -30,13 +30,12 @@ from keynet_train.extraction.dataclass_fields import (
     union_parts,
 )
 from keynet_train.extraction.docstrings import parameter_help
-from keynet_train.extraction.families.targets import (
-    FamilyTarget,
+from keynet_train.extraction.families.conversions import (
     annotation_type,
     json_default,
     plain_annotation,
-    target_family,
 )
+from keynet_train.extraction.families.targets import FamilyTarget, target_family
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.normalize import type_of_value
