@@ -7,6 +7,7 @@ Every expected value is a literal written by hand (what Python itself gives).
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -143,6 +144,58 @@ def test_statements(tmp_path: Path) -> None:
         "info: os.environ[...] is only known at runtime; value unresolved",
         "warning: default of 'home' could not be resolved statically; sent as null",
         "warning: default of 'tmp' could not be resolved statically; sent as null",
+    ]
+
+
+ASYNC_AND_TRY_STAR = """
+import argparse
+import asyncio
+
+
+async def add_more(p):
+    async with lock() as held:
+        p.add_argument("--held", default=held)
+    async for item in stream():
+        p.add_argument("--item", default=item)
+    p.add_argument("--after-async", type=int, default=2)
+
+
+def build():
+    p = argparse.ArgumentParser()
+    try:
+        p.add_argument("--in-try", default="t")
+    except* ValueError:
+        pass
+    else:
+        p.add_argument("--in-else", default="e")
+    finally:
+        p.add_argument("--in-finally", default="f")
+    assert p
+    asyncio.run(add_more(p))
+    return p
+
+
+build().parse_args()
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11 syntax")
+def test_async_and_try_star_statements_run_like_their_plain_forms(tmp_path: Path) -> None:
+    defaults, diagnostics = _defaults(tmp_path, ASYNC_AND_TRY_STAR)
+    # The async bodies are read as code; what the context manager and the
+    # stream give is not known; assert is skipped.
+    assert defaults == {
+        "in_try": "t",
+        "in_else": "e",
+        "in_finally": "f",
+        "held": None,
+        "item": None,
+        "after_async": 2,
+    }
+    assert diagnostics == [
+        "info: loop over a value not known statically; body read once",
+        "warning: default of 'held' could not be resolved statically; sent as null",
+        "warning: default of 'item' could not be resolved statically; sent as null",
     ]
 
 
