@@ -3,10 +3,10 @@
 It walks the module like Python would — top to bottom, into functions when
 they are called, into ``if __name__ == "__main__":`` — but only evaluates
 what is safe and knowable: literals, names bound to them, arithmetic,
-containers, a few builtins, classes used as constant holders or Enums, and the
-parser-building APIs of argparse, click and typer (modelled in the sibling
-modules). It stops at the first call that would parse the command line, which
-is exactly the parser the script would use at runtime.
+containers, a few builtins, classes used as constant holders or Enums, and
+the parser-building APIs of the CLI libraries (modelled in ``families``). It
+stops at the first call that would parse the command line, which is exactly
+the parser the script would use at runtime.
 
 Here are the interpreter's state, its step budget, diagnostics, imports,
 calls and attributes. Statements are in ``statements`` (one handler per
