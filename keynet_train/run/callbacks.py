@@ -167,6 +167,30 @@ def judge(
     ``now`` is the wall clock (token expiry), ``at`` the seconds since the
     container started. Raises nothing: every failure is an answer.
     """
+    route = _route(method, path, state)
+    if isinstance(route, Answer):
+        return route
+    job, endpoint = route
+    parsed, nonfinite, parse_error = _parse(raw)
+    # Recorded with NaN/Infinity as strings, so callbacks.jsonl stays valid JSON.
+    body = _finite(parsed)
+    refused = _refuse_caller(authorization, job, endpoint, body, state, now)
+    if refused is not None:
+        return refused
+    if parse_error is not None:
+        return _error(
+            422, parse_error, endpoint, body, Problem("schema", f"{endpoint}: {parse_error}")
+        )
+    try:
+        model = _MODELS[endpoint].model_validate(parsed)
+    except ValidationError as e:
+        return _schema_error(endpoint, body, e)
+    problems = [Problem("finite_numbers", f"{endpoint}: {text} in the JSON") for text in nonfinite]
+    return _accept(endpoint, body, model, problems, state, at)
+
+
+def _route(method: str, path: str, state: JobState) -> tuple[str, str] | Answer:
+    """(the job id in the path, the endpoint), or the 404/405 of a path that is not a callback."""
     match = _PATH_RE.match(path.split("?", 1)[0])
     endpoint = match.group(2) if match else None
     if match is None or endpoint not in ENDPOINTS:
@@ -189,22 +213,29 @@ def judge(
             None,
             Problem("schema", f"{method} {path}: callbacks are POST"),
         )
-    parsed, nonfinite, parse_error = _parse(raw)
-    # Recorded with NaN/Infinity as strings, so callbacks.jsonl stays valid JSON.
-    body = _finite(parsed)
+    return match.group(1), endpoint
+
+
+def _refuse_caller(
+    authorization: str | None,
+    job: str,
+    endpoint: str,
+    body: object,
+    state: JobState,
+    now: int,
+) -> Answer | None:
+    """The 401/404 of a bad token or another job's id, else None (the caller is this job)."""
     try:
         claims = verify_token(authorization, state.secret, now)
     except TokenRejected as e:
         return _error(e.status, e.reason, endpoint, body, Problem("token", e.reason))
-    if match.group(1) != str(state.job_id):
+    if job != str(state.job_id):
         return _error(
             404,
             "Job not found",
             endpoint,
             body,
-            Problem(
-                "job_id", f"job {match.group(1)!r} is unknown: this job is JOB_ID={state.job_id}"
-            ),
+            Problem("job_id", f"job {job!r} is unknown: this job is JOB_ID={state.job_id}"),
         )
     if claims.job_id != state.job_id:
         return _error(
@@ -214,16 +245,7 @@ def judge(
             body,
             Problem("token", f"the token is for job {claims.job_id}, not {state.job_id}"),
         )
-    if parse_error is not None:
-        return _error(
-            422, parse_error, endpoint, body, Problem("schema", f"{endpoint}: {parse_error}")
-        )
-    try:
-        model = _MODELS[endpoint].model_validate(parsed)
-    except ValidationError as e:
-        return _schema_error(endpoint, body, e)
-    problems = [Problem("finite_numbers", f"{endpoint}: {text} in the JSON") for text in nonfinite]
-    return _accept(endpoint, body, model, problems, state, at)
+    return None
 
 
 def _schema_error(endpoint: str, body: object, error: ValidationError) -> Answer:

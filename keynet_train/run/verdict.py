@@ -12,8 +12,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keynet_train.run.callbacks import Callback
+
+if TYPE_CHECKING:
+    from keynet_train.run.plan import RunPlan
 
 #: Check names in the order the verdict table lists them.
 CHECKS = (
@@ -70,6 +75,40 @@ class Outcome:
     cancel_after: int | None = None
     cancelled_at: float | None = None
     grace: float = 30.0
+
+
+@dataclass
+class RunResult:
+    """A finished rehearsal."""
+
+    run_id: str
+    folder: Path
+    plan: RunPlan
+    exit_code: int | None
+    checks: list[Check]
+    callbacks: list[Callback]
+    runtime: float
+    start_seconds: float
+    """From the image being ready to the container running (create + start)."""
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed."""
+        return passed(self.checks)
+
+    def to_json(self) -> dict[str, object]:
+        """``report.json`` and the ``--json`` object."""
+        return {
+            "run_id": self.run_id,
+            "folder": str(self.folder),
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "runtime_seconds": round(self.runtime, 3),
+            "start_seconds": round(self.start_seconds, 3),
+            "checks": [c.to_json() for c in self.checks],
+            "callbacks": [c.to_json() for c in self.callbacks],
+            **self.plan.to_json(),
+        }
 
 
 def evaluate(callbacks: Sequence[Callback], outcome: Outcome) -> list[Check]:

@@ -284,7 +284,8 @@ def test_a_job_ignoring_cancellation_and_sigterm_is_killed_after_the_grace(
     """The escalation, with a 2 s grace instead of 30 s: SIGTERM (ignored by PID 1), SIGKILL."""
     from keynet_train.podman.service import connect
     from keynet_train.progress import RecordingReporter
-    from keynet_train.run.pipeline import RunOptions, RunResult, RunServices, run_job
+    from keynet_train.run.pipeline import RunOptions, RunServices, run_job
+    from keynet_train.run.verdict import RunResult
 
     source = variant(
         ("time.sleep(0.2)  # the", "time.sleep(0 if epoch == 1 else 600)  # the"),

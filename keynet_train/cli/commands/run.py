@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from keynet_train.cli.parser import Subparsers
     from keynet_train.run.callbacks import Callback
-    from keynet_train.run.pipeline import RunPlan, RunResult
+    from keynet_train.run.plan import RunPlan
+    from keynet_train.run.verdict import RunResult
 
 EPILOG = """\
 examples:
@@ -125,7 +126,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     from keynet_train.build.cache import BuildCache, cache_path
     from keynet_train.podman.connection import choose_podman_url
     from keynet_train.push.settings import parse_build_args
-    from keynet_train.run.pipeline import RunOptions, RunResult, RunServices, run_job
+    from keynet_train.run.pipeline import RunOptions, RunServices, run_job
+    from keynet_train.run.verdict import RunResult
 
     options = options_from(
         RunOptions,
