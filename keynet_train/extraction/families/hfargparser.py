@@ -38,8 +38,8 @@ from keynet_train.extraction.families.argparse import (
     ParserValue,
     _add_action,
     _apply_constructor_kwargs,
-    parser_arguments,
 )
+from keynet_train.extraction.families.argparse_arguments import parser_arguments
 from keynet_train.extraction.families.contract import Family, Site
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
 from keynet_train.extraction.library_dataclasses import library_dataclass
