@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keynet_train.extraction.operations import (
     BINOPS,
@@ -36,6 +36,9 @@ from keynet_train.extraction.values import (
     Scope,
 )
 
+if TYPE_CHECKING:
+    from keynet_train.extraction.model import Severity
+
 
 class ExpressionEvaluator:
     """Evaluates expressions to values; the subclass supplies statements, calls and attributes.
@@ -59,7 +62,7 @@ class ExpressionEvaluator:
         """Spend ``amount`` steps at once. Raises BudgetExceeded when the budget is spent."""
         raise NotImplementedError
 
-    def note(self, line: int, message: str, severity: str = "info") -> None:
+    def note(self, line: int, message: str, severity: Severity = "info") -> None:
         """Record a diagnostic for the module being read."""
         raise NotImplementedError
 

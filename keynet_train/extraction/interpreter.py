@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from keynet_train.extraction.classes import instantiate, super_object, user_method
 from keynet_train.extraction.escapes import note_opaque_call
-from keynet_train.extraction.model import Diagnostic
+from keynet_train.extraction.model import Diagnostic, Severity
 from keynet_train.extraction.operations import LIBRARY_CONSTANTS, NO_CONSTANT, shallow_size
 from keynet_train.extraction.runtime import (
     BreakSignal,
@@ -141,7 +141,7 @@ class Interpreter(StatementExecutor):
         self,
         line: int,
         message: str,
-        severity: str = "info",
+        severity: Severity = "info",
         path: str | None = None,
         *,
         partial: bool = False,

@@ -10,7 +10,7 @@ Named tuples and a plain class on purpose: ``inspect`` must start as fast as
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypeVar, get_args
 
 #: The values ``Argument.type`` may take (docs/extraction-rules.md).
 ARGUMENT_TYPES = ("str", "int", "float", "bool")
@@ -18,13 +18,36 @@ ARGUMENT_TYPES = ("str", "int", "float", "bool")
 #: JSON-native default values: what ``json.dumps`` writes without help.
 JSONValue = object
 
+#: How the command line carries an argument's value (docs/cli-descriptor.md).
+Kind = Literal["value", "flag", "negatable", "count", "list", "positional"]
+#: How a ``list`` argument takes its values.
+ListStyle = Literal["space", "repeat", "literal"]
+#: ``global``: an option of the parent, given before the sub-command.
+Scope = Literal["global", "command"]
+#: A diagnostic's weight: ``warning`` is shown by default, ``info`` with ``--verbose``.
+Severity = Literal["info", "warning"]
+#: The families the extractor models (``keynet_train/extraction/families/``).
+ParserType = Literal["argparse", "click", "typer", "hfargparser", "fire", "tyro", "globals"]
 
-#: ``Argument.kind`` values (docs/cli-descriptor.md): how the command line carries the value.
-KINDS = ("value", "flag", "negatable", "count", "list", "positional")
-#: ``Argument.list_style`` values for ``kind == "list"``.
-LIST_STYLES = ("space", "repeat", "literal")
-#: ``Argument.scope`` values: ``global`` options come before the sub-command.
-SCOPES = ("global", "command")
+KINDS: tuple[Kind, ...] = get_args(Kind)
+LIST_STYLES: tuple[ListStyle, ...] = get_args(ListStyle)
+SCOPES: tuple[Scope, ...] = get_args(Scope)
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+PARSER_TYPES: tuple[ParserType, ...] = get_args(ParserType)
+
+_T = TypeVar("_T", bound=str)
+
+
+def one_of(value: object, allowed: tuple[_T, ...], what: str) -> _T:
+    """``value`` when it is one of ``allowed`` (a Literal's values).
+
+    Raises:
+        ValueError: it is not; the message names ``what`` and the values allowed.
+    """
+    for option in allowed:
+        if value == option:
+            return option
+    raise ValueError(f"{what} is {value!r}, not one of: {', '.join(allowed)}")
 
 
 class Argument(NamedTuple):
@@ -70,17 +93,17 @@ class Argument(NamedTuple):
     help: str | None = None
     choices: list[str] | None = None
     flags: tuple[str, ...] = ()
-    kind: str = "value"
+    kind: Kind = "value"
     flag_value: JSONValue = None
     negative_flags: tuple[str, ...] = ()
-    list_style: str | None = None
+    list_style: ListStyle | None = None
     nargs: int | str | None = None
     position: int | None = None
     min: int | float | None = None
     max: int | float | None = None
     min_open: bool = False
     max_open: bool = False
-    scope: str = "command"
+    scope: Scope = "command"
     exclusive_group: str | None = None
 
     def to_definition(self) -> dict[str, object]:
@@ -126,6 +149,7 @@ class Argument(NamedTuple):
 
         Raises:
             KeyError / TypeError: ``doc`` lacks ``name`` or ``type``, or is not a dict.
+            ValueError: ``kind``, ``list_style`` or ``scope`` is not one of its values.
         """
 
         def strings(value: object) -> tuple[str, ...]:
@@ -137,26 +161,29 @@ class Argument(NamedTuple):
         bound_min = doc.get("min")
         bound_max = doc.get("max")
         group = doc.get("exclusive_group")
+        name = str(doc["name"])
         style = doc.get("list_style")
         return cls(
-            name=str(doc["name"]),
+            name=name,
             type=str(doc["type"]),
             default=doc.get("default"),
             required=doc.get("required") is True,
             help=doc["help"] if isinstance(doc.get("help"), str) else None,  # type: ignore[arg-type]
             choices=list(strings(choices)) if isinstance(choices, list) else None,
             flags=strings(doc.get("flags")),
-            kind=str(doc.get("kind", "value")),
+            kind=one_of(doc.get("kind", "value"), KINDS, f"the kind of {name!r}"),
             flag_value=doc.get("flag_value"),
             negative_flags=strings(doc.get("negative_flags")),
-            list_style=style if isinstance(style, str) else None,
+            list_style=None
+            if style is None
+            else one_of(style, LIST_STYLES, f"the list style of {name!r}"),
             nargs=nargs if isinstance(nargs, (int, str)) else None,
             position=position if isinstance(position, int) else None,
             min=bound_min if isinstance(bound_min, (int, float)) else None,
             max=bound_max if isinstance(bound_max, (int, float)) else None,
             min_open=doc.get("min_open") is True,
             max_open=doc.get("max_open") is True,
-            scope=str(doc.get("scope", "command")),
+            scope=one_of(doc.get("scope", "command"), SCOPES, f"the scope of {name!r}"),
             exclusive_group=group if isinstance(group, str) else None,
         )
 
@@ -176,7 +203,7 @@ class Diagnostic(NamedTuple):
     path: str
     line: int
     message: str
-    severity: str = "info"  # 'info' | 'warning'
+    severity: Severity = "info"
     partial: bool = False
 
     def __str__(self) -> str:
@@ -188,7 +215,7 @@ class ExtractionResult:
 
     def __init__(
         self,
-        parser_type: str | None,
+        parser_type: ParserType | None,
         arguments: list[Argument] | None = None,
         diagnostics: list[Diagnostic] | None = None,
         command: str | None = None,

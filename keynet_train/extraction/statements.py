@@ -39,6 +39,7 @@ from keynet_train.extraction.values import (
 
 if TYPE_CHECKING:
     from keynet_train.extraction.loader import ModuleLoader
+    from keynet_train.extraction.model import Severity
 
 #: At most this many iterations of one ``for`` loop are followed.
 MAX_LOOP = 1_000
@@ -71,7 +72,7 @@ class StatementExecutor(ExpressionEvaluator):
         self,
         line: int,
         message: str,
-        severity: str = "info",
+        severity: Severity = "info",
         path: str | None = None,
         *,
         partial: bool = False,

@@ -28,7 +28,7 @@ __all__ = ["FAMILIES", "Family", "family_of"]
 #: Every family, in the order docs/extraction-rules.md lists them.
 FAMILIES: tuple[Family, ...] = (ARGPARSE, CLICK, TYPER, HFARGPARSER, FIRE, TYRO, GLOBALS)
 
-_BY_PARSER_TYPE = {family.parser_type: family for family in FAMILIES}
+_BY_PARSER_TYPE: dict[str, Family] = {family.parser_type: family for family in FAMILIES}
 
 
 def family_of(target: object) -> Family | None:

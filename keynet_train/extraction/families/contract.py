@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from keynet_train.extraction.interpreter import Interpreter, RefHandler
-    from keynet_train.extraction.model import Argument
+    from keynet_train.extraction.model import Argument, ParserType
 
 
 class Site(NamedTuple):
@@ -46,7 +46,7 @@ class Family(NamedTuple):
     """One CLI library the extractor models (docs/extraction-rules.md, "Families")."""
 
     #: The ``parser_type`` of the result (the library's name as ``--json`` spells it).
-    parser_type: str
+    parser_type: ParserType
     #: Qualified names of the library's callables → their models (the interpreter's handlers).
     handlers: Mapping[str, RefHandler]
     #: The classes of the objects the models build that the script may parse with.

@@ -18,7 +18,7 @@ from keynet_train.extraction.dataclass_fields import (
     union_parts,
 )
 from keynet_train.extraction.interpreter import Interpreter
-from keynet_train.extraction.model import Argument
+from keynet_train.extraction.model import Argument, Kind, ListStyle
 from keynet_train.extraction.normalize import (
     Unresolved,
     builtin_type_name,
@@ -89,11 +89,11 @@ def number(value: object) -> int | float | None:
 class Descriptor(NamedTuple):
     """How the command line spells one argument (docs/cli-descriptor.md)."""
 
-    kind: str
+    kind: Kind
     flags: tuple[str, ...] = ()
     flag_value: object = None
     negative_flags: tuple[str, ...] = ()
-    list_style: str | None = None
+    list_style: ListStyle | None = None
     nargs: int | str | None = None
     position: int | None = None
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 from keynet_train.extraction.families.contract import Family, Site
 from keynet_train.extraction.interpreter import Interpreter, Modelled, RefHandler
-from keynet_train.extraction.model import Argument
+from keynet_train.extraction.model import Argument, ParserType
 
 
 def target_family(
-    parser_type: str, handlers: Mapping[str, RefHandler], target_type: type[FamilyTarget]
+    parser_type: ParserType, handlers: Mapping[str, RefHandler], target_type: type[FamilyTarget]
 ) -> Family:
     """The record of a family whose targets are :class:`FamilyTarget` objects."""
     return Family(
