@@ -28,8 +28,14 @@ KNOWN_TASK_TYPES = ("OBJECT_DETECTION", "SEGMENTATION", "OBJECT_CLASSIFICATION")
 class _WireModel(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown response fields ignored."""
 
+    # defer_build: a model's validator is built when it is first used, not at
+    # import (a push uses three of the eleven models; docs/performance.md).
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+        defer_build=True,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -70,11 +71,13 @@ def image_labels(
     hyperparameters: list[dict[str, object]],
     now: datetime | None = None,
     subcommand: str | None = None,
+    source: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The OCI and KeyNet labels of docs/platform-contract.md (git labels only in a git checkout).
 
     ``subcommand`` (the script's sub-command trained with) adds
-    ``ai.keynet.train.command``.
+    ``ai.keynet.train.command``; ``source`` is :func:`source_labels` of
+    ``context`` when already looked up.
     """
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     labels = {
@@ -86,6 +89,17 @@ def image_labels(
         labels[f"{LABEL_PREFIX}.command"] = subcommand
     if upload_key is not None:
         labels[f"{LABEL_PREFIX}.upload-key"] = upload_key
+    labels.update(source_labels(context) if source is None else source)
+    return labels
+
+
+def source_labels(context: Path) -> dict[str, str]:
+    """The OCI revision and source labels of a git checkout (none elsewhere); asks ``git``.
+
+    A push looks them up while its image builds: each ``git`` run takes a few
+    milliseconds that would otherwise follow the upload key.
+    """
+    labels: dict[str, str] = {}
     revision = _git(context, "rev-parse", "HEAD")
     if revision:
         labels["org.opencontainers.image.revision"] = revision

@@ -42,7 +42,7 @@ from keynet_train.push.command_checks import (
     platform_command_text,
 )
 from keynet_train.push.image_build import BuiltImage, build_base
-from keynet_train.push.labels import image_labels, repository_component
+from keynet_train.push.labels import image_labels, repository_component, source_labels
 
 # Re-exported: cli/commands/push.py imports the results from here.
 from keynet_train.push.publish import (
@@ -301,6 +301,7 @@ def _push(
         # The registry check needs nothing from the build either: it runs during
         # it, and its outcome is reported (and acted on) at its place in the order.
         registry = start_registry_check(config, settings, services, reporter)
+        source = Background(lambda: source_labels(settings.context))  # git, for the labels
         upload: UploadKeyResponse | None = None
         stage = "without an image"
         try:
@@ -321,7 +322,7 @@ def _push(
                 f"{repository_component(upload.upload_key)}"
             )
             image_id = _label_image(
-                engine, built.image_id, image, prepared, upload.upload_key, reporter
+                engine, built.image_id, image, prepared, upload.upload_key, source, reporter
             )
             references = tag_image(engine, image_id, image, settings.tags, reporter)
             stage = "and its image may be only partly pushed"
@@ -461,9 +462,13 @@ def _label_image(
     image: str,
     prepared: PreparedPush,
     upload_key: str,
+    source: Background[dict[str, str]],
     reporter: Reporter,
 ) -> str:
-    """The labels of docs/platform-contract.md (they carry the upload key, so come after it)."""
+    """The labels of docs/platform-contract.md (they carry the upload key, so come after it).
+
+    ``source`` looks up the git labels (:func:`~keynet_train.push.labels.source_labels`).
+    """
     reporter.step_started("Label image")
     labels = image_labels(
         prepared.settings.context,
@@ -471,6 +476,7 @@ def _label_image(
         upload_key,
         prepared.described,
         subcommand=prepared.extraction.command,
+        source=source.result(),
     )
     image_id = engine.add_labels(base_id, labels, tag=f"{image}:latest", reporter=reporter)
     reporter.step_finished("Label image", image_id[:12])

@@ -128,6 +128,15 @@ def test_push_example_end_to_end(cli: Cli, registry: RegistryHandle, example: st
     assert labels["ai.keynet.train.upload-key"] == result["upload_key"]
     assert json.loads(labels["ai.keynet.train.hyperparameters"]) == result["hyperparameters"]
     assert datetime.strptime(labels["org.opencontainers.image.created"], "%Y-%m-%dT%H:%M:%SZ")
+    # The examples are in this git checkout: its revision is labelled (git is asked
+    # while the image builds).
+    revision = subprocess.run(
+        ["git", "-C", str(entrypoint.parent), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    assert labels.get("org.opencontainers.image.revision") == (revision or None)
 
     expected = EXPECTED_ARGUMENTS[example]
     # The result and label carry the descriptor; the backend only the six fields.
