@@ -20,6 +20,7 @@ from keynet_train.cli.parser import add_python_option, path_arg
 # typing is imported for mypy only (docs/development.md, "Start-up").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from typing import Any, TypeVar
 
     from keynet_train.push.settings import BuildOptions
@@ -45,7 +46,8 @@ _BUILD_FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             # "command" is the dest of keynet-train's own sub-command.
             "dest": "script_command",
             "metavar": "NAME",
-            "help": "the script's sub-command to train with (default: the only one, else 'train')",
+            "help": "the script's sub-command to train with (default: the project file's "
+            "'command', else the only one, else 'train')",
         },
     ),
     "--build-arg": (
@@ -84,6 +86,52 @@ def add_build_flags(parser: argparse.ArgumentParser, *flags: str) -> None:
             continue
         names, keywords = _BUILD_FLAGS[flag]
         parser.add_argument(*names, **keywords)
+
+
+#: A flag, the rule its values must pass, and the values given.
+FlagCheck = tuple[str, "Callable[[str], str]", list[str]]
+
+
+def check_build_flags(
+    args: argparse.Namespace, command: str, more: Sequence[FlagCheck] = ()
+) -> dict[str, str]:
+    """Check the build flags' values (and ``more``): a bad one is a usage error (exit 2).
+
+    push and run apply the same rules (:mod:`keynet_train.build.image_names`)
+    before the script is read, like ``--project abc``; the same rules apply to
+    values from the environment and the project file, where they are not
+    usage errors. Returns the ``--build-arg`` values as a mapping.
+
+    Raises:
+        UsageError: a ``--platform``, ``--model-name`` or ``--build-arg`` value,
+            or one of ``more``, is invalid.
+    """
+    from keynet_train.build.image_names import (
+        validate_build_arg_name,
+        validate_model_name,
+        validate_platform,
+    )
+    from keynet_train.errors import ConfigError, InputError, UsageError
+    from keynet_train.push.settings import parse_build_args
+
+    checks: list[FlagCheck] = [
+        ("--platform", validate_platform, [args.platform] if args.platform else []),
+        ("--model-name", validate_model_name, [] if args.model_name is None else [args.model_name]),
+        *more,
+    ]
+    for flag, validate, values in checks:
+        try:
+            for value in values:
+                validate(value)
+        except (InputError, ConfigError) as exc:
+            raise UsageError(f"{command}: argument {flag}: {exc.message}", exc.hint) from None
+    try:
+        build_args = parse_build_args(args.build_args)
+        for name in build_args:
+            validate_build_arg_name(name)
+    except InputError as exc:
+        raise UsageError(f"{command}: argument --build-arg: {exc.message}", exc.hint) from None
+    return build_args
 
 
 def add_quiet_flag(parser: argparse.ArgumentParser, help: str) -> None:

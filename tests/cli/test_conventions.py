@@ -286,3 +286,23 @@ def test_top_level_options_take_no_value() -> None:
     # a top-level option with a value would make it pick that value instead.
     parser = build_parser("")
     assert [a.option_strings for a in parser.arguments if a.nargs != 0] == []
+
+
+@pytest.mark.parametrize("command", ["push", "run"])
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--platform", "linux_x/amd64"),
+        ("--model-name", " "),
+        ("--build-arg", "1A=x"),
+    ],
+)
+def test_a_bad_shared_build_flag_is_a_usage_error_for_push_and_run(
+    cli: CliRunner, tmp_path: Path, command: str, flag: str, value: str
+) -> None:
+    # push and run declare these flags once (cli/build_flags.py) and check them
+    # alike: exit 2, before the script is read or anything is built.
+    result = cli(command, str(tmp_path / "missing.py"), flag, value)
+    assert result.exit_code == 2, result
+    assert f"argument {flag}:" in result.stderr
+    assert "missing.py" not in result.stderr

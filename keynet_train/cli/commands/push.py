@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from keynet_train.cli.build_flags import add_build_flags, add_quiet_flag, options_from
+from keynet_train.cli.build_flags import (
+    add_build_flags,
+    add_quiet_flag,
+    check_build_flags,
+    options_from,
+)
 from keynet_train.cli.common import (
     debug_logger,
     engine_opener,
@@ -193,53 +198,31 @@ NO_PROJECT_HINT = (
 def _check_flag_values(args: argparse.Namespace) -> dict[str, str]:
     """Check push's flag values: a bad one is a usage error (exit 2), like ``--project abc``.
 
-    The same rules apply to values from the environment and the project file
-    (:mod:`keynet_train.build.image_names`), where they are not usage errors.
     Returns the ``--build-arg`` values as a mapping.
 
     Raises:
-        UsageError: ``--project`` is not positive; a ``--tag``, ``--platform``,
-            ``--build-arg``, ``--model-name`` or ``--harbor-project`` value is
-            invalid.
+        UsageError: ``--project`` is not positive; a ``--tag`` or
+            ``--harbor-project`` value, or a build flag's
+            (:func:`~keynet_train.cli.build_flags.check_build_flags`), is invalid.
     """
-    from keynet_train.build.image_names import (
-        validate_build_arg_name,
-        validate_model_name,
-        validate_platform,
-        validate_tag,
-    )
+    from keynet_train.build.image_names import validate_tag
     from keynet_train.config import validate_harbor_project
-    from keynet_train.errors import ConfigError, UsageError
-    from keynet_train.push.settings import parse_build_args
+    from keynet_train.errors import UsageError
 
     if args.project_id is not None and args.project_id <= 0:
         raise UsageError(
             f"push: argument --project: must be a positive integer, got {args.project_id}.",
             "List the projects you can train in with: keynet-train projects",
         )
-    flags: list[tuple[str, Callable[[str], str], list[str]]] = [
-        ("--tag", validate_tag, list(args.tags)),
-        ("--platform", validate_platform, [args.platform] if args.platform else []),
-        ("--model-name", validate_model_name, [] if args.model_name is None else [args.model_name]),
-        (
-            "--harbor-project",
-            validate_harbor_project,
-            [args.harbor_project] if args.harbor_project else [],
-        ),
-    ]
-    for flag, validate, values in flags:
-        try:
-            for value in values:
-                validate(value)
-        except (InputError, ConfigError) as exc:
-            raise UsageError(f"push: argument {flag}: {exc.message}", exc.hint) from None
-    try:
-        build_args = parse_build_args(args.build_args)
-        for name in build_args:
-            validate_build_arg_name(name)
-    except InputError as exc:
-        raise UsageError(f"push: argument --build-arg: {exc.message}", exc.hint) from None
-    return build_args
+    harbor_project = [args.harbor_project] if args.harbor_project else []
+    return check_build_flags(
+        args,
+        "push",
+        [
+            ("--tag", validate_tag, list(args.tags)),
+            ("--harbor-project", validate_harbor_project, harbor_project),
+        ],
+    )
 
 
 def run(args: argparse.Namespace, env: Environment) -> int:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from keynet_train.cli.build_flags import add_build_flags, add_quiet_flag, options_from
+from keynet_train.cli.build_flags import (
+    add_build_flags,
+    add_quiet_flag,
+    check_build_flags,
+    options_from,
+)
 from keynet_train.cli.common import engine_opener, open_store, run_reported
 from keynet_train.cli.environment import Environment
 from keynet_train.cli.output import CliReporter, format_table
@@ -125,14 +130,13 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
     from keynet_train.build.cache import BuildCache, cache_path
     from keynet_train.podman.connection import choose_podman_url
-    from keynet_train.push.settings import parse_build_args
     from keynet_train.run.pipeline import RunOptions, RunServices, run_job
     from keynet_train.run.verdict import RunResult
 
     options = options_from(
         RunOptions,
         args,
-        parse_build_args(args.build_args),
+        check_build_flags(args, "run"),
         entrypoint=Path(args.entrypoint) if args.entrypoint else None,
         image=args.image,
         sets=list(args.sets),
