@@ -22,17 +22,12 @@ import re
 import shlex
 from typing import NamedTuple
 
-from keynet_train.extraction.model import Argument, ExtractionResult
+from keynet_train.extraction.families import hints_for
+from keynet_train.extraction.model import Argument, ExtractionResult, ParserType
 
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _BOOL_WORDS = frozenset(("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"))
-#: Families whose flags take no value (HfArgumentParser bools take an optional one;
-#: fire and the globals configurator read True/False). tyro's bool fields with a
-#: default are --x/--no-x flags (its extractor describes them as negatable).
-_FLAG_FAMILIES = frozenset(("argparse", "click", "typer", "tyro"))
-#: Families built on argparse: a value starting with '-' needs '='.
-_ARGPARSE_FAMILIES = frozenset(("argparse", "hfargparser"))
 
 
 class CommandProblem(NamedTuple):
@@ -41,7 +36,7 @@ class CommandProblem(NamedTuple):
     kind: str  # flag_value | list_literal | negative_value
     option: str  # as the command spells it, e.g. "--learning_rate" or "--amp True"
     argument: Argument  # the hyperparameter it was meant for
-    parser_type: str
+    parser_type: ParserType
     accepted: str  # the spelling the script accepts instead
 
     def message(self, script: str) -> str:
@@ -65,14 +60,14 @@ class RejectedOption(NamedTuple):
 
     option: str  # as the command spells it, e.g. "--learning_rate"
     argument: Argument  # the hyperparameter it was meant for
-    parser_type: str  # "argparse" | "click" | "typer" | "hfargparser" | "fire" | "tyro" | "globals"
+    parser_type: ParserType
 
     def message(self, script: str) -> str:
         """One paragraph: what will fail, and how to declare the option so it works."""
         declared = ", ".join(self.argument.accepted_flags())
         first = self.argument.flags[0]
         option = self.option
-        if self.parser_type == "globals" and option == first:
+        if hints_for(self.parser_type).equals_only and option == first:
             return (
                 f"The platform's training command passes {option} and its value as two "
                 f"words, but {script} reads its options with a configurator that takes only "
@@ -89,25 +84,11 @@ class RejectedOption(NamedTuple):
         """How to declare the option so the script accepts it, e.g. "Add --lr as another ..."."""
         first = self.argument.flags[0]
         option = self.option
-        if self.parser_type == "globals" and option == first:
+        hints = hints_for(self.parser_type)
+        if hints.equals_only and option == first:
             return f"The command must spell it {first}=VALUE (one word); fix it on the platform"
-        if self.parser_type in _FAMILY_FIXES:
-            how = _FAMILY_FIXES[self.parser_type].format(option=option, first=first)
-        elif self.argument.type == "bool":
-            fix = {
-                "argparse": f"add_argument({option!r}, action=argparse.BooleanOptionalAction)",
-                "click": f"@click.option('{option}/--no-{option.lstrip('-')}')",
-                "typer": f"a bool parameter, which typer spells {option}/--no-{option.lstrip('-')}",
-            }[self.parser_type]
-            how = f"Declare it as an on/off pair that accepts {option} ({fix})"
-        else:
-            fix = {
-                "argparse": f"add_argument({first!r}, {option!r}, ...)",
-                "click": f"@click.option({first!r}, {option!r}, ...)",
-                "typer": f"typer.Option({first!r}, {option!r})",
-            }[self.parser_type]
-            how = f"Add {option} as another option string of that argument ({fix})"
-        return how
+        how = hints.bool_spelling_fix if self.argument.type == "bool" else hints.spelling_fix
+        return how.format(option=option, first=first, bare=option.lstrip("-"))
 
 
 def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOption]:
@@ -128,6 +109,7 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
     accepted = {flag for a in result.arguments for flag in a.accepted_flags()}
     long_flags = [flag for flag in accepted if flag.startswith("--")]
     kind = result.parser_type
+    hints = hints_for(kind)
     found: list[RejectedOption] = []
     for word in args:
         if word == "--":
@@ -143,13 +125,13 @@ def rejected_options(command: str, result: ExtractionResult) -> list[RejectedOpt
             argument = negated if negated is not None and negated.type == "bool" else None
         if argument is None:
             continue
-        if kind == "globals":
+        if hints.equals_only:
             # The configurator reads --key=value only; '--key value' stops the job.
             if option in accepted and "=" in word:
                 continue
-        elif option in accepted or _family_accepts(kind, option, argument):
+        elif option in accepted or hints.accepts(option, argument):
             continue
-        if kind in ("argparse", "hfargparser") and option.startswith("--"):
+        if hints.argparse_rules and option.startswith("--"):
             matches = [flag for flag in long_flags if flag.startswith(option)]
             if len(matches) == 1:
                 continue
@@ -242,34 +224,6 @@ def script_arguments(command: str) -> list[str] | None:
     return None if end is None else words[end:]
 
 
-#: How to make each family accept an option (the argparse/click/typer cases are above).
-_FAMILY_FIXES = {
-    "hfargparser": (
-        "HfArgumentParser spells a field --name and --name-with-dashes, and adds --no_name "
-        "only for a bool field that defaults to True; add {option} to the field's "
-        'metadata={{"aliases": [...]}} or pass the value as {first} VALUE'
-    ),
-    "fire": "fire accepts {first}=VALUE or {first} VALUE for that parameter; use that spelling",
-    "tyro": "tyro accepts {first} VALUE for that field; use that spelling",
-    "globals": (
-        "The configurator reads only --key=VALUE, so write {first}=VALUE (no space, one word)"
-    ),
-}
-
-
-def _family_accepts(kind: str, option: str, argument: Argument) -> bool:
-    """fire and tyro also take spellings their parsers do not list as option strings."""
-    key = option.lstrip("-").replace("-", "_")
-    if kind == "fire":
-        # fire strips any number of leading dashes and reads '-' as '_'. The
-        # caller gives a "no" spelling only for a bool (its negation).
-        return key in (argument.name, f"no{argument.name}")
-    if kind == "tyro" and option.startswith("--"):
-        # tyro 1.0 reads --exp_name as --exp-name.
-        return any(key == flag[2:].replace("-", "_") for flag in argument.accepted_flags())
-    return False
-
-
 def _is_number(token: str) -> bool:
     try:
         float(token)
@@ -281,7 +235,9 @@ def _is_number(token: str) -> bool:
 class _Checker:
     def __init__(self, result: ExtractionResult) -> None:
         self.result = result
-        self.family = result.parser_type or ""
+        assert result.parser_type is not None  # value_problems judges only a parser's result
+        self.family: ParserType = result.parser_type
+        self.hints = hints_for(result.parser_type)
         self.by_flag = {f: a for a in result.arguments for f in a.accepted_flags()}
         self.by_name = {a.name: a for a in result.arguments if a.flags}
         self.negative_like = any(_NEGATIVE_NUMBER.match(f) for f in self.by_flag)
@@ -329,7 +285,7 @@ class _Checker:
     def _argument(self, option: str) -> Argument | None:
         if option in self.by_flag:
             return self.by_flag[option]
-        if self.family in _ARGPARSE_FAMILIES and option.startswith("--"):
+        if self.hints.argparse_rules and option.startswith("--"):
             matches = {a for f, a in self.by_flag.items() if f.startswith(option)}
             if len(matches) == 1:
                 return matches.pop()
@@ -347,7 +303,7 @@ class _Checker:
         """Judge the value(s) after ``option``; return the index of the next word."""
         kind = argument.kind
         if kind in ("flag", "negatable", "count"):
-            if self.family not in _FLAG_FAMILIES:
+            if not self.hints.bare_flags:
                 return i  # their bools take values (HfArgumentParser --x True, fire, tyro)
             if eq:
                 self.problem("flag_value", f"{option}={inline}", argument, _accepted(argument))
@@ -377,7 +333,7 @@ class _Checker:
                 self.problem("list_literal", shown, argument, _accepted(argument))
                 return i + len(literal)
         if (
-            self.family in _ARGPARSE_FAMILIES
+            self.hints.argparse_rules
             and _NUMBER.match(value)
             and value.startswith("-")
             and (self.negative_like or not _NEGATIVE_NUMBER.match(value))

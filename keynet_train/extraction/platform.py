@@ -38,6 +38,7 @@ from keynet_train.extraction.command_check import (
     subcommand_problems,
     value_problems,
 )
+from keynet_train.extraction.families import hints_for
 from keynet_train.extraction.model import ExtractionResult
 
 
@@ -167,15 +168,8 @@ def problems_message(command: str, problems: list[PlatformProblem], script: str)
 
 def _missing_subcommand(result: ExtractionResult, script: str) -> PlatformProblem:
     command = str(result.command)
-    fix = {
-        "click": f"call the {command!r} command itself where the script starts "
-        f"(`{command}()` instead of the group under `if __name__ == '__main__'`), or push "
-        "an entry script that imports it and calls it",
-        "typer": f"run only the {command!r} command (`typer.run({command})`, or an app with "
-        "that one command), or push an entry script that does",
-        "argparse": f"push an entry script whose parser has the {command!r} options without "
-        "sub-commands",
-    }.get(result.parser_type or "", f"push an entry script that runs {command!r} directly")
+    assert result.parser_type is not None  # only a parser's result is judged
+    fix = hints_for(result.parser_type).command_fix.format(command=command)
     return PlatformProblem(
         argument=command,
         sends=f"no sub-command (python {script} --name value ...)",
@@ -188,20 +182,16 @@ def _spelling(
     rejected: RejectedOption, result: ExtractionResult, words: list[str]
 ) -> PlatformProblem:
     argument = rejected.argument
+    hints = hints_for(rejected.parser_type)
     fix = rejected.fix()
-    if rejected.parser_type == "globals":
-        # The platform always writes two words: asking it for --key=VALUE is no fix.
-        fix = (
-            "The configurator reads only --key=VALUE and the platform writes --key VALUE; "
-            "read the options with argparse (add_argument('--key', type=..., default=...)), "
-            "or make the configurator also take --key VALUE"
+    if hints.platform_spelling_fix is not None:
+        fix = hints.platform_spelling_fix
+    elif argument.type == "bool" and hints.value_bool_fix is not None:
+        fix = f"Declare it as a value option spelled {rejected.option}: " + (
+            hints.value_bool_fix.format(option=rejected.option)
         )
-    elif argument.type == "bool" and rejected.parser_type in _VALUE_BOOL_FIXES:
-        fix = f"Declare it as a value option spelled {rejected.option}: " + _VALUE_BOOL_FIXES[
-            rejected.parser_type
-        ].format(option=rejected.option)
     accepted = argument.accepted_flags()
-    if rejected.parser_type == "globals":
+    if hints.equals_only:
         accepted = tuple(f"{flag}=VALUE" for flag in accepted)
     return PlatformProblem(
         argument=argument.name,
@@ -217,9 +207,8 @@ def _value(problem: CommandProblem) -> PlatformProblem:
     if problem.kind == "flag_value" and argument.kind == "count":
         fix = f"Declare {option} as an int option (type=int) instead of a counted flag"
     elif problem.kind == "flag_value":
-        fix = "Declare it as a bool that takes a value: " + _VALUE_BOOL_FIXES.get(
-            problem.parser_type, "a type that reads True/False"
-        ).format(option=option)
+        how = hints_for(problem.parser_type).value_bool_fix or "a type that reads True/False"
+        fix = "Declare it as a bool that takes a value: " + how.format(option=option)
     elif problem.kind == "list_literal":
         fix = (
             "The platform writes a list as one Python literal, split at its spaces; make it a "
@@ -242,10 +231,8 @@ def _positionals(result: ExtractionResult, words: list[str]) -> list[PlatformPro
         option = f"--{argument.name}"
         if argument.kind != "positional" or option not in words or option in accepted:
             continue
-        declare = {
-            "click": f"@click.option({option!r}, ...)",
-            "typer": f"typer.Option(..., {option!r})",
-        }.get(result.parser_type or "", f"add_argument({option!r}, ...)")
+        assert result.parser_type is not None  # only a parser's result is judged
+        declare = hints_for(result.parser_type).option_fix.format(option=option)
         found.append(
             PlatformProblem(
                 argument=argument.name,
@@ -299,15 +286,3 @@ def _with_value(option: str, words: list[str]) -> str:
     if index + 1 < len(words) and not words[index + 1].startswith("--"):
         return f"{option} {words[index + 1]}"
     return option
-
-
-#: How each flag family declares a bool that takes a value (``--amp False``).
-_VALUE_BOOL_FIXES = {
-    "argparse": "add_argument('{option}', type=str2bool, nargs='?', const=True, default=...) "
-    "with a str2bool function mapping 'True'/'False' to a bool (docs/platform-command.md "
-    "has one); it still accepts a bare {option}",
-    "click": "@click.option('{option}', type=bool, default=...) (click reads True/False)",
-    "typer": "typer makes every bool parameter a flag; declare it as a str parameter "
-    "(default 'False') and convert it in the code",
-    "tyro": "Annotated[bool, tyro.conf.FlagConversionOff] (tyro then reads True/False)",
-}

@@ -8,22 +8,24 @@ record: ``select`` iterates :data:`FAMILIES` and never names a family.
 
 May import: the interpreter and its values (``extraction.interpreter``,
 ``runtime``, ``values``, ``normalize``, ``dataclass_fields``, ...),
-``extraction.model`` and ``extraction.subcommands``, and base modules. Nothing
-in ``extraction`` outside ``select`` imports this package's family modules.
+``extraction.model`` and ``extraction.subcommands``, and base modules. Outside
+this package only ``select`` (the records) and the training-command check
+(:func:`hints_for`) use it; nothing names a family's module.
 """
 
 from __future__ import annotations
 
 from keynet_train.extraction.families.argparse import FAMILY as ARGPARSE
 from keynet_train.extraction.families.click import FAMILY as CLICK
-from keynet_train.extraction.families.contract import Family
+from keynet_train.extraction.families.contract import CommandHints, Family
 from keynet_train.extraction.families.fire import FAMILY as FIRE
 from keynet_train.extraction.families.globals import FAMILY as GLOBALS
 from keynet_train.extraction.families.hfargparser import FAMILY as HFARGPARSER
 from keynet_train.extraction.families.typer import FAMILY as TYPER
 from keynet_train.extraction.families.tyro import FAMILY as TYRO
+from keynet_train.extraction.model import ParserType
 
-__all__ = ["FAMILIES", "Family", "family_of"]
+__all__ = ["FAMILIES", "Family", "family_of", "hints_for"]
 
 #: Every family, in the order docs/extraction-rules.md lists them.
 FAMILIES: tuple[Family, ...] = (ARGPARSE, CLICK, TYPER, HFARGPARSER, FIRE, TYRO, GLOBALS)
@@ -41,3 +43,8 @@ def family_of(target: object) -> Family | None:
     if family is None or not isinstance(target, family.target_types):
         return None
     return family
+
+
+def hints_for(parser_type: ParserType) -> CommandHints:
+    """How the ``parser_type`` family's parser reads the platform's command. Raises nothing."""
+    return _BY_PARSER_TYPE[parser_type].hints

@@ -6,7 +6,7 @@ The actions become arguments in ``argparse_arguments``.
 from __future__ import annotations
 
 from keynet_train.extraction.families.argparse_arguments import parser_arguments
-from keynet_train.extraction.families.contract import Family, Site, describe
+from keynet_train.extraction.families.contract import CommandHints, Family, Site, describe
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.subcommands import with_parent
@@ -491,6 +491,20 @@ HANDLERS: dict[str, RefHandler] = {
     "argparse.FileType": _file_type,
 }
 
+HINTS = CommandHints(
+    spelling_fix="Add {option} as another option string of that argument "
+    "(add_argument({first!r}, {option!r}, ...))",
+    bool_spelling_fix="Declare it as an on/off pair that accepts {option} "
+    "(add_argument({option!r}, action=argparse.BooleanOptionalAction))",
+    bare_flags=True,
+    argparse_rules=True,
+    value_bool_fix="add_argument('{option}', type=str2bool, nargs='?', const=True, default=...) "
+    "with a str2bool function mapping 'True'/'False' to a bool (docs/platform-command.md "
+    "has one); it still accepts a bare {option}",
+    command_fix="push an entry script whose parser has the {command!r} options without "
+    "sub-commands",
+)
+
 FAMILY = Family(
     parser_type="argparse",
     handlers=HANDLERS,
@@ -498,6 +512,7 @@ FAMILY = Family(
     arguments=arguments,
     subcommands=subcommand_names,
     command_names=command_names,
+    hints=HINTS,
     parts=feeders,
     size=_size,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.families.contract import CommandHints, Family, Site
 from keynet_train.extraction.families.conversions import (
     NO_BOUNDS,
     Bounds,
@@ -576,6 +576,19 @@ HANDLERS: dict[str, RefHandler] = {
     "click.Tuple": _str_type,
 }
 
+HINTS = CommandHints(
+    spelling_fix="Add {option} as another option string of that argument "
+    "(@click.option({first!r}, {option!r}, ...))",
+    bool_spelling_fix="Declare it as an on/off pair that accepts {option} "
+    "(@click.option('{option}/--no-{bare}'))",
+    bare_flags=True,
+    value_bool_fix="@click.option('{option}', type=bool, default=...) (click reads True/False)",
+    option_fix="@click.option({option!r}, ...)",
+    command_fix="call the {command!r} command itself where the script starts "
+    "(`{command}()` instead of the group under `if __name__ == '__main__'`), or push "
+    "an entry script that imports it and calls it",
+)
+
 FAMILY = Family(
     parser_type="click",
     handlers=HANDLERS,
@@ -583,6 +596,7 @@ FAMILY = Family(
     arguments=arguments,
     subcommands=subcommand_names,
     command_names=lambda target: set(subcommand_names(target)),
+    hints=HINTS,
     parts=_parts,
     size=_size,
 )

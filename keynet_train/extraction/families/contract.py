@@ -32,6 +32,44 @@ class Site(NamedTuple):
 Arguments = Callable[["Interpreter", Any, "str | None", Site], "list[Argument]"]
 
 
+def listed_only(option: str, argument: Argument) -> bool:
+    """A parser that accepts only the option strings it lists (see :attr:`CommandHints.accepts`)."""
+    return False
+
+
+class CommandHints(NamedTuple):
+    """How a family's parser reads the platform's command, and how to fix a declaration.
+
+    Used by the training-command check (``extraction/command_check.py``) and
+    its fixes (``extraction/platform.py``); docs/platform-command.md. The
+    ``*_fix`` texts are ``str.format`` templates: ``{option}`` the spelling the
+    platform writes, ``{first}`` the script's first option string, ``{bare}``
+    the option without its dashes, ``{command}`` a sub-command's name.
+    """
+
+    #: How to make the script accept ``{option}`` for an argument (a sentence).
+    spelling_fix: str
+    #: The same for a bool argument.
+    bool_spelling_fix: str
+    #: Flag options take no value (``--amp``, never ``--amp True``).
+    bare_flags: bool = False
+    #: argparse's reading: unique prefixes of long options are accepted, and a
+    #: value starting with '-' after an option is read as another option.
+    argparse_rules: bool = False
+    #: Only ``--key=VALUE`` is read, never ``--key VALUE`` (the globals configurator).
+    equals_only: bool = False
+    #: Spellings the parser accepts without listing them as option strings.
+    accepts: Callable[[str, Argument], bool] = listed_only
+    #: How to declare a bool that takes a value (``--amp False``); None: no such fix known.
+    value_bool_fix: str | None = None
+    #: How to declare ``{option}`` as an option (for a positional argument).
+    option_fix: str = "add_argument({option!r}, ...)"
+    #: How to train with sub-command ``{command}`` when the platform writes none.
+    command_fix: str = "push an entry script that runs {command!r} directly"
+    #: The fix of a spelling the platform's command cannot change (None: ``spelling_fix``).
+    platform_spelling_fix: str | None = None
+
+
 def no_parts(target: object) -> Sequence[object]:
     """A target made of nothing else (see :attr:`Family.parts`)."""
     return []
@@ -57,6 +95,8 @@ class Family(NamedTuple):
     subcommands: Callable[[Any], list[str]]
     #: Every name a sub-command is reachable by (aliases included).
     command_names: Callable[[Any], set[str]]
+    #: How its parser reads the platform's command (see :class:`CommandHints`).
+    hints: CommandHints
     #: Other candidates that are parts of a target, not rival parsers
     #: (argparse pre-parsers, a click group's commands).
     parts: Callable[[Any], Sequence[object]] = no_parts

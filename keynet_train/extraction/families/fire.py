@@ -15,6 +15,7 @@ import ast
 
 from keynet_train.extraction.dataclass_fields import eval_annotation
 from keynet_train.extraction.docstrings import parameter_help
+from keynet_train.extraction.families.contract import CommandHints
 from keynet_train.extraction.families.conversions import (
     annotation_type,
     json_default,
@@ -187,4 +188,16 @@ HANDLERS: dict[str, RefHandler] = {
     "fire.core.Fire": _fire,
 }
 
-FAMILY = target_family("fire", HANDLERS, FireTarget)
+
+def _accepts(option: str, argument: Argument) -> bool:
+    # fire strips any number of leading dashes and reads '-' as '_'. The
+    # command check gives a "no" spelling only for a bool (its negation).
+    key = option.lstrip("-").replace("-", "_")
+    return key in (argument.name, f"no{argument.name}")
+
+
+_SPELLING = "fire accepts {first}=VALUE or {first} VALUE for that parameter; use that spelling"
+# fire reads True/False after a bool's flag: not bare flags.
+HINTS = CommandHints(_SPELLING, _SPELLING, accepts=_accepts)
+
+FAMILY = target_family("fire", HANDLERS, FireTarget, HINTS)

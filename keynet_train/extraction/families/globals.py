@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from keynet_train.extraction.families.contract import CommandHints
 from keynet_train.extraction.families.targets import FamilyTarget, target_family
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
@@ -267,4 +268,15 @@ HANDLERS: dict[str, RefHandler] = {
     "os.path.basename": _path_function(os.path.basename),
 }
 
-FAMILY = target_family("globals", HANDLERS, GlobalsTarget)
+_SPELLING = "The configurator reads only --key=VALUE, so write {first}=VALUE (no space, one word)"
+HINTS = CommandHints(
+    _SPELLING,
+    _SPELLING,
+    equals_only=True,
+    # The platform always writes two words: asking it for --key=VALUE is no fix.
+    platform_spelling_fix="The configurator reads only --key=VALUE and the platform writes "
+    "--key VALUE; read the options with argparse (add_argument('--key', type=..., "
+    "default=...)), or make the configurator also take --key VALUE",
+)
+
+FAMILY = target_family("globals", HANDLERS, GlobalsTarget, HINTS)

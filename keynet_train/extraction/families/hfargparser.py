@@ -40,7 +40,7 @@ from keynet_train.extraction.families.argparse import (
     _apply_constructor_kwargs,
 )
 from keynet_train.extraction.families.argparse_arguments import parser_arguments
-from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.families.contract import CommandHints, Family, Site
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, RefHandler
 from keynet_train.extraction.library_dataclasses import library_dataclass
 from keynet_train.extraction.model import Argument
@@ -434,6 +434,14 @@ def arguments(
     return argparse_family.with_pre_parsers(interp, target, site, found, False)
 
 
+_SPELLING = (
+    "HfArgumentParser spells a field --name and --name-with-dashes, and adds --no_name "
+    "only for a bool field that defaults to True; add {option} to the field's "
+    'metadata={{"aliases": [...]}} or pass the value as {first} VALUE'
+)
+# Its bools take an optional value (--x, --x False): not bare flags.
+HINTS = CommandHints(_SPELLING, _SPELLING, argparse_rules=True)
+
 FAMILY = Family(
     parser_type="hfargparser",
     handlers=HANDLERS,
@@ -441,6 +449,7 @@ FAMILY = Family(
     arguments=arguments,
     subcommands=argparse_family.FAMILY.subcommands,
     command_names=argparse_family.FAMILY.command_names,
+    hints=HINTS,
     parts=argparse_family.FAMILY.parts,
     size=argparse_family.FAMILY.size,
 )

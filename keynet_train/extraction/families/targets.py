@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.families.contract import CommandHints, Family, Site
 from keynet_train.extraction.interpreter import Interpreter, Modelled, RefHandler
 from keynet_train.extraction.model import Argument, ParserType
 
 
 def target_family(
-    parser_type: ParserType, handlers: Mapping[str, RefHandler], target_type: type[FamilyTarget]
+    parser_type: ParserType,
+    handlers: Mapping[str, RefHandler],
+    target_type: type[FamilyTarget],
+    hints: CommandHints,
 ) -> Family:
     """The record of a family whose targets are :class:`FamilyTarget` objects."""
     return Family(
@@ -20,6 +23,7 @@ def target_family(
         arguments=_target_arguments,
         subcommands=_subcommand_names,
         command_names=lambda target: set(_subcommand_names(target)),
+        hints=hints,
     )
 
 

@@ -6,7 +6,7 @@ import ast
 
 from keynet_train.extraction.dataclass_fields import LIST_TYPES
 from keynet_train.extraction.families.click import declared_flags, long_first
-from keynet_train.extraction.families.contract import Family, Site
+from keynet_train.extraction.families.contract import CommandHints, Family, Site
 from keynet_train.extraction.families.conversions import (
     Bounds,
     Descriptor,
@@ -396,6 +396,19 @@ HANDLERS: dict[str, RefHandler] = {
     "typer.Argument": _info("argument"),
 }
 
+HINTS = CommandHints(
+    spelling_fix="Add {option} as another option string of that argument "
+    "(typer.Option({first!r}, {option!r}))",
+    bool_spelling_fix="Declare it as an on/off pair that accepts {option} "
+    "(a bool parameter, which typer spells {option}/--no-{bare})",
+    bare_flags=True,
+    value_bool_fix="typer makes every bool parameter a flag; declare it as a str parameter "
+    "(default 'False') and convert it in the code",
+    option_fix="typer.Option(..., {option!r})",
+    command_fix="run only the {command!r} command (`typer.run({command})`, or an app with "
+    "that one command), or push an entry script that does",
+)
+
 FAMILY = Family(
     parser_type="typer",
     handlers=HANDLERS,
@@ -403,5 +416,6 @@ FAMILY = Family(
     arguments=arguments,
     subcommands=subcommand_names,
     command_names=lambda target: set(subcommand_names(target)),
+    hints=HINTS,
     size=_size,
 )

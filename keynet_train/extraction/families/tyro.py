@@ -30,6 +30,7 @@ from keynet_train.extraction.dataclass_fields import (
     union_parts,
 )
 from keynet_train.extraction.docstrings import parameter_help
+from keynet_train.extraction.families.contract import CommandHints
 from keynet_train.extraction.families.conversions import (
     annotation_type,
     json_default,
@@ -234,4 +235,23 @@ HANDLERS: dict[str, RefHandler] = {
     "tyro.cli": _cli,
 }
 
-FAMILY = target_family("tyro", HANDLERS, TyroTarget)
+
+def _accepts(option: str, argument: Argument) -> bool:
+    # tyro 1.0 reads --exp_name as --exp-name.
+    key = option.lstrip("-").replace("-", "_")
+    return option.startswith("--") and any(
+        key == flag[2:].replace("-", "_") for flag in argument.accepted_flags()
+    )
+
+
+_SPELLING = "tyro accepts {first} VALUE for that field; use that spelling"
+# Its bool fields with a default are --x/--no-x flags (described as negatable).
+HINTS = CommandHints(
+    _SPELLING,
+    _SPELLING,
+    bare_flags=True,
+    accepts=_accepts,
+    value_bool_fix="Annotated[bool, tyro.conf.FlagConversionOff] (tyro then reads True/False)",
+)
+
+FAMILY = target_family("tyro", HANDLERS, TyroTarget, HINTS)

@@ -74,3 +74,28 @@ def test_each_family_is_reached_through_the_record(
     result = extract_from_tree(ast.parse(source), "train.py")
     assert result.parser_type == parser_type
     assert [a.name for a in result.arguments] == names
+
+
+def test_every_family_says_how_its_parser_reads_the_platform_command() -> None:
+    from keynet_train.extraction.families import hints_for
+
+    for family in FAMILIES:
+        hints = hints_for(family.parser_type)
+        assert hints is family.hints
+        for template in (hints.spelling_fix, hints.bool_spelling_fix, hints.value_bool_fix):
+            if template is not None:
+                # Every placeholder is one the check fills (a KeyError otherwise).
+                assert template.format(option="--lr_x", first="--lr-x", bare="lr_x")
+        assert "{command!r}" in hints.command_fix
+    # Only argparse-built parsers take unique prefixes; only the configurator needs '='.
+    assert {f.parser_type for f in FAMILIES if f.hints.argparse_rules} == {
+        "argparse",
+        "hfargparser",
+    }
+    assert {f.parser_type for f in FAMILIES if f.hints.equals_only} == {"globals"}
+    assert {f.parser_type for f in FAMILIES if f.hints.bare_flags} == {
+        "argparse",
+        "click",
+        "typer",
+        "tyro",
+    }
