@@ -273,7 +273,7 @@ def scan_context(context_dir: Path, dockerfile: Path) -> ContextSummary:
         dockerfile_name = PRIVATE_DOCKERFILE
 
     entries: list[ContextEntry] = []
-    _walk(context, "", matcher, always, entries)
+    _walk(context, matcher, always, entries)
     if dockerfile_name == PRIVATE_DOCKERFILE:
         entries.append(ContextEntry(dockerfile_name, "file", _size(dockerfile), stat.S_IFREG))
 
@@ -344,33 +344,28 @@ KEYNET_FOLDER = ".keynet"
 RUNS_FOLDER = f"{KEYNET_FOLDER}/runs"
 
 
-def _walk(
-    root: Path,
-    relative: str,
-    matcher: IgnoreMatcher,
-    always: set[str],
-    out: list[ContextEntry],
-) -> None:
-    """Append the entries under ``relative`` to ``out``, depth first in sorted order.
+def _walk(root: Path, matcher: IgnoreMatcher, always: set[str], out: list[ContextEntry]) -> None:
+    """Append the context's entries to ``out``, depth first in sorted order.
 
     Iterative (an explicit stack), so a context thousands of directories deep
     is listed like any other instead of exhausting Python's recursion limit.
-    An entry deleted between the listing and its ``stat`` is left out, as if
-    the listing had come a moment later.
+    Each directory on the stack keeps where the ignore patterns stand there
+    (:class:`~keynet_train.build.dockerignore.WalkState`), so an entry costs
+    a match of its own name, not of its whole path. An entry deleted between
+    the listing and its ``stat`` is left out, as if the listing had come a
+    moment later.
 
     Raises:
         BuildError: a directory cannot be listed, or a file in the context
             cannot be read (permissions).
     """
-    stack = [iter(_children(root, relative, matcher))]
-    parents = [relative]
+    stack = [(iter(_children(root, "", matcher)), "", matcher.walk_root())]
     while stack:
-        child = next(stack[-1], None)
+        children, parent, state = stack[-1]
+        child = next(children, None)
         if child is None:
             stack.pop()
-            parents.pop()
             continue
-        parent = parents[-1]
         path = f"{parent}/{child.name}" if parent else child.name
         if path == KEYNET_FOLDER:
             # keynet-train's records (run logs, callbacks) are never image content:
@@ -381,7 +376,7 @@ def _walk(
             continue
         is_dir = stat.S_ISDIR(st.st_mode)
         descend = is_dir
-        if path not in always and matcher.excluded(path):
+        if path not in always and matcher.excluded_entry(state, child.name, path):
             # Descend only if something below may come back (an exception
             # pattern, or the Dockerfile living in there).
             below = path + "/"
@@ -393,17 +388,28 @@ def _walk(
         elif stat.S_ISLNK(st.st_mode):
             out.append(ContextEntry(path, "symlink", mode=st.st_mode))
         elif stat.S_ISREG(st.st_mode):
-            if not os.access(child.path, os.R_OK):
-                if not os.path.lexists(child.path):
-                    continue  # deleted since the stat: not "permission denied"
-                raise BuildError(
-                    f"Cannot read {child.path} (permission denied)",
-                    hint=f"Fix its permissions or exclude it in {matcher.source}.",
-                )
+            if not _readable(child, matcher):
+                continue  # deleted since the stat
             out.append(ContextEntry(path, "file", st.st_size, st.st_mode))
         if descend:
-            stack.append(iter(_children(root, path, matcher)))
-            parents.append(path)
+            entered = matcher.enter(state, child.name, path)
+            stack.append((iter(_children(root, path, matcher)), path, entered))
+
+
+def _readable(child: os.DirEntry[str], matcher: IgnoreMatcher) -> bool:
+    """True if the file can be read; False if it was deleted since it was listed.
+
+    Raises:
+        BuildError: permission denied.
+    """
+    if os.access(child.path, os.R_OK):
+        return True
+    if not os.path.lexists(child.path):
+        return False  # deleted since the stat: not "permission denied"
+    raise BuildError(
+        f"Cannot read {child.path} (permission denied)",
+        hint=f"Fix its permissions or exclude it in {matcher.source}.",
+    )
 
 
 def _lstat(child: os.DirEntry[str], matcher: IgnoreMatcher) -> os.stat_result | None:

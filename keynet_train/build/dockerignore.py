@@ -492,16 +492,49 @@ class _Automaton:
             if parents and char == "/" and self._final in self._sets[current]:
                 return True
             following = self._steps.get((current, char))
-            if following is None:
-                following = self._number(
-                    self._closure(self._step(self._sets[current], char), None, None)
-                )
-                if len(self._steps) < self._CACHE_LIMIT:
-                    self._steps[(current, char)] = following
-            current = following
+            current = self._learn(current, char) if following is None else following
             if not self._sets[current]:
                 return False
         return self._final in self._sets[current]
+
+    @property
+    def resumable(self) -> bool:
+        """Whether :meth:`advance` applies (no anchors: moves depend on one character only)."""
+        return self._plain
+
+    @property
+    def start(self) -> int:
+        """The state before any character (resumable automata only)."""
+        return self._start
+
+    def advance(self, state: int, text: str) -> int:
+        """The state after ``text`` from ``state`` (resumable automata only).
+
+        ``matches(a + b)`` is ``accepts(advance(advance(start, a), b))``: a
+        walk of the context resumes each directory's state for its entries
+        instead of running the whole path again.
+        """
+        for char in text:
+            if not self._sets[state]:
+                return state  # dead: nothing can match any more
+            following = self._steps.get((state, char))
+            state = self._learn(state, char) if following is None else following
+        return state
+
+    def _learn(self, state: int, char: str) -> int:
+        """The state after ``char`` from ``state``, computed (and cached while there is room)."""
+        following = self._number(self._closure(self._step(self._sets[state], char), None, None))
+        if len(self._steps) < self._CACHE_LIMIT:
+            self._steps[(state, char)] = following
+        return following
+
+    def alive(self, state: int) -> bool:
+        """Whether some continuation of the text that led to ``state`` can still match."""
+        return bool(self._sets[state])
+
+    def accepts(self, state: int) -> bool:
+        """Whether the text that led to ``state`` matches."""
+        return self._final in self._sets[state]
 
     def _matches_in_context(self, path: str, *, parents: bool) -> bool:
         """:meth:`matches` for patterns with anchors, whose empty moves depend on neighbours."""
@@ -544,6 +577,64 @@ class IgnoreMatcher:
         decider = self.deciding_pattern(path)
         return decider is not None and not decider.exclusion
 
+    def walk_root(self) -> WalkState:
+        """The state of a walk at the context's root (see :meth:`excluded_entry`)."""
+        return WalkState(
+            matched=(False,) * len(self.patterns),
+            states=tuple(
+                p.automaton.start if p.automaton is not None and p.automaton.resumable else None
+                for p in self.patterns
+            ),
+            live=tuple(range(len(self.patterns))),
+        )
+
+    def excluded_entry(self, directory: WalkState, name: str, path: str) -> bool:
+        """:meth:`excluded` of ``path``, the entry ``name`` of the directory at ``directory``.
+
+        The same verdict, cheaper in a walk: only the patterns that can match
+        something in the directory are tried, one known to match the
+        directory is not tried again, and an automaton resumes from the
+        directory's state instead of reading the whole path.
+        """
+        matched = False
+        decider: IgnorePattern | None = None
+        for index in directory.live:
+            pattern = self.patterns[index]
+            if pattern.exclusion != matched:
+                continue
+            if directory.matched[index] or self._entry_matches(directory, index, name, path):
+                matched = not pattern.exclusion
+                decider = pattern
+        return decider is not None and not decider.exclusion
+
+    def enter(self, directory: WalkState, name: str, path: str) -> WalkState:
+        """The walk's state inside the subdirectory ``name`` (at ``path``) of ``directory``."""
+        matched = [False] * len(self.patterns)
+        states = list(directory.states)
+        live = []
+        below = path + "/"
+        for index in directory.live:
+            pattern, state = self.patterns[index], directory.states[index]
+            matched[index] = directory.matched[index] or self._entry_matches(
+                directory, index, name, path
+            )
+            if state is not None:
+                assert pattern.automaton is not None
+                state = states[index] = pattern.automaton.advance(state, name + "/")
+            if matched[index] or _may_match_below(pattern, state, below):
+                live.append(index)
+        return WalkState(tuple(matched), tuple(states), tuple(live))
+
+    def _entry_matches(self, directory: WalkState, index: int, name: str, path: str) -> bool:
+        """Whether pattern ``index`` matches ``path`` itself (its parents are ``directory``'s)."""
+        state = directory.states[index]
+        pattern = self.patterns[index]
+        if state is None:
+            return pattern.matches(path)
+        automaton = pattern.automaton
+        assert automaton is not None
+        return automaton.accepts(automaton.advance(state, name))
+
     def may_reinclude_below(self, directory: str) -> bool:
         """True if an exception pattern could re-include something under ``directory``.
 
@@ -552,3 +643,38 @@ class IgnoreMatcher:
         """
         prefix = directory + "/"
         return any(p.exclusion and (p.text + "/").startswith(prefix) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class WalkState:
+    """Where each pattern stands at one directory of a walk of the context.
+
+    ``matched[i]``: pattern ``i`` matches the directory or one of its
+    parents (so it matches everything below). ``states[i]``: pattern ``i``'s
+    automaton state after reading ``"<directory>/"`` (None: the pattern is
+    not an automaton that can resume, and is tried on the whole path).
+    ``live``: the patterns that match or may match an entry below; the others
+    cannot change a verdict there.
+    """
+
+    matched: tuple[bool, ...]
+    states: tuple[int | None, ...]
+    live: tuple[int, ...]
+
+
+def _may_match_below(pattern: IgnorePattern, state: int | None, below: str) -> bool:
+    """Whether ``pattern`` may match a path starting with ``below`` (a directory and "/").
+
+    ``state`` is its automaton's state after ``below`` (None: not an automaton
+    that resumes). False only when that is certain: a dead automaton, an
+    exact name elsewhere, a literal prefix that diverges.
+    """
+    if state is not None:
+        assert pattern.automaton is not None
+        return pattern.automaton.alive(state)
+    if pattern.kind == "exact":
+        return pattern.text.startswith(below)
+    if pattern.kind == "prefix":
+        literal = pattern.text[:-2]
+        return below.startswith(literal) or literal.startswith(below)
+    return True

@@ -160,3 +160,39 @@ def test_backreferences_are_refused_as_docker_does() -> None:
     with pytest.raises(BuildError):
         di.compile_patterns(["**/a\\1"])
     assert re.compile("^(.*/)?a\\1$")  # Python's engine alone would have taken it
+
+
+def _walk_verdicts(matcher: di.IgnoreMatcher, paths: list[str]) -> dict[str, bool]:
+    """Each path's verdict as a walk reaches it: directory by directory, resuming states."""
+    verdicts: dict[str, bool] = {}
+    states = {"": matcher.walk_root()}
+    for path in sorted(paths, key=lambda p: p.count("/")):
+        parent, _, name = path.rpartition("/")
+        verdicts[path] = matcher.excluded_entry(states[parent], name, path)
+        states[path] = matcher.enter(states[parent], name, path)
+    return verdicts
+
+
+def test_a_walk_decides_every_path_as_the_whole_path_match_does() -> None:
+    """Resuming each directory's automaton state changes no verdict, with exceptions too."""
+    rng = random.Random(20261208)
+    names = ["a", "b", "ab", "a.b", "1", "ba1", "a1b"]
+    checked = 0
+    for _ in range(400):
+        patterns = []
+        for _ in range(rng.randint(1, 4)):
+            text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 5)))
+            patterns.append(("!" if rng.random() < 0.3 else "") + text)
+        try:
+            matcher = di.IgnoreMatcher(patterns)
+        except BuildError:
+            continue
+        paths: set[str] = set()
+        for _ in range(12):
+            parts = [rng.choice(names) for _ in range(rng.randint(1, 4))]
+            paths.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        walked = _walk_verdicts(matcher, sorted(paths))
+        for path in paths:
+            assert walked[path] is matcher.excluded(path), (patterns, path)
+            checked += 1
+    assert checked > 5000
