@@ -51,6 +51,7 @@ from keynet_train.extraction.values import (
     ModuleValue,
     Ref,
     Scope,
+    module_ref_name,
 )
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class ModuleLoader:
             if name is None:  # a relative import outside any package
                 scope.assign(bound, Ref(f".local.{alias.name}"))
             elif not self._readable(name):
-                scope.assign(bound, Ref(f"{_alias(name)}.{alias.name}"))
+                scope.assign(bound, Ref(f"{module_ref_name(name)}.{alias.name}"))
             else:
                 scope.assign(bound, self._lazy_attr(interp, name, alias.name))
 
@@ -192,7 +193,7 @@ class ModuleLoader:
             Invoked: the module's top-level code parsed the command line.
             BudgetExceeded: the run's step budget is spent.
         """
-        full = f"{_alias(module)}.{attr}"
+        full = f"{module_ref_name(module)}.{attr}"
         if _modelled(interp, full) or not self._readable(module):
             return Ref(full)
         if self.depth >= MAX_IMPORT_DEPTH:
@@ -449,7 +450,7 @@ class ModuleLoader:
     def _lazy_module(self, interp: StatementExecutor, dotted: str, bound: str) -> object:
         """What ``import dotted`` binds under ``bound`` (``a`` or the ``as`` name)."""
         if not self._readable(dotted):
-            return Ref(_alias(bound))
+            return Ref(module_ref_name(bound))
 
         binds_top = "." in dotted and bound == dotted.split(".", 1)[0]
 
@@ -458,13 +459,13 @@ class ModuleLoader:
             if binds_top and bound in self.modules:
                 # ``import a.b`` binds ``a``, even when ``a.b`` itself cannot be read
                 return self.modules[bound]
-            return Ref(_alias(bound)) if target is None else target
+            return Ref(module_ref_name(bound)) if target is None else target
 
         return LazyImport(resolve)
 
     def _lazy_attr(self, interp: StatementExecutor, module: str, attr: str) -> object:
-        if _modelled(interp, f"{_alias(module)}.{attr}"):
-            return Ref(f"{_alias(module)}.{attr}")
+        if _modelled(interp, f"{module_ref_name(module)}.{attr}"):
+            return Ref(f"{module_ref_name(module)}.{attr}")
         return LazyImport(lambda: self.import_attr(interp, module, attr))
 
     def summary(self, since: int = 0) -> str | None:
@@ -486,14 +487,6 @@ class ModuleLoader:
 
 
 _DEPTH_MESSAGE = f"imports nested deeper than {MAX_IMPORT_DEPTH} modules are not followed"
-
-#: Modules whose names the models know under another name.
-_MODULE_ALIASES = {"typing_extensions": "typing"}
-
-
-def _alias(name: str) -> str:
-    top, dot, rest = name.partition(".")
-    return _MODULE_ALIASES.get(top, top) + dot + rest
 
 
 def _modelled(interp: StatementExecutor, full: str) -> bool:

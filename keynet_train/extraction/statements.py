@@ -35,6 +35,7 @@ from keynet_train.extraction.values import (
     LazyImport,
     Ref,
     Scope,
+    module_ref_name,
 )
 
 if TYPE_CHECKING:
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
 
 #: At most this many iterations of one ``for`` loop are followed.
 MAX_LOOP = 1_000
-
-#: Modules whose names we model; ``typing_extensions`` names alias ``typing``.
-_MODULE_ALIASES = {"typing_extensions": "typing"}
 
 
 class StatementExecutor(ExpressionEvaluator):
@@ -326,16 +324,16 @@ class StatementExecutor(ExpressionEvaluator):
             return
         for alias in stmt.names:
             if alias.asname:
-                scope.assign(alias.asname, Ref(_module_name(alias.name)))
+                scope.assign(alias.asname, Ref(module_ref_name(alias.name)))
             else:
                 top = alias.name.split(".", 1)[0]
-                scope.assign(top, Ref(_module_name(top)))
+                scope.assign(top, Ref(module_ref_name(top)))
 
     def _exec_import_from(self, stmt: ast.ImportFrom, scope: Scope) -> None:
         if self.loader is not None:
             self.loader.exec_import_from(self, stmt, scope)
             return
-        module = _module_name(stmt.module or "") if stmt.level == 0 else ".local"
+        module = module_ref_name(stmt.module or "") if stmt.level == 0 else ".local"
         for alias in stmt.names:
             if alias.name != "*":
                 scope.assign(alias.asname or alias.name, Ref(f"{module}.{alias.name}"))
@@ -496,12 +494,6 @@ def merge_returns(values: list[object]) -> object:
 def _same_plain(a: object, b: object) -> bool:
     plain = (str, int, float, bool, type(None))
     return isinstance(a, plain) and type(a) is type(b) and a == b
-
-
-def _module_name(name: str) -> str:
-    top, _, rest = name.partition(".")
-    top = _MODULE_ALIASES.get(top, top)
-    return f"{top}.{rest}" if rest else top
 
 
 def _enum_auto(bases: list[object], name: str, counter: int) -> object:

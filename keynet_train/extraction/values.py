@@ -57,6 +57,16 @@ class Ref:
         return Ref(f"{self.name}.{attr}")
 
 
+#: Modules whose names the models know under another name.
+_MODULE_ALIASES = {"typing_extensions": "typing"}
+
+
+def module_ref_name(name: str) -> str:
+    """The dotted module ``name`` as Refs spell it: ``typing_extensions.X`` is ``typing.X``."""
+    top, dot, rest = name.partition(".")
+    return _MODULE_ALIASES.get(top, top) + dot + rest
+
+
 class PathValue:
     """A ``pathlib.Path`` built from a known string (its JSON form is the string)."""
 
