@@ -141,6 +141,16 @@ class ExpressionEvaluator:
         return self.eval(node.body if truth else node.orelse, scope)
 
     def _lambda(self, node: ast.Lambda, scope: Scope) -> object:
+        return self.function_value(node, scope, "<lambda>")
+
+    def function_value(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: Scope, name: str
+    ) -> FunctionValue:
+        """The function a ``def`` or ``lambda`` makes; its defaults are evaluated now, as in Python.
+
+        Raises:
+            BudgetExceeded: the step budget is spent.
+        """
         fn = FunctionValue(
             node=node,
             closure=scope,
@@ -148,7 +158,7 @@ class ExpressionEvaluator:
             kw_defaults=[
                 self.eval(d, scope) if d is not None else None for d in node.args.kw_defaults
             ],
-            name="<lambda>",
+            name=name,
         )
         fn.path = self.path
         return fn

@@ -341,17 +341,7 @@ class StatementExecutor(ExpressionEvaluator):
     # ------------------------------------------------- functions and classes
     def _def_function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
         decorators = [self.eval(d, scope) for d in stmt.decorator_list]
-        fn = FunctionValue(
-            node=stmt,
-            closure=scope,
-            defaults=[self.eval(d, scope) for d in stmt.args.defaults],
-            kw_defaults=[
-                self.eval(d, scope) if d is not None else None for d in stmt.args.kw_defaults
-            ],
-            name=stmt.name,
-        )
-        fn.path = self.path
-        value: object = fn
+        value: object = self.function_value(stmt, scope, stmt.name)
         for deco, node in zip(reversed(decorators), reversed(stmt.decorator_list), strict=False):
             value = self.apply_decorator(deco, value, node)
         scope.assign(stmt.name, value)
