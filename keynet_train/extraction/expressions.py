@@ -62,8 +62,16 @@ class ExpressionEvaluator:
         """Spend ``amount`` steps at once. Raises BudgetExceeded when the budget is spent."""
         raise NotImplementedError
 
-    def note(self, line: int, message: str, severity: Severity = "info") -> None:
-        """Record a diagnostic for the module being read."""
+    def note(
+        self,
+        line: int,
+        message: str,
+        severity: Severity = "info",
+        path: str | None = None,
+        *,
+        partial: bool = False,
+    ) -> None:
+        """Record a diagnostic once per (file, line, message); see ``Interpreter.note``."""
         raise NotImplementedError
 
     def get_attr(self, obj: object, attr: str) -> object:

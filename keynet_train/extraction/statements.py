@@ -40,7 +40,6 @@ from keynet_train.extraction.values import (
 
 if TYPE_CHECKING:
     from keynet_train.extraction.loader import ModuleLoader
-    from keynet_train.extraction.model import Severity
 
 #: At most this many iterations of one ``for`` loop are followed.
 MAX_LOOP = 1_000
@@ -65,18 +64,6 @@ class StatementExecutor(ExpressionEvaluator):
     #: Per function call being run: the values of ``return`` statements under
     #: unknown conditions, merged into its result (see :meth:`_exec_both`).
     _pending_returns: list[list[object]]
-
-    def note(
-        self,
-        line: int,
-        message: str,
-        severity: Severity = "info",
-        path: str | None = None,
-        *,
-        partial: bool = False,
-    ) -> None:
-        """Record a diagnostic once per (file, line, message)."""
-        raise NotImplementedError
 
     def call(self, func: object, call: CallArgs) -> object:
         """Model calling ``func``."""
