@@ -223,10 +223,35 @@ def test_cache_round_trip_and_location(tmp_path: Path) -> None:
     assert cache.lookup("f1") is None
     cache.store("f1", "sha-1")
     cache.store("f2", "sha-2")
+    cache.wait()  # writes land in the background; another process sees them after this
     assert BuildCache(path).lookup("f1") == "sha-1"
     assert [p.name for p in path.parent.iterdir()] == ["builds.json"]  # no temp files left
     digests = cache.file_digests()
     assert digests.path == path.parent / "file-digests.json"
+
+
+def test_background_writes_keep_their_order_and_are_seen_by_reads(tmp_path: Path) -> None:
+    """Writes are queued off the critical path; each read-modify-write sees the ones before
+    it, and a read through the same cache sees every write queued before it."""
+    cache = BuildCache(tmp_path / "builds.json")
+    for i in range(30):
+        cache.store(f"f{i}", f"sha-{i}")
+    assert [cache.lookup(f"f{i}") for i in range(30)] == [f"sha-{i}" for i in range(30)]
+    pending = cache.pending_pushes()
+    push = PendingPush("k" * 21, 7, None, "https://b", 1, "train.py", "h", "fp", ("latest",), 1.0)
+    pending.record(push)
+    assert cache.pending_pushes().find(push.match) == push
+    pending.clear(push.match)
+    checks = cache.image_checks()
+    checks.put("key", {"model_name": "train.py"})
+    assert cache.image_checks().get("key") == {"model_name": "train.py"}
+    cache.wait()
+    assert PendingPushes(tmp_path / "pending-pushes.json").find(push.match) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "builds.json",
+        "image-checks.json",
+        "pending-pushes.json",
+    ]
 
 
 def test_cache_ignores_corruption_and_unwritable_places(tmp_path: Path) -> None:
