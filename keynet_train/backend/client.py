@@ -38,6 +38,7 @@ from keynet_train.backend.models import (
     NANOID_PATTERN,
     ArgumentDefinition,
     HarborAccount,
+    HyperParameter,
     PageMeta,
     ProjectAuthor,
     ProjectsPage,
@@ -47,6 +48,7 @@ from keynet_train.backend.models import (
     UploadKeyRequest,
     UploadKeyResponse,
     UserInfo,
+    definition_fields,
 )
 from keynet_train.backend.tls import tls_failure, tls_failure_text
 from keynet_train.config import Secret
@@ -175,12 +177,13 @@ class BackendClient(HttpClientOwner):
         self,
         project_id: int,
         model_name: str,
-        hyper_parameters: Sequence[Mapping[str, Any] | ArgumentDefinition],
+        hyper_parameters: Sequence[HyperParameter],
     ) -> UploadKeyResponse:
         """``POST /v1/projects/{project_id}/trains/images``: register hyperparameters.
 
-        ``hyper_parameters`` are extractor-style dicts or
-        :class:`ArgumentDefinition` objects; they are validated locally first.
+        ``hyper_parameters`` are any objects with the six fields (the
+        extractor's arguments, :class:`ArgumentDefinition`); their fields are
+        mapped once (:func:`definition_fields`) and validated locally first.
         Only retried when the connection failed before the request was sent.
 
         Raises:
@@ -216,17 +219,14 @@ class BackendClient(HttpClientOwner):
 
     @staticmethod
     def _build_upload_request(
-        model_name: str, hyper_parameters: Sequence[Mapping[str, Any] | ArgumentDefinition]
+        model_name: str, hyper_parameters: Sequence[HyperParameter]
     ) -> UploadKeyRequest:
         arguments: list[ArgumentDefinition] = []
         for index, item in enumerate(hyper_parameters):
-            if isinstance(item, ArgumentDefinition):
-                arguments.append(item)
-                continue
             try:
-                arguments.append(ArgumentDefinition.model_validate(dict(item)))
+                arguments.append(ArgumentDefinition.model_validate(definition_fields(item)))
             except (PydanticValidationError, TypeError, ValueError) as exc:
-                name = item.get("name") if isinstance(item, Mapping) else None
+                name = getattr(item, "name", None)
                 label = f"#{index + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
                 raise ValidationError(
                     f"Invalid hyperparameter definition {label}: {_summarise(exc)}",

@@ -9,8 +9,9 @@ password) are parsed straight into :class:`~keynet_train.config.Secret`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainValidator, field_validator
 from pydantic.alias_generators import to_camel
@@ -177,8 +178,47 @@ class ProjectsPage(_WireModel):
     meta: PageMeta
 
 
+class HyperParameter(Protocol):
+    """One hyperparameter as the backend stores it: the six fields of docs/platform-contract.md.
+
+    The extractor's ``Argument`` is one (its descriptor is not sent: the real
+    backend may reject unknown fields); backend code never imports extraction.
+    """
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def default(self) -> object: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def help(self) -> str | None: ...
+    @property
+    def choices(self) -> Sequence[str] | None: ...
+
+
+def definition_fields(argument: HyperParameter) -> dict[str, object]:
+    """The six fields of ``argument`` as the request body spells them (not validated).
+
+    The one mapping from a hyperparameter to the wire: the upload-key request
+    (through :class:`ArgumentDefinition`) and the push's record of what it
+    registered (its hash) both use it. Raises nothing.
+    """
+    choices = argument.choices
+    return {
+        "name": argument.name,
+        "type": argument.type,
+        "default": argument.default,
+        "required": argument.required,
+        "help": argument.help,
+        "choices": None if choices is None else list(choices),
+    }
+
+
 class ArgumentDefinition(_WireModel):
-    """One hyperparameter as sent to the backend (and produced by the extractor)."""
+    """One hyperparameter as sent to the backend (see :func:`definition_fields`)."""
 
     name: str = Field(min_length=1)
     type: Literal["str", "int", "float", "bool"]

@@ -19,7 +19,6 @@ from keynet_train.extraction.model import (
     Argument,
     Diagnostic,
     ExtractionResult,
-    to_argument_definitions,
     to_described_arguments,
 )
 
@@ -31,7 +30,6 @@ __all__ = [
     "Diagnostic",
     "ExtractionResult",
     "extract_hyperparameters",
-    "to_argument_definitions",
     "to_described_arguments",
 ]
 

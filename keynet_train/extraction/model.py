@@ -1,4 +1,4 @@
-"""The extractor's result types and the conversion to the backend's list.
+"""The extractor's result types, and their JSON for ``--json`` and the image label.
 
 The rules are in docs/extraction-rules.md and docs/cli-descriptor.md; what the
 backend accepts in docs/platform-contract.md.
@@ -54,7 +54,8 @@ class Argument(NamedTuple):
     """One hyperparameter as the platform sees it, and how it is spelled (docs/cli-descriptor.md).
 
     The first six fields are the six fields the backend stores
-    (docs/extraction-rules.md). The rest is the CLI
+    (docs/extraction-rules.md): this type satisfies ``backend.models.HyperParameter``,
+    so the backend client takes it as it is. The rest is the CLI
     descriptor; every family's extractor must fill it (defaults describe a
     plain ``--name VALUE`` option):
 
@@ -106,9 +107,13 @@ class Argument(NamedTuple):
     scope: Scope = "command"
     exclusive_group: str | None = None
 
-    def to_definition(self) -> dict[str, object]:
-        """What the backend gets: name, type, default, required, help, choices."""
-        return {
+    def to_json(self) -> dict[str, object]:
+        """The six fields plus the descriptor (docs/cli-descriptor.md); inapplicable ones absent.
+
+        What ``--json`` and the image label carry; the backend gets the six
+        fields only, mapped by its client (``backend/models.py``).
+        """
+        doc: dict[str, object] = {
             "name": self.name,
             "type": self.type,
             "default": self.default,
@@ -116,10 +121,6 @@ class Argument(NamedTuple):
             "help": self.help,
             "choices": list(self.choices) if self.choices is not None else None,
         }
-
-    def to_json(self) -> dict[str, object]:
-        """The six fields plus the descriptor (docs/cli-descriptor.md); inapplicable ones absent."""
-        doc = self.to_definition()
         doc["flags"] = list(self.flags)
         doc["kind"] = self.kind
         if self.kind == "flag" or (self.kind == "count" and self.flag_value is not None):
@@ -249,17 +250,6 @@ class ExtractionResult:
             "complete": self.complete,
             "arguments": [a.to_json() for a in self.arguments],
         }
-
-
-def to_argument_definitions(result: ExtractionResult) -> list[dict[str, object]]:
-    """The backend's ``hyperParameters`` list (docs/platform-contract.md) for ``result``.
-
-    The backend's ArgumentDefinition has the same six fields as an argument (the
-    names are single words, so camelCase and snake_case agree); the descriptor
-    (docs/cli-descriptor.md) is not sent (the real backend may reject unknown fields).
-    Raises nothing.
-    """
-    return [a.to_definition() for a in result.arguments]
 
 
 def to_described_arguments(result: ExtractionResult) -> list[dict[str, object]]:

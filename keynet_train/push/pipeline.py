@@ -107,10 +107,9 @@ class PreparedPush:
 
     settings: ResolvedSettings
     extraction: ExtractionResult
-    hyperparameters: list[dict[str, object]]
-    """Exactly the six fields of docs/platform-contract.md: what the backend is sent."""
+    """Its arguments go to the backend as they are: the client maps their six fields."""
     described: list[dict[str, object]]
-    """The same arguments plus the descriptor (docs/cli-descriptor.md): label and results."""
+    """The arguments with their descriptor (docs/cli-descriptor.md): label and results."""
     summary: ContextSummary
     entry_in_context: str
     #: The predicted platform command and its problems (set by the command check).
@@ -178,7 +177,7 @@ def _prepare(
     # The project file (docs/commands.md) may name the sub-command to train with, the
     # build context and the interpreter whose libraries are read (docs/extraction-rules.md).
     project = find_project_settings(entry)
-    extraction, hyperparameters = _extract(
+    extraction = _extract(
         entry,
         options.command or project.command,
         reporter,
@@ -187,14 +186,14 @@ def _prepare(
         project_python=project.python,
         environ=environ,
     )
-    # The backend gets exactly the six fields of an argument; the label and the results
-    # also carry the descriptor (docs/cli-descriptor.md).
+    # The backend client sends the six fields of each argument; the label and the
+    # results also carry the descriptor (docs/cli-descriptor.md).
     described = to_described_arguments(extraction)
     settings = resolve_settings(options, environ, project, config, cwd)
     if settings.project_file is not None:
         reporter.info(f"Using project file {settings.project_file}")
     summary, entry_in_context = _check_context(settings, entry, reporter)
-    return PreparedPush(settings, extraction, hyperparameters, described, summary, entry_in_context)
+    return PreparedPush(settings, extraction, described, summary, entry_in_context)
 
 
 def _extract(
@@ -206,14 +205,14 @@ def _extract(
     python: str | None,
     project_python: Path | None,
     environ: Mapping[str, str],
-) -> tuple[ExtractionResult, list[dict[str, object]]]:
+) -> ExtractionResult:
     """Steps 2-3: validate the entrypoint and extract its hyperparameters statically.
 
     Imports are followed into the project (``context`` is an import root) and
     into the libraries of the environment the user named with ``python``, else
     of the project file's virtualenv ``project_python`` (read, never run).
     """
-    from keynet_train.extraction import extract_hyperparameters, to_argument_definitions
+    from keynet_train.extraction import extract_hyperparameters
     from keynet_train.notices import EXTRACTION, INCOMPLETE, Notice
 
     reporter.step_started("Validate and extract hyperparameters")
@@ -225,7 +224,6 @@ def _extract(
         project_python=project_python,
         environ=environ,
     )
-    hyperparameters = to_argument_definitions(extraction)
     for diag in extraction.diagnostics:
         if diag.severity == "warning":
             reporter.notice(Notice(EXTRACTION, diag.message, diag.path, diag.line or None))
@@ -237,9 +235,9 @@ def _extract(
     sub = f" of sub-command {extraction.command!r}" if extraction.command else ""
     reporter.step_finished(
         "Validate and extract hyperparameters",
-        f"{extraction.parser_type or 'no parser'}, {len(hyperparameters)} arguments{sub}",
+        f"{extraction.parser_type or 'no parser'}, {len(extraction.arguments)} arguments{sub}",
     )
-    return extraction, hyperparameters
+    return extraction
 
 
 def _check_context(

@@ -13,7 +13,10 @@ from keynet_train.progress import Reporter, SlowCall, live_progress
 from keynet_train.push.settings import PushOptions, ResolvedSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from keynet_train.backend.client import BackendClient, UploadKeyResponse
+    from keynet_train.backend.models import HyperParameter
     from keynet_train.build.cache import PendingPush
     from keynet_train.config import Config
     from keynet_train.push.image_build import BuiltImage
@@ -31,6 +34,7 @@ def pending_push(
     """This push as the cache records it once it has a key (key fields still empty)."""
     import time
 
+    from keynet_train.backend.models import definition_fields
     from keynet_train.build.cache import PendingPush, hyperparameters_hash
 
     return PendingPush(
@@ -40,7 +44,9 @@ def pending_push(
         server_url=config.server_url or "",
         project_id=project_id,
         model_name=model_name,
-        hyperparameters_hash=hyperparameters_hash(prepared.hyperparameters),
+        hyperparameters_hash=hyperparameters_hash(
+            [definition_fields(a) for a in prepared.extraction.arguments]
+        ),
         build_fingerprint=built.fingerprint,
         tags=tuple(settings.tags),
         time=time.time(),
@@ -78,7 +84,7 @@ def obtain_upload_key(
             id=earlier.record_id, upload_key=earlier.upload_key, command=earlier.command
         )
     upload = _request_upload_key(
-        backend, pending.project_id, pending.model_name, prepared.hyperparameters, reporter
+        backend, pending.project_id, pending.model_name, prepared.extraction.arguments, reporter
     )
     if pushes is not None:
         pushes.record(
@@ -93,7 +99,7 @@ def _request_upload_key(
     backend: BackendClient,
     project_id: int,
     model_name: str,
-    hyperparameters: list[dict[str, object]],
+    hyperparameters: Sequence[HyperParameter],
     reporter: Reporter,
 ) -> UploadKeyResponse:
     """Step 5: register the model name and hyperparameters; the key is a platform record.

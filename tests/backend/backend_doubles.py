@@ -14,6 +14,7 @@ from keynet_train.backend.client import (
 from keynet_train.errors import (
     KeynetError,
 )
+from keynet_train.extraction.model import Argument
 
 SERVER = "https://api.example.com"
 TOKEN = "tok-CANARY-1a2b3c4d5e6f7a8b9c0d"
@@ -69,6 +70,8 @@ ARGUMENTS: list[dict[str, Any]] = [
     {"name": "amp", "type": "bool", "default": False, "required": False,
      "help": None, "choices": None},
 ]  # fmt: skip
+#: The same arguments as the extractor hands them to the client (typed, not dicts).
+HYPERPARAMETERS = [Argument(**a) for a in ARGUMENTS]
 UPLOAD_BODY = {"id": 123, "uploadKey": UPLOAD_KEY, "command": "python train.py --lr 0.001"}
 
 
@@ -87,7 +90,7 @@ def call(client: BackendClient, endpoint: str) -> Any:
         return client.sign_in("alice", PASSWORD)
     if endpoint == "projects":
         return client.fetch_trainable_projects()
-    return client.request_upload_key(7, "train.py", ARGUMENTS)
+    return client.request_upload_key(7, "train.py", HYPERPARAMETERS)
 
 
 def url_of(endpoint: str) -> str | re.Pattern[str]:

@@ -26,10 +26,12 @@ from keynet_train.errors import (
     NotLoggedInError,
     ValidationError,
 )
+from keynet_train.extraction.model import Argument
 from tests.backend.backend_doubles import (
     ARGUMENTS,
     ENDPOINTS,
     HARBOR_PASSWORD,
+    HYPERPARAMETERS,
     NEW_TOKEN,
     PASSWORD,
     PROJECTS_BODY,
@@ -108,7 +110,7 @@ def test_request_upload_key_sends_the_contract_body(
         status_code=201,
         json=UPLOAD_BODY,
     )
-    result = client.request_upload_key(7, "train.py", ARGUMENTS)
+    result = client.request_upload_key(7, "train.py", HYPERPARAMETERS)
     assert isinstance(result, UploadKeyResponse)
     assert (result.id, result.upload_key, result.command) == (
         123,
@@ -121,14 +123,18 @@ def test_request_upload_key_sends_the_contract_body(
     assert request.headers["content-type"] == "application/json"
 
 
-def test_upload_key_accepts_argument_models_and_minimal_dicts(
+def test_upload_key_takes_any_object_with_the_six_fields(
     httpx_mock: HTTPXMock, client: BackendClient
 ) -> None:
+    """The extractor's Argument (descriptor and all) and the wire model both fit."""
     httpx_mock.add_response(url=UPLOAD_URL, json=UPLOAD_BODY)
     client.request_upload_key(
         7,
         "train.py",
-        [ArgumentDefinition(name="epochs", type="int", default=10), {"name": "x", "type": "str"}],
+        [
+            ArgumentDefinition(name="epochs", type="int", default=10),
+            Argument("x", "str", flags=("--x",), kind="value", scope="global"),
+        ],
     )
     request = httpx_mock.get_request()
     assert request is not None
@@ -171,7 +177,7 @@ def test_invalid_nanoids_are_rejected(
 ) -> None:
     httpx_mock.add_response(url=UPLOAD_URL, json={"id": 1, "uploadKey": key, "command": "x"})
     with pytest.raises(BackendError) as info:
-        client.request_upload_key(7, "train.py", ARGUMENTS)
+        client.request_upload_key(7, "train.py", HYPERPARAMETERS)
     assert "POST /v1/projects/7/trains/images" in info.value.message
     assert "uploadKey" in info.value.message
 
@@ -391,7 +397,7 @@ def test_no_token_fails_before_sending(httpx_mock: HTTPXMock) -> None:
 
 @pytest.mark.parametrize(
     "argument",
-    [{"name": "lr", "type": "double"}, {"type": "int"}, {"name": "", "type": "int"},
+    [{"name": "lr", "type": "double"}, {"name": None, "type": "int"}, {"name": "", "type": "int"},
      {"name": "c", "type": "str", "choices": [1, 2]},
      {"name": "r", "type": "str", "required": "yes"}],
 )  # fmt: skip
@@ -399,7 +405,7 @@ def test_invalid_arguments_fail_locally(
     httpx_mock: HTTPXMock, client: BackendClient, argument: dict[str, Any]
 ) -> None:
     with pytest.raises(ValidationError, match="Invalid hyperparameter definition #2"):
-        client.request_upload_key(7, "train.py", [ARGUMENTS[0], argument])
+        client.request_upload_key(7, "train.py", [HYPERPARAMETERS[0], Argument(**argument)])
     assert httpx_mock.get_requests() == []
 
 
@@ -435,7 +441,7 @@ def test_debug_log_never_contains_secrets(
     )
     client.sign_in("alice", PASSWORD)
     client.fetch_trainable_projects()
-    client.request_upload_key(7, "train.py", ARGUMENTS)
+    client.request_upload_key(7, "train.py", HYPERPARAMETERS)
     with pytest.raises(ValidationError):
         client.fetch_trainable_projects()
     log = "\n".join(debug_lines)
@@ -445,3 +451,14 @@ def test_debug_log_never_contains_secrets(
     assert '"password": "***"' in log
     assert '"learning_rate"' in log  # non-secret content stays useful
     assert len(debug_lines) == 8  # one block per request and per response
+
+
+def test_the_six_fields_are_mapped_once_for_request_and_record() -> None:
+    """What the request sends and what the push records (its hash) is one mapping."""
+    from keynet_train.backend.models import definition_fields
+
+    assert [definition_fields(a) for a in HYPERPARAMETERS] == ARGUMENTS
+    described = Argument("lr", "float", 0.1, flags=("--lr",), nargs=2, min=0)
+    assert list(definition_fields(described)) == [
+        "name", "type", "default", "required", "help", "choices"
+    ]  # fmt: skip

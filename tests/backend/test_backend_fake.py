@@ -17,6 +17,7 @@ from keynet_train.errors import (
     NotFoundError,
     ValidationError,
 )
+from keynet_train.extraction.model import Argument
 from tests.support.fake_backend import FakeBackend, build_command, sample_projects
 
 ARGUMENTS: list[dict[str, Any]] = [
@@ -25,6 +26,7 @@ ARGUMENTS: list[dict[str, Any]] = [
     {"name": "epochs", "type": "int", "default": 10, "required": False, "help": None,
      "choices": None},
 ]  # fmt: skip
+HYPERPARAMETERS = [Argument(**a) for a in ARGUMENTS]
 
 
 @pytest.fixture
@@ -87,23 +89,23 @@ def test_bad_paging_is_rejected_by_the_server(client: BackendClient) -> None:
 
 
 def test_upload_key(fake: FakeBackend, client: BackendClient) -> None:
-    result = client.request_upload_key(3, "train.py", ARGUMENTS)
+    result = client.request_upload_key(3, "train.py", HYPERPARAMETERS)
     assert NANOID_PATTERN.match(result.upload_key)
     assert result.upload_key == fake.upload_keys[-1]
     assert result.command == "python train.py --learning_rate 0.001 --epochs 10"
     (request,) = fake.requests_to("/v1/projects/3/trains/images", "POST")
     assert request.json == {"modelName": "train.py", "hyperParameters": ARGUMENTS}
-    second = client.request_upload_key(3, "train.py", ARGUMENTS)
+    second = client.request_upload_key(3, "train.py", HYPERPARAMETERS)
     assert second.upload_key != result.upload_key
 
 
 def test_upload_key_unknown_project(client: BackendClient) -> None:
     with pytest.raises(NotFoundError, match="Project 999"):
-        client.request_upload_key(999, "train.py", ARGUMENTS)
+        client.request_upload_key(999, "train.py", HYPERPARAMETERS)
 
 
 def test_upload_key_server_side_validation(client: BackendClient) -> None:
-    duplicated = [ARGUMENTS[0], ARGUMENTS[0]]
+    duplicated = [HYPERPARAMETERS[0], HYPERPARAMETERS[0]]
     with pytest.raises(ValidationError) as info:
         client.request_upload_key(1, "train.py", duplicated)
     assert "Request rejected: hyperParameters[1].name 'learning_rate' is duplicated" in (
@@ -242,7 +244,7 @@ def test_slow_server_times_out(fake: FakeBackend, endpoint: str) -> None:
 def test_invalid_upload_key_from_server(fake: FakeBackend, client: BackendClient) -> None:
     fake.fail("/v1/projects/1/trains/images", "invalid_upload_key")
     with pytest.raises(BackendError, match="uploadKey"):
-        client.request_upload_key(1, "t.py", ARGUMENTS)
+        client.request_upload_key(1, "t.py", HYPERPARAMETERS)
 
 
 def test_connection_refused(fake: FakeBackend) -> None:
