@@ -31,6 +31,12 @@ _DATACLASS_DECORATORS = frozenset(
 _FIELD_FUNCTIONS = frozenset(
     ("dataclasses.field", "transformers.HfArg", "transformers.hf_argparser.HfArg")
 )
+#: The libraries' decorators and field functions read here: the loader keeps
+#: them as they are when their library is read (``Family.modelled_names``;
+#: ``dataclasses`` itself is standard library, never read).
+DATACLASS_NAMES = frozenset(
+    name for name in _DATACLASS_DECORATORS | _FIELD_FUNCTIONS if not name.startswith("dataclasses.")
+)
 _UNION = "typing.Union"
 #: The generic containers read as "a list of X" (typer reads them so too).
 LIST_TYPES = frozenset(

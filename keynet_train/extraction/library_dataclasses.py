@@ -15,11 +15,16 @@ unresolved; each field that needs one gets a diagnostic.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from keynet_train.errors import KeynetError
 from keynet_train.extraction.finder import ModuleFinder
 from keynet_train.extraction.interpreter import Interpreter
-from keynet_train.extraction.loader import ModuleLoader
 from keynet_train.extraction.values import ClassValue, Ref
+
+if TYPE_CHECKING:
+    # Imported where it is built: the loader imports the families, which use this module.
+    from keynet_train.extraction.loader import ModuleLoader
 
 #: transformers' argument dataclasses and the module (under ``transformers``) defining each.
 KNOWN_MODULES = {
@@ -67,6 +72,7 @@ def _libraries_loader(interp: Interpreter) -> ModuleLoader | None:
     cache: dict[str, ModuleLoader | None] = interp.__dict__.setdefault("_library_loader", {})
     if "loader" not in cache:
         from keynet_train.extraction.environment import library_paths
+        from keynet_train.extraction.loader import ModuleLoader
 
         try:
             cache["loader"] = ModuleLoader(ModuleFinder([], library_paths(None)))

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keynet_train.errors import EntrypointError
+from keynet_train.extraction.families import FAMILY_MODULES, FAMILY_NAMES
 from keynet_train.extraction.finder import ModuleFinder, ModuleSpec
 from keynet_train.extraction.runtime import (
     BreakSignal,
@@ -87,16 +88,12 @@ MODULE_STEPS = 100_000
 #: Steps of a whole run, the entrypoint and every module together.
 TOTAL_STEPS = 1_000_000
 
-#: Top-level modules that are modelled (or stand for mechanisms reported by
-#: name) and so are never read from source, even when installed.
-NEVER_READ = frozenset(
+#: Top-level modules that are modelled (each family's ``never_read``) or stand
+#: for mechanisms reported by name, and so are never read from source, even
+#: when installed.
+NEVER_READ = FAMILY_MODULES | frozenset(
     {
-        "argparse",
-        "click",
-        "typer",
         "typing_extensions",
-        "fire",
-        "tyro",
         "hydra",
         "omegaconf",
         "absl",
@@ -109,14 +106,7 @@ NEVER_READ = frozenset(
 #: Names the models recognise as they are (beyond the handler table's keys):
 #: field functions and dataclass decorators read by the dataclass families.
 #: They stay Refs even when their library is installed and read.
-MODELLED_NAMES = frozenset(
-    {
-        "transformers.HfArg",
-        "transformers.hf_argparser.HfArg",
-        "pydantic.dataclasses.dataclass",
-        "flax.struct.dataclass",
-    }
-)
+MODELLED_NAMES = FAMILY_NAMES
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 
 

@@ -169,7 +169,8 @@ def _opaque_suffix(interp: Interpreter) -> str:
 
 
 #: What "no parser found" means, as the user reads it.
-_SUPPORTED = "argparse, click, typer, HfArgumentParser, fire, tyro or configurator globals"
+_TITLES = [family.title or family.parser_type for family in FAMILIES]
+_SUPPORTED = ", ".join(_TITLES[:-1]) + " or " + _TITLES[-1]
 
 
 def _note_no_parser(interp: Interpreter, tree: ast.Module) -> None:

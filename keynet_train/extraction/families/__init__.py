@@ -9,8 +9,9 @@ record: ``select`` iterates :data:`FAMILIES` and never names a family.
 May import: the interpreter and its values (``extraction.interpreter``,
 ``runtime``, ``values``, ``normalize``, ``dataclass_fields``, ...),
 ``extraction.model`` and ``extraction.subcommands``, and base modules. Outside
-this package only ``select`` (the records) and the training-command check
-(:func:`hints_for`) use it; nothing names a family's module.
+this package only ``select`` (the records), the loader (:data:`FAMILY_MODULES`,
+:data:`FAMILY_NAMES`) and the training-command check (:func:`hints_for`) use
+it; nothing names a family's module.
 """
 
 from __future__ import annotations
@@ -25,10 +26,22 @@ from keynet_train.extraction.families.typer import FAMILY as TYPER
 from keynet_train.extraction.families.tyro import FAMILY as TYRO
 from keynet_train.extraction.model import ParserType
 
-__all__ = ["FAMILIES", "Family", "family_of", "hints_for"]
+__all__ = [
+    "FAMILIES",
+    "FAMILY_MODULES",
+    "FAMILY_NAMES",
+    "Family",
+    "family_of",
+    "hints_for",
+]
 
 #: Every family, in the order docs/extraction-rules.md lists them.
 FAMILIES: tuple[Family, ...] = (ARGPARSE, CLICK, TYPER, HFARGPARSER, FIRE, TYRO, GLOBALS)
+
+#: Top-level modules no family's library is read from (the models stand for them).
+FAMILY_MODULES: frozenset[str] = frozenset().union(*(f.never_read for f in FAMILIES))
+#: Names the models recognise beyond their handlers (see ``Family.modelled_names``).
+FAMILY_NAMES: frozenset[str] = frozenset().union(*(f.modelled_names for f in FAMILIES))
 
 _BY_PARSER_TYPE: dict[str, Family] = {family.parser_type: family for family in FAMILIES}
 

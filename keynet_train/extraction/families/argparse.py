@@ -515,4 +515,5 @@ FAMILY = Family(
     hints=HINTS,
     parts=feeders,
     size=_size,
+    never_read=frozenset({"argparse"}),
 )

@@ -599,4 +599,5 @@ FAMILY = Family(
     hints=HINTS,
     parts=_parts,
     size=_size,
+    never_read=frozenset({"click"}),
 )

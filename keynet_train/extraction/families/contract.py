@@ -102,6 +102,15 @@ class Family(NamedTuple):
     parts: Callable[[Any], Sequence[object]] = no_parts
     #: How much a target declares: the largest is used when no parse is seen.
     size: Callable[[Any], int] = no_size
+    #: Top-level modules of the library the loader never reads from source:
+    #: the model stands for them, even when the library is installed.
+    never_read: frozenset[str] = frozenset()
+    #: Qualified names the models recognise beyond :attr:`handlers` (field
+    #: functions, dataclass decorators): they stay as they are when their
+    #: library is read for other names.
+    modelled_names: frozenset[str] = frozenset()
+    #: How messages name the library (None: its ``parser_type``).
+    title: str | None = None
 
 
 def describe(interp: Interpreter, target: object) -> str:

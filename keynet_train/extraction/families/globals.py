@@ -279,4 +279,6 @@ HINTS = CommandHints(
     "default=...)), or make the configurator also take --key VALUE",
 )
 
-FAMILY = target_family("globals", HANDLERS, GlobalsTarget, HINTS)
+FAMILY = target_family("globals", HANDLERS, GlobalsTarget, HINTS)._replace(
+    title="configurator globals"
+)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from keynet_train.extraction.dataclass_fields import (
+    DATACLASS_NAMES,
     MISSING,
     DataField,
     dataclass_fields,
@@ -452,4 +453,7 @@ FAMILY = Family(
     hints=HINTS,
     parts=argparse_family.FAMILY.parts,
     size=argparse_family.FAMILY.size,
+    # transformers itself is read (TrainingArguments is a dataclass in its source).
+    modelled_names=DATACLASS_NAMES,
+    title="HfArgumentParser",
 )

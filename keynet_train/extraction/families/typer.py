@@ -418,4 +418,5 @@ FAMILY = Family(
     command_names=lambda target: set(subcommand_names(target)),
     hints=HINTS,
     size=_size,
+    never_read=frozenset({"typer"}),
 )

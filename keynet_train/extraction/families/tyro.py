@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 
 from keynet_train.extraction.dataclass_fields import (
+    DATACLASS_NAMES,
     MISSING,
     Generic,
     dataclass_fields,
@@ -254,4 +255,6 @@ HINTS = CommandHints(
     value_bool_fix="Annotated[bool, tyro.conf.FlagConversionOff] (tyro then reads True/False)",
 )
 
-FAMILY = target_family("tyro", HANDLERS, TyroTarget, HINTS)
+FAMILY = target_family("tyro", HANDLERS, TyroTarget, HINTS)._replace(
+    never_read=frozenset({"tyro"}), modelled_names=DATACLASS_NAMES
+)
