@@ -265,7 +265,7 @@ def check_round_trips(
     stats = stats or Stats()
     result = result or extract_hyperparameters(path)
     if result.parser_type not in ("argparse", "click", "typer") or not result.arguments:
-        return stats  # the other families have their own round trips (test_families.py)
+        return stats  # the other families have their own round trips (families/test_*.py)
     if has_preparser(path):
         return stats  # a config pre-parser reads part of the command line first
     parse = runtime_parser(path)

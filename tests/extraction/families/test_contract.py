@@ -99,3 +99,29 @@ def test_every_family_says_how_its_parser_reads_the_platform_command() -> None:
         "typer",
         "tyro",
     }
+
+
+def test_the_loader_never_reads_a_modelled_library() -> None:
+    """Each family's modules and names come from its record, not a list in the loader."""
+    from keynet_train.extraction import loader
+
+    for family in FAMILIES:
+        assert family.never_read <= loader.NEVER_READ
+        assert family.modelled_names <= loader.MODELLED_NAMES
+    assert {f.parser_type for f in FAMILIES if f.never_read} == {
+        "argparse",
+        "click",
+        "typer",
+        "fire",
+        "tyro",
+    }
+    # transformers is read: TrainingArguments is a dataclass in its source.
+    assert not any("transformers" in f.never_read for f in FAMILIES)
+    assert "transformers.HfArg" in loader.MODELLED_NAMES
+
+
+def test_no_parser_names_every_family() -> None:
+    result = extract_from_tree(ast.parse("x = 1\n"), "train.py")
+    [warning] = [d.message for d in result.diagnostics]
+    for family in FAMILIES:
+        assert (family.title or family.parser_type) in warning
