@@ -85,7 +85,7 @@ def _extract(
     names = family.subcommands(target)
     if command is None and names and default_command is not None:
         command = default_command()
-    chosen = choose_command(names, command, path, family.command_names(target))
+    chosen = choose_command(names, command, path, family.accepted_names(target))
     arguments = family.arguments(interp, target, chosen, Site(line, where))
     if not arguments:
         interp.note(

@@ -302,18 +302,6 @@ def split_decl(decl: str) -> tuple[str, str]:
     return first.rstrip(), second.lstrip()
 
 
-def option_flags(decls: Iterable[object]) -> tuple[str, ...]:
-    """click's ``opts`` + ``secondary_opts`` for these declarations (names skipped).
-
-    typer hands its option declarations to click, so it uses this too.
-    """
-    flags: list[str] = []
-    for decl in decls:
-        if isinstance(decl, str) and not decl.isidentifier():
-            flags.extend(part for part in split_decl(decl) if part)
-    return tuple(dict.fromkeys(flags))
-
-
 def _cleandoc(text: str) -> str:
     """``inspect.cleandoc`` without importing inspect (click cleans option help with it)."""
     lines = text.expandtabs().split("\n")
@@ -595,7 +583,6 @@ FAMILY = Family(
     target_types=(ClickCommand,),
     arguments=arguments,
     subcommands=subcommand_names,
-    command_names=lambda target: set(subcommand_names(target)),
     hints=HINTS,
     parts=_parts,
     size=_size,

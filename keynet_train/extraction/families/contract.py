@@ -93,10 +93,11 @@ class Family(NamedTuple):
     arguments: Arguments
     #: The sub-commands a target declares, in declaration order (empty: none).
     subcommands: Callable[[Any], list[str]]
-    #: Every name a sub-command is reachable by (aliases included).
-    command_names: Callable[[Any], set[str]]
     #: How its parser reads the platform's command (see :class:`CommandHints`).
     hints: CommandHints
+    #: Every name a sub-command is reachable by, aliases included (None: the
+    #: sub-commands' own names); see :meth:`accepted_names`.
+    command_names: Callable[[Any], set[str]] | None = None
     #: Other candidates that are parts of a target, not rival parsers
     #: (argparse pre-parsers, a click group's commands).
     parts: Callable[[Any], Sequence[object]] = no_parts
@@ -111,6 +112,12 @@ class Family(NamedTuple):
     modelled_names: frozenset[str] = frozenset()
     #: How messages name the library (None: its ``parser_type``).
     title: str | None = None
+
+    def accepted_names(self, target: object) -> set[str]:
+        """Every name a sub-command of ``target`` is reachable by. Raises nothing."""
+        if self.command_names is not None:
+            return self.command_names(target)
+        return set(self.subcommands(target))
 
 
 def describe(interp: Interpreter, target: object) -> str:

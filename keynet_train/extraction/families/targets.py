@@ -22,7 +22,6 @@ def target_family(
         target_types=(target_type,),
         arguments=_target_arguments,
         subcommands=_subcommand_names,
-        command_names=lambda target: set(_subcommand_names(target)),
         hints=hints,
     )
 

@@ -415,7 +415,6 @@ FAMILY = Family(
     target_types=(TyperApp,),
     arguments=arguments,
     subcommands=subcommand_names,
-    command_names=lambda target: set(subcommand_names(target)),
     hints=HINTS,
     size=_size,
     never_read=frozenset({"typer"}),
