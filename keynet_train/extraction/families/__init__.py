@@ -1,17 +1,22 @@
 """The CLI libraries the extractor models, one module each (docs/extraction-rules.md).
 
-Owns: the model of each library (argparse, click, typer, hfargparser, fire,
-tyro, globals) and the one record each exports, ``FAMILY``
-(:class:`~keynet_train.extraction.families.contract.Family`), collected in
-:data:`FAMILIES`. The rest of extraction knows a family only through that
-record: ``select`` iterates :data:`FAMILIES` and never names a family.
+Owns: the model of each library, in a module named after its ``parser_type``
+(argparse, click, typer, hfargparser, fire, tyro, globals; argparse's
+actions-to-arguments half in ``argparse_arguments``), the one record each
+exports, ``FAMILY`` (:class:`~keynet_train.extraction.families.contract.Family`:
+handlers, parser objects, arguments, sub-commands, command-check hints, modules
+never read), collected in :data:`FAMILIES`; what every family converts the same
+way (``conversions``); the base of fire/tyro/globals targets (``targets``).
+The rest of extraction knows a family only through its record: ``select``
+iterates :data:`FAMILIES`, the loader reads :data:`FAMILY_MODULES` and
+:data:`FAMILY_NAMES`, the training-command check asks :func:`hints_for`;
+nothing outside this package names a family's module.
 
-May import: the interpreter and its values (``extraction.interpreter``,
-``runtime``, ``values``, ``normalize``, ``dataclass_fields``, ...),
-``extraction.model`` and ``extraction.subcommands``, and base modules. Outside
-this package only ``select`` (the records), the loader (:data:`FAMILY_MODULES`,
-:data:`FAMILY_NAMES`) and the training-command check (:func:`hints_for`) use
-it; nothing names a family's module.
+May import: ``extraction.interpreter``, ``values``, ``normalize``,
+``dataclass_fields``, ``library_dataclasses``, ``docstrings``, ``finder``,
+``model`` and ``subcommands``, and the base modules ``files`` and ``errors``
+(tests/extraction/families/test_contract.py checks it); never ``select``, the
+loader or the command check, which import this package.
 """
 
 from __future__ import annotations

@@ -125,3 +125,32 @@ def test_no_parser_names_every_family() -> None:
     [warning] = [d.message for d in result.diagnostics]
     for family in FAMILIES:
         assert (family.title or family.parser_type) in warning
+
+
+#: What the package docstring lets a family import (besides its own package).
+_ALLOWED = {
+    "keynet_train.extraction.interpreter",
+    "keynet_train.extraction.values",
+    "keynet_train.extraction.normalize",
+    "keynet_train.extraction.dataclass_fields",
+    "keynet_train.extraction.library_dataclasses",
+    "keynet_train.extraction.docstrings",
+    "keynet_train.extraction.finder",
+    "keynet_train.extraction.model",
+    "keynet_train.extraction.subcommands",
+    "keynet_train.files",
+    "keynet_train.errors",
+}
+
+
+def test_families_import_only_what_their_package_docstring_allows() -> None:
+    """Nothing above them (select, the loader, the command check) and no other package."""
+    for path in sorted((PACKAGE / "families").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                module = node.module
+                if module.startswith("keynet_train") and not module.startswith(
+                    "keynet_train.extraction.families"
+                ):
+                    assert module in _ALLOWED, f"{path.name} imports {module}"
