@@ -17,7 +17,10 @@ from keynet_train.extraction.dataclass_fields import eval_annotation
 from keynet_train.extraction.docstrings import parameter_help
 from keynet_train.extraction.families.contract import CommandHints
 from keynet_train.extraction.families.conversions import (
+    Descriptor,
+    Fields,
     annotation_type,
+    described,
     json_default,
     plain_annotation,
 )
@@ -144,22 +147,14 @@ def _argument(
     if type_name is None:
         type_name = type_of_value(value) or "str"
     flags = (f"--{name}", f"--{name.replace('_', '-')}") if "_" in name else (f"--{name}",)
-    descriptor: dict[str, object] = {"kind": "value"}
+    desc = Descriptor("value", flags)
     if is_list:
         # fire reads one Python literal: --sizes=[1,2,3]
-        descriptor = {"kind": "list", "list_style": "literal"}
+        desc = Descriptor("list", flags, list_style="literal")
     elif type_name == "bool":
-        descriptor = {"kind": "negatable", "negative_flags": tuple(f"--no{f[2:]}" for f in flags)}
-    return Argument(
-        name,
-        type_name,
-        json_default(interp, value, name, param.lineno),
-        required,
-        help_text,
-        None,
-        flags,
-        **descriptor,  # type: ignore[arg-type]
-    )
+        desc = Descriptor("negatable", flags, negative_flags=tuple(f"--no{f[2:]}" for f in flags))
+    default = json_default(interp, value, name, param.lineno)
+    return described(Fields(name, type_name, default, required, help_text, None), desc)
 
 
 def _fire(interp: Interpreter, call: CallArgs) -> object:

@@ -33,7 +33,10 @@ from keynet_train.extraction.dataclass_fields import (
 from keynet_train.extraction.docstrings import parameter_help
 from keynet_train.extraction.families.contract import CommandHints
 from keynet_train.extraction.families.conversions import (
+    Descriptor,
+    Fields,
     annotation_type,
+    described,
     json_default,
     plain_annotation,
 )
@@ -193,21 +196,13 @@ def _argument(interp: Interpreter, spec: _Spec) -> Argument:
             head, dot, leaf = option[2:].rpartition(".")
             negative = (f"--{head}{dot}no-{leaf}",)
     help_text = spec.help if isinstance(spec.help, str) and spec.help.strip() else None
-    descriptor: dict[str, object] = {"kind": "value"}
+    desc = Descriptor("value", flags)
     if negative:
-        descriptor = {"kind": "negatable", "negative_flags": negative}
+        desc = Descriptor("negatable", flags, negative_flags=negative)
     elif is_list:
-        descriptor = {"kind": "list", "list_style": "space", "nargs": _list_nargs(spec, required)}
-    return Argument(
-        spec.name,
-        type_name,
-        json_default(interp, default, spec.name, spec.line),
-        required,
-        help_text,
-        choices,
-        flags,
-        **descriptor,  # type: ignore[arg-type]
-    )
+        desc = Descriptor("list", flags, list_style="space", nargs=_list_nargs(spec, required))
+    default = json_default(interp, default, spec.name, spec.line)
+    return described(Fields(spec.name, type_name, default, required, help_text, choices), desc)
 
 
 def _list_nargs(spec: _Spec, required: bool) -> int | str:
