@@ -105,35 +105,42 @@ class _Writes:
 
     Each write (an atomic replace with two fsyncs, 1-5 ms) overlaps whatever
     the push does next. Writes run in queue order, so a read-modify-write of
-    one file never loses an earlier one; :meth:`settle` lets a read see every
-    write queued before it. The threads are not daemons: interpreter exit
-    waits for them, and a write is atomic, so no half-written file is left.
+    one file never loses an earlier one; :meth:`settle` lets a read of a
+    file see every write of it queued before. The threads are not daemons:
+    interpreter exit waits for them, and a write is atomic, so no
+    half-written file is left.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # The last write queued for each file: waiting for it waits for all before it.
+        self._last: dict[Path, threading.Thread] = {}
 
-    def later(self, write: Callable[[], None], name: str = "keynet-cache-write") -> None:
-        """Run ``write`` in the background once every write queued before it is done."""
+    def later(self, path: Path, write: Callable[[], None]) -> None:
+        """Run ``write`` (of ``path``) in the background once every write queued before is done."""
         with self._lock:
             previous = self._threads[-1] if self._threads else None
-            thread = threading.Thread(target=_after, args=(previous, write), name=name)
+            thread = threading.Thread(
+                target=_after, args=(previous, write), name="keynet-cache-write"
+            )
             self._threads.append(thread)
+            self._last[path] = thread
             thread.start()
 
-    def settle(self) -> None:
-        """Wait for every write queued so far (never call from a write)."""
+    def settle(self, path: Path) -> None:
+        """Wait for the writes of ``path`` queued so far (never call from a write)."""
+        with self._lock:
+            last = self._last.get(path)
+        if last is not None:
+            last.join()
+
+    def wait(self) -> None:
+        """Wait for every write queued so far."""
         with self._lock:
             queued = list(self._threads)
         for thread in queued:
             thread.join()
-
-    def wait(self) -> None:
-        """Wait for every write queued so far and forget them."""
-        self.settle()
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
 
 
 def _after(previous: threading.Thread | None, write: Callable[[], None]) -> None:
@@ -154,6 +161,7 @@ class BuildCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writes = _Writes()
+        self._saving: list[threading.Thread] = []
 
     def save_digests_later(self, digests: FileDigests) -> None:
         """Write ``digests`` in a background thread, off the push's critical path.
@@ -161,15 +169,20 @@ class BuildCache:
         Writing a large memo costs up to ~0.2 s; it overlaps the label, tag
         and push steps. :meth:`wait` joins it (so does interpreter exit: the
         thread is not a daemon, a half-written memo is never left behind).
+        No read of the small maps waits for it (it is not in their queue).
         """
-        self._writes.later(digests.save, name="keynet-digest-memo")
+        thread = threading.Thread(target=digests.save, name="keynet-digest-memo")
+        thread.start()
+        self._saving.append(thread)
 
     def wait(self) -> None:
         """Wait until every cache write started in the background is done."""
         self._writes.wait()
+        while self._saving:
+            self._saving.pop().join()
 
     def _read(self) -> dict[str, dict[str, object]]:
-        self._writes.settle()
+        self._writes.settle(self.path)
         return self._read_now()
 
     def _read_now(self) -> dict[str, dict[str, object]]:
@@ -195,7 +208,7 @@ class BuildCache:
             data[fingerprint] = entry
             _write_newest(self.path, data)
 
-        self._writes.later(write)
+        self._writes.later(self.path, write)
 
     def file_digests(self) -> FileDigests:
         """The memo of file content digests kept next to this cache."""
@@ -224,12 +237,13 @@ def _write_newest(path: Path, data: dict[str, dict[str, object]]) -> None:
         _write_json(path, data)
 
 
-def _now_or_later(writes: _Writes | None, write: Callable[[], None]) -> None:
-    """``write`` in the background when a :class:`_Writes` queue is given, else at once."""
+def _now_or_later(writes: _Writes | None, path: Path, write: Callable[[], None]) -> None:
+    """``write`` (of ``path``) in the background when a :class:`_Writes` queue is given,
+    else at once."""
     if writes is None:
         write()
     else:
-        writes.later(write)
+        writes.later(path, write)
 
 
 # --------------------------------------------------------------------------- image checks
@@ -252,7 +266,7 @@ class ImageChecks:
     def get(self, key: str) -> dict[str, object] | None:
         """The facts recorded under ``key``, if any."""
         if self._writes is not None:
-            self._writes.settle()
+            self._writes.settle(self.path)
         data = _read_json(self.path, MAX_CACHE_BYTES)
         entry = data.get(key) if isinstance(data, dict) else None
         facts = entry.get("facts") if isinstance(entry, dict) else None
@@ -268,7 +282,7 @@ class ImageChecks:
             entries[key] = entry
             _write_newest(self.path, entries)
 
-        _now_or_later(self._writes, write)
+        _now_or_later(self._writes, self.path, write)
 
 
 # --------------------------------------------------------------------------- pending pushes
@@ -335,7 +349,7 @@ class PendingPushes:
 
     def _read(self) -> dict[str, dict[str, object]]:
         if self._writes is not None:
-            self._writes.settle()
+            self._writes.settle(self.path)
         return self._read_now()
 
     def _read_now(self) -> dict[str, dict[str, object]]:
@@ -384,7 +398,7 @@ class PendingPushes:
             data[pending.match] = entry
             _write_newest(self.path, data)
 
-        _now_or_later(self._writes, write)
+        _now_or_later(self._writes, self.path, write)
 
     def clear(self, match: str) -> None:
         """Forget the push with this identity (it finished)."""
@@ -395,7 +409,7 @@ class PendingPushes:
                 with contextlib.suppress(OSError):
                     _write_json(self.path, data)
 
-        _now_or_later(self._writes, write)
+        _now_or_later(self._writes, self.path, write)
 
 
 # --------------------------------------------------------------------------- file digests
