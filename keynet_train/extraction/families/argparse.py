@@ -6,7 +6,14 @@ The actions become arguments in ``argparse_arguments``.
 from __future__ import annotations
 
 from keynet_train.extraction.families.argparse_arguments import parser_arguments
-from keynet_train.extraction.families.contract import CommandHints, Family, Site, describe
+from keynet_train.extraction.families.contract import (
+    CommandHints,
+    Family,
+    Site,
+    another_spelling,
+    describe,
+    on_off_pair,
+)
 from keynet_train.extraction.interpreter import CallArgs, Interpreter, Invoked, Modelled, RefHandler
 from keynet_train.extraction.model import Argument
 from keynet_train.extraction.subcommands import with_parent
@@ -492,10 +499,10 @@ HANDLERS: dict[str, RefHandler] = {
 }
 
 HINTS = CommandHints(
-    spelling_fix="Add {option} as another option string of that argument "
-    "(add_argument({first!r}, {option!r}, ...))",
-    bool_spelling_fix="Declare it as an on/off pair that accepts {option} "
-    "(add_argument({option!r}, action=argparse.BooleanOptionalAction))",
+    spelling_fix=another_spelling("add_argument({first!r}, {option!r}, ...)"),
+    bool_spelling_fix=on_off_pair(
+        "add_argument({option!r}, action=argparse.BooleanOptionalAction)"
+    ),
     bare_flags=True,
     argparse_rules=True,
     value_bool_fix="add_argument('{option}', type=str2bool, nargs='?', const=True, default=...) "

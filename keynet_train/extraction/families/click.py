@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from keynet_train.extraction.families.contract import CommandHints, Family, Site
+from keynet_train.extraction.families.contract import (
+    CommandHints,
+    Family,
+    Site,
+    another_spelling,
+    on_off_pair,
+)
 from keynet_train.extraction.families.conversions import (
     NO_BOUNDS,
     Bounds,
@@ -565,10 +571,8 @@ HANDLERS: dict[str, RefHandler] = {
 }
 
 HINTS = CommandHints(
-    spelling_fix="Add {option} as another option string of that argument "
-    "(@click.option({first!r}, {option!r}, ...))",
-    bool_spelling_fix="Declare it as an on/off pair that accepts {option} "
-    "(@click.option('{option}/--no-{bare}'))",
+    spelling_fix=another_spelling("@click.option({first!r}, {option!r}, ...)"),
+    bool_spelling_fix=on_off_pair("@click.option('{option}/--no-{bare}')"),
     bare_flags=True,
     value_bool_fix="@click.option('{option}', type=bool, default=...) (click reads True/False)",
     option_fix="@click.option({option!r}, ...)",

@@ -70,6 +70,16 @@ class CommandHints(NamedTuple):
     platform_spelling_fix: str | None = None
 
 
+def another_spelling(declaration: str) -> str:
+    """The fix "add the platform's spelling to the option", shown as ``declaration``."""
+    return f"Add {{option}} as another option string of that argument ({declaration})"
+
+
+def on_off_pair(declaration: str) -> str:
+    """The fix "make the bool an on/off pair that accepts the spelling", as ``declaration``."""
+    return f"Declare it as an on/off pair that accepts {{option}} ({declaration})"
+
+
 def no_parts(target: object) -> Sequence[object]:
     """A target made of nothing else (see :attr:`Family.parts`)."""
     return []

@@ -6,7 +6,13 @@ import ast
 
 from keynet_train.extraction.dataclass_fields import LIST_TYPES
 from keynet_train.extraction.families.click import declared_flags, long_first
-from keynet_train.extraction.families.contract import CommandHints, Family, Site
+from keynet_train.extraction.families.contract import (
+    CommandHints,
+    Family,
+    Site,
+    another_spelling,
+    on_off_pair,
+)
 from keynet_train.extraction.families.conversions import (
     Bounds,
     Descriptor,
@@ -397,10 +403,8 @@ HANDLERS: dict[str, RefHandler] = {
 }
 
 HINTS = CommandHints(
-    spelling_fix="Add {option} as another option string of that argument "
-    "(typer.Option({first!r}, {option!r}))",
-    bool_spelling_fix="Declare it as an on/off pair that accepts {option} "
-    "(a bool parameter, which typer spells {option}/--no-{bare})",
+    spelling_fix=another_spelling("typer.Option({first!r}, {option!r})"),
+    bool_spelling_fix=on_off_pair("a bool parameter, which typer spells {option}/--no-{bare}"),
     bare_flags=True,
     value_bool_fix="typer makes every bool parameter a flag; declare it as a str parameter "
     "(default 'False') and convert it in the code",
