@@ -19,9 +19,11 @@ on ``sys.path``). Phases, each timed separately:
 * each build step, until podman's next log line, then the image id.
 
 The build runs with ``nocache`` so an earlier build of the same content
-cannot turn the ``COPY`` into a cache hit.
+cannot turn the ``COPY`` into a cache hit. Without ``PODMAN_URL`` only the
+in-process phases run (no service): run it alternately with ``PYTHONPATH``
+set to an older checkout to compare two trees on the same files.
 
-    <venv>/bin/python benchmarks/scale_phases.py CONTEXT PODMAN_URL
+    <venv>/bin/python benchmarks/scale_phases.py CONTEXT [PODMAN_URL]
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from pathlib import Path
 
 from keynet_train.build import context as build_context
 from keynet_train.build import tar_stream
-from keynet_train.build.cache import FileDigests, context_fingerprint
+from keynet_train.build.cache import FileDigests, context_fingerprint, context_shape
+from keynet_train.notices import Notice
 from keynet_train.podman.client import PodmanClient
 
 
@@ -57,6 +60,9 @@ class StampReporter:
     def warning(self, message: str) -> None:
         """Unused."""
 
+    def notice(self, notice: Notice) -> None:
+        """Unused."""
+
     def log_line(self, line: str) -> None:
         """One line of podman's build log, stamped."""
         self.lines.append((time.perf_counter(), line))
@@ -64,12 +70,15 @@ class StampReporter:
 
 def main() -> int:
     """Time each phase of one cold build of ``argv[1]`` through the service at ``argv[2]``."""
-    context, url = Path(sys.argv[1]), sys.argv[2]
+    context = Path(sys.argv[1])
     phases: list[tuple[str, float]] = []
 
     start = time.perf_counter()
     summary = build_context.scan_context(context, context / "Dockerfile")
     phases.append(("scan", time.perf_counter() - start))
+    start = time.perf_counter()
+    context_shape(summary, {}, "linux/amd64")
+    phases.append(("shape (is hashing before the build worth it?)", time.perf_counter() - start))
 
     with tempfile.TemporaryDirectory() as memo_dir:
         digests = FileDigests(Path(memo_dir) / "file-digests.json")
@@ -103,16 +112,36 @@ def main() -> int:
             )
         )
 
+    if len(sys.argv) > 2:
+        phases += _build_phases(summary, sys.argv[2])
+    own = sum(seconds for label, seconds in phases if not label.startswith(_NOT_OURS))
+    for label, seconds in phases:
+        print(f"{seconds:8.2f} s  {label}")
+    print(f"{own:8.2f} s  keynet-train's own phases (scan, shape, tar with hashing, re-stat)")
+    return 0
+
+
+# Phases that are not on a push's critical path, or not keynet-train's work.
+_NOT_OURS = ("digest memo saved", "for comparison", "upload", "service", "STEP", "last log line")
+
+
+def _build_phases(summary: build_context.ContextSummary, url: str) -> list[tuple[str, float]]:
+    """Upload, unpack, steps and the end of the response of one cold build through ``url``."""
+    phases: list[tuple[str, float]] = []
     stream = tar_stream.context_tar_stream
     sending: list[float] = []
 
-    def stamped(*args: object, **kwargs: object) -> Iterator[bytes]:
+    def stamped(
+        summary: build_context.ContextSummary,
+        chunk_size: int = tar_stream.CHUNK_SIZE,
+        digests: tar_stream.DigestSink | None = None,
+    ) -> Iterator[bytes]:
         sending.append(time.perf_counter())
-        yield from stream(*args, **kwargs)  # type: ignore[arg-type]
+        yield from stream(summary, chunk_size, digests)
         sending.append(time.perf_counter())
 
-    # PodmanClient.build looks the function up at call time.
-    tar_stream.context_tar_stream = stamped  # type: ignore[assignment]
+    # The builder (podman/builder.py) looks the function up at call time.
+    tar_stream.context_tar_stream = stamped
     reporter = StampReporter()
     client = PodmanClient(url)
     try:
@@ -129,9 +158,7 @@ def main() -> int:
     marks.append((done, ""))
     for (at, label), (after, _) in itertools.pairwise(marks):
         phases.append((label, after - at))
-    for label, seconds in phases:
-        print(f"{seconds:8.2f} s  {label}")
-    return 0
+    return phases
 
 
 if __name__ == "__main__":
