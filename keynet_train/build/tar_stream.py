@@ -314,6 +314,8 @@ def context_tar_stream(
                 if len(pending) >= chunk_size:
                     yield bytes(pending)
                     pending.clear()
+        except FileNotFoundError:
+            raise _changed_while_sent(entry.path, "was deleted") from None
         except OSError as e:
             raise BuildError(
                 f"Cannot read {source} while sending the build context: {e.strerror}"
@@ -333,10 +335,7 @@ def _member(
     """
     if entry.kind == "file":
         return _file_member(source, entry.path, chunk_size, digests, follow)
-    try:
-        st = os.lstat(source)
-    except FileNotFoundError:
-        raise _changed_while_sent(entry.path, "was deleted") from None
+    st = os.lstat(source)
     if stat.S_ISDIR(st.st_mode):
         return iter((_entry_header(entry.path, st),))
     if stat.S_ISLNK(st.st_mode):

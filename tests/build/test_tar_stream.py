@@ -284,7 +284,7 @@ def test_a_file_replaced_between_scan_and_send_is_sent_as_opened(tmp_path: Path)
 
     digests = FileDigests(None)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ts.os, "open", swapping_open)
+        patch.setattr(os, "open", swapping_open)
         data = b"".join(ts.context_tar_stream(summary, chunk_size=4096, digests=digests))
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         member = archive.extractfile("a.bin")
@@ -320,6 +320,22 @@ def test_a_file_deleted_between_scan_and_send_is_named(tmp_path: Path) -> None:
     (tmp_path / "a.bin").unlink()
     with pytest.raises(BuildError, match=r"a\.bin changed .* was deleted"):
         b"".join(ts.context_tar_stream(summary))
+
+
+def test_a_symlink_deleted_while_its_target_is_read_is_named(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "link").symlink_to("Dockerfile")
+    summary = bc.scan_context(tmp_path, tmp_path / "Dockerfile")
+    real_readlink = os.readlink
+
+    def deleting_readlink(path: str) -> str:
+        os.unlink(path)
+        return real_readlink(path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "readlink", deleting_readlink)
+        with pytest.raises(BuildError, match=r"link changed .* was deleted"):
+            b"".join(ts.context_tar_stream(summary))
 
 
 def test_a_fifo_swapped_in_between_scan_and_send_does_not_block(tmp_path: Path) -> None:
