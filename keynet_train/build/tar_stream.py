@@ -53,10 +53,9 @@ def _entry_header(name: str, st: os.stat_result, linkname: str = "") -> bytes:
 # magic + version, uname, gname, devmajor, devminor (empty for files, dirs and
 # symlinks), prefix, and the 12 padding bytes of a 512-byte ustar block.
 _USTAR_TAIL = b"ustar\x0000" + b"\0" * (32 + 32 + 8 + 8 + 155 + 12)
-_ZERO_ID = b"0000000\0"
 _OCTAL_LIMIT = 8**11  # what an 11-digit octal field holds (size, mtime)
 _SIMPLE_TYPES = (tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE)
-_FIXED_SUM = 2 * sum(_ZERO_ID) + 8 * 0x20 + sum(_USTAR_TAIL)
+_FIXED_SUM = 8 * 0x20 + sum(_USTAR_TAIL)  # the checksum's spaces and the fixed tail
 
 
 def _ustar_header(info: tarfile.TarInfo) -> bytes | None:
@@ -81,22 +80,15 @@ def _ustar_block(
     raw_name, raw_link = name.encode("ascii"), linkname.encode("ascii")
     if len(raw_name) > 100 or len(raw_link) > 100:
         return None
-    mode_field = b"%07o\0" % (mode & 0o7777)
-    size_field = b"%011o\0" % size
-    mtime_field = b"%011o\0" % mtime
+    # mode, uid 0, gid 0, size and mtime: the 44 bytes after the name, in one go.
+    fields = b"%07o\x000000000\x000000000\x00%011o\x00%011o\x00" % (mode & 0o7777, size, mtime)
     # The checksum is the sum of the block's bytes with its own 8 bytes as
     # spaces; padding NULs add nothing, so only the written bytes are summed.
-    checksum = (
-        sum(raw_name) + sum(mode_field) + sum(size_field) + sum(mtime_field) + sum(raw_link)
-    ) + (kind[0] + _FIXED_SUM)
+    checksum = sum(raw_name) + sum(fields) + sum(raw_link) + kind[0] + _FIXED_SUM
     return b"".join(
         (
             raw_name.ljust(100, b"\0"),
-            mode_field,
-            _ZERO_ID,
-            _ZERO_ID,
-            size_field,
-            mtime_field,
+            fields,
             b"%06o\0 " % checksum,
             kind,
             raw_link.ljust(100, b"\0"),
