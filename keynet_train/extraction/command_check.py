@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from keynet_train.extraction.families import hints_for
 from keynet_train.extraction.model import Argument, ExtractionResult, ParserType
@@ -30,10 +30,14 @@ _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _BOOL_WORDS = frozenset(("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"))
 
 
+#: What a :class:`CommandProblem` is about.
+ProblemKind = Literal["flag_value", "list_literal", "negative_value"]
+
+
 class CommandProblem(NamedTuple):
     """Something in the platform's command the script would reject or misread."""
 
-    kind: str  # flag_value | list_literal | negative_value
+    kind: ProblemKind
     option: str  # as the command spells it, e.g. "--learning_rate" or "--amp True"
     argument: Argument  # the hyperparameter it was meant for
     parser_type: ParserType
@@ -246,7 +250,7 @@ class _Checker:
         self.pending: list[CommandProblem] = []
         self.free_words = 0
 
-    def problem(self, kind: str, option: str, argument: Argument, accepted: str) -> None:
+    def problem(self, kind: ProblemKind, option: str, argument: Argument, accepted: str) -> None:
         self.problems.append(CommandProblem(kind, option, argument, self.family, accepted))
 
     def run(self, words: list[str]) -> list[CommandProblem]:

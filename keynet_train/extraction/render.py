@@ -127,7 +127,16 @@ def render_parts(
     negative_like = any(
         _NEGATIVE_NUMBER.match(f) for a in result.arguments for f in a.accepted_flags()
     )
-    context = _Context(family, prefixes, negative_like)
+    from keynet_train.extraction.families import hints_for
+
+    hints = hints_for(result.parser_type) if result.parser_type else None
+    context = _Context(
+        family,
+        prefixes,
+        negative_like,
+        argparse=hints is not None and hints.argparse_rules,
+        literal=hints is not None and hints.literal_values,
+    )
     refusals: list[Refusal] = []
     words: dict[str, list[str]] = {}
     for argument in result.arguments:
@@ -229,6 +238,10 @@ class _Context(NamedTuple):
     family: str
     prefixes: str
     negative_like: bool  # some option looks like a negative number (argparse then refuses -1)
+    #: argparse's actions read the values (argparse, HfArgumentParser: CommandHints.argparse_rules).
+    argparse: bool = False
+    #: Values are Python literals written ``--name=VALUE`` (CommandHints.literal_values).
+    literal: bool = False
 
 
 def _render_one(
@@ -311,7 +324,7 @@ def _option_value(argument: Argument, text: str, context: _Context) -> list[str]
     if not argument.flags:
         raise _Refused("the script declares no option string for it")
     flag = argument.flags[0]
-    if text == "--" and context.family in ("argparse", "hfargparser"):
+    if text == "--" and context.argparse:
         raise _Refused("argparse drops the word '--' from an option's values, even after '='")
     if not (text[:1] and text[0] in context.prefixes):
         return [flag, text]
@@ -320,14 +333,9 @@ def _option_value(argument: Argument, text: str, context: _Context) -> list[str]
     return [flag + text]  # argparse, click and typer all read -xVALUE as one option and value
 
 
-#: Families that read a value as a Python literal and want it joined: ``--name=VALUE``
-#: (a nanoGPT configurator reads nothing else; fire's documented spelling).
-_LITERAL_FAMILIES = ("globals", "fire")
-
-
 def _as_value(argument: Argument, value: object, context: _Context) -> list[str]:
     text = _text(argument, value)
-    if context.family in _LITERAL_FAMILIES and argument.flags:
+    if context.literal and argument.flags:
         return [f"{argument.flags[0]}={_python_word(argument, value, text)}"]
     return _option_value(argument, text, context)
 
@@ -387,7 +395,7 @@ def _as_count(argument: Argument, value: object, context: _Context) -> list[str]
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Refused("not a count (an integer)")
     # argparse counts up from the default; click and typer count from zero.
-    start = default if context.family == "argparse" and isinstance(default, int) else 0
+    start = default if context.argparse and isinstance(default, int) else 0
     times = value - start
     if times < 0:
         raise _Refused(f"a count cannot go below {start}")
@@ -417,7 +425,7 @@ def _as_list(argument: Argument, value: object, context: _Context) -> list[str]:
     if style == "literal":
         return [f"{flag}={_literal(argument, items)}"]
     default = argument.default
-    if context.family == "argparse" and style == "repeat" and default is not None:
+    if context.argparse and style == "repeat" and default is not None:
         if not isinstance(default, list):
             raise _Refused("argparse appends to the default, which is not a list (a script bug)")
         # append adds to a copy of the default: it can only grow.
@@ -426,7 +434,7 @@ def _as_list(argument: Argument, value: object, context: _Context) -> list[str]:
         items = items[len(default) :]
     elif not items and not (default is None or default == []):
         raise _Refused("absent gives the default; an empty list cannot be written")
-    if not items and context.family == "argparse" and default is None:
+    if not items and context.argparse and default is None:
         if style == "repeat" or argument.nargs != "*":
             raise _Refused("absent gives null, not an empty list")
         return [flag]
@@ -446,7 +454,7 @@ def _check_free_word(text: str, context: _Context, what: str) -> None:
         raise _Refused(f"{context.family or 'the library'} reads '--' as the end of options")
     if not (text[:1] and text[0] in context.prefixes) or text in context.prefixes:
         return
-    if context.family == "argparse":
+    if context.argparse:
         if _NEGATIVE_NUMBER.match(text) and not context.negative_like:
             return
         raise _Refused(f"argparse reads {what} starting with {text[0]!r} as an option")
@@ -519,7 +527,7 @@ def _place_positionals(
         layouts = [full]
     for layout in layouts:
         counts = [len(layout[a.name]) for a in positionals]
-        if _assigned(context.family, positionals, counts) == counts:
+        if _assigned(context.argparse, positionals, counts) == counts:
             words.update(layout)
             return []
     given = [a.name for a in positionals if full[a.name]]
@@ -533,10 +541,10 @@ def _place_positionals(
     ]
 
 
-def _assigned(family: str, positionals: list[Argument], counts: list[int]) -> list[int] | None:
+def _assigned(argparse: bool, positionals: list[Argument], counts: list[int]) -> list[int] | None:
     """How many of ``sum(counts)`` words the library gives each positional (None: an error)."""
     total = sum(counts)
-    if family == "argparse":
+    if argparse:
         pattern = "".join(
             _ARGPARSE_PATTERNS.get(str(a.nargs), f"(A{{{a.nargs}}})") for a in positionals
         )

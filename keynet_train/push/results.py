@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from keynet_train.extraction.model import ParserType
     from keynet_train.extraction.platform import PlatformProblem
 
 
@@ -23,7 +24,7 @@ class PushResult:
     digest: str | None
     project_id: int
     model_name: str
-    parser_type: str | None
+    parser_type: ParserType | None
     hyperparameters: list[dict[str, object]]
     command: str
     #: The script's sub-command trained with (docs/extraction-rules.md); ``command`` above is
@@ -69,7 +70,7 @@ class DryRunResult:
     total_size: int
     largest_files: list[tuple[str, int]]
     ignore_file: Path | None
-    parser_type: str | None
+    parser_type: ParserType | None
     hyperparameters: list[dict[str, object]]
     model_name: str
     subcommand: str | None = None

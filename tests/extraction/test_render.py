@@ -126,3 +126,26 @@ def test_descriptor_survives_the_label_json(tmp_path: pathlib.Path) -> None:
     result = _result(tmp_path, ARGPARSE)
     for argument in result.arguments:
         assert Argument.from_json(argument.to_json()) == argument
+
+
+def test_hfargparser_values_are_read_by_argparse(tmp_path: pathlib.Path) -> None:
+    # HfArgumentParser is an argparse parser: a negative number after an option is
+    # a value there too (its family record's argparse_rules), and '--' is dropped.
+    result = _result(
+        tmp_path,
+        """
+        from dataclasses import dataclass, field
+        from transformers import HfArgumentParser
+
+        @dataclass
+        class Args:
+            offsets: list[int] = field(default_factory=lambda: [0])
+            name: str = "a"
+
+        (args,) = HfArgumentParser(Args).parse_args_into_dataclasses()
+        """,
+    )
+    assert result.parser_type == "hfargparser"
+    assert render_arguments(result, {"offsets": [1, -2]}) == ["--offsets", "1", "-2"]
+    with pytest.raises(UnrenderableError, match="argparse drops the word '--'"):
+        render_arguments(result, {"name": "--"})

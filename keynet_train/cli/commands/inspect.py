@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from keynet_train.cli.parser import Subparsers
     from keynet_train.extraction import Argument, ExtractionResult
+    from keynet_train.extraction.model import ParserType
     from keynet_train.extraction.platform import PlatformCheck, PlatformProblem
     from keynet_train.notices import Notice
 
@@ -204,7 +205,7 @@ _COLUMNS = ("name", "type", "default", "required", "choices", "spelling", "help"
 
 
 def format_arguments(
-    arguments: Sequence[Argument], parser_type: str | None, width: int | None = None
+    arguments: Sequence[Argument], parser_type: ParserType | None, width: int | None = None
 ) -> str:
     """A plain, aligned text table of the arguments (no colours: safe for pipes).
 
@@ -214,7 +215,10 @@ def format_arguments(
     import json
 
     from keynet_train.cli.output import format_table
+    from keynet_train.extraction.families import hints_for
 
+    # fire and the globals configurator are written --name=VALUE (their hints say so).
+    joined = parser_type is not None and hints_for(parser_type).literal_values
     rows = [
         [
             arg.name,
@@ -222,17 +226,12 @@ def format_arguments(
             "-" if arg.default is None else json.dumps(arg.default),
             "yes" if arg.required else "no",
             "-" if arg.choices is None else ", ".join(arg.choices),
-            spelling(arg, joined=parser_type in JOINED_VALUES),
+            spelling(arg, joined=joined),
             " ".join((arg.help or "-").split()),
         ]
         for arg in arguments
     ]
     return format_table(_COLUMNS, rows, width=width, optional=("help",))
-
-
-#: Families whose values are written ``--name=VALUE``: a nanoGPT configurator
-#: reads only that form; fire's documented form (it also takes ``--name VALUE``).
-JOINED_VALUES = ("globals", "fire")
 
 
 def spelling(arg: Argument, *, joined: bool = False) -> str:
@@ -275,7 +274,9 @@ def _print_table(
         from keynet_train.cli.output import table_width
 
         env.out(
-            format_arguments(result.arguments, parser_type, table_width(env, env.stdout, wide)),
+            format_arguments(
+                result.arguments, result.parser_type, table_width(env, env.stdout, wide)
+            ),
             wrap=not wide,
         )
     env.out("")

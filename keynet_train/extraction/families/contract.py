@@ -1,8 +1,9 @@
 """The record every family module exports (``FAMILY``): what the rest of extraction may know.
 
 ``select`` picks the parser and asks its family for the arguments; the loader
-asks which modules are never read; the platform-command check asks how the
-family's parser reads a command line. Nothing outside ``families/`` names a
+asks which modules are never read; the platform-command check, the reference
+rendering (``render.py``) and inspect's spelling column ask how the family's
+parser reads a command line. Nothing outside ``families/`` names a
 family's classes.
 
 A ``NamedTuple``, not a dataclass: ``inspect`` of an argparse script must not
@@ -58,6 +59,9 @@ class CommandHints(NamedTuple):
     argparse_rules: bool = False
     #: Only ``--key=VALUE`` is read, never ``--key VALUE`` (the globals configurator).
     equals_only: bool = False
+    #: Values are read as Python literals and written joined, ``--name=VALUE`` (a
+    #: nanoGPT configurator reads nothing else; fire's documented spelling).
+    literal_values: bool = False
     #: Spellings the parser accepts without listing them as option strings.
     accepts: Callable[[str, Argument], bool] = listed_only
     #: How to declare a bool that takes a value (``--amp False``); None: no such fix known.

@@ -193,6 +193,6 @@ def _accepts(option: str, argument: Argument) -> bool:
 
 _SPELLING = "fire accepts {first}=VALUE or {first} VALUE for that parameter; use that spelling"
 # fire reads True/False after a bool's flag: not bare flags.
-HINTS = CommandHints(_SPELLING, _SPELLING, accepts=_accepts)
+HINTS = CommandHints(_SPELLING, _SPELLING, literal_values=True, accepts=_accepts)
 
 FAMILY = target_family("fire", HANDLERS, FireTarget, HINTS)._replace(never_read=frozenset({"fire"}))

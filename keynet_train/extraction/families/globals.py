@@ -273,6 +273,7 @@ HINTS = CommandHints(
     _SPELLING,
     _SPELLING,
     equals_only=True,
+    literal_values=True,
     # The platform always writes two words: asking it for --key=VALUE is no fix.
     platform_spelling_fix="The configurator reads only --key=VALUE and the platform writes "
     "--key VALUE; read the options with argparse (add_argument('--key', type=..., "
