@@ -196,7 +196,10 @@ class ImageBuilder(ImageStore):
             PodmanUnavailableError: the connection to the service broke.
         """
         dockerfile = f"FROM {image_id}\nLABEL {_label_arguments(labels)}\n".encode()
-        params: dict[str, Any] = {"dockerfile": "Dockerfile"}
+        # nocache: the labels (creation time, upload key) differ on every push, so
+        # buildah's cache lookup, which scans every image in the store, never hits
+        # (docs/performance.md, issue 20). The step stays an empty layer.
+        params: dict[str, Any] = {"dockerfile": "Dockerfile", "nocache": True}
         if tag:
             params["t"] = tag
         # podman's log of this build would echo every label value (the whole

@@ -292,6 +292,27 @@ def test_build_streams_live_logs_with_labels_and_buildargs(
         _remove_image(tag)
 
 
+def test_labels_add_no_layer_and_skip_the_build_cache(
+    tmp_path: Path, client: pc.PodmanClient
+) -> None:
+    """The label step's values change on every push, so buildah's cache lookup (which scans
+    every image in the store) can never hit: it is skipped, and the step stays an empty layer."""
+    image = _unique_image(client, tmp_path)
+    labels = {"ai.keynet.train.upload-key": "abc123xyz456789012345"}
+    first = client.add_labels(image, labels)
+    second = client.add_labels(image, labels)
+    try:
+        # Taken from the cache, the second would be the first image again.
+        assert first != second
+        for labelled in (first, second):
+            layers = client.inspect_image(labelled)["RootFS"]["Layers"]
+            assert layers == client.inspect_image(image)["RootFS"]["Layers"]
+            assert client.image_labels(labelled).items() >= labels.items()
+    finally:
+        for labelled in (first, second, image):
+            client.remove_image(labelled, force=True)
+
+
 def test_unchanged_context_reuses_the_build_cache(
     tmp_path: Path, client: pc.PodmanClient, base_image: str
 ) -> None:
