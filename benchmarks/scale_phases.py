@@ -37,7 +37,7 @@ from pathlib import Path
 
 from keynet_train.build import context as build_context
 from keynet_train.build import tar_stream
-from keynet_train.build.cache import FileDigests, context_fingerprint, context_shape
+from keynet_train.build.fingerprint import FileDigests, context_fingerprint, context_shape
 from keynet_train.notices import Notice
 from keynet_train.podman.client import PodmanClient
 

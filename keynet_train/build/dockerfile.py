@@ -1,6 +1,6 @@
 """Which images a Dockerfile builds on: every ``FROM`` and ``--from=`` outside the file.
 
-Build reuse (:mod:`keynet_train.build.cache`) must notice when a base image
+Build reuse (:mod:`keynet_train.build.fingerprint`) must notice when a base image
 is re-tagged or re-pulled, so it needs the external images a build reads:
 
 * ``FROM image`` of every stage, after substituting the ``ARG`` values

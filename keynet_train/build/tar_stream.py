@@ -260,7 +260,7 @@ def _changed_while_sent(name: str, how: str) -> BuildError:
 class DigestSink(Protocol):
     """Receives the SHA-256 of each regular file as its bytes go into the tar.
 
-    The build cache (:class:`keynet_train.build.cache.FileDigests`) is one: a
+    The build cache (:class:`keynet_train.build.fingerprint.FileDigests`) is one: a
     file is then read once per push, for the tar and its digest together.
     """
 

@@ -17,8 +17,9 @@ from keynet_train.progress import Reporter
 from keynet_train.push.settings import ResolvedSettings
 
 if TYPE_CHECKING:
-    from keynet_train.build.cache import BuildCache, FileDigests
+    from keynet_train.build.cache import BuildCache
     from keynet_train.build.context import ContextSummary
+    from keynet_train.build.fingerprint import FileDigests
     from keynet_train.podman.client import PodmanClient
 
 
@@ -42,7 +43,7 @@ def build_base(
     """Build the user's image, or reuse the build of unchanged inputs.
 
     Reuse needs the same context content, build args, platform and external
-    image ids (see :mod:`keynet_train.build.cache`). A key is recorded only
+    image ids (see :mod:`keynet_train.build.fingerprint`). A key is recorded only
     when the inputs read before and after the build agree: a file edited or
     a base image re-tagged while podman was building would otherwise map
     the new inputs to an image built from the old ones.
@@ -54,7 +55,7 @@ def build_base(
     before: _BuildInputs | None = None
     shape: str | None = None
     if cache is not None:
-        from keynet_train.build.cache import context_shape
+        from keynet_train.build.fingerprint import context_shape
 
         shape = context_shape(summary, settings.build_args, settings.platform)
         # Files are hashed before the build only when a recorded build has the
@@ -131,7 +132,7 @@ class _BuildInputs:
         return all(image_id is not None for _, image_id in self.images)
 
     def key(self) -> str:
-        from keynet_train.build.cache import reuse_key
+        from keynet_train.build.fingerprint import reuse_key
 
         assert self.context is not None, "key() of inputs whose files were not hashed"
         return reuse_key(self.context, [(ref, image_id or "") for ref, image_id in self.images])
@@ -159,13 +160,13 @@ def _build_inputs(
 
     ``hash_files`` False leaves the context fingerprint out (None);
     ``restat_only`` takes every file's digest from this run, by stat (see
-    :func:`keynet_train.build.cache.context_fingerprint`).
+    :func:`keynet_train.build.fingerprint.context_fingerprint`).
 
     Raises:
         BuildError / PodmanUnavailableError: the service failed to answer an inspect.
     """
-    from keynet_train.build.cache import context_fingerprint
     from keynet_train.build.dockerfile import SCRATCH, external_images
+    from keynet_train.build.fingerprint import context_fingerprint
 
     context = (
         context_fingerprint(

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from keynet_train.backend.client import BackendClient, UploadKeyResponse
     from keynet_train.backend.models import HyperParameter
-    from keynet_train.build.cache import PendingPush
+    from keynet_train.build.pending_pushes import PendingPush
     from keynet_train.config import Config
     from keynet_train.push.image_build import BuiltImage
     from keynet_train.push.pipeline import PreparedPush, PushServices
@@ -35,7 +35,7 @@ def pending_push(
     import time
 
     from keynet_train.backend.models import definition_fields
-    from keynet_train.build.cache import PendingPush, hyperparameters_hash
+    from keynet_train.build.pending_pushes import PendingPush, hyperparameters_hash
 
     return PendingPush(
         upload_key="",

@@ -12,17 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from keynet_train.build.cache import (
-    MAX_ENTRIES,
-    BuildCache,
-    FileDigests,
-    PendingPush,
-    PendingPushes,
-    cache_path,
-    context_fingerprint,
-    hyperparameters_hash,
-)
+from keynet_train.build.cache import BuildCache, cache_path
+from keynet_train.build.cache_files import MAX_ENTRIES
 from keynet_train.build.context import scan_context
+from keynet_train.build.fingerprint import FileDigests, context_fingerprint
+from keynet_train.build.pending_pushes import PendingPush, PendingPushes, hyperparameters_hash
 
 
 def _context(tmp_path: Path) -> Path:

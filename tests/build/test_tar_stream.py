@@ -16,12 +16,8 @@ from hypothesis import strategies as st
 
 from keynet_train.build import context as bc
 from keynet_train.build import tar_stream as ts
-from keynet_train.build.cache import (
-    BuildCache,
-    FileDigests,
-    context_fingerprint,
-    context_shape,
-)
+from keynet_train.build.cache import BuildCache
+from keynet_train.build.fingerprint import FileDigests, context_fingerprint, context_shape
 from keynet_train.errors import BuildError
 
 _NAME_CHARS = st.sampled_from([*"abcXYZ019._- ", "é", "ü", "日", "\udcff"])
