@@ -21,8 +21,12 @@ Printed: min/median/max seconds of each side, the median of the per-round
 ratios keynet/baseline (paired), and the load average before and after, since
 these machines are shared. Targets (issue 20): small cold <= 1.3, warm <= 1.2.
 keynet-train's in-process phases: ``bench_scale.py --phases``.
+``--compare TREE`` installs a second source tree (e.g. ``git worktree add
+/tmp/before <commit>``) into its own fresh venv and runs its push in the same
+rounds ("before"), so a change is measured against the code before it under
+the same load and on the same service.
 
-    .venv/bin/python benchmarks/bench_push.py [--cases small,weights] [--rounds 5]
+    .venv/bin/python benchmarks/bench_push.py [--cases small,weights] [--rounds 5] [--compare TREE]
 """
 
 from __future__ import annotations
@@ -68,16 +72,20 @@ def timed(command: list[str], env: dict[str, str], stdin: str | None = None) -> 
 
 
 def make_runners(
-    stack: LocalStack, context: Path, keynet_cmd: list[str], cold: bool
+    stack: LocalStack,
+    context: Path,
+    keynet_cmd: list[str],
+    cold: bool,
+    before_cmd: list[str] | None = None,
 ) -> dict[str, Callable[[], float]]:
     """keynet-train push, and podman build + push locally and through the service."""
     registry, env = stack.registry, stack.env
     counter = iter(range(1_000_000))
     no_cache = ["--no-cache"] if cold else []
 
-    def keynet() -> float:
+    def keynet_push(command: list[str]) -> float:
         push = ["push", str(context / "train.py"), "--context", str(context), "--project", "1"]
-        return timed([*keynet_cmd, *push, *no_cache], env)
+        return timed([*command, *push, *no_cache], env)
 
     # Without CONTAINER_HOST, `podman` really runs locally; with it, it would
     # silently act as a remote client of the service.
@@ -94,13 +102,16 @@ def make_runners(
         push_s = timed([*podman, "push", "--creds", creds, reference], run_env)
         return build_s + push_s
 
-    return {
-        "keynet": keynet,
+    runners: dict[str, Callable[[], float]] = {
+        "keynet": lambda: keynet_push(keynet_cmd),
         # podman's own CLI on the same storage: reads the context in place.
         "podman": lambda: raw(["podman"]),
         # podman's CLI as a client of the same service keynet-train talks to.
         "podman-remote": lambda: raw(["podman", "--url", stack.podman.url]),
     }
+    if before_cmd is not None:
+        runners["before"] = lambda: keynet_push(before_cmd)
+    return runners
 
 
 def fill(case: str, context: Path, size_mb: int, big_gib: float) -> None:
@@ -127,6 +138,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="cold and warm rounds (default 5)")
     parser.add_argument("--size-mb", type=int, default=100, help="weights case size (MB)")
     parser.add_argument("--big-gib", type=float, default=1.5, help="big case size (GiB)")
+    parser.add_argument(
+        "--compare", type=Path, metavar="TREE", help="another source tree, pushed alongside"
+    )
     args = parser.parse_args()
     cases = [c for c in args.cases.split(",") if c]
     unknown = set(cases) - {"small", "weights", "files", "big"}
@@ -136,6 +150,10 @@ def main() -> int:
     install_dir = tempfile.TemporaryDirectory(prefix="keynet-bench-install-")
     # A wheel in a fresh venv: what a user runs (no editable .pth hook).
     keynet_cmd = [str(fresh_install(Path(install_dir.name)) / "keynet-train")]
+    before_cmd = None
+    if args.compare is not None:
+        other = fresh_install(Path(install_dir.name) / "compare", args.compare)
+        before_cmd = [str(other / "keynet-train")]
     results: dict[tuple[str, str], dict[str, list[float]]] = {}
     loads = [load()]
     with install_dir, local_stack("keynet-bench-push-") as stack:
@@ -150,7 +168,7 @@ def main() -> int:
             )
             fill(case, context, args.size_mb, args.big_gib)
             for mode in ("cold", "warm"):
-                runners = make_runners(stack, context, keynet_cmd, cold=mode == "cold")
+                runners = make_runners(stack, context, keynet_cmd, mode == "cold", before_cmd)
                 names = list(runners)
                 if mode == "warm":
                     for run in runners.values():
@@ -158,7 +176,7 @@ def main() -> int:
                 runs = results[(case, mode)] = {name: [] for name in names}
                 for i in range(args.rounds):
                     # Rotate the order so no variant always runs first.
-                    for name in names[i % 3 :] + names[: i % 3]:
+                    for name in names[i % len(names) :] + names[: i % len(names)]:
                         runs[name].append(runners[name]())
                     print(
                         f"{case} {mode} round {i + 1}: "
@@ -186,6 +204,13 @@ def main() -> int:
         )
         print(f"{case + ' ' + mode:<14} {cells[0]} {cells[1]} {vs_local:>5.2f}x {cells[2]}"
               f" {vs_remote:>5.2f}x")  # fmt: skip
+        if "before" in runs:
+            before = runs["before"]
+            vs_before = statistics.median(
+                k / b for k, b in zip(runs["keynet"], before, strict=True)
+            )
+            spread = f"{min(before):.2f}/{statistics.median(before):.2f}/{max(before):.2f}"
+            print(f"{'':<14} --compare tree {spread}; this tree / it: {vs_before:.2f}x")
     print("machine:", "; ".join(loads))
     return 0
 
