@@ -59,6 +59,29 @@ parser.parse_args()
 """
 
 
+def small_project(stack: LocalStack, name: str) -> Path:
+    """``stack.workdir / name`` with train.py and a Dockerfile on the stack's base image."""
+    context = stack.workdir / name
+    context.mkdir()
+    (context / "train.py").write_text(TRAIN_PY)
+    (context / "Dockerfile").write_text(f"FROM {stack.base_image}\nCOPY . /app\nWORKDIR /app\n")
+    return context
+
+
+def push_args(context: Path, cold: bool) -> list[str]:
+    """``keynet-train push`` arguments for the project in ``context`` (cold: ``--no-cache``)."""
+    no_cache = ["--no-cache"] if cold else []
+    return [
+        "push",
+        str(context / "train.py"),
+        "--context",
+        str(context),
+        "--project",
+        "1",
+        *no_cache,
+    ]
+
+
 def timed(command: list[str], env: dict[str, str], stdin: str | None = None) -> float:
     """Run ``command`` and return its wall time; fail loudly if it fails."""
     start = time.perf_counter()
@@ -84,8 +107,7 @@ def make_runners(
     no_cache = ["--no-cache"] if cold else []
 
     def keynet_push(command: list[str]) -> float:
-        push = ["push", str(context / "train.py"), "--context", str(context), "--project", "1"]
-        return timed([*command, *push, *no_cache], env)
+        return timed([*command, *push_args(context, cold)], env)
 
     # Without CONTAINER_HOST, `podman` really runs locally; with it, it would
     # silently act as a remote client of the service.
@@ -160,12 +182,7 @@ def main() -> int:
         stack.env.pop("PYTHONDONTWRITEBYTECODE", None)
         timed([*keynet_cmd, *stack.login_args()], stack.env, stdin=stack.backend.password)
         for case in cases:
-            context = stack.workdir / f"ctx-{case}"
-            context.mkdir()
-            (context / "train.py").write_text(TRAIN_PY)
-            (context / "Dockerfile").write_text(
-                f"FROM {stack.base_image}\nCOPY . /app\nWORKDIR /app\n"
-            )
+            context = small_project(stack, f"ctx-{case}")
             fill(case, context, args.size_mb, args.big_gib)
             for mode in ("cold", "warm"):
                 runners = make_runners(stack, context, keynet_cmd, mode == "cold", before_cmd)
