@@ -151,8 +151,8 @@ def options_from(
 ) -> Options:
     """``cls`` (push's or run's options) from the build flags in ``args`` and ``more``.
 
-    ``build_args`` is the parsed ``--build-arg`` list: push checks the names
-    first as usage errors, run parses them only.
+    ``build_args`` is the ``--build-arg`` mapping :func:`check_build_flags`
+    returned (both commands check their flags with it first).
     """
     return cls(
         dockerfile=args.dockerfile,
