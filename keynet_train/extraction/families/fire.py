@@ -195,4 +195,4 @@ _SPELLING = "fire accepts {first}=VALUE or {first} VALUE for that parameter; use
 # fire reads True/False after a bool's flag: not bare flags.
 HINTS = CommandHints(_SPELLING, _SPELLING, literal_values=True, accepts=_accepts)
 
-FAMILY = target_family("fire", HANDLERS, FireTarget, HINTS)._replace(never_read=frozenset({"fire"}))
+FAMILY = target_family("fire", HANDLERS, FireTarget, HINTS, never_read=frozenset({"fire"}))

@@ -280,6 +280,4 @@ HINTS = CommandHints(
     "default=...)), or make the configurator also take --key VALUE",
 )
 
-FAMILY = target_family("globals", HANDLERS, GlobalsTarget, HINTS)._replace(
-    title="configurator globals"
-)
+FAMILY = target_family("globals", HANDLERS, GlobalsTarget, HINTS, title="configurator globals")

@@ -14,6 +14,10 @@ def target_family(
     handlers: Mapping[str, RefHandler],
     target_type: type[FamilyTarget],
     hints: CommandHints,
+    *,
+    never_read: frozenset[str] = frozenset(),
+    modelled_names: frozenset[str] = frozenset(),
+    title: str | None = None,
 ) -> Family:
     """The record of a family whose targets are :class:`FamilyTarget` objects."""
     return Family(
@@ -23,6 +27,9 @@ def target_family(
         arguments=_target_arguments,
         subcommands=_subcommand_names,
         hints=hints,
+        never_read=never_read,
+        modelled_names=modelled_names,
+        title=title,
     )
 
 

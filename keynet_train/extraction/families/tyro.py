@@ -250,6 +250,11 @@ HINTS = CommandHints(
     value_bool_fix="Annotated[bool, tyro.conf.FlagConversionOff] (tyro then reads True/False)",
 )
 
-FAMILY = target_family("tyro", HANDLERS, TyroTarget, HINTS)._replace(
-    never_read=frozenset({"tyro"}), modelled_names=DATACLASS_NAMES
+FAMILY = target_family(
+    "tyro",
+    HANDLERS,
+    TyroTarget,
+    HINTS,
+    never_read=frozenset({"tyro"}),
+    modelled_names=DATACLASS_NAMES,
 )
